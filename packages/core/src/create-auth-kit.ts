@@ -1,0 +1,625 @@
+import {
+  KitInvalidInputError,
+  KitRefreshTokenInvalidError,
+  KitRefreshTokenMalformedError,
+  KitRefreshTokenReusedError,
+  KitSessionExpiredError,
+  KitSessionNotFoundError,
+  KitSessionRevokedError,
+} from './errors.ts';
+import { Emitter, type KitEventListener, type KitEvents } from './events.ts';
+import { importSigningKeys, type PublicJwk, type SigningKeySet } from './keys/signing-keys.ts';
+import { type AuthKitOptions, resolveOptions } from './options.ts';
+import { createPruner, type Pruner, type PrunerOptions } from './pruner.ts';
+import { type Session, toSession } from './session.ts';
+import type { SessionRecord, SessionStatus } from './store/session-store.ts';
+import { checkExtraClaims, signAccessToken } from './tokens/access-token.ts';
+import { RefreshTokenCodec, type RefreshTokenParts } from './tokens/refresh-token.ts';
+import { timingSafeEqual } from './crypto/primitives.ts';
+import { type Duration, toSeconds } from './util/duration.ts';
+import { type AccessTokenClaims, createVerifier } from './verify/index.ts';
+
+/**
+ * What a successful session creation or refresh returns: the fields of an OAuth token response
+ * plus the session.
+ *
+ * Exported from `@kit/core`.
+ *
+ * @example
+ * ```ts
+ * const { accessToken, refreshToken, expiresIn }: TokenSet = await kit.refresh(token);
+ * ```
+ */
+export interface TokenSet {
+  accessToken: string;
+  tokenType: 'Bearer';
+  /** Seconds until the access token expires. */
+  expiresIn: number;
+  refreshToken: string;
+  session: Session;
+}
+
+/**
+ * Client details recorded on the session (shown in device lists). Both optional.
+ *
+ * @example
+ * ```ts
+ * await kit.refresh(token, { userAgent: req.header('user-agent'), ip: clientAddress });
+ * ```
+ */
+export interface ClientContext {
+  /** Truncated to 512 characters. */
+  userAgent?: string | undefined;
+  /** At most 64 characters. */
+  ip?: string | undefined;
+}
+
+/**
+ * Input of {@link AuthKit.createSession}.
+ *
+ * @example
+ * ```ts
+ * const input: CreateSessionInput = { userId: user.id, data: { device: 'laptop' } };
+ * ```
+ */
+export interface CreateSessionInput extends ClientContext {
+  /** The host's user id: 1 to 255 characters. */
+  userId: string;
+  /** `client_id` of this session's access tokens; defaults to the kit's `clientId`. */
+  clientId?: string | undefined;
+  /** JSON object kept with the session, never put into tokens. */
+  data?: Record<string, unknown> | undefined;
+}
+
+/**
+ * Session administration, as in ecto_sessions: list devices, revoke, attach data, change
+ * expiries, revalidate, purge.
+ *
+ * @example
+ * ```ts
+ * const devices = await kit.sessions.list(userId);
+ * await kit.sessions.revokeAll(userId, { except: currentSessionId });
+ * ```
+ */
+export interface SessionManager {
+  /** The session with this id in any state, or `null` (also for a malformed id). */
+  get(id: string): Promise<Session | null>;
+  /** A user's sessions, newest first. @default status `'active'`, limit 100 (at most 1000) */
+  list(userId: string, options?: { status?: SessionStatus; limit?: number }): Promise<Session[]>;
+  /** How many sessions of a user are in a status. @default status `'active'` */
+  count(userId: string, options?: { status?: SessionStatus }): Promise<number>;
+  /**
+   * Revokes one session. With `userId`, only if it belongs to that user. Returns the revoked
+   * session, or `null` if there was nothing to revoke (unknown, another user's, or already revoked).
+   * @default reason `'revoked'`
+   */
+  revoke(id: string, options?: { reason?: string; userId?: string }): Promise<Session | null>;
+  /**
+   * Revokes every session of a user, or all but `except`. Returns the revoked sessions.
+   * @default reason `'revoked'`
+   */
+  revokeAll(userId: string, options?: { except?: string; reason?: string }): Promise<Session[]>;
+  /** Replaces the session's JSON data. Throws `ERR_SESSION_NOT_FOUND` for an unknown or revoked session. */
+  updateData(id: string, data: Record<string, unknown>): Promise<Session>;
+  /**
+   * Sets new expiries on an active session, each either a duration from now or a date; this can
+   * lengthen or shorten them. The idle expiry never exceeds the absolute one. Throws
+   * `ERR_SESSION_NOT_FOUND` unless the session is active.
+   */
+  extend(id: string, options: { idle?: Duration | Date; absolute?: Duration | Date }): Promise<Session>;
+  /**
+   * Makes an expired (not revoked) session active again: idle expiry now + `sessionIdleTtl`,
+   * absolute expiry now + `sessionMaxAge` unless later. Its current refresh token works again.
+   * Throws `ERR_SESSION_NOT_FOUND` unless the session is expired and not revoked.
+   */
+  revalidate(id: string): Promise<Session>;
+  /**
+   * Deletes sessions expired or revoked more than `retain` ago, walking the table in batches of
+   * `batchSize` rows. Returns how many were deleted.
+   * @default retain 0, batchSize 1000
+   */
+  purgeExpired(options?: { retain?: Duration; batchSize?: number; signal?: AbortSignal }): Promise<number>;
+}
+
+/**
+ * The kit: opens sessions, rotates refresh tokens, signs and verifies access tokens, and
+ * administers sessions. Made by {@link createAuthKit}.
+ *
+ * @example
+ * ```ts
+ * const tokens = await kit.createSession({ userId: 'u1' });
+ * const next = await kit.refresh(tokens.refreshToken);
+ * const claims = await kit.verifyAccessToken(next.accessToken);
+ * ```
+ */
+export interface AuthKit {
+  /** Opens a session for an authenticated user and returns its first tokens. */
+  createSession(input: CreateSessionInput): Promise<TokenSet>;
+  /**
+   * Exchanges a refresh token (rotation). The current token gets a new access token and a new
+   * refresh token; the previous token within `reuseGrace` of its rotation gets the identical
+   * current refresh token and a fresh access token; any older genuine token revokes the session
+   * (`ERR_REFRESH_TOKEN_REUSED`). Expired, revoked, unknown or malformed tokens reject and change
+   * nothing.
+   */
+  refresh(refreshToken: string, context?: ClientContext): Promise<TokenSet>;
+  /**
+   * Revokes the session a refresh token belongs to (RFC 7009), if the token is genuine. Returns
+   * whether a session was revoked; unknown and malformed tokens return `false` without error.
+   * @default reason `'logout'`
+   */
+  revokeRefreshToken(refreshToken: string, options?: { reason?: string }): Promise<boolean>;
+  /** Verifies an access token against this kit's own keys, issuer and audience. */
+  verifyAccessToken(token: string): Promise<AccessTokenClaims>;
+  /** The public JWKS to serve at `/.well-known/jwks.json`. */
+  jwks(): { keys: PublicJwk[] };
+  /** Session administration. */
+  readonly sessions: SessionManager;
+  /** Subscribes to an event; returns the unsubscribe function. */
+  on<E extends keyof KitEvents>(event: E, listener: KitEventListener<E>): () => void;
+  /** Starts a pruner that purges expired sessions on an interval. */
+  startPruner(options?: PrunerOptions): Pruner;
+  /** Issuer, audience and lifetimes in force (seconds). */
+  readonly config: Readonly<{
+    issuer: string;
+    audience: string | readonly string[];
+    accessTokenTtl: number;
+    sessionIdleTtl: number;
+    sessionMaxAge: number;
+    reuseGrace: number;
+  }>;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const REASON = /^[a-z0-9_]{1,64}$/;
+/**
+ * Most chain links walked to prove an old token genuine. A session refreshed every 5 minutes for
+ * 90 days has about 26,000. Beyond the cap, the token's server tag (which only the holder of
+ * `KIT_SECRET` can produce) is the proof.
+ */
+const MAX_CHAIN_WALK = 100_000;
+
+function checkUserId(userId: unknown): string {
+  if (typeof userId !== 'string' || userId.length === 0 || userId.length > 255) {
+    throw new KitInvalidInputError('`userId` must be a string of 1 to 255 characters.');
+  }
+  return userId;
+}
+
+function checkReason(reason: unknown, fallback: string): string {
+  if (reason === undefined) return fallback;
+  if (typeof reason !== 'string' || !REASON.test(reason)) {
+    throw new KitInvalidInputError('A revocation `reason` must be 1 to 64 characters of a-z, 0-9 and _.');
+  }
+  return reason;
+}
+
+function checkContext(context: ClientContext | undefined): { userAgent?: string; ip?: string } {
+  if (context === undefined) return {};
+  if (typeof context !== 'object' || context === null) throw new KitInvalidInputError('The client context must be an object.');
+  const out: { userAgent?: string; ip?: string } = {};
+  if (context.userAgent !== undefined) {
+    if (typeof context.userAgent !== 'string') throw new KitInvalidInputError('`userAgent` must be a string.');
+    out.userAgent = context.userAgent.slice(0, 512);
+  }
+  if (context.ip !== undefined) {
+    if (typeof context.ip !== 'string' || context.ip.length > 64) {
+      throw new KitInvalidInputError('`ip` must be a string of at most 64 characters.');
+    }
+    out.ip = context.ip;
+  }
+  return out;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * Creates the kit. Validates every option first (a wrong option throws `KitInvalidOptionsError`
+ * naming what to set), imports the signing keys and derives the refresh-token keys from `secret`.
+ *
+ * Exported from `@kit/core`.
+ *
+ * @example
+ * ```ts
+ * import { createAuthKit } from '@kit/core';
+ * import { createKitOrm, createMikroOrmStore, migrate } from '@kit/core/mikro-orm';
+ *
+ * const orm = await createKitOrm({ databaseUrl: process.env.DATABASE_URL! });
+ * await migrate(orm);
+ * const kit = await createAuthKit({
+ *   issuer: 'https://auth.example.com',
+ *   audience: 'https://api.example.com',
+ *   secret: process.env.KIT_SECRET!,
+ *   signingKeys: process.env.KIT_SIGNING_KEYS!,
+ *   store: createMikroOrmStore({ orm }),
+ * });
+ *
+ * // after your own login check:
+ * const { accessToken, refreshToken } = await kit.createSession({ userId: user.id });
+ * ```
+ */
+export async function createAuthKit(options: AuthKitOptions): Promise<AuthKit> {
+  const config = resolveOptions(options);
+  const store = options.store;
+  const keySet: SigningKeySet =
+    typeof options.signingKeys === 'object' && 'current' in options.signingKeys
+      ? options.signingKeys
+      : await importSigningKeys(options.signingKeys);
+  const codec = await RefreshTokenCodec.create(config.secret);
+  const claimsHook = options.claims;
+  const now = () => {
+    const ms = config.clock();
+    if (!Number.isFinite(ms)) throw new KitInvalidInputError('The `clock` option returned a value that is not a time.');
+    return ms;
+  };
+  const emitter = new Emitter(
+    options.onListenerError ??
+      ((error, event) => {
+        // The error's name only: a listener's message could carry anything.
+        console.error(`kit: a "${event}" listener failed (${error instanceof Error ? error.name : typeof error}).`);
+      }),
+  );
+  const verify = createVerifier({
+    issuer: config.issuer,
+    audience: config.audience,
+    jwks: keySet.publicJwks(),
+    algorithms: [...new Set(keySet.keys.map((k) => k.alg))],
+    clock: config.clock,
+  });
+
+  async function issue(record: SessionRecord, parts: RefreshTokenParts, nowMs: number): Promise<TokenSet> {
+    const session = toSession(record, nowMs);
+    const extraClaims = claimsHook ? checkExtraClaims(await claimsHook({ session })) : undefined;
+    const [access, refreshToken] = await Promise.all([
+      signAccessToken({
+        key: keySet.current,
+        issuer: config.issuer,
+        audience: config.audience,
+        subject: record.userId,
+        clientId: record.clientId,
+        sessionId: record.id,
+        ttlSeconds: config.accessTokenTtl,
+        nowMs,
+        extraClaims,
+      }),
+      codec.encode(parts),
+    ]);
+    return { accessToken: access.token, tokenType: 'Bearer', expiresIn: config.accessTokenTtl, refreshToken, session };
+  }
+
+  function isExpired(record: SessionRecord, nowMs: number): boolean {
+    return record.idleExpiresAt.getTime() <= nowMs || record.absoluteExpiresAt.getTime() <= nowMs;
+  }
+
+  /** Whether `parts` is an ancestor of the row's current token, by hashing the chain forward. */
+  async function isAncestor(parts: RefreshTokenParts, record: SessionRecord): Promise<boolean> {
+    const distance = record.generation - parts.generation;
+    if (distance > MAX_CHAIN_WALK) return true; // the verified server tag is the proof (see MAX_CHAIN_WALK)
+    let link = parts;
+    for (let i = 0; i < distance; i++) link = await codec.successor(link);
+    return timingSafeEqual(await codec.hashSecret(link.secret), record.secretHash);
+  }
+
+  function checkData(data: unknown): Record<string, unknown> {
+    if (!isPlainObject(data)) throw new KitInvalidInputError('Session `data` must be a plain JSON object.');
+    let json: string;
+    try {
+      json = JSON.stringify(data);
+    } catch (cause) {
+      throw new KitInvalidInputError('Session `data` must be serializable to JSON.', { cause });
+    }
+    // PostgreSQL's jsonb cannot hold U+0000; reject it here rather than fail in the store.
+    if (json.includes('\\u0000')) throw new KitInvalidInputError('Session `data` may not contain the character U+0000.');
+    if (new TextEncoder().encode(json).length > config.maxDataBytes) {
+      throw new KitInvalidInputError(`Session \`data\` is larger than ${config.maxDataBytes} bytes of JSON.`);
+    }
+    return JSON.parse(json) as Record<string, unknown>;
+  }
+
+  async function revokeForReuse(
+    record: SessionRecord,
+    parts: RefreshTokenParts,
+    context: ClientContext,
+    nowMs: number,
+  ): Promise<never> {
+    const revoked = await store.revoke(record.id, { reason: 'refresh_token_reused', now: new Date(nowMs) });
+    const current = toSession(revoked ?? record, nowMs);
+    emitter.emit('reuse_detected', {
+      session: current,
+      presentedGeneration: parts.generation,
+      currentGeneration: record.generation,
+      userAgent: context.userAgent,
+      ip: context.ip,
+    });
+    if (revoked) emitter.emit('session_revoked', { session: current, reason: 'refresh_token_reused' });
+    throw new KitRefreshTokenReusedError(record.id);
+  }
+
+  async function refresh(refreshToken: string, rawContext?: ClientContext): Promise<TokenSet> {
+    const context = checkContext(rawContext);
+    // Rejects anything this server did not mint, before any database access.
+    const parts = await codec.decode(refreshToken);
+    const secretHash = await codec.hashSecret(parts.secret);
+    const next = await codec.successor(parts);
+    const nextSecretHash = await codec.hashSecret(next.secret);
+
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const nowMs = now();
+      const rotated = await store.rotate({
+        id: parts.sessionId,
+        generation: parts.generation,
+        secretHash,
+        nextSecretHash,
+        now: new Date(nowMs),
+        idleExpiresAt: new Date(nowMs + config.sessionIdleTtl * 1000),
+        userAgent: context.userAgent,
+        ip: context.ip,
+      });
+      if (rotated) {
+        const tokens = await issue(rotated, next, nowMs);
+        emitter.emit('session_refreshed', { session: tokens.session, grace: false });
+        return tokens;
+      }
+
+      // Not rotated: find out why, from the committed row.
+      const record = await store.find(parts.sessionId);
+      if (!record) throw new KitRefreshTokenInvalidError();
+      if (record.revokedAt) throw new KitSessionRevokedError();
+
+      if (parts.generation === record.generation) {
+        if (!timingSafeEqual(secretHash, record.secretHash)) throw new KitRefreshTokenInvalidError();
+        if (isExpired(record, nowMs)) throw new KitSessionExpiredError();
+        continue; // the row changed between the two statements (e.g. revalidated): try again
+      }
+      if (parts.generation === record.generation - 1) {
+        // The immediate parent: genuine only if its successor's hash is the stored one.
+        if (!timingSafeEqual(nextSecretHash, record.secretHash)) throw new KitRefreshTokenInvalidError();
+        const rotatedAt = record.rotatedAt?.getTime() ?? Number.NEGATIVE_INFINITY;
+        if (nowMs - rotatedAt <= config.reuseGrace * 1000) {
+          if (isExpired(record, nowMs)) throw new KitSessionExpiredError();
+          // Grace: the identical current token, recomputed from the presented parent.
+          const tokens = await issue(record, next, nowMs);
+          emitter.emit('session_refreshed', { session: tokens.session, grace: true });
+          return tokens;
+        }
+        return revokeForReuse(record, parts, context, nowMs);
+      }
+      if (parts.generation < record.generation) {
+        if (!(await isAncestor(parts, record))) throw new KitRefreshTokenInvalidError();
+        return revokeForReuse(record, parts, context, nowMs);
+      }
+      // A generation the session never reached: not a token of this session.
+      throw new KitRefreshTokenInvalidError();
+    }
+    throw new KitRefreshTokenInvalidError();
+  }
+
+  function sessionOrNull(record: SessionRecord | null): Session | null {
+    return record ? toSession(record, now()) : null;
+  }
+
+  function toDeadline(value: Duration | Date, name: string, nowMs: number): number {
+    if (value instanceof Date) {
+      const ms = value.getTime();
+      if (!Number.isFinite(ms)) throw new KitInvalidInputError(`\`${name}\` is an invalid Date.`);
+      return ms;
+    }
+    return nowMs + toSeconds(value, name) * 1000;
+  }
+
+  const sessions: SessionManager = {
+    async get(id) {
+      if (typeof id !== 'string' || !UUID.test(id)) return null;
+      return sessionOrNull(await store.find(id));
+    },
+
+    async list(userId, listOptions = {}) {
+      const limit = listOptions.limit ?? 100;
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+        throw new KitInvalidInputError('`limit` must be a whole number from 1 to 1000.');
+      }
+      const nowMs = now();
+      const records = await store.list(checkUserId(userId), {
+        status: checkStatus(listOptions.status),
+        now: new Date(nowMs),
+        limit,
+      });
+      return records.map((r) => toSession(r, nowMs));
+    },
+
+    async count(userId, countOptions = {}) {
+      return store.count(checkUserId(userId), { status: checkStatus(countOptions.status), now: new Date(now()) });
+    },
+
+    async revoke(id, revokeOptions = {}) {
+      const reason = checkReason(revokeOptions.reason, 'revoked');
+      const userId = revokeOptions.userId === undefined ? undefined : checkUserId(revokeOptions.userId);
+      if (typeof id !== 'string' || !UUID.test(id)) return null;
+      const nowMs = now();
+      const revoked = await store.revoke(id, { reason, now: new Date(nowMs), userId });
+      if (!revoked) return null;
+      const session = toSession(revoked, nowMs);
+      emitter.emit('session_revoked', { session, reason });
+      return session;
+    },
+
+    async revokeAll(userId, revokeOptions = {}) {
+      const reason = checkReason(revokeOptions.reason, 'revoked');
+      const except = revokeOptions.except;
+      if (except !== undefined && (typeof except !== 'string' || !UUID.test(except))) {
+        throw new KitInvalidInputError('`except` must be a session id.');
+      }
+      const nowMs = now();
+      const revoked = await store.revokeByUser(checkUserId(userId), { reason, now: new Date(nowMs), exceptId: except });
+      const out = revoked.map((r) => toSession(r, nowMs));
+      for (const session of out) emitter.emit('session_revoked', { session, reason });
+      return out;
+    },
+
+    async updateData(id, data) {
+      const checked = checkData(data);
+      if (typeof id !== 'string' || !UUID.test(id)) throw new KitSessionNotFoundError();
+      const updated = await store.updateData(id, checked);
+      if (!updated) throw new KitSessionNotFoundError('No such unrevoked session.');
+      return toSession(updated, now());
+    },
+
+    async extend(id, extendOptions) {
+      if (typeof extendOptions !== 'object' || extendOptions === null) {
+        throw new KitInvalidInputError('extend needs { idle?, absolute? }.');
+      }
+      if (extendOptions.idle === undefined && extendOptions.absolute === undefined) {
+        throw new KitInvalidInputError('extend needs `idle`, `absolute` or both.');
+      }
+      const nowMs = now();
+      const idle = extendOptions.idle === undefined ? undefined : toDeadline(extendOptions.idle, 'idle', nowMs);
+      const absolute =
+        extendOptions.absolute === undefined ? undefined : toDeadline(extendOptions.absolute, 'absolute', nowMs);
+      if (typeof id !== 'string' || !UUID.test(id)) throw new KitSessionNotFoundError();
+      const current = await store.find(id);
+      if (!current || current.revokedAt || isExpired(current, nowMs)) {
+        throw new KitSessionNotFoundError('No such active session.');
+      }
+      const absoluteMs = absolute ?? current.absoluteExpiresAt.getTime();
+      const idleMs = idle ?? current.idleExpiresAt.getTime();
+      if (Math.min(idleMs, absoluteMs) <= nowMs) {
+        throw new KitInvalidInputError('The new expiry is not in the future; revoke the session instead.');
+      }
+      const updated = await store.updateExpiry(id, {
+        idleExpiresAt: new Date(idleMs),
+        absoluteExpiresAt: new Date(absoluteMs),
+        now: new Date(nowMs),
+        state: 'active',
+      });
+      if (!updated) throw new KitSessionNotFoundError('No such active session.');
+      return toSession(updated, nowMs);
+    },
+
+    async revalidate(id) {
+      if (typeof id !== 'string' || !UUID.test(id)) throw new KitSessionNotFoundError();
+      const nowMs = now();
+      const current = await store.find(id);
+      if (!current || current.revokedAt || !isExpired(current, nowMs)) {
+        throw new KitSessionNotFoundError('No such expired, unrevoked session.');
+      }
+      const absoluteMs = Math.max(current.absoluteExpiresAt.getTime(), nowMs + config.sessionMaxAge * 1000);
+      const updated = await store.updateExpiry(id, {
+        idleExpiresAt: new Date(nowMs + config.sessionIdleTtl * 1000),
+        absoluteExpiresAt: new Date(absoluteMs),
+        now: new Date(nowMs),
+        state: 'expired',
+      });
+      if (!updated) throw new KitSessionNotFoundError('No such expired, unrevoked session.');
+      return toSession(updated, nowMs);
+    },
+
+    async purgeExpired(purgeOptions = {}) {
+      const retain = purgeOptions.retain === undefined ? 0 : toSeconds(purgeOptions.retain, 'retain', { allowZero: true });
+      const batchSize = purgeOptions.batchSize ?? 1000;
+      if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 100_000) {
+        throw new KitInvalidInputError('`batchSize` must be a whole number from 1 to 100000.');
+      }
+      const before = new Date(now() - retain * 1000);
+      let deleted = 0;
+      let cursor: string | undefined;
+      do {
+        if (purgeOptions.signal?.aborted) break;
+        const batch = await store.purge({ before, limit: batchSize, after: cursor });
+        deleted += batch.deleted;
+        cursor = batch.cursor ?? undefined;
+      } while (cursor !== undefined);
+      return deleted;
+    },
+  };
+
+  function checkStatus(status: unknown): SessionStatus {
+    if (status === undefined) return 'active';
+    if (status === 'active' || status === 'expired' || status === 'revoked' || status === 'all') return status;
+    throw new KitInvalidInputError('`status` must be "active", "expired", "revoked" or "all".');
+  }
+
+  const kit: AuthKit = {
+    async createSession(input) {
+      if (typeof input !== 'object' || input === null) throw new KitInvalidInputError('createSession needs { userId }.');
+      const userId = checkUserId(input.userId);
+      const clientId = input.clientId ?? config.clientId;
+      if (typeof clientId !== 'string' || clientId.length === 0 || clientId.length > 255) {
+        throw new KitInvalidInputError('`clientId` must be a string of 1 to 255 characters.');
+      }
+      const data = input.data === undefined ? {} : checkData(input.data);
+      const context = checkContext(input);
+      const nowMs = now();
+      const id = crypto.randomUUID();
+      const parts = codec.first(id);
+      const absoluteMs = nowMs + config.sessionMaxAge * 1000;
+      const record: SessionRecord = {
+        id,
+        userId,
+        clientId,
+        createdAt: new Date(nowMs),
+        lastRefreshedAt: new Date(nowMs),
+        idleExpiresAt: new Date(Math.min(nowMs + config.sessionIdleTtl * 1000, absoluteMs)),
+        absoluteExpiresAt: new Date(absoluteMs),
+        revokedAt: null,
+        revokedReason: null,
+        userAgent: context.userAgent ?? null,
+        ip: context.ip ?? null,
+        data,
+        generation: 0,
+        secretHash: await codec.hashSecret(parts.secret),
+        rotatedAt: null,
+      };
+      await store.insert(record);
+      const tokens = await issue(record, parts, nowMs);
+      emitter.emit('session_created', { session: tokens.session });
+      return tokens;
+    },
+
+    refresh,
+
+    async revokeRefreshToken(refreshToken, revokeOptions = {}) {
+      const reason = checkReason(revokeOptions.reason, 'logout');
+      let parts: RefreshTokenParts;
+      try {
+        parts = await codec.decode(refreshToken);
+      } catch (error) {
+        if (error instanceof KitRefreshTokenMalformedError) return false;
+        throw error;
+      }
+      const record = await store.find(parts.sessionId);
+      if (!record || record.revokedAt || parts.generation > record.generation) return false;
+      // Only a genuine token of this session (current or an ancestor) may revoke it.
+      if (!(await isAncestor(parts, record))) return false;
+      const nowMs = now();
+      const revoked = await store.revoke(record.id, { reason, now: new Date(nowMs) });
+      if (!revoked) return false;
+      emitter.emit('session_revoked', { session: toSession(revoked, nowMs), reason });
+      return true;
+    },
+
+    verifyAccessToken: (token) => verify(token),
+
+    jwks: () => keySet.publicJwks(),
+
+    sessions,
+
+    on: (event, listener) => emitter.on(event, listener),
+
+    startPruner: (pruneOptions) => createPruner((o) => sessions.purgeExpired(o), pruneOptions),
+
+    config: Object.freeze({
+      issuer: config.issuer,
+      audience: config.audience,
+      accessTokenTtl: config.accessTokenTtl,
+      sessionIdleTtl: config.sessionIdleTtl,
+      sessionMaxAge: config.sessionMaxAge,
+      reuseGrace: config.reuseGrace,
+    }),
+  };
+  return kit;
+}
+

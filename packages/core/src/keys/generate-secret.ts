@@ -1,0 +1,18 @@
+import { randomBytes } from '../crypto/primitives.ts';
+import { encodeBase64url } from '../util/base64url.ts';
+
+/**
+ * Generates a value for `KIT_SECRET`: 32 bytes from the CSPRNG, base64url encoded (43
+ * characters).
+ *
+ * Exported from `@kit/core`. The CLI runs it as `kit secret generate`.
+ *
+ * @example
+ * ```ts
+ * import { generateSecret } from '@kit/core';
+ * console.log(`KIT_SECRET=${generateSecret()}`);
+ * ```
+ */
+export function generateSecret(): string {
+  return encodeBase64url(randomBytes(32));
+}

@@ -1,0 +1,53 @@
+import { KitStoreFailureError, KitStoreUnavailableError } from '../errors.ts';
+
+const UNAVAILABLE_ERRNO = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+]);
+// SQLSTATE: 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now,
+// 53300 too_many_connections, 57014 query_canceled (statement_timeout).
+const UNAVAILABLE_SQLSTATE = new Set(['57P01', '57P02', '57P03', '53300', '57014']);
+const UNAVAILABLE_MESSAGE =
+  /Connection terminated|connection timeout|Query read timeout|Knex: Timeout acquiring a connection|Client has encountered a connection error|not queryable/i;
+
+function isUnavailable(error: unknown, depth = 0): boolean {
+  if (depth > 5 || typeof error !== 'object' || error === null) return false;
+  const e = error as { code?: unknown; name?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
+  if (typeof e.code === 'string' && (UNAVAILABLE_ERRNO.has(e.code) || UNAVAILABLE_SQLSTATE.has(e.code))) return true;
+  if (typeof e.code === 'string' && e.code.startsWith('08')) return true;
+  if (e.name === 'KnexTimeoutError' || e.name === 'ConnectionException') return true;
+  if (typeof e.message === 'string' && UNAVAILABLE_MESSAGE.test(e.message)) return true;
+  if (Array.isArray(e.errors) && e.errors.some((inner) => isUnavailable(inner, depth + 1))) return true;
+  return isUnavailable(e.cause, depth + 1);
+}
+
+/**
+ * A driver error reduced to what is safe to keep: its class name and SQLSTATE. Query builders
+ * format bound values into their messages, and those values can include secret hashes, so the
+ * original error is never attached.
+ */
+function sanitize(error: unknown): Error {
+  const e = (typeof error === 'object' && error !== null ? error : {}) as { name?: unknown; code?: unknown };
+  const safe = new Error(`${typeof e.name === 'string' ? e.name : 'Error'}${typeof e.code === 'string' ? ` (${e.code})` : ''}`);
+  if (typeof e.code === 'string') (safe as Error & { code?: string }).code = e.code;
+  return safe;
+}
+
+/** Maps a driver error to {@link KitStoreUnavailableError} or {@link KitStoreFailureError}. */
+export function toStoreError(error: unknown, operation: string): Error {
+  if (isUnavailable(error)) return new KitStoreUnavailableError({ cause: sanitize(error) });
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === '42P01') {
+    return new KitStoreFailureError(
+      `The session store failed during ${operation}: the kit's tables do not exist; run the migrations (\`kit migrate\` or \`migrate(orm)\`).`,
+      { cause: sanitize(error) },
+    );
+  }
+  return new KitStoreFailureError(`The session store failed during ${operation}.`, { cause: sanitize(error) });
+}

@@ -1,0 +1,15 @@
+import { Migration0001CreateSessions } from './0001-create-sessions.ts';
+import type { KitMigration } from './migration.ts';
+
+/**
+ * Every migration the kit ships, in application order.
+ *
+ * Exported from `@kit/core/mikro-orm`.
+ *
+ * @example
+ * ```ts
+ * import { kitMigrations } from '@kit/core/mikro-orm';
+ * console.log(kitMigrations.map((m) => m.name));
+ * ```
+ */
+export const kitMigrations: readonly KitMigration[] = Object.freeze([new Migration0001CreateSessions()]);

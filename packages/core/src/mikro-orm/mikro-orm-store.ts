@@ -1,0 +1,311 @@
+import type { FilterQuery } from '@mikro-orm/core';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { RotateInput, SessionRecord, SessionStatus, SessionStore } from '../store/session-store.ts';
+import { toStoreError } from './errors.ts';
+import { KitSession, type KitSessionEntity } from './session-entity.ts';
+
+/** Subset of a `pg` client used for single-statement writes. */
+interface PgConnection {
+  query(config: { name?: string; text: string; values: unknown[] }): Promise<{ rows: Row[]; rowCount: number | null }>;
+}
+
+interface KnexClient {
+  acquireConnection(): Promise<PgConnection>;
+  releaseConnection(connection: PgConnection): Promise<unknown>;
+}
+
+type Row = Record<string, unknown>;
+
+const COLUMNS =
+  'id, user_id, client_id, created_at, last_refreshed_at, idle_expires_at, absolute_expires_at, revoked_at, revoked_reason, user_agent, ip, data, generation, secret_hash, rotated_at';
+
+// The hot path: one atomic compare-and-set statement per rotation. Under READ COMMITTED, concurrent
+// updaters of the row queue on its lock and re-evaluate the WHERE clause against the committed
+// version, so exactly one of N callers presenting the same generation matches.
+const ROTATE_SQL = `update kit_sessions set
+    generation = generation + 1,
+    secret_hash = $4,
+    rotated_at = $5,
+    last_refreshed_at = $5,
+    idle_expires_at = least($6::timestamptz, absolute_expires_at),
+    user_agent = coalesce($7, user_agent),
+    ip = coalesce($8, ip)
+  where id = $1 and generation = $2 and secret_hash = $3 and revoked_at is null
+    and idle_expires_at > $5 and absolute_expires_at > $5
+  returning ${COLUMNS}`;
+
+const INSERT_SQL = `insert into kit_sessions (${COLUMNS})
+  values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13, $14, $15)`;
+
+// Examine one window of rows in primary-key order and delete the dead ones. The DELETE re-checks
+// the condition on the row it locks, so a session revalidated meanwhile is never deleted.
+const PURGE_SQL = `with batch as (
+    select id from kit_sessions where ($2::uuid is null or id > $2) order by id limit $3
+  ), gone as (
+    delete from kit_sessions s using batch b
+    where s.id = b.id and (s.revoked_at < $1 or s.idle_expires_at < $1 or s.absolute_expires_at < $1)
+    returning 1
+  )
+  select (select count(*) from gone)::int as deleted,
+         (select count(*) from batch)::int as scanned,
+         (select id from batch order by id desc limit 1) as last_id`;
+
+function toDate(value: unknown): Date {
+  return value instanceof Date ? value : new Date(value as string);
+}
+
+function toNullableDate(value: unknown): Date | null {
+  return value === null || value === undefined ? null : toDate(value);
+}
+
+function fromRow(row: Row): SessionRecord {
+  return {
+    id: row.id as string,
+    userId: row.user_id as string,
+    clientId: row.client_id as string,
+    createdAt: toDate(row.created_at),
+    lastRefreshedAt: toDate(row.last_refreshed_at),
+    idleExpiresAt: toDate(row.idle_expires_at),
+    absoluteExpiresAt: toDate(row.absolute_expires_at),
+    revokedAt: toNullableDate(row.revoked_at),
+    revokedReason: (row.revoked_reason as string | null) ?? null,
+    userAgent: (row.user_agent as string | null) ?? null,
+    ip: (row.ip as string | null) ?? null,
+    data: (row.data as Record<string, unknown>) ?? {},
+    generation: row.generation as number,
+    secretHash: new Uint8Array(row.secret_hash as Uint8Array),
+    rotatedAt: toNullableDate(row.rotated_at),
+  };
+}
+
+function fromEntity(entity: KitSessionEntity): SessionRecord {
+  return {
+    id: entity.id,
+    userId: entity.userId,
+    clientId: entity.clientId,
+    createdAt: toDate(entity.createdAt),
+    lastRefreshedAt: toDate(entity.lastRefreshedAt),
+    idleExpiresAt: toDate(entity.idleExpiresAt),
+    absoluteExpiresAt: toDate(entity.absoluteExpiresAt),
+    revokedAt: toNullableDate(entity.revokedAt),
+    revokedReason: entity.revokedReason ?? null,
+    userAgent: entity.userAgent ?? null,
+    ip: entity.ip ?? null,
+    data: entity.data ?? {},
+    generation: entity.generation,
+    secretHash: new Uint8Array(entity.secretHash as Uint8Array),
+    rotatedAt: toNullableDate(entity.rotatedAt),
+  };
+}
+
+function bytes(value: Uint8Array): Buffer {
+  return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+}
+
+function statusFilter(status: SessionStatus, now: Date): Record<string, unknown> {
+  switch (status) {
+    case 'active':
+      return { revokedAt: null, idleExpiresAt: { $gt: now }, absoluteExpiresAt: { $gt: now } };
+    case 'expired':
+      return { revokedAt: null, $or: [{ idleExpiresAt: { $lte: now } }, { absoluteExpiresAt: { $lte: now } }] };
+    case 'revoked':
+      return { revokedAt: { $ne: null } };
+    case 'all':
+      return {};
+  }
+}
+
+/**
+ * Options of {@link createMikroOrmStore}.
+ *
+ * @example
+ * ```ts
+ * const options: MikroOrmStoreOptions = { orm };
+ * ```
+ */
+export interface MikroOrmStoreOptions {
+  /**
+   * A MikroORM (PostgreSQL driver) instance whose entities include {@link KitSession}, such as
+   * the one {@link createKitOrm} returns or the host's own.
+   */
+  orm: MikroORM;
+}
+
+/**
+ * The default {@link SessionStore}: PostgreSQL through MikroORM 6. Reads go through the
+ * EntityManager; every write is one atomic SQL statement with bound parameters on a connection of
+ * the ORM's pool (the rotation is a single compare-and-set `UPDATE`, a HOT update of one row).
+ * Driver errors become `ERR_STORE_UNAVAILABLE` or `ERR_STORE_FAILURE`, with bound values stripped.
+ *
+ * Exported from `@kit/core/mikro-orm`.
+ *
+ * @example
+ * ```ts
+ * import { createAuthKit } from '@kit/core';
+ * import { createKitOrm, createMikroOrmStore, migrate } from '@kit/core/mikro-orm';
+ *
+ * const orm = await createKitOrm({ databaseUrl: process.env.DATABASE_URL! });
+ * await migrate(orm);
+ * const kit = await createAuthKit({ ...options, store: createMikroOrmStore({ orm }) });
+ * ```
+ */
+export function createMikroOrmStore(options: MikroOrmStoreOptions): SessionStore {
+  const orm = options?.orm;
+  if (!orm || typeof orm.em?.getConnection !== 'function') {
+    throw new TypeError('createMikroOrmStore needs { orm }: a MikroORM instance using the PostgreSQL driver.');
+  }
+  if (!orm.getMetadata().has(KitSession.meta.className)) {
+    throw new TypeError(
+      'The MikroORM instance does not know the KitSession entity: add KitSession (from @kit/core/mikro-orm) to `entities`.',
+    );
+  }
+
+  async function write(operation: string, query: { name?: string; text: string; values: unknown[] }) {
+    let client: KnexClient;
+    let connection: PgConnection;
+    try {
+      client = orm.em.getConnection().getKnex().client as unknown as KnexClient;
+      connection = await client.acquireConnection();
+    } catch (error) {
+      throw toStoreError(error, operation);
+    }
+    try {
+      return await connection.query(query);
+    } catch (error) {
+      throw toStoreError(error, operation);
+    } finally {
+      await client.releaseConnection(connection).catch(() => undefined);
+    }
+  }
+
+  async function read<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      throw toStoreError(error, operation);
+    }
+  }
+
+  return {
+    async insert(record) {
+      await write('insert', {
+        text: INSERT_SQL,
+        values: [
+          record.id,
+          record.userId,
+          record.clientId,
+          record.createdAt,
+          record.lastRefreshedAt,
+          record.idleExpiresAt,
+          record.absoluteExpiresAt,
+          record.revokedAt,
+          record.revokedReason,
+          record.userAgent,
+          record.ip,
+          JSON.stringify(record.data),
+          record.generation,
+          bytes(record.secretHash),
+          record.rotatedAt,
+        ],
+      });
+    },
+
+    async rotate(input: RotateInput) {
+      const result = await write('rotate', {
+        name: 'kit_rotate_session',
+        text: ROTATE_SQL,
+        values: [
+          input.id,
+          input.generation,
+          bytes(input.secretHash),
+          bytes(input.nextSecretHash),
+          input.now,
+          input.idleExpiresAt,
+          input.userAgent ?? null,
+          input.ip ?? null,
+        ],
+      });
+      const row = result.rows[0];
+      return row ? fromRow(row) : null;
+    },
+
+    find(id) {
+      return read('find', async () => {
+        const entity = await orm.em.fork().findOne(KitSession, { id }, { disableIdentityMap: true });
+        return entity ? fromEntity(entity) : null;
+      });
+    },
+
+    list(userId, { status, now, limit }) {
+      return read('list', async () => {
+        const entities = await orm.em
+          .fork()
+          .find(
+            KitSession,
+            { userId, ...statusFilter(status, now) } as FilterQuery<KitSessionEntity>,
+            { orderBy: { createdAt: 'desc', id: 'asc' }, limit, disableIdentityMap: true },
+          );
+        return entities.map(fromEntity);
+      });
+    },
+
+    count(userId, { status, now }) {
+      return read('count', () =>
+        orm.em.fork().count(KitSession, { userId, ...statusFilter(status, now) } as FilterQuery<KitSessionEntity>),
+      );
+    },
+
+    async revoke(id, { reason, now, userId }) {
+      const result = await write('revoke', {
+        text: `update kit_sessions set revoked_at = $2, revoked_reason = $3
+          where id = $1 and revoked_at is null and ($4::varchar is null or user_id = $4)
+          returning ${COLUMNS}`,
+        values: [id, now, reason, userId ?? null],
+      });
+      const row = result.rows[0];
+      return row ? fromRow(row) : null;
+    },
+
+    async revokeByUser(userId, { reason, now, exceptId }) {
+      const result = await write('revokeByUser', {
+        text: `update kit_sessions set revoked_at = $2, revoked_reason = $3
+          where user_id = $1 and revoked_at is null and ($4::uuid is null or id <> $4)
+          returning ${COLUMNS}`,
+        values: [userId, now, reason, exceptId ?? null],
+      });
+      return result.rows.map(fromRow);
+    },
+
+    async updateData(id, data) {
+      const result = await write('updateData', {
+        text: `update kit_sessions set data = $2::jsonb where id = $1 and revoked_at is null returning ${COLUMNS}`,
+        values: [id, JSON.stringify(data)],
+      });
+      const row = result.rows[0];
+      return row ? fromRow(row) : null;
+    },
+
+    async updateExpiry(id, { idleExpiresAt, absoluteExpiresAt, now, state }) {
+      const condition =
+        state === 'active'
+          ? 'idle_expires_at > $4 and absolute_expires_at > $4'
+          : '(idle_expires_at <= $4 or absolute_expires_at <= $4)';
+      const result = await write('updateExpiry', {
+        text: `update kit_sessions set
+            absolute_expires_at = $3::timestamptz,
+            idle_expires_at = least($2::timestamptz, $3::timestamptz)
+          where id = $1 and revoked_at is null and ${condition}
+          returning ${COLUMNS}`,
+        values: [id, idleExpiresAt, absoluteExpiresAt, now],
+      });
+      const row = result.rows[0];
+      return row ? fromRow(row) : null;
+    },
+
+    async purge({ before, limit, after }) {
+      const result = await write('purge', { text: PURGE_SQL, values: [before, after ?? null, limit] });
+      const row = result.rows[0] as { deleted: number; scanned: number; last_id: string | null };
+      return { deleted: row.deleted, cursor: row.scanned < limit ? null : row.last_id };
+    },
+  };
+}

@@ -1,0 +1,43 @@
+import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+
+/**
+ * The MikroORM entity of the `kit_sessions` table, defined without decorators. Add it to your ORM's
+ * `entities` to read sessions with your own EntityManager; the kit's migrations (not
+ * `updateSchema()`) create the table.
+ *
+ * Exported from `@kit/core/mikro-orm`.
+ *
+ * @example
+ * ```ts
+ * import { MikroORM } from '@mikro-orm/postgresql';
+ * import { KitSession } from '@kit/core/mikro-orm';
+ *
+ * const orm = await MikroORM.init({ clientUrl: process.env.DATABASE_URL, entities: [User, KitSession] });
+ * const active = await orm.em.fork().count(KitSession, { userId: 'u1', revokedAt: null });
+ * ```
+ */
+export const KitSession = defineEntity({
+  name: 'KitSession',
+  tableName: 'kit_sessions',
+  properties: {
+    id: p.uuid().primary(),
+    userId: p.string().length(255),
+    clientId: p.string().length(255),
+    createdAt: p.datetime(),
+    lastRefreshedAt: p.datetime(),
+    idleExpiresAt: p.datetime(),
+    absoluteExpiresAt: p.datetime(),
+    revokedAt: p.datetime().nullable(),
+    revokedReason: p.string().length(64).nullable(),
+    userAgent: p.string().length(512).nullable(),
+    ip: p.string().length(64).nullable(),
+    data: p.json<Record<string, unknown>>(),
+    generation: p.integer(),
+    // SHA-256 of the current refresh token's secret; hidden so it never appears in serialized output.
+    secretHash: p.blob().hidden(),
+    rotatedAt: p.datetime().nullable(),
+  },
+});
+
+/** An entity instance of {@link KitSession}. */
+export type KitSessionEntity = InferEntity<typeof KitSession>;

@@ -1,0 +1,205 @@
+import { KitInvalidOptionsError } from './errors.ts';
+import type { KitEvents } from './events.ts';
+import type { PrivateJwks, SigningKeySet } from './keys/signing-keys.ts';
+import type { Session } from './session.ts';
+import type { SessionStore } from './store/session-store.ts';
+import { type Duration, toSeconds } from './util/duration.ts';
+
+/**
+ * Options of {@link createAuthKit}. Checked when the factory runs; a wrong option throws
+ * `KitInvalidOptionsError` with a message that says what to set.
+ *
+ * Exported from `@kit/core`.
+ *
+ * @example
+ * ```ts
+ * const options: AuthKitOptions = {
+ *   issuer: 'https://auth.example.com',
+ *   audience: 'https://api.example.com',
+ *   secret: process.env.KIT_SECRET!,
+ *   signingKeys: process.env.KIT_SIGNING_KEYS!,
+ *   store,
+ * };
+ * ```
+ */
+export interface AuthKitOptions {
+  /** `iss` of every access token: an absolute http(s) URL. */
+  issuer: string;
+  /** `aud` of every access token: one or more non-empty strings. */
+  audience: string | readonly string[];
+  /**
+   * The server secret (`KIT_SECRET`): at least 32 bytes of high-entropy text, for example
+   * `kit secret generate`. Keys derived from it authenticate refresh tokens and derive each
+   * successor; it never leaves the server.
+   */
+  secret: string | Uint8Array;
+  /**
+   * The signing keys: a JWKS with private members (its JSON text, as `KIT_SIGNING_KEYS`, or the
+   * object) or an already imported {@link SigningKeySet}. The first key signs.
+   */
+  signingKeys: string | PrivateJwks | SigningKeySet;
+  /** Where sessions live; `createMikroOrmStore({ orm })` from `@kit/core/mikro-orm`. */
+  store: SessionStore;
+  /**
+   * Lifetime of access tokens.
+   * @default 300 (5 minutes)
+   */
+  accessTokenTtl?: Duration;
+  /**
+   * Idle lifetime of a session: it expires when not refreshed for this long. Slides forward on
+   * each refresh, never past the absolute expiry.
+   * @default 2592000 (30 days)
+   */
+  sessionIdleTtl?: Duration;
+  /**
+   * Absolute lifetime of a session from its creation. Never slides on its own.
+   * @default 7776000 (90 days)
+   */
+  sessionMaxAge?: Duration;
+  /**
+   * How long after a rotation the previous refresh token still answers with the identical current
+   * token (lost responses, retries, two tabs). `0` disables the grace.
+   * @default 10
+   */
+  reuseGrace?: Duration;
+  /**
+   * `client_id` of access tokens for sessions opened without one.
+   * @default 'default'
+   */
+  clientId?: string;
+  /**
+   * Adds claims to every access token (on creation and on each refresh). May not set reserved
+   * claims (`iss sub aud exp nbf iat jti sid client_id cnf typ`). Never put secrets or the whole
+   * session data here: access tokens are readable by anyone who holds them.
+   */
+  claims?: (context: { session: Session }) => Record<string, unknown> | undefined | Promise<Record<string, unknown> | undefined>;
+  /**
+   * Largest accepted session `data`, in bytes of JSON.
+   * @default 16384
+   */
+  maxDataBytes?: number;
+  /**
+   * The clock, in milliseconds since the epoch. Every expiry decision uses it (never the
+   * database's clock), so tests can freeze it.
+   * @default Date.now
+   */
+  clock?: () => number;
+  /**
+   * Called when an event listener throws or rejects. The operation that emitted the event is not
+   * affected.
+   * @default logs the error's name with console.error
+   */
+  onListenerError?: (error: unknown, event: keyof KitEvents) => void;
+}
+
+/** Options after defaults and validation. @internal */
+export interface ResolvedOptions {
+  issuer: string;
+  audience: string | readonly string[];
+  secret: Uint8Array;
+  accessTokenTtl: number;
+  sessionIdleTtl: number;
+  sessionMaxAge: number;
+  reuseGrace: number;
+  clientId: string;
+  maxDataBytes: number;
+  clock: () => number;
+}
+
+/** Every default of {@link AuthKitOptions}, in one place. */
+export const DEFAULTS = Object.freeze({
+  accessTokenTtl: 300,
+  sessionIdleTtl: 30 * 86400,
+  sessionMaxAge: 90 * 86400,
+  reuseGrace: 10,
+  clientId: 'default',
+  maxDataBytes: 16 * 1024,
+});
+
+function duration(value: unknown, name: string, fallback: number, allowZero = false): number {
+  if (value === undefined) return fallback;
+  try {
+    return toSeconds(value, name, { allowZero });
+  } catch (cause) {
+    throw new KitInvalidOptionsError(
+      `\`${name}\` must be a number of seconds${allowZero ? '' : ' above 0'} or a string like "15m".`,
+      { cause },
+    );
+  }
+}
+
+/** Validates and completes options. @internal */
+export function resolveOptions(options: AuthKitOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new KitInvalidOptionsError('createAuthKit needs an options object: { issuer, audience, secret, signingKeys, store }.');
+  }
+  let issuerUrl: URL | undefined;
+  try {
+    issuerUrl = typeof options.issuer === 'string' ? new URL(options.issuer) : undefined;
+  } catch {
+    issuerUrl = undefined;
+  }
+  if (!issuerUrl || (issuerUrl.protocol !== 'https:' && issuerUrl.protocol !== 'http:')) {
+    throw new KitInvalidOptionsError('Set `issuer` to the absolute http(s) URL of your auth server (KIT_ISSUER).');
+  }
+  const audience = options.audience;
+  const audiences = typeof audience === 'string' ? [audience] : Array.isArray(audience) ? audience : undefined;
+  if (!audiences || audiences.length === 0 || audiences.some((a) => typeof a !== 'string' || a.length === 0)) {
+    throw new KitInvalidOptionsError('Set `audience` to the non-empty identifier (or list of them) of your API (KIT_AUDIENCE).');
+  }
+  let secret: Uint8Array;
+  if (typeof options.secret === 'string') secret = new TextEncoder().encode(options.secret);
+  else if (options.secret instanceof Uint8Array) secret = options.secret.slice();
+  else throw new KitInvalidOptionsError('Set `secret` (KIT_SECRET) to at least 32 bytes of random text; `kit secret generate` makes one.');
+  if (secret.length < 32) {
+    throw new KitInvalidOptionsError('`secret` (KIT_SECRET) is shorter than 32 bytes; `kit secret generate` makes one.');
+  }
+  if (new Set(secret).size < 8) {
+    throw new KitInvalidOptionsError('`secret` (KIT_SECRET) is not random enough; `kit secret generate` makes one.');
+  }
+  if (options.signingKeys === undefined || options.signingKeys === null) {
+    throw new KitInvalidOptionsError(
+      'Set `signingKeys` to a JWKS with private keys (KIT_SIGNING_KEYS); `kit keys generate` makes one.',
+    );
+  }
+  const store = options.store;
+  if (!store || typeof store.rotate !== 'function' || typeof store.insert !== 'function') {
+    throw new KitInvalidOptionsError('Set `store` to a SessionStore, for example createMikroOrmStore({ orm }) from @kit/core/mikro-orm.');
+  }
+  const accessTokenTtl = duration(options.accessTokenTtl, 'accessTokenTtl', DEFAULTS.accessTokenTtl);
+  const sessionIdleTtl = duration(options.sessionIdleTtl, 'sessionIdleTtl', DEFAULTS.sessionIdleTtl);
+  const sessionMaxAge = duration(options.sessionMaxAge, 'sessionMaxAge', DEFAULTS.sessionMaxAge);
+  const reuseGrace = duration(options.reuseGrace, 'reuseGrace', DEFAULTS.reuseGrace, true);
+  if (accessTokenTtl > 86400) {
+    throw new KitInvalidOptionsError('`accessTokenTtl` is over a day; access tokens cannot be revoked, keep them short (default 5m).');
+  }
+  if (reuseGrace > 300) {
+    throw new KitInvalidOptionsError('`reuseGrace` is over 5 minutes; it is a window for retries, keep it short (default 10s).');
+  }
+  const clientId = options.clientId ?? DEFAULTS.clientId;
+  if (typeof clientId !== 'string' || clientId.length === 0 || clientId.length > 255) {
+    throw new KitInvalidOptionsError('`clientId` must be a string of 1 to 255 characters.');
+  }
+  const maxDataBytes = options.maxDataBytes ?? DEFAULTS.maxDataBytes;
+  if (!Number.isInteger(maxDataBytes) || maxDataBytes < 2 || maxDataBytes > 1024 * 1024) {
+    throw new KitInvalidOptionsError('`maxDataBytes` must be a whole number from 2 to 1048576.');
+  }
+  if (options.claims !== undefined && typeof options.claims !== 'function') {
+    throw new KitInvalidOptionsError('`claims` must be a function returning extra claims.');
+  }
+  if (options.clock !== undefined && typeof options.clock !== 'function') {
+    throw new KitInvalidOptionsError('`clock` must be a function returning milliseconds since the epoch.');
+  }
+  return {
+    issuer: options.issuer,
+    audience: typeof audience === 'string' ? audience : Object.freeze([...audiences]),
+    secret,
+    accessTokenTtl,
+    sessionIdleTtl,
+    sessionMaxAge,
+    reuseGrace,
+    clientId,
+    maxDataBytes,
+    clock: options.clock ?? Date.now,
+  };
+}

@@ -1,0 +1,124 @@
+import { KitInvalidInputError } from './errors.ts';
+import { type Duration, toSeconds } from './util/duration.ts';
+
+/**
+ * Options of {@link AuthKit.startPruner}.
+ *
+ * Exported from `@kit/core`.
+ *
+ * @example
+ * ```ts
+ * const options: PrunerOptions = { interval: '15m', retain: '7d' };
+ * ```
+ */
+export interface PrunerOptions {
+  /**
+   * Time between the end of one run and the start of the next.
+   * @default '1h'
+   */
+  interval?: Duration;
+  /**
+   * Keep expired and revoked sessions this long before deleting them (so they can still be
+   * listed or revalidated).
+   * @default 0
+   */
+  retain?: Duration;
+  /**
+   * Rows examined per statement.
+   * @default 1000
+   */
+  batchSize?: number;
+  /**
+   * Called with the number of sessions deleted after each run.
+   */
+  onRun?: (deleted: number) => void;
+  /**
+   * Called when a run fails; the pruner keeps its schedule.
+   * @default logs the error's name and code with console.error
+   */
+  onError?: (error: unknown) => void;
+}
+
+/**
+ * A running pruner.
+ *
+ * Exported from `@kit/core`.
+ *
+ * @example
+ * ```ts
+ * const pruner = kit.startPruner({ interval: '1h' });
+ * process.on('SIGTERM', () => pruner.stop());
+ * ```
+ */
+export interface Pruner {
+  /** Runs a purge now (waits for a run already under way). Resolves to the number deleted. */
+  runNow(): Promise<number>;
+  /**
+   * Stops the schedule, interrupts a run between two batches and resolves when no run is in
+   * progress. Idempotent.
+   */
+  stop(): Promise<void>;
+}
+
+type Purge = (options: { retain: number; batchSize: number; signal: AbortSignal }) => Promise<number>;
+
+/** @internal */
+export function createPruner(purge: Purge, options: PrunerOptions = {}): Pruner {
+  const interval = toSeconds(options.interval ?? '1h', 'interval');
+  const retain = toSeconds(options.retain ?? 0, 'retain', { allowZero: true });
+  const batchSize = options.batchSize ?? 1000;
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 100_000) {
+    throw new KitInvalidInputError('`batchSize` must be a whole number from 1 to 100000.');
+  }
+  const onError =
+    options.onError ??
+    ((error: unknown) => {
+      const e = error as { name?: string; code?: string } | null;
+      console.error(`kit: session pruning failed (${e?.name ?? 'Error'}${e?.code ? ` ${e.code}` : ''}).`);
+    });
+  const controller = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let running: Promise<number> | undefined;
+  let stopped = false;
+
+  function schedule() {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      run()
+        .catch(() => undefined)
+        .finally(schedule);
+    }, interval * 1000);
+    // Never keep a process alive just to prune.
+    (timer as { unref?: () => void }).unref?.();
+  }
+
+  function run(): Promise<number> {
+    if (running) return running;
+    running = purge({ retain, batchSize, signal: controller.signal })
+      .then((deleted) => {
+        options.onRun?.(deleted);
+        return deleted;
+      })
+      .catch((error: unknown) => {
+        onError(error);
+        throw error;
+      })
+      .finally(() => {
+        running = undefined;
+      });
+    return running;
+  }
+
+  schedule();
+  return {
+    runNow: run,
+    async stop() {
+      stopped = true;
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+      controller.abort();
+      await running?.catch(() => undefined);
+    },
+  };
+}

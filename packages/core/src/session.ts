@@ -1,0 +1,61 @@
+import type { SessionRecord } from './store/session-store.ts';
+
+/**
+ * A session as the host sees it: everything stored except the secret hash.
+ *
+ * Exported from `@kit/core`.
+ *
+ * @example
+ * ```ts
+ * const sessions: Session[] = await kit.sessions.list('user-1');
+ * for (const s of sessions) console.log(s.id, s.userAgent, s.expiresAt);
+ * ```
+ */
+export interface Session {
+  /** Opaque id, safe to show and log. */
+  id: string;
+  userId: string;
+  clientId: string;
+  createdAt: Date;
+  /** Last successful refresh (creation time until the first one). */
+  lastRefreshedAt: Date;
+  /** Idle expiry: slides forward on each refresh, never past `absoluteExpiresAt`. */
+  idleExpiresAt: Date;
+  /** Absolute expiry: never slides on its own. */
+  absoluteExpiresAt: Date;
+  /** The earlier of the two expiries. */
+  expiresAt: Date;
+  revokedAt: Date | null;
+  revokedReason: string | null;
+  userAgent: string | null;
+  ip: string | null;
+  /** The host's JSON data; never put into tokens by the kit. */
+  data: Record<string, unknown>;
+  /** How many times the refresh token has rotated. */
+  generation: number;
+  /** `active`, `expired` or `revoked` at the time the object was made. */
+  status: 'active' | 'expired' | 'revoked';
+}
+
+/** The public view of a stored record at `nowMs`. @internal */
+export function toSession(record: SessionRecord, nowMs: number): Session {
+  const expiresAt =
+    record.idleExpiresAt.getTime() <= record.absoluteExpiresAt.getTime() ? record.idleExpiresAt : record.absoluteExpiresAt;
+  return {
+    id: record.id,
+    userId: record.userId,
+    clientId: record.clientId,
+    createdAt: record.createdAt,
+    lastRefreshedAt: record.lastRefreshedAt,
+    idleExpiresAt: record.idleExpiresAt,
+    absoluteExpiresAt: record.absoluteExpiresAt,
+    expiresAt,
+    revokedAt: record.revokedAt,
+    revokedReason: record.revokedReason,
+    userAgent: record.userAgent,
+    ip: record.ip,
+    data: record.data,
+    generation: record.generation,
+    status: record.revokedAt ? 'revoked' : expiresAt.getTime() <= nowMs ? 'expired' : 'active',
+  };
+}

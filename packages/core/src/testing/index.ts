@@ -1,0 +1,1 @@
+export { describeSessionStoreConformance, type StoreFixture } from './session-store-conformance.ts';

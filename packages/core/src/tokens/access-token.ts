@@ -1,0 +1,82 @@
+import { SignJWT } from 'jose';
+import { KitInvalidOptionsError } from '../errors.ts';
+import type { SigningKey } from '../keys/signing-keys.ts';
+
+/**
+ * Claims the kit sets on every access token. A claims hook may not set any of them.
+ *
+ * Exported from `@kit/core`.
+ *
+ * @example
+ * ```ts
+ * RESERVED_CLAIMS.includes('sub'); // true
+ * ```
+ */
+export const RESERVED_CLAIMS: readonly string[] = Object.freeze([
+  'iss',
+  'sub',
+  'aud',
+  'exp',
+  'nbf',
+  'iat',
+  'jti',
+  'sid',
+  'client_id',
+  'cnf',
+  'typ',
+]);
+
+/** What one access token is minted from. */
+export interface AccessTokenInput {
+  key: SigningKey;
+  issuer: string;
+  audience: string | readonly string[];
+  subject: string;
+  clientId: string;
+  sessionId: string;
+  ttlSeconds: number;
+  nowMs: number;
+  extraClaims: Record<string, unknown> | undefined;
+}
+
+/** Checks the claims a host hook returned: a plain object without reserved names. */
+export function checkExtraClaims(claims: unknown): Record<string, unknown> | undefined {
+  if (claims === undefined || claims === null) return undefined;
+  if (typeof claims !== 'object' || Array.isArray(claims)) {
+    throw new KitInvalidOptionsError('The `claims` hook must return a plain object (or nothing).');
+  }
+  for (const name of Object.keys(claims)) {
+    if (RESERVED_CLAIMS.includes(name)) {
+      throw new KitInvalidOptionsError(`The \`claims\` hook may not set the reserved claim "${name}".`);
+    }
+  }
+  return claims as Record<string, unknown>;
+}
+
+/**
+ * Signs an RFC 9068 access token: header `alg`, `kid`, `typ: "at+jwt"`; claims `iss aud sub
+ * client_id iat exp jti sid` plus the host's extra claims.
+ *
+ * @internal
+ */
+export async function signAccessToken(input: AccessTokenInput): Promise<{ token: string; jti: string; exp: number }> {
+  const iat = Math.floor(input.nowMs / 1000);
+  const exp = iat + input.ttlSeconds;
+  const jti = crypto.randomUUID();
+  const audience = typeof input.audience === 'string' || input.audience.length !== 1 ? input.audience : input.audience[0]!;
+  const payload: Record<string, unknown> = {
+    ...input.extraClaims,
+    iss: input.issuer,
+    sub: input.subject,
+    aud: audience,
+    client_id: input.clientId,
+    iat,
+    exp,
+    jti,
+    sid: input.sessionId,
+  };
+  const token = await new SignJWT(payload)
+    .setProtectedHeader({ alg: input.key.alg, kid: input.key.kid, typ: 'at+jwt' })
+    .sign(input.key.privateKey);
+  return { token, jti, exp };
+}

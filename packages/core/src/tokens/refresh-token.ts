@@ -1,0 +1,152 @@
+import { KitRefreshTokenMalformedError } from '../errors.ts';
+import { createHmacKey, type HmacKey, hkdf, randomBytes, sha256, timingSafeEqual } from '../crypto/primitives.ts';
+import { decodeBase64url, encodeBase64url } from '../util/base64url.ts';
+
+/**
+ * Refresh tokens: format, integrity tag and the forward chain.
+ *
+ * A token is `kit_rt_` followed by the unpadded base64url encoding of 69 bytes:
+ *
+ * | bytes | field |
+ * |---|---|
+ * | 1 | format version (`0x01`) |
+ * | 16 | session id (a UUID) |
+ * | 4 | generation, unsigned big-endian: how many rotations preceded this token |
+ * | 32 | secret |
+ * | 16 | tag: HMAC-SHA-256 under a key derived from `KIT_SECRET`, over the 53 bytes before it, truncated |
+ *
+ * - The prefix lets secret scanners spot leaked tokens.
+ * - The tag lets the server reject a mistyped or forged token before touching the database, and it
+ *   is the proof that a presented token was minted by this server: a forged token can never cause
+ *   a reuse verdict (and so never revoke anybody's session).
+ * - The secret of generation 0 is 256 bits from the CSPRNG. Each successor's secret is an HMAC of its
+ *   parent's secret under a second derived key (the forward chain). The database keeps only the
+ *   SHA-256 of the current secret and the generation, which cannot be turned back into a token; the
+ *   grace answer is recomputed from the presented parent, and any ancestor can be proven genuine by
+ *   hashing forward.
+ *
+ * @internal
+ */
+
+/** The prefix of every refresh token. */
+export const REFRESH_TOKEN_PREFIX = 'kit_rt_';
+
+const VERSION = 0x01;
+const BODY_LENGTH = 1 + 16 + 4 + 32;
+const TAG_LENGTH = 16;
+const RAW_LENGTH = BODY_LENGTH + TAG_LENGTH;
+/** Length of the whole token string: prefix plus 92 base64url characters. */
+export const REFRESH_TOKEN_LENGTH = REFRESH_TOKEN_PREFIX.length + Math.ceil((RAW_LENGTH * 4) / 3);
+const MAX_GENERATION = 0xffffffff;
+
+/** The decoded, authenticated content of a refresh token. */
+export interface RefreshTokenParts {
+  /** Session id, a lowercase UUID. */
+  readonly sessionId: string;
+  /** Rotations that preceded this token. */
+  readonly generation: number;
+  /** The 32-byte secret. */
+  readonly secret: Uint8Array;
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+function uuidToBytes(uuid: string, into: Uint8Array, offset: number): void {
+  const hex = uuid.replaceAll('-', '');
+  for (let i = 0; i < 16; i++) into[offset + i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+}
+
+function bytesToUuid(bytes: Uint8Array, offset: number): string {
+  let out = '';
+  for (let i = 0; i < 16; i++) {
+    if (i === 4 || i === 6 || i === 8 || i === 10) out += '-';
+    out += HEX[bytes[offset + i]!];
+  }
+  return out;
+}
+
+/** Bytes that identify one link of the chain: domain, session id and the generation being derived. */
+function chainInput(sessionId: string, generation: number, parentSecret: Uint8Array): Uint8Array {
+  const input = new Uint8Array(1 + 16 + 4 + 32);
+  input[0] = VERSION;
+  uuidToBytes(sessionId, input, 1);
+  new DataView(input.buffer).setUint32(17, generation);
+  input.set(parentSecret, 21);
+  return input;
+}
+
+/**
+ * Encodes, authenticates and derives refresh tokens under keys derived from one server secret.
+ */
+export class RefreshTokenCodec {
+  readonly #tagKey: HmacKey;
+  readonly #chainKey: HmacKey;
+
+  private constructor(tagKey: HmacKey, chainKey: HmacKey) {
+    this.#tagKey = tagKey;
+    this.#chainKey = chainKey;
+  }
+
+  /** Derives the tag and chain keys from the server secret (`KIT_SECRET`). */
+  static async create(serverSecret: Uint8Array): Promise<RefreshTokenCodec> {
+    const [tag, chain] = await Promise.all([
+      hkdf(serverSecret, 'kit refresh-token tag v1'),
+      hkdf(serverSecret, 'kit refresh-token chain v1'),
+    ]);
+    return new RefreshTokenCodec(await createHmacKey(tag), await createHmacKey(chain));
+  }
+
+  /** A fresh generation-0 token for a new session. */
+  first(sessionId: string): RefreshTokenParts {
+    return { sessionId, generation: 0, secret: randomBytes(32) };
+  }
+
+  /** The successor of `parts`: generation + 1, secret derived from the parent's secret. */
+  async successor(parts: RefreshTokenParts): Promise<RefreshTokenParts> {
+    if (parts.generation >= MAX_GENERATION) throw new KitRefreshTokenMalformedError();
+    const generation = parts.generation + 1;
+    const secret = await this.#chainKey.sign(chainInput(parts.sessionId, generation, parts.secret));
+    return { sessionId: parts.sessionId, generation, secret };
+  }
+
+  /** The value stored in the database for a token: SHA-256 of its secret. */
+  hashSecret(secret: Uint8Array): Promise<Uint8Array> {
+    return sha256(secret);
+  }
+
+  /** Encodes and tags a token. */
+  async encode(parts: RefreshTokenParts): Promise<string> {
+    const raw = new Uint8Array(RAW_LENGTH);
+    raw[0] = VERSION;
+    uuidToBytes(parts.sessionId, raw, 1);
+    new DataView(raw.buffer).setUint32(17, parts.generation);
+    raw.set(parts.secret, 21);
+    const tag = await this.#tagKey.sign(raw.subarray(0, BODY_LENGTH));
+    raw.set(tag.subarray(0, TAG_LENGTH), BODY_LENGTH);
+    return REFRESH_TOKEN_PREFIX + encodeBase64url(raw);
+  }
+
+  /**
+   * Decodes a presented token and checks its tag in constant time. Throws
+   * {@link KitRefreshTokenMalformedError} for anything this server did not mint, without saying
+   * which check failed.
+   */
+  async decode(token: unknown): Promise<RefreshTokenParts> {
+    if (
+      typeof token !== 'string' ||
+      token.length !== REFRESH_TOKEN_LENGTH ||
+      !token.startsWith(REFRESH_TOKEN_PREFIX)
+    ) {
+      throw new KitRefreshTokenMalformedError();
+    }
+    const raw = decodeBase64url(token.slice(REFRESH_TOKEN_PREFIX.length));
+    if (!raw || raw.length !== RAW_LENGTH || raw[0] !== VERSION) throw new KitRefreshTokenMalformedError();
+    const expected = (await this.#tagKey.sign(raw.subarray(0, BODY_LENGTH))).subarray(0, TAG_LENGTH);
+    if (!timingSafeEqual(expected, raw.subarray(BODY_LENGTH))) throw new KitRefreshTokenMalformedError();
+    return {
+      sessionId: bytesToUuid(raw, 1),
+      generation: new DataView(raw.buffer, raw.byteOffset).getUint32(17),
+      secret: raw.slice(21, 53),
+    };
+  }
+}

@@ -1,0 +1,42 @@
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import type { TestProject } from 'vitest/node';
+import { startEmbeddedPostgres } from '../apps/demo/src/embedded-postgres.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** A superuser URL of a PostgreSQL server the tests may create databases on. */
+    adminDatabaseUrl: string;
+  }
+}
+
+/**
+ * Provides a PostgreSQL server to every test project: the one `DATABASE_URL` names when it is set,
+ * otherwise an embedded PostgreSQL started once for the run. Tests create their own databases on
+ * it (see `test/database.ts`), so test files never share tables.
+ */
+export default async function setup(project: TestProject) {
+  let adminUrl = process.env.DATABASE_URL;
+  let stop: (() => Promise<void>) | undefined;
+  if (!adminUrl) {
+    // Its parent must be traversable by the `postgres` user when the tests run as root.
+    const dataDir = join(tmpdir(), `kit-test-pg-${randomBytes(4).toString('hex')}`);
+    const started = Date.now();
+    const db = await startEmbeddedPostgres({ dataDir, persistent: false });
+    console.log(`tests: embedded PostgreSQL ready in ${Date.now() - started} ms`);
+    adminUrl = db.url;
+    stop = db.stop;
+  } else {
+    console.log('tests: using the PostgreSQL server of DATABASE_URL');
+  }
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  await client.query('select 1');
+  await client.end();
+  project.provide('adminDatabaseUrl', adminUrl);
+  return async () => {
+    await stop?.();
+  };
+}
