@@ -60,6 +60,8 @@ export async function createKitOrm(options: KitOrmOptions): Promise<MikroORM> {
   return MikroORM.init({
     driver: PostgreSqlDriver,
     clientUrl: url,
+    // Connect on first use: an instance may start while the database is down and recover by itself.
+    connect: false,
     entities: [KitSession],
     discovery: { warnWhenNoEntities: false },
     allowGlobalContext: false,
