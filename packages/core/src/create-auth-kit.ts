@@ -10,6 +10,7 @@ import {
 import { Emitter, type KitEventListener, type KitEvents } from './events.ts';
 import { importSigningKeys, type PublicJwk, type SigningKeySet } from './keys/signing-keys.ts';
 import { type AuthKitOptions, resolveOptions } from './options.ts';
+import { purgeSessions } from './purge-sessions.ts';
 import { createPruner, type Pruner, type PrunerOptions } from './pruner.ts';
 import { type Session, toSession } from './session.ts';
 import type { SessionRecord, SessionStatus } from './store/session-store.ts';
@@ -519,20 +520,11 @@ export async function createAuthKit(options: AuthKitOptions): Promise<AuthKit> {
 
     async purgeExpired(purgeOptions = {}) {
       const retain = purgeOptions.retain === undefined ? 0 : toSeconds(purgeOptions.retain, 'retain', { allowZero: true });
-      const batchSize = purgeOptions.batchSize ?? 1000;
-      if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 100_000) {
-        throw new KitInvalidInputError('`batchSize` must be a whole number from 1 to 100000.');
-      }
-      const before = new Date(now() - retain * 1000);
-      let deleted = 0;
-      let cursor: string | undefined;
-      do {
-        if (purgeOptions.signal?.aborted) break;
-        const batch = await store.purge({ before, limit: batchSize, after: cursor });
-        deleted += batch.deleted;
-        cursor = batch.cursor ?? undefined;
-      } while (cursor !== undefined);
-      return deleted;
+      return purgeSessions(store, {
+        before: new Date(now() - retain * 1000),
+        batchSize: purgeOptions.batchSize,
+        signal: purgeOptions.signal,
+      });
     },
   };
 

@@ -13,6 +13,7 @@ export {
 } from './keys/signing-keys.ts';
 export { type AuthKitOptions, DEFAULTS } from './options.ts';
 export type { Pruner, PrunerOptions } from './pruner.ts';
+export { purgeSessions } from './purge-sessions.ts';
 export type { Session } from './session.ts';
 export type { RotateInput, SessionRecord, SessionStatus, SessionStore } from './store/session-store.ts';
 export { RESERVED_CLAIMS } from './tokens/access-token.ts';

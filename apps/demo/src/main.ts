@@ -1,0 +1,55 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serve } from '@hono/node-server';
+import { createAuthKit } from '@kit/core';
+import { createKitOrm, createMikroOrmStore, migrate } from '@kit/core/mikro-orm';
+import { createApp } from './app.ts';
+import { loadConfig } from './config.ts';
+import { type EmbeddedDatabase, startEmbeddedPostgres } from './embedded-postgres.ts';
+import { createUsers } from './users.ts';
+
+const dataDir = fileURLToPath(new URL('../.data', import.meta.url));
+const config = await loadConfig(process.env, dataDir);
+
+let embedded: EmbeddedDatabase | undefined;
+let databaseUrl = config.databaseUrl;
+if (!databaseUrl) {
+  embedded = await startEmbeddedPostgres({ dataDir: join(dataDir, 'postgres'), persistent: true });
+  databaseUrl = embedded.url;
+  console.log('using an embedded PostgreSQL with its data under apps/demo/.data/postgres');
+}
+
+const orm = await createKitOrm({ databaseUrl });
+await migrate(orm);
+const kit = await createAuthKit({
+  issuer: config.issuer,
+  audience: config.audience,
+  secret: config.secret,
+  signingKeys: config.signingKeys,
+  store: createMikroOrmStore({ orm }),
+  accessTokenTtl: config.accessTokenTtl,
+  sessionIdleTtl: config.sessionIdleTtl,
+  sessionMaxAge: config.sessionMaxAge,
+  reuseGrace: config.reuseGrace,
+});
+kit.on('reuse_detected', ({ session }) => console.log(`reuse detected: session ${session.id} revoked`));
+const pruner = kit.startPruner({ interval: '1h', retain: '1d' });
+
+const app = createApp(kit, await createUsers());
+const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
+  const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
+  console.log(`listening on http://${host}:${info.port}`);
+});
+
+let stopping = false;
+async function shutdown() {
+  if (stopping) return;
+  stopping = true;
+  server.close();
+  await pruner.stop();
+  await orm.close();
+  await embedded?.stop();
+  process.exit(0);
+}
+process.on('SIGINT', shutdown);
+process.on('SIGTERM', shutdown);

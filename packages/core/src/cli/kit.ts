@@ -1,0 +1,122 @@
+#!/usr/bin/env node
+/**
+ * The `kit` command line: key and secret generation, migrations, pruning.
+ *
+ *   kit keys generate [--alg ES256|EdDSA|ES384|RS256|PS256]
+ *   kit secret generate
+ *   kit migrate [--database-url URL]
+ *   kit prune [--database-url URL] [--retain 7d] [--batch-size 1000]
+ *
+ * Output meant for machines (keys, secrets, counts) goes to stdout; messages go to stderr and never
+ * contain secrets.
+ */
+import { parseArgs } from 'node:util';
+import { KitError } from '../errors.ts';
+import { isSigningAlgorithm, SIGNING_ALGORITHMS } from '../keys/algorithms.ts';
+import { generateSecret } from '../keys/generate-secret.ts';
+import { generateSigningKeys } from '../keys/signing-keys.ts';
+import { createKitOrm } from '../mikro-orm/create-kit-orm.ts';
+import { createMikroOrmStore } from '../mikro-orm/mikro-orm-store.ts';
+import { migrate } from '../mikro-orm/migrate.ts';
+import { purgeSessions } from '../purge-sessions.ts';
+import { toSeconds } from '../util/duration.ts';
+
+const USAGE = `Usage: kit <command>
+
+Commands:
+  keys generate [--alg ALG]   Print a new signing key set (JWKS with private keys) for KIT_SIGNING_KEYS.
+                              ALG: ${SIGNING_ALGORITHMS.join(', ')} (default ES256).
+  secret generate             Print a new random value for KIT_SECRET.
+  migrate                     Apply the kit's pending migrations (its own kit_* tables only).
+  prune                       Delete expired and revoked sessions.
+      --retain DURATION       Keep them this long after they ended (default 0), e.g. 7d.
+      --batch-size N          Rows examined per statement (default 1000).
+
+Database commands read --database-url or DATABASE_URL.
+`;
+
+class UsageError extends Error {}
+
+function databaseUrl(value: string | undefined): string {
+  const url = value ?? process.env.DATABASE_URL;
+  if (!url) throw new UsageError('Set DATABASE_URL or pass --database-url postgres://...');
+  return url;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      alg: { type: 'string' },
+      'database-url': { type: 'string' },
+      retain: { type: 'string' },
+      'batch-size': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const command = positionals.join(' ');
+  if (values.help || command === '' || command === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  switch (command) {
+    case 'keys generate': {
+      const alg = values.alg ?? 'ES256';
+      if (!isSigningAlgorithm(alg)) throw new UsageError(`--alg must be one of ${SIGNING_ALGORITHMS.join(', ')}.`);
+      process.stdout.write(`${JSON.stringify(await generateSigningKeys({ alg }))}\n`);
+      return 0;
+    }
+    case 'secret generate':
+      process.stdout.write(`${generateSecret()}\n`);
+      return 0;
+    case 'migrate': {
+      const orm = await createKitOrm({ databaseUrl: databaseUrl(values['database-url']) });
+      try {
+        const { applied } = await migrate(orm);
+        process.stderr.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'up to date\n');
+      } finally {
+        await orm.close();
+      }
+      return 0;
+    }
+    case 'prune': {
+      const retain = toSeconds(values.retain ?? 0, '--retain', { allowZero: true });
+      const batchSize = values['batch-size'] === undefined ? 1000 : Number(values['batch-size']);
+      const orm = await createKitOrm({ databaseUrl: databaseUrl(values['database-url']) });
+      try {
+        const deleted = await purgeSessions(createMikroOrmStore({ orm }), {
+          before: new Date(Date.now() - retain * 1000),
+          batchSize,
+        });
+        process.stdout.write(`${deleted}\n`);
+        process.stderr.write(`deleted ${deleted} expired or revoked sessions\n`);
+      } finally {
+        await orm.close();
+      }
+      return 0;
+    }
+    default:
+      throw new UsageError(`Unknown command "${command}".\n\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof UsageError || (error as { code?: string })?.code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`kit: ${(error as Error).message}\n`);
+      process.exitCode = 2;
+    } else if (error instanceof KitError) {
+      process.stderr.write(`kit: ${error.message} (${error.code})\n`);
+      process.exitCode = 1;
+    } else {
+      // Unknown errors: the name only, messages from drivers can carry query values.
+      process.stderr.write(`kit: failed (${error instanceof Error ? error.name : 'error'})\n`);
+      process.exitCode = 1;
+    }
+  },
+);

@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+// Smoke test of a running demo: log in, refresh, replay inside the grace window, verify, JWKS.
+const base = process.argv[2] ?? 'http://127.0.0.1:3000';
+
+async function call(path, init) {
+  const response = await fetch(base + path, init);
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : null };
+}
+function check(condition, what) {
+  if (!condition) {
+    console.error(`demo smoke test failed: ${what}`);
+    process.exit(1);
+  }
+}
+const json = (body) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+const jwks = await call('/.well-known/jwks.json');
+check(jwks.status === 200 && jwks.body.keys.length > 0 && !('d' in jwks.body.keys[0]), 'JWKS');
+const bad = await call('/login', json({ username: 'alice', password: 'wrong' }));
+check(bad.status === 401 && bad.body.error === 'invalid_credentials', 'wrong password refused');
+const login = await call('/login', json({ username: 'alice', password: 'alice-password' }));
+check(login.status === 200 && login.body.refresh_token.startsWith('kit_rt_'), 'login');
+const form = (token) => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token }).toString(),
+});
+const first = await call('/token', form(login.body.refresh_token));
+check(first.status === 200 && first.headers.get('cache-control') === 'no-store', 'refresh');
+const retry = await call('/token', form(login.body.refresh_token));
+check(retry.status === 200 && retry.body.refresh_token === first.body.refresh_token, 'grace replay');
+const me = await call('/me', { headers: { authorization: `Bearer ${first.body.access_token}` } });
+check(me.status === 200 && me.body.sub === 'user_alice', '/me');
+const garbage = await call('/token', form('kit_rt_garbage'));
+check(garbage.status === 400 && garbage.body.error === 'invalid_grant', 'garbage token refused');
+console.log('demo smoke test passed');
