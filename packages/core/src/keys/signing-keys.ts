@@ -2,6 +2,7 @@ import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK
 import { KitKeyInvalidError } from '../errors.ts';
 import { decodeBase64url } from '../util/base64url.ts';
 import { isSigningAlgorithm, KEY_SHAPE, SIGNING_ALGORITHMS, type SigningAlgorithm } from './algorithms.ts';
+import { createSigner, type Signer } from './create-signer.ts';
 
 /**
  * A private signing key as a JWK: `kid`, `alg` and `use: "sig"` always set.
@@ -61,6 +62,8 @@ export interface SigningKey {
   readonly alg: SigningAlgorithm;
   readonly privateKey: CryptoKey;
   readonly publicJwk: PublicJwk;
+  /** Signs a JWS signing input; returns the signature bytes. */
+  readonly sign: Signer;
 }
 
 /**
@@ -135,7 +138,9 @@ function checkPrivateJwk(value: unknown, index: number): { jwk: PrivateSigningJw
     );
   }
   if (!isSigningAlgorithm(jwk.alg)) {
-    throw new KitKeyInvalidError(`${describe(index)} needs "alg" set to one of ${SIGNING_ALGORITHMS.join(', ')}.`);
+    throw new KitKeyInvalidError(
+      `${describe(index)} needs "alg" set to one of ${SIGNING_ALGORITHMS.join(', ')}.`,
+    );
   }
   const alg = jwk.alg;
   const shape = KEY_SHAPE[alg];
@@ -145,7 +150,9 @@ function checkPrivateJwk(value: unknown, index: number): { jwk: PrivateSigningJw
     );
   }
   if (typeof jwk.d !== 'string') {
-    throw new KitKeyInvalidError(`${describe(index)} has no private member "d"; a signing key set needs private keys.`);
+    throw new KitKeyInvalidError(
+      `${describe(index)} has no private member "d"; a signing key set needs private keys.`,
+    );
   }
   if (jwk.use !== undefined && jwk.use !== 'sig') {
     throw new KitKeyInvalidError(`${describe(index)} has "use" other than "sig".`);
@@ -162,8 +169,13 @@ function checkPrivateJwk(value: unknown, index: number): { jwk: PrivateSigningJw
     }
   }
   const kid = jwk.kid;
-  if (kid !== undefined && (typeof kid !== 'string' || kid.length === 0 || kid.length > 128 || !/^[\x21-\x7e]+$/.test(kid))) {
-    throw new KitKeyInvalidError(`${describe(index)} has a "kid" that is not 1-128 printable ASCII characters.`);
+  if (
+    kid !== undefined &&
+    (typeof kid !== 'string' || kid.length === 0 || kid.length > 128 || !/^[\x21-\x7e]+$/.test(kid))
+  ) {
+    throw new KitKeyInvalidError(
+      `${describe(index)} has a "kid" that is not 1-128 printable ASCII characters.`,
+    );
   }
   const pub: Record<string, unknown> = {};
   for (const member of PUBLIC_MEMBERS) if (jwk[member] !== undefined) pub[member] = jwk[member];
@@ -214,12 +226,22 @@ export async function importSigningKeys(input: string | PrivateJwks): Promise<Si
     let privateKey: CryptoKey;
     try {
       const { kid: _kid, use: _use, key_ops: _ops, ext: _ext, ...material } = jwk;
-      privateKey = (await importJWK({ ...material, alg: jwk.alg }, jwk.alg, { extractable: false })) as CryptoKey;
+      privateKey = (await importJWK({ ...material, alg: jwk.alg }, jwk.alg, {
+        extractable: false,
+      })) as CryptoKey;
     } catch (cause) {
       // jose's message may quote the input; keep it only as `cause`.
       throw new KitKeyInvalidError(`${describe(index)} could not be imported.`, { cause });
     }
-    keys.push(Object.freeze({ kid, alg: jwk.alg, privateKey, publicJwk: Object.freeze({ ...pub, kid }) }));
+    keys.push(
+      Object.freeze({
+        kid,
+        alg: jwk.alg,
+        privateKey,
+        publicJwk: Object.freeze({ ...pub, kid }),
+        sign: createSigner(jwk.alg, privateKey),
+      }),
+    );
   }
   const frozen = Object.freeze(keys);
   return Object.freeze({

@@ -1,6 +1,6 @@
-import { SignJWT } from 'jose';
 import { KitInvalidOptionsError } from '../errors.ts';
 import type { SigningKey } from '../keys/signing-keys.ts';
+import { encodeBase64url } from '../util/base64url.ts';
 
 /**
  * Claims the kit sets on every access token. A claims hook may not set any of them.
@@ -25,6 +25,18 @@ export const RESERVED_CLAIMS: readonly string[] = Object.freeze([
   'cnf',
   'typ',
 ]);
+
+const encoder = new TextEncoder();
+const headers = new WeakMap<SigningKey, string>();
+
+function headerOf(key: SigningKey): string {
+  let header = headers.get(key);
+  if (header === undefined) {
+    header = encodeBase64url(encoder.encode(JSON.stringify({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })));
+    headers.set(key, header);
+  }
+  return header;
+}
 
 /** What one access token is minted from. */
 export interface AccessTokenInput {
@@ -59,11 +71,14 @@ export function checkExtraClaims(claims: unknown): Record<string, unknown> | und
  *
  * @internal
  */
-export async function signAccessToken(input: AccessTokenInput): Promise<{ token: string; jti: string; exp: number }> {
+export async function signAccessToken(
+  input: AccessTokenInput,
+): Promise<{ token: string; jti: string; exp: number }> {
   const iat = Math.floor(input.nowMs / 1000);
   const exp = iat + input.ttlSeconds;
   const jti = crypto.randomUUID();
-  const audience = typeof input.audience === 'string' || input.audience.length !== 1 ? input.audience : input.audience[0]!;
+  const audience =
+    typeof input.audience === 'string' || input.audience.length !== 1 ? input.audience : input.audience[0]!;
   const payload: Record<string, unknown> = {
     ...input.extraClaims,
     iss: input.issuer,
@@ -75,8 +90,15 @@ export async function signAccessToken(input: AccessTokenInput): Promise<{ token:
     jti,
     sid: input.sessionId,
   };
-  const token = await new SignJWT(payload)
-    .setProtectedHeader({ alg: input.key.alg, kid: input.key.kid, typ: 'at+jwt' })
-    .sign(input.key.privateKey);
+  // The header of a key never changes; the signing input is header.payload in base64url.
+  let json: string;
+  try {
+    json = JSON.stringify(payload);
+  } catch (cause) {
+    throw new KitInvalidOptionsError('The `claims` hook returned a value that is not JSON.', { cause });
+  }
+  const signingInput = `${headerOf(input.key)}.${encodeBase64url(encoder.encode(json))}`;
+  const signature = await input.key.sign(encoder.encode(signingInput));
+  const token = `${signingInput}.${encodeBase64url(signature)}`;
   return { token, jti, exp };
 }

@@ -1,0 +1,60 @@
+import type { SigningAlgorithm } from './algorithms.ts';
+
+/** Signs the JWS signing input with one private key; returns the JWS signature bytes. */
+export type Signer = (data: Uint8Array) => Promise<Uint8Array>;
+
+interface NodeSignApi {
+  sign(algorithm: string | null, data: Uint8Array, key: unknown): Uint8Array;
+  KeyObject: { from(key: CryptoKey): unknown };
+  constants: { RSA_PKCS1_PSS_PADDING: number };
+}
+
+const nodeCrypto: NodeSignApi | undefined = (() => {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  try {
+    return proc?.getBuiltinModule?.('node:crypto') as NodeSignApi | undefined;
+  } catch {
+    return undefined;
+  }
+})();
+
+const WEB_PARAMS: Record<SigningAlgorithm, AlgorithmIdentifier | RsaPssParams | EcdsaParams> = {
+  ES256: { name: 'ECDSA', hash: 'SHA-256' },
+  ES384: { name: 'ECDSA', hash: 'SHA-384' },
+  EdDSA: { name: 'Ed25519' },
+  RS256: { name: 'RSASSA-PKCS1-v1_5' },
+  PS256: { name: 'RSA-PSS', saltLength: 32 },
+};
+
+/**
+ * Makes the signing function of one key. On Node it signs through `node:crypto` with a KeyObject
+ * made once from the CryptoKey (about three times faster than `crypto.subtle.sign` for ES256 on
+ * Node 20); elsewhere through Web Crypto. Both produce JWS signatures: ECDSA in IEEE P1363 (r‖s)
+ * form, RSA-PSS with a 32-byte salt (RFC 7518 §3.5).
+ *
+ * `node:crypto` is reached through `process.getBuiltinModule`, so this module imports nothing from
+ * Node and runs unchanged in other runtimes.
+ *
+ * @internal
+ */
+export function createSigner(alg: SigningAlgorithm, privateKey: CryptoKey): Signer {
+  if (nodeCrypto) {
+    const node = nodeCrypto;
+    const key = node.KeyObject.from(privateKey);
+    switch (alg) {
+      case 'ES256':
+        return async (data) => node.sign('sha256', data, { key, dsaEncoding: 'ieee-p1363' });
+      case 'ES384':
+        return async (data) => node.sign('sha384', data, { key, dsaEncoding: 'ieee-p1363' });
+      case 'EdDSA':
+        return async (data) => node.sign(null, data, key);
+      case 'RS256':
+        return async (data) => node.sign('sha256', data, key);
+      case 'PS256':
+        return async (data) =>
+          node.sign('sha256', data, { key, padding: node.constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 });
+    }
+  }
+  const params = WEB_PARAMS[alg];
+  return async (data) => new Uint8Array(await crypto.subtle.sign(params, privateKey, data as BufferSource));
+}

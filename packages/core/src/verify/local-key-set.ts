@@ -1,0 +1,45 @@
+import { KitJwksInvalidError, KitJwksNoMatchingKeyError } from '../errors.ts';
+import type { AlgorithmProfile, VerifierAlgorithm } from './algorithms.ts';
+import { importKeySet, type KeyIndex, type KeySource } from './import-key-set.ts';
+
+/**
+ * A {@link KeySource} over a JWKS given in configuration. The keys are imported once, starting
+ * as soon as the set is created, so the first verification rarely waits.
+ *
+ * @example
+ * ```ts
+ * const source = new LocalKeySet(jwks.keys, allowedAlgorithms);
+ * const key = await source.resolve('key-1', 'ES256');
+ * ```
+ *
+ * @internal
+ */
+export class LocalKeySet implements KeySource {
+  #index: KeyIndex | undefined;
+  readonly #loading: Promise<KeyIndex>;
+
+  constructor(keys: readonly unknown[], allowed: ReadonlyMap<string, AlgorithmProfile>) {
+    this.#loading = importKeySet(keys, allowed).then((index) => {
+      if (index.size === 0) {
+        throw new KitJwksInvalidError(
+          'The `jwks` option holds no usable public signing key (each key needs a `kid` and a type that fits one of the allowed algorithms).',
+        );
+      }
+      this.#index = index;
+      return index;
+    });
+    // Started eagerly; a failure is reported by `resolve`, never as an unhandled rejection.
+    this.#loading.catch(() => {});
+  }
+
+  peek(kid: string, alg: VerifierAlgorithm): CryptoKey | undefined {
+    return this.#index?.get(kid)?.get(alg);
+  }
+
+  async resolve(kid: string, alg: VerifierAlgorithm): Promise<CryptoKey> {
+    const index = this.#index ?? (await this.#loading);
+    const key = index.get(kid)?.get(alg);
+    if (key === undefined) throw new KitJwksNoMatchingKeyError();
+    return key;
+  }
+}

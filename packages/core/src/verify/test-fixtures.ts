@@ -1,0 +1,279 @@
+/**
+ * Helpers shared by the verifier's tests: keys, token minting with a fixed clock, and a scripted
+ * JWKS `fetch`. Test-only; not exported from any entry point.
+ *
+ * @module
+ */
+import { exportJWK, generateKeyPair, type JWK, type JWTHeaderParameters, SignJWT } from 'jose';
+import { expect } from 'vitest';
+import { KitError, type KitErrorCode } from '../errors.ts';
+import type { VerifierAlgorithm } from './algorithms.ts';
+
+/**
+ * Issuer every test token carries.
+ *
+ * @example
+ * ```ts
+ * createVerifier({ issuer: ISSUER, audience: AUDIENCE, jwks });
+ * ```
+ */
+export const ISSUER = 'https://auth.example.com';
+/**
+ * Audience every test token carries.
+ *
+ * @example
+ * ```ts
+ * await mint(key, { claims: { aud: [AUDIENCE, 'other'] } });
+ * ```
+ */
+export const AUDIENCE = 'https://api.example.com';
+/**
+ * Fixed "now" of the tests: 2030-01-01T00:00:00Z, in ms.
+ *
+ * @example
+ * ```ts
+ * await mint(key, { claims: { exp: T0 / 1000 - 6 } }); // expired beyond the 5 s tolerance
+ * ```
+ */
+export const T0 = Date.UTC(2030, 0, 1);
+
+/**
+ * A signing key pair with its public JWK.
+ *
+ * @example
+ * ```ts
+ * const key = await createTestKey('ES256');
+ * ```
+ */
+export interface TestKey {
+  alg: VerifierAlgorithm;
+  kid: string;
+  privateKey: CryptoKey;
+  publicKey: CryptoKey;
+  /** Public members plus `kid`, `alg` and `use: "sig"`. */
+  jwk: JWK;
+}
+
+/**
+ * Generates a key pair for `alg`.
+ *
+ * @example
+ * ```ts
+ * const { jwk } = await createTestKey('EdDSA', 'ed-1');
+ * ```
+ */
+export async function createTestKey(
+  alg: VerifierAlgorithm,
+  kid = `${alg.toLowerCase()}-key`,
+): Promise<TestKey> {
+  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
+  const jwk = { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' };
+  return { alg, kid, privateKey, publicKey, jwk };
+}
+
+/**
+ * What to change in a minted token.
+ *
+ * @example
+ * ```ts
+ * const changes: MintChanges = { claims: { aud: 'other' }, omit: ['sid'] };
+ * ```
+ */
+export interface MintChanges {
+  /** Header members to set (`undefined` removes one). */
+  header?: Record<string, unknown>;
+  /** Claims to set, over the defaults. */
+  claims?: Record<string, unknown>;
+  /** Claims to leave out. */
+  omit?: readonly string[];
+  /** Time the token is minted at, ms; default {@link T0}. */
+  nowMs?: number;
+  /** Passed to jose's `sign` (for example `crit`). */
+  signOptions?: Parameters<SignJWT['sign']>[1];
+}
+
+/**
+ * Default claims of a valid access token minted at `nowMs`.
+ *
+ * @example
+ * ```ts
+ * const claims = defaultClaims(T0); // { iss, aud, sub, ..., exp: T0/1000 + 300 }
+ * ```
+ */
+export function defaultClaims(nowMs: number = T0): Record<string, unknown> {
+  const iat = Math.floor(nowMs / 1000);
+  return {
+    iss: ISSUER,
+    aud: AUDIENCE,
+    sub: 'user-1',
+    client_id: 'web',
+    iat,
+    exp: iat + 300,
+    jti: 'b5c0e0e2-58d7-4a53-9f43-7b0e5d0c9a11',
+    sid: '1f0a8f86-2d1a-4b8e-8d0a-2f1e8c5b7e33',
+  };
+}
+
+/**
+ * Mints an access token like the kit's issuer does (header `alg kid typ: "at+jwt"`), with changes.
+ *
+ * @example
+ * ```ts
+ * const token = await mint(key, { claims: { exp: 1 } });
+ * ```
+ */
+export async function mint(key: Pick<TestKey, 'alg' | 'kid' | 'privateKey'>, changes: MintChanges = {}) {
+  const claims = { ...defaultClaims(changes.nowMs), ...changes.claims };
+  for (const name of changes.omit ?? []) delete claims[name];
+  const header: Record<string, unknown> = { alg: key.alg, kid: key.kid, typ: 'at+jwt', ...changes.header };
+  for (const name of Object.keys(header)) if (header[name] === undefined) delete header[name];
+  return new SignJWT(claims)
+    .setProtectedHeader(header as unknown as JWTHeaderParameters)
+    .sign(key.privateKey, changes.signOptions);
+}
+
+/**
+ * Base64url of a JSON value, for hand-made tokens.
+ *
+ * @example
+ * ```ts
+ * const token = `${b64json({ alg: 'none' })}.${b64json(defaultClaims())}.`;
+ * ```
+ */
+export function b64json(value: unknown): string {
+  return bytesToBase64url(new TextEncoder().encode(JSON.stringify(value)));
+}
+
+/**
+ * Unpadded base64url of bytes.
+ *
+ * @example
+ * ```ts
+ * bytesToBase64url(new Uint8Array([255])); // '_w'
+ * ```
+ */
+export function bytesToBase64url(bytes: Uint8Array): string {
+  let binary = '';
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/**
+ * Asserts that `promise` rejects with a {@link KitError} of `code`, whose message and cause chain
+ * do not contain the token (or any of its segments). Returns the error for further checks.
+ *
+ * @example
+ * ```ts
+ * const error = await expectKitError(verify(token), 'ERR_JWT_CLAIM_INVALID', token);
+ * ```
+ */
+export async function expectKitError(
+  promise: Promise<unknown>,
+  code: KitErrorCode,
+  token?: string,
+): Promise<KitError> {
+  let caught: unknown;
+  try {
+    await promise;
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught, `expected a rejection with ${code}`).toBeInstanceOf(KitError);
+  const error = caught as KitError;
+  expect(error.code).toBe(code);
+  if (typeof token === 'string') {
+    const segments = token.split('.').filter((segment) => segment.length >= 8);
+    for (let e: unknown = error; e instanceof Error; e = e.cause) {
+      for (const segment of segments) expect(e.message).not.toContain(segment);
+    }
+  }
+  return error;
+}
+
+/**
+ * One scripted answer of {@link createFakeJwksServer}.
+ *
+ * @example
+ * ```ts
+ * const reply: FakeReply = { status: 500, body: 'oops' };
+ * ```
+ */
+export interface FakeReply {
+  status?: number;
+  /** A JSON value (serialised), or a string sent as is. */
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Reject like a network failure instead of answering. */
+  networkError?: boolean;
+}
+
+/**
+ * A fake JWKS endpoint: a `fetch` function that answers with `reply` (changeable between calls),
+ * counts calls, and can hold answers back until `release()`.
+ *
+ * @example
+ * ```ts
+ * const server = createFakeJwksServer({ body: { keys: [key.jwk] } });
+ * const verify = createVerifier({ issuer, audience, jwksUrl: server.url, fetch: server.fetch });
+ * ```
+ */
+export function createFakeJwksServer(initial: FakeReply) {
+  let reply: FakeReply = initial;
+  let gate: Promise<void> | undefined;
+  let open: (() => void) | undefined;
+  const state = {
+    url: 'https://auth.example.com/.well-known/jwks.json',
+    calls: 0,
+    requests: [] as { url: string; init: RequestInit | undefined }[],
+    /** Changes what the next fetches answer. */
+    set(next: FakeReply) {
+      reply = next;
+    },
+    /** Makes the next fetches wait until {@link release}. */
+    hold() {
+      gate = new Promise<void>((resolve) => {
+        open = resolve;
+      });
+    },
+    release() {
+      open?.();
+      gate = undefined;
+    },
+    fetch: (async (input: RequestInfo | URL, init?: RequestInit) => {
+      state.calls++;
+      state.requests.push({ url: String(input), init });
+      const current = reply;
+      if (gate) await gate;
+      if (current.networkError) throw new TypeError('fetch failed');
+      const body =
+        typeof current.body === 'string' ? current.body : JSON.stringify(current.body ?? { keys: [] });
+      return new Response(body, {
+        status: current.status ?? 200,
+        headers: { 'content-type': 'application/json', ...current.headers },
+      });
+    }) as typeof fetch,
+  };
+  return state;
+}
+
+/**
+ * A clock the test moves by hand.
+ *
+ * @example
+ * ```ts
+ * const clock = createClock();
+ * clock.advance(31_000);
+ * ```
+ */
+export function createClock(start: number = T0) {
+  let now = start;
+  return {
+    now: () => now,
+    advance(ms: number) {
+      now += ms;
+    },
+    set(ms: number) {
+      now = ms;
+    },
+  };
+}
