@@ -10,7 +10,10 @@ import { join } from 'node:path';
 const out = mkdtempSync(join(tmpdir(), 'kit-pack-'));
 try {
   execFileSync('pnpm', ['pack', '--pack-destination', out], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const tarball = join(out, readdirSync(out).find((f) => f.endsWith('.tgz')));
+  const tarball = join(
+    out,
+    readdirSync(out).find((f) => f.endsWith('.tgz')),
+  );
   execFileSync('pnpm', ['exec', 'publint', 'run', tarball, '--strict'], { stdio: 'inherit' });
   // ESM-only packages: the CommonJS-require and node10 resolutions are out of scope by design.
   execFileSync('pnpm', ['exec', 'attw', tarball, '--profile', 'esm-only'], { stdio: 'inherit' });

@@ -13,7 +13,11 @@ function check(condition, what) {
     process.exit(1);
   }
 }
-const json = (body) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const json = (body) => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
 
 const jwks = await call('/.well-known/jwks.json');
 check(jwks.status === 200 && jwks.body.keys.length > 0 && !('d' in jwks.body.keys[0]), 'JWKS');

@@ -4,7 +4,12 @@ import { bodyLimit } from 'hono/body-limit';
 import type { Users } from './users.ts';
 
 /** RFC 6749 §5.2 error body, with `Cache-Control: no-store`. */
-function oauthError(status: 400 | 401 | 413 | 503, error: string, description: string, headers: Record<string, string> = {}) {
+function oauthError(
+  status: 400 | 401 | 413 | 503,
+  error: string,
+  description: string,
+  headers: Record<string, string> = {},
+) {
   return new Response(JSON.stringify({ error, error_description: description }), {
     status,
     headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers },
@@ -19,7 +24,10 @@ function tokenResponse(tokens: TokenSet): Response {
       expires_in: tokens.expiresIn,
       refresh_token: tokens.refreshToken,
     }),
-    { status: 200, headers: { 'content-type': 'application/json', 'cache-control': 'no-store', pragma: 'no-cache' } },
+    {
+      status: 200,
+      headers: { 'content-type': 'application/json', 'cache-control': 'no-store', pragma: 'no-cache' },
+    },
   );
 }
 
@@ -58,7 +66,9 @@ async function readParams(request: Request): Promise<Record<string, unknown> | u
     }
     if (type === 'application/json') {
       const body: unknown = JSON.parse(await request.text());
-      return typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
+      return typeof body === 'object' && body !== null && !Array.isArray(body)
+        ? (body as Record<string, unknown>)
+        : undefined;
     }
   } catch {
     return undefined;
@@ -84,7 +94,12 @@ export function createApp(kit: AuthKit, users: Users): Hono {
 
   app.post('/token', limit, async (c) => {
     const params = await readParams(c.req.raw);
-    if (!params) return oauthError(400, 'invalid_request', 'Send grant_type and refresh_token as a form or JSON object.');
+    if (!params)
+      return oauthError(
+        400,
+        'invalid_request',
+        'Send grant_type and refresh_token as a form or JSON object.',
+      );
     if (params.grant_type !== 'refresh_token') {
       return typeof params.grant_type === 'string'
         ? oauthError(400, 'unsupported_grant_type', 'Only grant_type=refresh_token is supported.')
@@ -140,7 +155,9 @@ export function createApp(kit: AuthKit, users: Users): Hono {
   app.onError((error) => {
     // Never a stack or a message to the client: they could carry input back.
     console.error(`demo: request failed (${error instanceof KitError ? error.code : error.name})`);
-    return oauthError(503, 'temporarily_unavailable', 'The server could not complete the request.', { 'retry-after': '5' });
+    return oauthError(503, 'temporarily_unavailable', 'The server could not complete the request.', {
+      'retry-after': '5',
+    });
   });
 
   return app;

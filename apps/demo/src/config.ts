@@ -54,7 +54,9 @@ export async function loadConfig(env: NodeJS.ProcessEnv, dataDir: string): Promi
     reuseGrace: seconds(env, 'KIT_REUSE_GRACE', 10),
     signingKeys:
       env.KIT_SIGNING_KEYS ||
-      (await persisted(join(dataDir, 'signing-keys.json'), async () => JSON.stringify(await generateSigningKeys()))),
+      (await persisted(join(dataDir, 'signing-keys.json'), async () =>
+        JSON.stringify(await generateSigningKeys()),
+      )),
     secret: env.KIT_SECRET || (await persisted(join(dataDir, 'secret'), generateSecret)),
     dataDir,
   };

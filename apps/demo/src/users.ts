@@ -25,7 +25,12 @@ export async function createUsers(): Promise<Users> {
   const users = new Map<string, StoredUser>();
   for (const seed of SEED) {
     const salt = randomBytes(16);
-    users.set(seed.username, { id: seed.id, username: seed.username, salt, hash: await scryptAsync(seed.password, salt, 32) });
+    users.set(seed.username, {
+      id: seed.id,
+      username: seed.username,
+      salt,
+      hash: await scryptAsync(seed.password, salt, 32),
+    });
   }
   // Unknown usernames are checked against a dummy hash so they take as long as wrong passwords.
   const dummy = { id: '', username: '', salt: randomBytes(16), hash: randomBytes(32) };

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createKitFixture, type KitFixture } from '../test/fixture.ts';
-import type { KitEvents } from './events.ts';
 import { KitError } from './errors.ts';
+import type { KitEvents } from './events.ts';
 import { REFRESH_TOKEN_PREFIX } from './tokens/refresh-token.ts';
 
 const SECOND = 1000;
@@ -47,7 +47,10 @@ describe('rotation, grace and reuse detection (PostgreSQL)', () => {
     expect(tokens.expiresIn).toBe(300);
     expect(tokens.refreshToken.startsWith(REFRESH_TOKEN_PREFIX)).toBe(true);
     const [header] = tokens.accessToken.split('.');
-    expect(JSON.parse(Buffer.from(header!, 'base64url').toString())).toMatchObject({ alg: 'ES256', typ: 'at+jwt' });
+    expect(JSON.parse(Buffer.from(header!, 'base64url').toString())).toMatchObject({
+      alg: 'ES256',
+      typ: 'at+jwt',
+    });
     const claims = await f.kit.verifyAccessToken(tokens.accessToken);
     expect(claims).toMatchObject({
       iss: 'https://auth.test',
@@ -59,7 +62,12 @@ describe('rotation, grace and reuse detection (PostgreSQL)', () => {
       exp: f.clock.now() / 1000 + 300,
     });
     expect(typeof claims.jti).toBe('string');
-    expect(tokens.session).toMatchObject({ userId: 'alice', generation: 0, status: 'active', userAgent: 'test-agent' });
+    expect(tokens.session).toMatchObject({
+      userId: 'alice',
+      generation: 0,
+      status: 'active',
+      userAgent: 'test-agent',
+    });
   });
 
   it('rotates: the current token yields new tokens, and the chain goes on', async () => {
@@ -243,7 +251,9 @@ describe('lifetimes with a fake clock (PostgreSQL)', () => {
     for (let i = 0; i < 5; i++) {
       f.clock.advance(DAY / 2);
       const next = await f.kit.refresh(token);
-      expect(next.session.idleExpiresAt.getTime()).toBeLessThanOrEqual(t0.session.absoluteExpiresAt.getTime());
+      expect(next.session.idleExpiresAt.getTime()).toBeLessThanOrEqual(
+        t0.session.absoluteExpiresAt.getTime(),
+      );
       token = next.refreshToken;
     }
     f.clock.set(t0.session.absoluteExpiresAt.getTime());
@@ -264,11 +274,13 @@ describe('lifetimes with a fake clock (PostgreSQL)', () => {
     const extended = await f.kit.sessions.extend(t0.session.id, { idle: '2d', absolute: '10d' });
     expect(extended.idleExpiresAt.getTime()).toBe(f.clock.now() + 2 * DAY);
     expect(extended.absoluteExpiresAt.getTime()).toBe(f.clock.now() + 10 * DAY);
-    const shortened = await f.kit.sessions.extend(t0.session.id, { absolute: new Date(f.clock.now() + 60 * SECOND) });
+    const shortened = await f.kit.sessions.extend(t0.session.id, {
+      absolute: new Date(f.clock.now() + 60 * SECOND),
+    });
     expect(shortened.expiresAt.getTime()).toBe(f.clock.now() + 60 * SECOND);
-    expect(await codeOf(f.kit.sessions.extend(t0.session.id, { absolute: new Date(f.clock.now() - 1) }))).toBe(
-      'ERR_INVALID_INPUT',
-    );
+    expect(
+      await codeOf(f.kit.sessions.extend(t0.session.id, { absolute: new Date(f.clock.now() - 1) })),
+    ).toBe('ERR_INVALID_INPUT');
     f.clock.advance(61 * SECOND);
     expect(await codeOf(f.kit.refresh(t0.refreshToken))).toBe('ERR_SESSION_EXPIRED');
     expect(await codeOf(f.kit.sessions.extend(t0.session.id, { idle: '1d' }))).toBe('ERR_SESSION_NOT_FOUND');

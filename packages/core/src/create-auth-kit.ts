@@ -1,3 +1,4 @@
+import { timingSafeEqual } from './crypto/primitives.ts';
 import {
   KitInvalidInputError,
   KitRefreshTokenInvalidError,
@@ -10,13 +11,12 @@ import {
 import { Emitter, type KitEventListener, type KitEvents } from './events.ts';
 import { importSigningKeys, type PublicJwk, type SigningKeySet } from './keys/signing-keys.ts';
 import { type AuthKitOptions, resolveOptions } from './options.ts';
-import { purgeSessions } from './purge-sessions.ts';
 import { createPruner, type Pruner, type PrunerOptions } from './pruner.ts';
+import { purgeSessions } from './purge-sessions.ts';
 import { type Session, toSession } from './session.ts';
 import type { SessionRecord, SessionStatus } from './store/session-store.ts';
 import { checkExtraClaims, signAccessToken } from './tokens/access-token.ts';
 import { RefreshTokenCodec, type RefreshTokenParts } from './tokens/refresh-token.ts';
-import { timingSafeEqual } from './crypto/primitives.ts';
 import { type Duration, toSeconds } from './util/duration.ts';
 import { type AccessTokenClaims, createVerifier } from './verify/index.ts';
 
@@ -197,10 +197,12 @@ function checkReason(reason: unknown, fallback: string): string {
 
 function checkContext(context: ClientContext | undefined): { userAgent?: string; ip?: string } {
   if (context === undefined) return {};
-  if (typeof context !== 'object' || context === null) throw new KitInvalidInputError('The client context must be an object.');
+  if (typeof context !== 'object' || context === null)
+    throw new KitInvalidInputError('The client context must be an object.');
   const out: { userAgent?: string; ip?: string } = {};
   if (context.userAgent !== undefined) {
-    if (typeof context.userAgent !== 'string') throw new KitInvalidInputError('`userAgent` must be a string.');
+    if (typeof context.userAgent !== 'string')
+      throw new KitInvalidInputError('`userAgent` must be a string.');
     out.userAgent = context.userAgent.slice(0, 512);
   }
   if (context.ip !== undefined) {
@@ -254,14 +256,17 @@ export async function createAuthKit(options: AuthKitOptions): Promise<AuthKit> {
   const claimsHook = options.claims;
   const now = () => {
     const ms = config.clock();
-    if (!Number.isFinite(ms)) throw new KitInvalidInputError('The `clock` option returned a value that is not a time.');
+    if (!Number.isFinite(ms))
+      throw new KitInvalidInputError('The `clock` option returned a value that is not a time.');
     return ms;
   };
   const emitter = new Emitter(
     options.onListenerError ??
       ((error, event) => {
         // The error's name only: a listener's message could carry anything.
-        console.error(`kit: a "${event}" listener failed (${error instanceof Error ? error.name : typeof error}).`);
+        console.error(
+          `kit: a "${event}" listener failed (${error instanceof Error ? error.name : typeof error}).`,
+        );
       }),
   );
   const verify = createVerifier({
@@ -289,7 +294,13 @@ export async function createAuthKit(options: AuthKitOptions): Promise<AuthKit> {
       }),
       codec.encode(parts),
     ]);
-    return { accessToken: access.token, tokenType: 'Bearer', expiresIn: config.accessTokenTtl, refreshToken, session };
+    return {
+      accessToken: access.token,
+      tokenType: 'Bearer',
+      expiresIn: config.accessTokenTtl,
+      refreshToken,
+      session,
+    };
   }
 
   function isExpired(record: SessionRecord, nowMs: number): boolean {
@@ -314,7 +325,8 @@ export async function createAuthKit(options: AuthKitOptions): Promise<AuthKit> {
       throw new KitInvalidInputError('Session `data` must be serializable to JSON.', { cause });
     }
     // PostgreSQL's jsonb cannot hold U+0000; reject it here rather than fail in the store.
-    if (json.includes('\\u0000')) throw new KitInvalidInputError('Session `data` may not contain the character U+0000.');
+    if (json.includes('\\u0000'))
+      throw new KitInvalidInputError('Session `data` may not contain the character U+0000.');
     if (new TextEncoder().encode(json).length > config.maxDataBytes) {
       throw new KitInvalidInputError(`Session \`data\` is larger than ${config.maxDataBytes} bytes of JSON.`);
     }
@@ -433,7 +445,10 @@ export async function createAuthKit(options: AuthKitOptions): Promise<AuthKit> {
     },
 
     async count(userId, countOptions = {}) {
-      return store.count(checkUserId(userId), { status: checkStatus(countOptions.status), now: new Date(now()) });
+      return store.count(checkUserId(userId), {
+        status: checkStatus(countOptions.status),
+        now: new Date(now()),
+      });
     },
 
     async revoke(id, revokeOptions = {}) {
@@ -455,7 +470,11 @@ export async function createAuthKit(options: AuthKitOptions): Promise<AuthKit> {
         throw new KitInvalidInputError('`except` must be a session id.');
       }
       const nowMs = now();
-      const revoked = await store.revokeByUser(checkUserId(userId), { reason, now: new Date(nowMs), exceptId: except });
+      const revoked = await store.revokeByUser(checkUserId(userId), {
+        reason,
+        now: new Date(nowMs),
+        exceptId: except,
+      });
       const out = revoked.map((r) => toSession(r, nowMs));
       for (const session of out) emitter.emit('session_revoked', { session, reason });
       return out;
@@ -477,9 +496,12 @@ export async function createAuthKit(options: AuthKitOptions): Promise<AuthKit> {
         throw new KitInvalidInputError('extend needs `idle`, `absolute` or both.');
       }
       const nowMs = now();
-      const idle = extendOptions.idle === undefined ? undefined : toDeadline(extendOptions.idle, 'idle', nowMs);
+      const idle =
+        extendOptions.idle === undefined ? undefined : toDeadline(extendOptions.idle, 'idle', nowMs);
       const absolute =
-        extendOptions.absolute === undefined ? undefined : toDeadline(extendOptions.absolute, 'absolute', nowMs);
+        extendOptions.absolute === undefined
+          ? undefined
+          : toDeadline(extendOptions.absolute, 'absolute', nowMs);
       if (typeof id !== 'string' || !UUID.test(id)) throw new KitSessionNotFoundError();
       const current = await store.find(id);
       if (!current || current.revokedAt || isExpired(current, nowMs)) {
@@ -519,7 +541,8 @@ export async function createAuthKit(options: AuthKitOptions): Promise<AuthKit> {
     },
 
     async purgeExpired(purgeOptions = {}) {
-      const retain = purgeOptions.retain === undefined ? 0 : toSeconds(purgeOptions.retain, 'retain', { allowZero: true });
+      const retain =
+        purgeOptions.retain === undefined ? 0 : toSeconds(purgeOptions.retain, 'retain', { allowZero: true });
       return purgeSessions(store, {
         before: new Date(now() - retain * 1000),
         batchSize: purgeOptions.batchSize,
@@ -530,13 +553,15 @@ export async function createAuthKit(options: AuthKitOptions): Promise<AuthKit> {
 
   function checkStatus(status: unknown): SessionStatus {
     if (status === undefined) return 'active';
-    if (status === 'active' || status === 'expired' || status === 'revoked' || status === 'all') return status;
+    if (status === 'active' || status === 'expired' || status === 'revoked' || status === 'all')
+      return status;
     throw new KitInvalidInputError('`status` must be "active", "expired", "revoked" or "all".');
   }
 
   const kit: AuthKit = {
     async createSession(input) {
-      if (typeof input !== 'object' || input === null) throw new KitInvalidInputError('createSession needs { userId }.');
+      if (typeof input !== 'object' || input === null)
+        throw new KitInvalidInputError('createSession needs { userId }.');
       const userId = checkUserId(input.userId);
       const clientId = input.clientId ?? config.clientId;
       if (typeof clientId !== 'string' || clientId.length === 0 || clientId.length > 255) {
@@ -614,4 +639,3 @@ export async function createAuthKit(options: AuthKitOptions): Promise<AuthKit> {
   };
   return kit;
 }
-

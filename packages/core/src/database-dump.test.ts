@@ -94,7 +94,9 @@ describe('a database dump refreshes nothing', () => {
 
   it('keeps one row per session whatever the number of rotations', async () => {
     const count = async () =>
-      (await f.orm.em.getConnection().execute<{ n: number }[]>('select count(*)::int as n from kit_sessions'))[0]!.n;
+      (
+        await f.orm.em.getConnection().execute<{ n: number }[]>('select count(*)::int as n from kit_sessions')
+      )[0]!.n;
     const before = await count();
     let tokens = await f.kit.createSession({ userId: 'one-row' });
     for (let i = 0; i < 30; i++) tokens = await f.kit.refresh(tokens.refreshToken);

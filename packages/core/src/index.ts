@@ -1,7 +1,15 @@
-export { type AuthKit, type ClientContext, type CreateSessionInput, createAuthKit, type SessionManager, type TokenSet } from './create-auth-kit.ts';
+export {
+  type AuthKit,
+  type ClientContext,
+  type CreateSessionInput,
+  createAuthKit,
+  type SessionManager,
+  type TokenSet,
+} from './create-auth-kit.ts';
 export * from './errors.ts';
 export type { KitEventListener, KitEvents } from './events.ts';
 export { isSigningAlgorithm, SIGNING_ALGORITHMS, type SigningAlgorithm } from './keys/algorithms.ts';
+export { generateSecret } from './keys/generate-secret.ts';
 export {
   generateSigningKeys,
   importSigningKeys,
@@ -20,4 +28,3 @@ export { RESERVED_CLAIMS } from './tokens/access-token.ts';
 export { REFRESH_TOKEN_PREFIX } from './tokens/refresh-token.ts';
 export { type Duration, toSeconds } from './util/duration.ts';
 export { type AccessTokenClaims, createVerifier, type VerifierOptions } from './verify/index.ts';
-export { generateSecret } from './keys/generate-secret.ts';

@@ -72,7 +72,9 @@ export interface AuthKitOptions {
    * claims (`iss sub aud exp nbf iat jti sid client_id cnf typ`). Never put secrets or the whole
    * session data here: access tokens are readable by anyone who holds them.
    */
-  claims?: (context: { session: Session }) => Record<string, unknown> | undefined | Promise<Record<string, unknown> | undefined>;
+  claims?: (context: {
+    session: Session;
+  }) => Record<string, unknown> | undefined | Promise<Record<string, unknown> | undefined>;
   /**
    * Largest accepted session `data`, in bytes of JSON.
    * @default 16384
@@ -131,7 +133,9 @@ function duration(value: unknown, name: string, fallback: number, allowZero = fa
 /** Validates and completes options. @internal */
 export function resolveOptions(options: AuthKitOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) {
-    throw new KitInvalidOptionsError('createAuthKit needs an options object: { issuer, audience, secret, signingKeys, store }.');
+    throw new KitInvalidOptionsError(
+      'createAuthKit needs an options object: { issuer, audience, secret, signingKeys, store }.',
+    );
   }
   let issuerUrl: URL | undefined;
   try {
@@ -140,22 +144,38 @@ export function resolveOptions(options: AuthKitOptions): ResolvedOptions {
     issuerUrl = undefined;
   }
   if (!issuerUrl || (issuerUrl.protocol !== 'https:' && issuerUrl.protocol !== 'http:')) {
-    throw new KitInvalidOptionsError('Set `issuer` to the absolute http(s) URL of your auth server (KIT_ISSUER).');
+    throw new KitInvalidOptionsError(
+      'Set `issuer` to the absolute http(s) URL of your auth server (KIT_ISSUER).',
+    );
   }
   const audience = options.audience;
-  const audiences = typeof audience === 'string' ? [audience] : Array.isArray(audience) ? audience : undefined;
-  if (!audiences || audiences.length === 0 || audiences.some((a) => typeof a !== 'string' || a.length === 0)) {
-    throw new KitInvalidOptionsError('Set `audience` to the non-empty identifier (or list of them) of your API (KIT_AUDIENCE).');
+  const audiences =
+    typeof audience === 'string' ? [audience] : Array.isArray(audience) ? audience : undefined;
+  if (
+    !audiences ||
+    audiences.length === 0 ||
+    audiences.some((a) => typeof a !== 'string' || a.length === 0)
+  ) {
+    throw new KitInvalidOptionsError(
+      'Set `audience` to the non-empty identifier (or list of them) of your API (KIT_AUDIENCE).',
+    );
   }
   let secret: Uint8Array;
   if (typeof options.secret === 'string') secret = new TextEncoder().encode(options.secret);
   else if (options.secret instanceof Uint8Array) secret = options.secret.slice();
-  else throw new KitInvalidOptionsError('Set `secret` (KIT_SECRET) to at least 32 bytes of random text; `kit secret generate` makes one.');
+  else
+    throw new KitInvalidOptionsError(
+      'Set `secret` (KIT_SECRET) to at least 32 bytes of random text; `kit secret generate` makes one.',
+    );
   if (secret.length < 32) {
-    throw new KitInvalidOptionsError('`secret` (KIT_SECRET) is shorter than 32 bytes; `kit secret generate` makes one.');
+    throw new KitInvalidOptionsError(
+      '`secret` (KIT_SECRET) is shorter than 32 bytes; `kit secret generate` makes one.',
+    );
   }
   if (new Set(secret).size < 8) {
-    throw new KitInvalidOptionsError('`secret` (KIT_SECRET) is not random enough; `kit secret generate` makes one.');
+    throw new KitInvalidOptionsError(
+      '`secret` (KIT_SECRET) is not random enough; `kit secret generate` makes one.',
+    );
   }
   if (options.signingKeys === undefined || options.signingKeys === null) {
     throw new KitInvalidOptionsError(
@@ -164,17 +184,23 @@ export function resolveOptions(options: AuthKitOptions): ResolvedOptions {
   }
   const store = options.store;
   if (!store || typeof store.rotate !== 'function' || typeof store.insert !== 'function') {
-    throw new KitInvalidOptionsError('Set `store` to a SessionStore, for example createMikroOrmStore({ orm }) from @kit/core/mikro-orm.');
+    throw new KitInvalidOptionsError(
+      'Set `store` to a SessionStore, for example createMikroOrmStore({ orm }) from @kit/core/mikro-orm.',
+    );
   }
   const accessTokenTtl = duration(options.accessTokenTtl, 'accessTokenTtl', DEFAULTS.accessTokenTtl);
   const sessionIdleTtl = duration(options.sessionIdleTtl, 'sessionIdleTtl', DEFAULTS.sessionIdleTtl);
   const sessionMaxAge = duration(options.sessionMaxAge, 'sessionMaxAge', DEFAULTS.sessionMaxAge);
   const reuseGrace = duration(options.reuseGrace, 'reuseGrace', DEFAULTS.reuseGrace, true);
   if (accessTokenTtl > 86400) {
-    throw new KitInvalidOptionsError('`accessTokenTtl` is over a day; access tokens cannot be revoked, keep them short (default 5m).');
+    throw new KitInvalidOptionsError(
+      '`accessTokenTtl` is over a day; access tokens cannot be revoked, keep them short (default 5m).',
+    );
   }
   if (reuseGrace > 300) {
-    throw new KitInvalidOptionsError('`reuseGrace` is over 5 minutes; it is a window for retries, keep it short (default 10s).');
+    throw new KitInvalidOptionsError(
+      '`reuseGrace` is over 5 minutes; it is a window for retries, keep it short (default 10s).',
+    );
   }
   const clientId = options.clientId ?? DEFAULTS.clientId;
   if (typeof clientId !== 'string' || clientId.length === 0 || clientId.length > 255) {

@@ -40,7 +40,9 @@ export interface Session {
 /** The public view of a stored record at `nowMs`. @internal */
 export function toSession(record: SessionRecord, nowMs: number): Session {
   const expiresAt =
-    record.idleExpiresAt.getTime() <= record.absoluteExpiresAt.getTime() ? record.idleExpiresAt : record.absoluteExpiresAt;
+    record.idleExpiresAt.getTime() <= record.absoluteExpiresAt.getTime()
+      ? record.idleExpiresAt
+      : record.absoluteExpiresAt;
   return {
     id: record.id,
     userId: record.userId,

@@ -51,10 +51,14 @@ describe('session administration (PostgreSQL)', () => {
   it('revokes one session, only for its owner when asked', async () => {
     const t = await f.kit.createSession({ userId: 'owner' });
     expect(await f.kit.sessions.revoke(t.session.id, { userId: 'intruder' })).toBeNull();
-    expect((await f.kit.sessions.revoke(t.session.id, { userId: 'owner', reason: 'logout' }))?.revokedReason).toBe('logout');
+    expect(
+      (await f.kit.sessions.revoke(t.session.id, { userId: 'owner', reason: 'logout' }))?.revokedReason,
+    ).toBe('logout');
     expect(await f.kit.sessions.revoke(t.session.id)).toBeNull();
     expect(await f.kit.sessions.revoke('not-a-uuid')).toBeNull();
-    expect(await codeOf(f.kit.sessions.revoke(t.session.id, { reason: 'Bad Reason!' }))).toBe('ERR_INVALID_INPUT');
+    expect(await codeOf(f.kit.sessions.revoke(t.session.id, { reason: 'Bad Reason!' }))).toBe(
+      'ERR_INVALID_INPUT',
+    );
   });
 
   it('revokes all sessions of a user, or all but the current one', async () => {
@@ -84,10 +88,21 @@ describe('session administration (PostgreSQL)', () => {
     const t = await f.kit.createSession({ userId: 'bad-data', data: { ok: true } });
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
-    for (const data of [null, [], 'x', 42, new Date(), cyclic, { big: 'x'.repeat(20_000) }, { nul: 'a\u0000b' }]) {
+    for (const data of [
+      null,
+      [],
+      'x',
+      42,
+      new Date(),
+      cyclic,
+      { big: 'x'.repeat(20_000) },
+      { nul: 'a\u0000b' },
+    ]) {
       expect(await codeOf(f.kit.sessions.updateData(t.session.id, data as never))).toBe('ERR_INVALID_INPUT');
     }
-    expect(await codeOf(f.kit.createSession({ userId: 'bad-data', data: [] as never }))).toBe('ERR_INVALID_INPUT');
+    expect(await codeOf(f.kit.createSession({ userId: 'bad-data', data: [] as never }))).toBe(
+      'ERR_INVALID_INPUT',
+    );
     expect((await f.kit.sessions.get(t.session.id))?.data).toEqual({ ok: true });
     await f.kit.sessions.revoke(t.session.id);
     expect(await codeOf(f.kit.sessions.updateData(t.session.id, { x: 1 }))).toBe('ERR_SESSION_NOT_FOUND');

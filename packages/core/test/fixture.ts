@@ -1,6 +1,12 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { createTestDatabase, type TestDatabase } from '../../../test/database.ts';
-import { type AuthKit, type AuthKitOptions, createAuthKit, generateSigningKeys, type PrivateJwks } from '../src/index.ts';
+import {
+  type AuthKit,
+  type AuthKitOptions,
+  createAuthKit,
+  generateSigningKeys,
+  type PrivateJwks,
+} from '../src/index.ts';
 import { createKitOrm, createMikroOrmStore, migrate } from '../src/mikro-orm/index.ts';
 
 /** A frozen, manually advanced clock. */

@@ -16,8 +16,8 @@ import { isSigningAlgorithm, SIGNING_ALGORITHMS } from '../keys/algorithms.ts';
 import { generateSecret } from '../keys/generate-secret.ts';
 import { generateSigningKeys } from '../keys/signing-keys.ts';
 import { createKitOrm } from '../mikro-orm/create-kit-orm.ts';
-import { createMikroOrmStore } from '../mikro-orm/mikro-orm-store.ts';
 import { migrate } from '../mikro-orm/migrate.ts';
+import { createMikroOrmStore } from '../mikro-orm/mikro-orm-store.ts';
 import { purgeSessions } from '../purge-sessions.ts';
 import { toSeconds } from '../util/duration.ts';
 
@@ -64,7 +64,8 @@ export async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'keys generate': {
       const alg = values.alg ?? 'ES256';
-      if (!isSigningAlgorithm(alg)) throw new UsageError(`--alg must be one of ${SIGNING_ALGORITHMS.join(', ')}.`);
+      if (!isSigningAlgorithm(alg))
+        throw new UsageError(`--alg must be one of ${SIGNING_ALGORITHMS.join(', ')}.`);
       process.stdout.write(`${JSON.stringify(await generateSigningKeys({ alg }))}\n`);
       return 0;
     }

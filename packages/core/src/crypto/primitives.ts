@@ -65,10 +65,16 @@ export async function createHmacKey(raw: Uint8Array): Promise<HmacKey> {
     const key = raw.slice();
     return { sign: async (data) => node.createHmac('sha256', key).update(data).digest() };
   }
-  const key = await crypto.subtle.importKey('raw', raw as BufferSource, { name: 'HMAC', hash: 'SHA-256' }, false, [
-    'sign',
-  ]);
-  return { sign: async (data) => new Uint8Array(await crypto.subtle.sign('HMAC', key, data as BufferSource)) };
+  const key = await crypto.subtle.importKey(
+    'raw',
+    raw as BufferSource,
+    { name: 'HMAC', hash: 'SHA-256' },
+    false,
+    ['sign'],
+  );
+  return {
+    sign: async (data) => new Uint8Array(await crypto.subtle.sign('HMAC', key, data as BufferSource)),
+  };
 }
 
 /** SHA-256 digest. */

@@ -19,7 +19,8 @@ const UNAVAILABLE_MESSAGE =
 function isUnavailable(error: unknown, depth = 0): boolean {
   if (depth > 5 || typeof error !== 'object' || error === null) return false;
   const e = error as { code?: unknown; name?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
-  if (typeof e.code === 'string' && (UNAVAILABLE_ERRNO.has(e.code) || UNAVAILABLE_SQLSTATE.has(e.code))) return true;
+  if (typeof e.code === 'string' && (UNAVAILABLE_ERRNO.has(e.code) || UNAVAILABLE_SQLSTATE.has(e.code)))
+    return true;
   if (typeof e.code === 'string' && e.code.startsWith('08')) return true;
   if (e.name === 'KnexTimeoutError' || e.name === 'ConnectionException') return true;
   if (typeof e.message === 'string' && UNAVAILABLE_MESSAGE.test(e.message)) return true;
@@ -34,7 +35,9 @@ function isUnavailable(error: unknown, depth = 0): boolean {
  */
 function sanitize(error: unknown): Error {
   const e = (typeof error === 'object' && error !== null ? error : {}) as { name?: unknown; code?: unknown };
-  const safe = new Error(`${typeof e.name === 'string' ? e.name : 'Error'}${typeof e.code === 'string' ? ` (${e.code})` : ''}`);
+  const safe = new Error(
+    `${typeof e.name === 'string' ? e.name : 'Error'}${typeof e.code === 'string' ? ` (${e.code})` : ''}`,
+  );
   if (typeof e.code === 'string') (safe as Error & { code?: string }).code = e.code;
   return safe;
 }
@@ -49,5 +52,7 @@ export function toStoreError(error: unknown, operation: string): Error {
       { cause: sanitize(error) },
     );
   }
-  return new KitStoreFailureError(`The session store failed during ${operation}.`, { cause: sanitize(error) });
+  return new KitStoreFailureError(`The session store failed during ${operation}.`, {
+    cause: sanitize(error),
+  });
 }

@@ -1,6 +1,6 @@
-export { type KitOrmOptions, createKitOrm } from './create-kit-orm.ts';
-export { createMikroOrmStore, type MikroOrmStoreOptions } from './mikro-orm-store.ts';
+export { createKitOrm, type KitOrmOptions } from './create-kit-orm.ts';
 export { migrate, pendingMigrations } from './migrate.ts';
-export { KitMigration } from './migrations/migration.ts';
 export { kitMigrations } from './migrations/index.ts';
+export { KitMigration } from './migrations/migration.ts';
+export { createMikroOrmStore, type MikroOrmStoreOptions } from './mikro-orm-store.ts';
 export { KitSession, type KitSessionEntity } from './session-entity.ts';

@@ -6,7 +6,11 @@ import { KitSession, type KitSessionEntity } from './session-entity.ts';
 
 /** Subset of a `pg` client used for single-statement writes. */
 interface PgConnection {
-  query(config: { name?: string; text: string; values: unknown[] }): Promise<{ rows: Row[]; rowCount: number | null }>;
+  query(config: {
+    name?: string;
+    text: string;
+    values: unknown[];
+  }): Promise<{ rows: Row[]; rowCount: number | null }>;
 }
 
 interface KnexClient {
@@ -107,7 +111,10 @@ function statusFilter(status: SessionStatus, now: Date): Record<string, unknown>
     case 'active':
       return { revokedAt: null, idleExpiresAt: { $gt: now }, absoluteExpiresAt: { $gt: now } };
     case 'expired':
-      return { revokedAt: null, $or: [{ idleExpiresAt: { $lte: now } }, { absoluteExpiresAt: { $lte: now } }] };
+      return {
+        revokedAt: null,
+        $or: [{ idleExpiresAt: { $lte: now } }, { absoluteExpiresAt: { $lte: now } }],
+      };
     case 'revoked':
       return { revokedAt: { $ne: null } };
     case 'all':
@@ -152,7 +159,9 @@ export interface MikroOrmStoreOptions {
 export function createMikroOrmStore(options: MikroOrmStoreOptions): SessionStore {
   const orm = options?.orm;
   if (!orm || typeof orm.em?.getConnection !== 'function') {
-    throw new TypeError('createMikroOrmStore needs { orm }: a MikroORM instance using the PostgreSQL driver.');
+    throw new TypeError(
+      'createMikroOrmStore needs { orm }: a MikroORM instance using the PostgreSQL driver.',
+    );
   }
   if (!orm.getMetadata().has(KitSession.meta.className)) {
     throw new TypeError(
@@ -240,18 +249,20 @@ export function createMikroOrmStore(options: MikroOrmStoreOptions): SessionStore
       return read('list', async () => {
         const entities = await orm.em
           .fork()
-          .find(
-            KitSession,
-            { userId, ...statusFilter(status, now) } as FilterQuery<KitSessionEntity>,
-            { orderBy: { createdAt: 'desc', id: 'asc' }, limit, disableIdentityMap: true },
-          );
+          .find(KitSession, { userId, ...statusFilter(status, now) } as FilterQuery<KitSessionEntity>, {
+            orderBy: { createdAt: 'desc', id: 'asc' },
+            limit,
+            disableIdentityMap: true,
+          });
         return entities.map(fromEntity);
       });
     },
 
     count(userId, { status, now }) {
       return read('count', () =>
-        orm.em.fork().count(KitSession, { userId, ...statusFilter(status, now) } as FilterQuery<KitSessionEntity>),
+        orm.em
+          .fork()
+          .count(KitSession, { userId, ...statusFilter(status, now) } as FilterQuery<KitSessionEntity>),
       );
     },
 

@@ -115,7 +115,10 @@ export interface SessionStore {
   find(id: string): Promise<SessionRecord | null>;
 
   /** A user's sessions in `status` at `now`, newest first, at most `limit`. */
-  list(userId: string, options: { status: SessionStatus; now: Date; limit: number }): Promise<SessionRecord[]>;
+  list(
+    userId: string,
+    options: { status: SessionStatus; now: Date; limit: number },
+  ): Promise<SessionRecord[]>;
 
   /** How many sessions of a user are in `status` at `now`. */
   count(userId: string, options: { status: SessionStatus; now: Date }): Promise<number>;
@@ -124,7 +127,10 @@ export interface SessionStore {
    * Revokes one session if it is not revoked yet (and belongs to `userId` when given). Returns the
    * revoked record, or `null` when nothing changed.
    */
-  revoke(id: string, options: { reason: string; now: Date; userId?: string | undefined }): Promise<SessionRecord | null>;
+  revoke(
+    id: string,
+    options: { reason: string; now: Date; userId?: string | undefined },
+  ): Promise<SessionRecord | null>;
 
   /**
    * Revokes every unrevoked session of a user, except `exceptId` when given. Returns the revoked

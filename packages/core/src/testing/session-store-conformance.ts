@@ -64,7 +64,10 @@ function record(overrides: Partial<SessionRecord> = {}): SessionRecord {
  * });
  * ```
  */
-export function describeSessionStoreConformance(name: string, createFixture: () => Promise<StoreFixture>): void {
+export function describeSessionStoreConformance(
+  name: string,
+  createFixture: () => Promise<StoreFixture>,
+): void {
   describe(`SessionStore conformance: ${name}`, () => {
     let fixture: StoreFixture;
     let store: SessionStore;
@@ -99,7 +102,12 @@ export function describeSessionStoreConformance(name: string, createFixture: () 
       const base = { id: r.id, nextSecretHash: hash(2), now: at(1000), idleExpiresAt: at(1000 + 30 * DAY) };
       expect(await store.rotate({ ...base, generation: 1, secretHash: hash(1) })).toBeNull();
       expect(await store.rotate({ ...base, generation: 0, secretHash: hash(9) })).toBeNull();
-      const rotated = await store.rotate({ ...base, generation: 0, secretHash: hash(1), userAgent: 'new agent' });
+      const rotated = await store.rotate({
+        ...base,
+        generation: 0,
+        secretHash: hash(1),
+        userAgent: 'new agent',
+      });
       expect(rotated).toMatchObject({
         generation: 1,
         secretHash: hash(2),
@@ -140,7 +148,12 @@ export function describeSessionStoreConformance(name: string, createFixture: () 
       await store.insert(expired);
       const pastAbsolute = record({ idleExpiresAt: at(DAY), absoluteExpiresAt: at(DAY) });
       await store.insert(pastAbsolute);
-      const input = { generation: 0, secretHash: hash(1), nextSecretHash: hash(2), idleExpiresAt: at(2 * DAY) };
+      const input = {
+        generation: 0,
+        secretHash: hash(1),
+        nextSecretHash: hash(2),
+        idleExpiresAt: at(2 * DAY),
+      };
       expect(await store.rotate({ ...input, id: revoked.id, now: at(1) })).toBeNull();
       expect(await store.rotate({ ...input, id: expired.id, now: at(10) })).toBeNull();
       expect(await store.rotate({ ...input, id: pastAbsolute.id, now: at(DAY) })).toBeNull();
@@ -175,7 +188,11 @@ export function describeSessionStoreConformance(name: string, createFixture: () 
       const rows = [record({ userId }), record({ userId }), record({ userId })];
       const other = record();
       for (const r of [...rows, other]) await store.insert(r);
-      const revoked = await store.revokeByUser(userId, { reason: 'others', now: at(1), exceptId: rows[0]!.id });
+      const revoked = await store.revokeByUser(userId, {
+        reason: 'others',
+        now: at(1),
+        exceptId: rows[0]!.id,
+      });
       expect(revoked.map((r) => r.id).sort()).toEqual([rows[1]!.id, rows[2]!.id].sort());
       expect((await store.find(rows[0]!.id))?.revokedAt).toBeNull();
       expect((await store.find(other.id))?.revokedAt).toBeNull();
@@ -186,14 +203,26 @@ export function describeSessionStoreConformance(name: string, createFixture: () 
       const userId = `list-${crypto.randomUUID()}`;
       const active = record({ userId, createdAt: at(0) });
       const newer = record({ userId, createdAt: at(1000) });
-      const expired = record({ userId, createdAt: at(-DAY), idleExpiresAt: at(-1), absoluteExpiresAt: at(DAY) });
+      const expired = record({
+        userId,
+        createdAt: at(-DAY),
+        idleExpiresAt: at(-1),
+        absoluteExpiresAt: at(DAY),
+      });
       const revoked = record({ userId, createdAt: at(2000) });
       for (const r of [active, newer, expired, revoked]) await store.insert(r);
       await store.revoke(revoked.id, { reason: 'x', now: at(2000) });
       const now = at(5000);
-      expect((await store.list(userId, { status: 'active', now, limit: 10 })).map((r) => r.id)).toEqual([newer.id, active.id]);
-      expect((await store.list(userId, { status: 'expired', now, limit: 10 })).map((r) => r.id)).toEqual([expired.id]);
-      expect((await store.list(userId, { status: 'revoked', now, limit: 10 })).map((r) => r.id)).toEqual([revoked.id]);
+      expect((await store.list(userId, { status: 'active', now, limit: 10 })).map((r) => r.id)).toEqual([
+        newer.id,
+        active.id,
+      ]);
+      expect((await store.list(userId, { status: 'expired', now, limit: 10 })).map((r) => r.id)).toEqual([
+        expired.id,
+      ]);
+      expect((await store.list(userId, { status: 'revoked', now, limit: 10 })).map((r) => r.id)).toEqual([
+        revoked.id,
+      ]);
       expect(await store.list(userId, { status: 'all', now, limit: 2 })).toHaveLength(2);
       expect(await store.count(userId, { status: 'active', now })).toBe(2);
       expect(await store.count(userId, { status: 'all', now })).toBe(4);
@@ -234,8 +263,14 @@ export function describeSessionStoreConformance(name: string, createFixture: () 
       const live = Array.from({ length: 7 }, () =>
         record({ userId, idleExpiresAt: at(2000 * DAY), absoluteExpiresAt: at(2000 * DAY) }),
       );
-      const dead = Array.from({ length: 9 }, () => record({ userId, idleExpiresAt: at(DAY), absoluteExpiresAt: at(2 * DAY) }));
-      const revokedLate = record({ userId, idleExpiresAt: at(2000 * DAY), absoluteExpiresAt: at(2000 * DAY) });
+      const dead = Array.from({ length: 9 }, () =>
+        record({ userId, idleExpiresAt: at(DAY), absoluteExpiresAt: at(2 * DAY) }),
+      );
+      const revokedLate = record({
+        userId,
+        idleExpiresAt: at(2000 * DAY),
+        absoluteExpiresAt: at(2000 * DAY),
+      });
       for (const r of [...live, ...dead, revokedLate]) await store.insert(r);
       await store.revoke(revokedLate.id, { reason: 'x', now: at(1500 * DAY) }); // after `before`: kept
       let cursor: string | undefined;

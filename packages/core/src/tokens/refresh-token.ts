@@ -1,5 +1,12 @@
+import {
+  createHmacKey,
+  type HmacKey,
+  hkdf,
+  randomBytes,
+  sha256,
+  timingSafeEqual,
+} from '../crypto/primitives.ts';
 import { KitRefreshTokenMalformedError } from '../errors.ts';
-import { createHmacKey, type HmacKey, hkdf, randomBytes, sha256, timingSafeEqual } from '../crypto/primitives.ts';
 import { decodeBase64url, encodeBase64url } from '../util/base64url.ts';
 
 /**

@@ -37,7 +37,9 @@ export function toSeconds(value: unknown, what: string, { allowZero = false } = 
     throw new KitInvalidInputError(`${what} must be a number of seconds or a string like "15m".`);
   }
   if (!Number.isSafeInteger(seconds) || seconds < 0 || (!allowZero && seconds === 0)) {
-    throw new KitInvalidInputError(`${what} must be a whole number of seconds${allowZero ? '' : ' above 0'}.`);
+    throw new KitInvalidInputError(
+      `${what} must be a whole number of seconds${allowZero ? '' : ' above 0'}.`,
+    );
   }
   return seconds;
 }
