@@ -51,7 +51,10 @@ export interface PrunerOptions {
  * ```
  */
 export interface Pruner {
-  /** Runs a purge now (waits for a run already under way). Resolves to the number deleted. */
+  /**
+   * Runs a purge now (waits for a run already under way). Resolves to the number deleted; after
+   * `stop()` it resolves to 0 without purging.
+   */
   runNow(): Promise<number>;
   /**
    * Stops the schedule, interrupts a run between two batches and resolves when no run is in
@@ -95,6 +98,7 @@ export function createPruner(purge: Purge, options: PrunerOptions = {}): Pruner 
 
   function run(): Promise<number> {
     if (running) return running;
+    if (stopped) return Promise.resolve(0); // a stopped pruner never touches the store again
     running = purge({ retain, batchSize, signal: controller.signal })
       .then((deleted) => {
         options.onRun?.(deleted);

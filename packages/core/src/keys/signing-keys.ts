@@ -1,6 +1,6 @@
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
+import { calculateJwkThumbprint, compactVerify, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import { KitKeyInvalidError } from '../errors.ts';
-import { decodeBase64url } from '../util/base64url.ts';
+import { decodeBase64url, encodeBase64url } from '../util/base64url.ts';
 import { isSigningAlgorithm, KEY_SHAPE, SIGNING_ALGORITHMS, type SigningAlgorithm } from './algorithms.ts';
 import { createSigner, type Signer } from './create-signer.ts';
 
@@ -113,9 +113,13 @@ export async function generateSigningKeys(
     throw new KitKeyInvalidError(`Unsupported algorithm; use one of ${SIGNING_ALGORITHMS.join(', ')}.`);
   }
   const isRsa = alg === 'RS256' || alg === 'PS256';
+  const modulusLength = options.modulusLength ?? 2048;
+  if (isRsa && (!Number.isInteger(modulusLength) || modulusLength < 2048 || modulusLength > 16384)) {
+    throw new KitKeyInvalidError('`modulusLength` must be a whole number of bits from 2048 to 16384.');
+  }
   const { privateKey } = await generateKeyPair(alg === 'EdDSA' ? 'Ed25519' : alg, {
     extractable: true,
-    ...(isRsa ? { modulusLength: options.modulusLength ?? 2048 } : {}),
+    ...(isRsa ? { modulusLength } : {}),
   });
   const jwk = await exportJWK(privateKey);
   const kid = await calculateJwkThumbprint(jwk, 'sha256');
@@ -224,23 +228,24 @@ export async function importSigningKeys(input: string | PrivateJwks): Promise<Si
     if (seen.has(kid)) throw new KitKeyInvalidError(`${describe(index)} repeats a "kid" already in the set.`);
     seen.add(kid);
     let privateKey: CryptoKey;
+    let sign: Signer;
     try {
       const { kid: _kid, use: _use, key_ops: _ops, ext: _ext, ...material } = jwk;
       privateKey = (await importJWK({ ...material, alg: jwk.alg }, jwk.alg, {
         extractable: false,
       })) as CryptoKey;
+      sign = createSigner(jwk.alg, privateKey);
+      // Prove the private key belongs to the published public key: runtimes check this for EC and
+      // OKP keys on import, but not for RSA, whose mismatched key would sign tokens nobody verifies.
+      const probe = `${encodeBase64url(new TextEncoder().encode(JSON.stringify({ alg: jwk.alg })))}.e30`;
+      const signature = await sign(new TextEncoder().encode(probe));
+      await compactVerify(`${probe}.${encodeBase64url(signature)}`, await importJWK({ ...pub }, jwk.alg));
     } catch (cause) {
       // jose's message may quote the input; keep it only as `cause`.
       throw new KitKeyInvalidError(`${describe(index)} could not be imported.`, { cause });
     }
     keys.push(
-      Object.freeze({
-        kid,
-        alg: jwk.alg,
-        privateKey,
-        publicJwk: Object.freeze({ ...pub, kid }),
-        sign: createSigner(jwk.alg, privateKey),
-      }),
+      Object.freeze({ kid, alg: jwk.alg, privateKey, publicJwk: Object.freeze({ ...pub, kid }), sign }),
     );
   }
   const frozen = Object.freeze(keys);

@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKitFixture, type KitFixture } from '../../../packages/core/test/fixture.ts';
+import { createApp } from './app.ts';
+import { createUsers } from './users.ts';
+
+describe('demo HTTP app', () => {
+  let f: KitFixture;
+  let app: ReturnType<typeof createApp>;
+  beforeAll(async () => {
+    f = await createKitFixture();
+    app = createApp(f.kit, await createUsers());
+  });
+  afterAll(async () => {
+    await f.close();
+  });
+
+  const login = async () => {
+    const res = await app.request('/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'alice', password: 'alice-password' }),
+    });
+    expect(res.status).toBe(200);
+    return (await res.json()) as { access_token: string; refresh_token: string; expires_in: number; token_type: string };
+  };
+  const token = (body: string, type = 'application/x-www-form-urlencoded') =>
+    app.request('/token', { method: 'POST', headers: { 'content-type': type }, body });
+
+  it('logs in seeded users and refuses wrong credentials', async () => {
+    const tokens = await login();
+    expect(tokens).toMatchObject({ token_type: 'Bearer', expires_in: 300 });
+    for (const body of [
+      { username: 'alice', password: 'bob-password' },
+      { username: 'mallory', password: 'alice-password' },
+    ]) {
+      const res = await app.request('/login', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      expect(res.status).toBe(401);
+      expect(await res.json()).toEqual({ error: 'invalid_credentials' });
+    }
+  });
+
+  it('exchanges a refresh token as a form or as JSON, with no-store', async () => {
+    const first = await login();
+    const res = await token(`grant_type=refresh_token&refresh_token=${first.refresh_token}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    const second = (await res.json()) as { refresh_token: string };
+    const json = await token(
+      JSON.stringify({ grant_type: 'refresh_token', refresh_token: second.refresh_token }),
+      'application/json',
+    );
+    expect(json.status).toBe(200);
+  });
+
+  it('answers bad requests with RFC 6749 errors and never echoes the token', async () => {
+    const { refresh_token } = await login();
+    const cases: [string, string, number, string][] = [
+      ['grant_type=password&username=a', 'application/x-www-form-urlencoded', 400, 'unsupported_grant_type'],
+      ['refresh_token=x', 'application/x-www-form-urlencoded', 400, 'invalid_request'],
+      ['grant_type=refresh_token', 'application/x-www-form-urlencoded', 400, 'invalid_request'],
+      [
+        `grant_type=refresh_token&refresh_token=${refresh_token}&refresh_token=${refresh_token}`,
+        'application/x-www-form-urlencoded',
+        400,
+        'invalid_request',
+      ],
+      ['{not json', 'application/json', 400, 'invalid_request'],
+      ['grant_type=refresh_token&refresh_token=abc', 'text/plain', 400, 'invalid_request'],
+      [`grant_type=refresh_token&refresh_token=${refresh_token.slice(0, -1)}B`, 'application/x-www-form-urlencoded', 400, 'invalid_grant'],
+      [`grant_type=refresh_token&refresh_token=${'x'.repeat(17_000)}`, 'application/x-www-form-urlencoded', 413, 'invalid_request'],
+    ];
+    for (const [body, type, status, error] of cases) {
+      const res = await token(body, type);
+      expect(res.status).toBe(status);
+      const text = await res.text();
+      expect(JSON.parse(text).error).toBe(error);
+      expect(text).not.toContain('kit_rt_');
+      expect(res.headers.get('cache-control')).toBe('no-store');
+    }
+  });
+
+  it('serves the public JWKS and protects /me', async () => {
+    const jwks = await app.request('/.well-known/jwks.json');
+    const body = (await jwks.json()) as { keys: Record<string, unknown>[] };
+    expect(body.keys.length).toBeGreaterThan(0);
+    expect(body.keys[0]).not.toHaveProperty('d');
+    const { access_token } = await login();
+    const me = await app.request('/me', { headers: { authorization: `Bearer ${access_token}` } });
+    expect(me.status).toBe(200);
+    expect(((await me.json()) as { sub: string }).sub).toBe('user_alice');
+    const none = await app.request('/me');
+    expect(none.status).toBe(401);
+    expect(none.headers.get('www-authenticate')).toBe('Bearer');
+    const bad = await app.request('/me', { headers: { authorization: `Bearer ${access_token.slice(0, -2)}xx` } });
+    expect(bad.status).toBe(401);
+    expect(bad.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
+    const malformed = await app.request('/me', { headers: { authorization: 'Basic abc' } });
+    expect(malformed.status).toBe(400);
+  });
+});
