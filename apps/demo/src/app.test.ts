@@ -21,7 +21,12 @@ describe('demo HTTP app', () => {
       body: JSON.stringify({ username: 'alice', password: 'alice-password' }),
     });
     expect(res.status).toBe(200);
-    return (await res.json()) as { access_token: string; refresh_token: string; expires_in: number; token_type: string };
+    return (await res.json()) as {
+      access_token: string;
+      refresh_token: string;
+      expires_in: number;
+      token_type: string;
+    };
   };
   const token = (body: string, type = 'application/x-www-form-urlencoded') =>
     app.request('/token', { method: 'POST', headers: { 'content-type': type }, body });
@@ -70,8 +75,18 @@ describe('demo HTTP app', () => {
       ],
       ['{not json', 'application/json', 400, 'invalid_request'],
       ['grant_type=refresh_token&refresh_token=abc', 'text/plain', 400, 'invalid_request'],
-      [`grant_type=refresh_token&refresh_token=${refresh_token.slice(0, -1)}B`, 'application/x-www-form-urlencoded', 400, 'invalid_grant'],
-      [`grant_type=refresh_token&refresh_token=${'x'.repeat(17_000)}`, 'application/x-www-form-urlencoded', 413, 'invalid_request'],
+      [
+        `grant_type=refresh_token&refresh_token=${refresh_token.slice(0, -1)}B`,
+        'application/x-www-form-urlencoded',
+        400,
+        'invalid_grant',
+      ],
+      [
+        `grant_type=refresh_token&refresh_token=${'x'.repeat(17_000)}`,
+        'application/x-www-form-urlencoded',
+        413,
+        'invalid_request',
+      ],
     ];
     for (const [body, type, status, error] of cases) {
       const res = await token(body, type);
@@ -95,7 +110,9 @@ describe('demo HTTP app', () => {
     const none = await app.request('/me');
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toBe('Bearer');
-    const bad = await app.request('/me', { headers: { authorization: `Bearer ${access_token.slice(0, -2)}xx` } });
+    const bad = await app.request('/me', {
+      headers: { authorization: `Bearer ${access_token.slice(0, -2)}xx` },
+    });
     expect(bad.status).toBe(401);
     expect(bad.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
     const malformed = await app.request('/me', { headers: { authorization: 'Basic abc' } });
