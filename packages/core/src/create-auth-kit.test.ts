@@ -217,12 +217,56 @@ describe('rotation, grace and reuse detection (PostgreSQL)', () => {
     expect(await codeOf(bad.createSession({ userId: 'mia' }))).toBe('ERR_INVALID_OPTIONS');
   });
 
-  it('with a zero grace any replay of the previous token is reuse', async () => {
+  it('with a zero grace any replay of the previous token is reuse, even in the same millisecond', async () => {
     const kit = await f.makeKit({ reuseGrace: 0 });
     const t0 = await kit.createSession({ userId: 'nina' });
     await kit.refresh(t0.refreshToken);
-    f.clock.advance(1);
     expect(await codeOf(kit.refresh(t0.refreshToken))).toBe('ERR_REFRESH_TOKEN_REUSED');
+  });
+
+  it('concurrent replays of an ancient token share one chain walk and raise one alert', async () => {
+    const seen = events(f);
+    const t0 = await f.kit.createSession({ userId: 'olga' });
+    let token = t0.refreshToken;
+    for (let i = 0; i < 300; i++) token = (await f.kit.refresh(token)).refreshToken;
+    f.clock.advance(60_000);
+    const codes = await Promise.all(Array.from({ length: 20 }, () => codeOf(f.kit.refresh(t0.refreshToken))));
+    // Callers that read the row after the revocation committed see a revoked session.
+    expect(codes).toContain('ERR_REFRESH_TOKEN_REUSED');
+    expect(codes.every((c) => c === 'ERR_REFRESH_TOKEN_REUSED' || c === 'ERR_SESSION_REVOKED')).toBe(true);
+    expect(seen.reuse_detected.filter((e) => e.session.id === t0.session.id)).toHaveLength(1);
+    expect(seen.reuse_detected[0]).toMatchObject({ presentedGeneration: 0, currentGeneration: 300 });
+    expect(await codeOf(f.kit.refresh(token))).toBe('ERR_SESSION_REVOKED');
+  });
+
+  it('a revocation committed during a grace decision wins over the grace answer', async () => {
+    // A store whose find() lets a revocation commit before the engine decides.
+    const { createMikroOrmStore } = await import('./mikro-orm/index.ts');
+    const real = createMikroOrmStore({ orm: f.orm });
+    let revokeDuringFind: string | undefined;
+    const store = {
+      ...real,
+      async find(id: string) {
+        const record = await real.find(id);
+        if (revokeDuringFind === id)
+          await real.revoke(id, { reason: 'logout', now: new Date(f.clock.now()) });
+        return record;
+      },
+    };
+    const kit = await f.makeKit({ store });
+    const t0 = await kit.createSession({ userId: 'pat' });
+    await kit.refresh(t0.refreshToken);
+    revokeDuringFind = t0.session.id;
+    expect(await codeOf(kit.refresh(t0.refreshToken))).toBe('ERR_SESSION_REVOKED');
+  });
+
+  it('refuses control characters in identifiers instead of failing in the database', async () => {
+    expect(await codeOf(f.kit.createSession({ userId: 'a\u0000b' }))).toBe('ERR_INVALID_INPUT');
+    expect(await codeOf(f.kit.createSession({ userId: 'a', clientId: 'c\nd' }))).toBe('ERR_INVALID_INPUT');
+    expect(await codeOf(f.kit.createSession({ userId: 'a', ip: '1.2.3.4\u0000' }))).toBe('ERR_INVALID_INPUT');
+    expect(await codeOf(f.kit.sessions.list('a\u0000'))).toBe('ERR_INVALID_INPUT');
+    const t = await f.kit.createSession({ userId: 'quinn', userAgent: 'agent\u0000\r\nX-Injected: 1' });
+    expect(t.session.userAgent).toBe('agentX-Injected: 1');
   });
 });
 
@@ -284,6 +328,40 @@ describe('lifetimes with a fake clock (PostgreSQL)', () => {
     f.clock.advance(61 * SECOND);
     expect(await codeOf(f.kit.refresh(t0.refreshToken))).toBe('ERR_SESSION_EXPIRED');
     expect(await codeOf(f.kit.sessions.extend(t0.session.id, { idle: '1d' }))).toBe('ERR_SESSION_NOT_FOUND');
+  });
+
+  it('an old token of an expired session changes nothing', async () => {
+    const seen = events(f);
+    const t0 = await f.kit.createSession({ userId: 'expired-replay' });
+    await f.kit.refresh(t0.refreshToken);
+    f.clock.advance(DAY + SECOND);
+    expect(await codeOf(f.kit.refresh(t0.refreshToken))).toBe('ERR_SESSION_EXPIRED');
+    expect(seen.reuse_detected).toHaveLength(0);
+    expect((await f.kit.sessions.get(t0.session.id))?.status).toBe('expired');
+    await expect(f.kit.sessions.revalidate(t0.session.id)).resolves.toMatchObject({ status: 'active' });
+  });
+
+  it('extending only the absolute expiry keeps an idle expiry slid by a refresh meanwhile', async () => {
+    const { createMikroOrmStore } = await import('./mikro-orm/index.ts');
+    const real = createMikroOrmStore({ orm: f.orm });
+    let refreshDuringFind: (() => Promise<unknown>) | undefined;
+    const store = {
+      ...real,
+      async find(id: string) {
+        const record = await real.find(id);
+        const run = refreshDuringFind;
+        refreshDuringFind = undefined;
+        await run?.();
+        return record;
+      },
+    };
+    const kit = await f.makeKit({ store });
+    const t0 = await kit.createSession({ userId: 'extend-race' });
+    f.clock.advance(DAY / 2);
+    refreshDuringFind = () => kit.refresh(t0.refreshToken);
+    const extended = await kit.sessions.extend(t0.session.id, { absolute: '3d' });
+    expect(extended.idleExpiresAt.getTime()).toBe(f.clock.now() + DAY);
+    expect(extended.generation).toBe(1);
   });
 
   it('revalidates an expired session so its current token works again, but never a revoked one', async () => {

@@ -17,6 +17,7 @@ import { type Session, toSession } from './session.ts';
 import type { SessionRecord, SessionStatus } from './store/session-store.ts';
 import { checkExtraClaims, signAccessToken } from './tokens/access-token.ts';
 import { RefreshTokenCodec, type RefreshTokenParts } from './tokens/refresh-token.ts';
+import { encodeBase64url } from './util/base64url.ts';
 import { type Duration, toSeconds } from './util/duration.ts';
 import { type AccessTokenClaims, createVerifier } from './verify/index.ts';
 
@@ -180,11 +181,31 @@ const REASON = /^[a-z0-9_]{1,64}$/;
  */
 const MAX_CHAIN_WALK = 100_000;
 
+// C0 controls and DEL: never part of an identifier, and PostgreSQL text cannot hold U+0000.
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const CONTROLS = /[\u0000-\u001f\u007f]/g;
+
 function checkUserId(userId: unknown): string {
-  if (typeof userId !== 'string' || userId.length === 0 || userId.length > 255) {
-    throw new KitInvalidInputError('`userId` must be a string of 1 to 255 characters.');
+  if (typeof userId !== 'string' || userId.length === 0 || userId.length > 255 || CONTROL.test(userId)) {
+    throw new KitInvalidInputError(
+      '`userId` must be a string of 1 to 255 characters without control characters.',
+    );
   }
   return userId;
+}
+
+function checkClientId(clientId: unknown): string {
+  if (
+    typeof clientId !== 'string' ||
+    clientId.length === 0 ||
+    clientId.length > 255 ||
+    CONTROL.test(clientId)
+  ) {
+    throw new KitInvalidInputError(
+      '`clientId` must be a string of 1 to 255 characters without control characters.',
+    );
+  }
+  return clientId;
 }
 
 function checkReason(reason: unknown, fallback: string): string {
@@ -203,11 +224,14 @@ function checkContext(context: ClientContext | undefined): { userAgent?: string;
   if (context.userAgent !== undefined) {
     if (typeof context.userAgent !== 'string')
       throw new KitInvalidInputError('`userAgent` must be a string.');
-    out.userAgent = context.userAgent.slice(0, 512);
+    // Informational and client-controlled: control characters are dropped, not refused.
+    out.userAgent = context.userAgent.replace(CONTROLS, '').slice(0, 512);
   }
   if (context.ip !== undefined) {
-    if (typeof context.ip !== 'string' || context.ip.length > 64) {
-      throw new KitInvalidInputError('`ip` must be a string of at most 64 characters.');
+    if (typeof context.ip !== 'string' || context.ip.length > 64 || CONTROL.test(context.ip)) {
+      throw new KitInvalidInputError(
+        '`ip` must be a string of at most 64 characters without control characters.',
+      );
     }
     out.ip = context.ip;
   }
@@ -307,13 +331,39 @@ export async function createAuthKit(options: AuthKitOptions): Promise<AuthKit> {
     return record.idleExpiresAt.getTime() <= nowMs || record.absoluteExpiresAt.getTime() <= nowMs;
   }
 
-  /** Whether `parts` is an ancestor of the row's current token, by hashing the chain forward. */
+  /** In-flight chain walks by session id, so concurrent replays of one token share one walk. */
+  const walks = new Map<string, { key: string; result: Promise<boolean> }>();
+
+  /**
+   * Whether `parts` is the row's current token or one of its ancestors, by hashing the chain
+   * forward. The walk yields to the event loop every 1000 links, and concurrent callers with the
+   * same token share one walk, so a replayed ancient token cannot stall the process.
+   */
   async function isAncestor(parts: RefreshTokenParts, record: SessionRecord): Promise<boolean> {
     const distance = record.generation - parts.generation;
+    if (distance < 0) return false;
     if (distance > MAX_CHAIN_WALK) return true; // the verified server tag is the proof (see MAX_CHAIN_WALK)
-    let link = parts;
-    for (let i = 0; i < distance; i++) link = await codec.successor(link);
-    return timingSafeEqual(await codec.hashSecret(link.secret), record.secretHash);
+    const key = `${parts.generation}:${record.generation}:${encodeBase64url(await codec.hashSecret(parts.secret))}`;
+    for (;;) {
+      const inflight = walks.get(record.id);
+      if (!inflight) break;
+      if (inflight.key === key) return inflight.result;
+      await inflight.result.catch(() => undefined); // one walk per session at a time
+    }
+    const result = (async () => {
+      let link = parts;
+      for (let i = 1; i <= distance; i++) {
+        link = await codec.successor(link);
+        if (i % 1000 === 0) await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+      return timingSafeEqual(await codec.hashSecret(link.secret), record.secretHash);
+    })();
+    walks.set(record.id, { key, result });
+    try {
+      return await result;
+    } finally {
+      walks.delete(record.id);
+    }
   }
 
   function checkData(data: unknown): Record<string, unknown> {
@@ -340,15 +390,18 @@ export async function createAuthKit(options: AuthKitOptions): Promise<AuthKit> {
     nowMs: number,
   ): Promise<never> {
     const revoked = await store.revoke(record.id, { reason: 'refresh_token_reused', now: new Date(nowMs) });
-    const current = toSession(revoked ?? record, nowMs);
-    emitter.emit('reuse_detected', {
-      session: current,
-      presentedGeneration: parts.generation,
-      currentGeneration: record.generation,
-      userAgent: context.userAgent,
-      ip: context.ip,
-    });
-    if (revoked) emitter.emit('session_revoked', { session: current, reason: 'refresh_token_reused' });
+    // Concurrent replays all fail, but only the call that revoked reports it: one alert per theft.
+    if (revoked) {
+      const session = toSession(revoked, nowMs);
+      emitter.emit('reuse_detected', {
+        session,
+        presentedGeneration: parts.generation,
+        currentGeneration: record.generation,
+        userAgent: context.userAgent,
+        ip: context.ip,
+      });
+      emitter.emit('session_revoked', { session, reason: 'refresh_token_reused' });
+    }
     throw new KitRefreshTokenReusedError(record.id);
   }
 
@@ -382,31 +435,42 @@ export async function createAuthKit(options: AuthKitOptions): Promise<AuthKit> {
       const record = await store.find(parts.sessionId);
       if (!record) throw new KitRefreshTokenInvalidError();
       if (record.revokedAt) throw new KitSessionRevokedError();
+      // A generation the session never reached: not a token of this session.
+      if (parts.generation > record.generation) throw new KitRefreshTokenInvalidError();
 
       if (parts.generation === record.generation) {
         if (!timingSafeEqual(secretHash, record.secretHash)) throw new KitRefreshTokenInvalidError();
         if (isExpired(record, nowMs)) throw new KitSessionExpiredError();
         continue; // the row changed between the two statements (e.g. revalidated): try again
       }
-      if (parts.generation === record.generation - 1) {
-        // The immediate parent: genuine only if its successor's hash is the stored one.
-        if (!timingSafeEqual(nextSecretHash, record.secretHash)) throw new KitRefreshTokenInvalidError();
-        const rotatedAt = record.rotatedAt?.getTime() ?? Number.NEGATIVE_INFINITY;
-        if (nowMs - rotatedAt <= config.reuseGrace * 1000) {
-          if (isExpired(record, nowMs)) throw new KitSessionExpiredError();
-          // Grace: the identical current token, recomputed from the presented parent.
-          const tokens = await issue(record, next, nowMs);
-          emitter.emit('session_refreshed', { session: tokens.session, grace: true });
-          return tokens;
-        }
-        return revokeForReuse(record, parts, context, nowMs);
+
+      // An older token. It must be proven genuine before anything else: the immediate parent by
+      // its successor's hash, older ones by walking the chain forward.
+      const isParent = parts.generation === record.generation - 1;
+      const genuine = isParent
+        ? timingSafeEqual(nextSecretHash, record.secretHash)
+        : await isAncestor(parts, record);
+      if (!genuine) throw new KitRefreshTokenInvalidError();
+      // An expired session answers expired and changes nothing, even for an old token.
+      if (isExpired(record, nowMs)) throw new KitSessionExpiredError();
+
+      const rotatedAt = record.rotatedAt?.getTime() ?? Number.NEGATIVE_INFINITY;
+      if (isParent && config.reuseGrace > 0 && nowMs - rotatedAt <= config.reuseGrace * 1000) {
+        // Grace: the identical current token, recomputed from the presented parent. Confirmed by a
+        // conditional write, so a revocation committed meanwhile wins over the grace answer.
+        const confirmed = await store.touch({
+          id: record.id,
+          generation: record.generation,
+          secretHash: record.secretHash,
+          now: new Date(nowMs),
+          idleExpiresAt: new Date(nowMs + config.sessionIdleTtl * 1000),
+        });
+        if (!confirmed) continue; // revoked, rotated again or expired meanwhile: decide again
+        const tokens = await issue(confirmed, next, nowMs);
+        emitter.emit('session_refreshed', { session: tokens.session, grace: true });
+        return tokens;
       }
-      if (parts.generation < record.generation) {
-        if (!(await isAncestor(parts, record))) throw new KitRefreshTokenInvalidError();
-        return revokeForReuse(record, parts, context, nowMs);
-      }
-      // A generation the session never reached: not a token of this session.
-      throw new KitRefreshTokenInvalidError();
+      return revokeForReuse(record, parts, context, nowMs);
     }
     throw new KitRefreshTokenInvalidError();
   }
@@ -512,9 +576,10 @@ export async function createAuthKit(options: AuthKitOptions): Promise<AuthKit> {
       if (Math.min(idleMs, absoluteMs) <= nowMs) {
         throw new KitInvalidInputError('The new expiry is not in the future; revoke the session instead.');
       }
+      // Unchanged expiries are left to the store (null), so a refresh landing meanwhile is kept.
       const updated = await store.updateExpiry(id, {
-        idleExpiresAt: new Date(idleMs),
-        absoluteExpiresAt: new Date(absoluteMs),
+        idleExpiresAt: idle === undefined ? null : new Date(idle),
+        absoluteExpiresAt: absolute === undefined ? null : new Date(absolute),
         now: new Date(nowMs),
         state: 'active',
       });
@@ -563,10 +628,7 @@ export async function createAuthKit(options: AuthKitOptions): Promise<AuthKit> {
       if (typeof input !== 'object' || input === null)
         throw new KitInvalidInputError('createSession needs { userId }.');
       const userId = checkUserId(input.userId);
-      const clientId = input.clientId ?? config.clientId;
-      if (typeof clientId !== 'string' || clientId.length === 0 || clientId.length > 255) {
-        throw new KitInvalidInputError('`clientId` must be a string of 1 to 255 characters.');
-      }
+      const clientId = checkClientId(input.clientId ?? config.clientId);
       const data = input.data === undefined ? {} : checkData(input.data);
       const context = checkContext(input);
       const nowMs = now();

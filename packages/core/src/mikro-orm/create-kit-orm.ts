@@ -21,8 +21,9 @@ export interface KitOrmOptions {
   /**
    * Milliseconds to wait for a connection (opening one, or a free one from the pool) and for a
    * statement, before failing with `ERR_STORE_UNAVAILABLE`. Keeps requests from hanging while the
-   * database is unreachable.
-   * @default 5000
+   * database is unreachable: a refresh makes at most two round trips, so it fails within about
+   * twice this.
+   * @default 2000
    */
   timeoutMs?: number;
 }
@@ -53,7 +54,7 @@ export async function createKitOrm(options: KitOrmOptions): Promise<MikroORM> {
   if (!Number.isInteger(poolSize) || poolSize < 1 || poolSize > 1000) {
     throw new KitInvalidOptionsError('`poolSize` must be a whole number from 1 to 1000.');
   }
-  const timeoutMs = options.timeoutMs ?? 5000;
+  const timeoutMs = options.timeoutMs ?? 2000;
   if (!Number.isInteger(timeoutMs) || timeoutMs < 100) {
     throw new KitInvalidOptionsError('`timeoutMs` must be a whole number of milliseconds, at least 100.');
   }
@@ -72,7 +73,7 @@ export async function createKitOrm(options: KitOrmOptions): Promise<MikroORM> {
       connection: {
         connectionTimeoutMillis: timeoutMs,
         statement_timeout: timeoutMs,
-        query_timeout: timeoutMs + 1000,
+        query_timeout: timeoutMs + 500,
         keepAlive: true,
       },
     },

@@ -14,14 +14,16 @@ const UNAVAILABLE_ERRNO = new Set([
 // 53300 too_many_connections, 57014 query_canceled (statement_timeout).
 const UNAVAILABLE_SQLSTATE = new Set(['57P01', '57P02', '57P03', '53300', '57014']);
 const UNAVAILABLE_MESSAGE =
-  /Connection terminated|connection timeout|Query read timeout|Knex: Timeout acquiring a connection|Client has encountered a connection error|not queryable/i;
+  /Connection terminated|connection timeout|timeout expired|Query read timeout|Knex: Timeout acquiring a connection|Client has encountered a connection error|not queryable/i;
 
 function isUnavailable(error: unknown, depth = 0): boolean {
   if (depth > 5 || typeof error !== 'object' || error === null) return false;
   const e = error as { code?: unknown; name?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
   if (typeof e.code === 'string' && (UNAVAILABLE_ERRNO.has(e.code) || UNAVAILABLE_SQLSTATE.has(e.code)))
     return true;
-  if (typeof e.code === 'string' && e.code.startsWith('08')) return true;
+  // Class 08 is connection exceptions, except 08P01 (protocol violation), which bad input such as a
+  // NUL byte in a parameter can cause: that is not an outage.
+  if (typeof e.code === 'string' && e.code.startsWith('08') && e.code !== '08P01') return true;
   if (e.name === 'KnexTimeoutError' || e.name === 'ConnectionException') return true;
   if (typeof e.message === 'string' && UNAVAILABLE_MESSAGE.test(e.message)) return true;
   if (Array.isArray(e.errors) && e.errors.some((inner) => isUnavailable(inner, depth + 1))) return true;

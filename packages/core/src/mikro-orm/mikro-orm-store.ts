@@ -238,6 +238,21 @@ export function createMikroOrmStore(options: MikroOrmStoreOptions): SessionStore
       return row ? fromRow(row) : null;
     },
 
+    async touch(input) {
+      const result = await write('touch', {
+        name: 'kit_touch_session',
+        text: `update kit_sessions set
+            last_refreshed_at = $4,
+            idle_expires_at = least($5::timestamptz, absolute_expires_at)
+          where id = $1 and generation = $2 and secret_hash = $3 and revoked_at is null
+            and idle_expires_at > $4 and absolute_expires_at > $4
+          returning ${COLUMNS}`,
+        values: [input.id, input.generation, bytes(input.secretHash), input.now, input.idleExpiresAt],
+      });
+      const row = result.rows[0];
+      return row ? fromRow(row) : null;
+    },
+
     find(id) {
       return read('find', async () => {
         const entity = await orm.em.fork().findOne(KitSession, { id }, { disableIdentityMap: true });
@@ -303,8 +318,8 @@ export function createMikroOrmStore(options: MikroOrmStoreOptions): SessionStore
           : '(idle_expires_at <= $4 or absolute_expires_at <= $4)';
       const result = await write('updateExpiry', {
         text: `update kit_sessions set
-            absolute_expires_at = $3::timestamptz,
-            idle_expires_at = least($2::timestamptz, $3::timestamptz)
+            absolute_expires_at = coalesce($3::timestamptz, absolute_expires_at),
+            idle_expires_at = least(coalesce($2::timestamptz, idle_expires_at), coalesce($3::timestamptz, absolute_expires_at))
           where id = $1 and revoked_at is null and ${condition}
           returning ${COLUMNS}`,
         values: [id, idleExpiresAt, absoluteExpiresAt, now],

@@ -85,6 +85,7 @@ export interface RotateInput {
  *   and `secretHash`, **exactly one** caller gets the updated record; every other gets `null`
  *   and, on its next `find`, sees the rotated row (generation + 1). It never rotates a revoked or
  *   expired session.
+ * - `touch` is a compare-and-set on the same condition, without changing generation or hash.
  * - `revoke`, `revokeByUser`, `updateData`, `updateExpiry` change only rows that satisfy their
  *   condition at the moment of the change, and return exactly what they changed. A revoked
  *   session is never un-revoked.
@@ -110,6 +111,20 @@ export interface SessionStore {
    * the updated record, or `null` when nothing matched.
    */
   rotate(input: RotateInput): Promise<SessionRecord | null>;
+
+  /**
+   * Confirms a grace answer: if, at this instant, the session has `generation` and `secretHash`,
+   * is not revoked and neither expiry has passed at `now`, sets `lastRefreshedAt` to `now` and the
+   * idle expiry to `min(idleExpiresAt, absoluteExpiresAt)`, and returns the record; otherwise
+   * returns `null`. A revocation that commits first always wins.
+   */
+  touch(input: {
+    id: string;
+    generation: number;
+    secretHash: Uint8Array;
+    now: Date;
+    idleExpiresAt: Date;
+  }): Promise<SessionRecord | null>;
 
   /** The session with this id, whatever its state, or `null`. */
   find(id: string): Promise<SessionRecord | null>;
@@ -145,15 +160,17 @@ export interface SessionStore {
   updateData(id: string, data: Record<string, unknown>): Promise<SessionRecord | null>;
 
   /**
-   * Sets the expiries of an unrevoked session. With `state: 'active'` only a session that has not
-   * expired at `now` changes; with `state: 'expired'` only one that has (revalidation). The idle
-   * expiry is capped at the absolute expiry. Returns the updated record or `null`.
+   * Sets the expiries of an unrevoked session; a `null` expiry keeps the stored value (read at the
+   * moment of the write, so a concurrent rotation's slid idle expiry is kept). With
+   * `state: 'active'` only a session that has not expired at `now` changes; with
+   * `state: 'expired'` only one that has (revalidation). The idle expiry is capped at the absolute
+   * expiry. Returns the updated record or `null`.
    */
   updateExpiry(
     id: string,
     options: {
-      idleExpiresAt: Date;
-      absoluteExpiresAt: Date;
+      idleExpiresAt: Date | null;
+      absoluteExpiresAt: Date | null;
       now: Date;
       state: 'active' | 'expired';
     },

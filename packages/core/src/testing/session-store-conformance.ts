@@ -159,6 +159,34 @@ export function describeSessionStoreConformance(
       expect(await store.rotate({ ...input, id: pastAbsolute.id, now: at(DAY) })).toBeNull();
     });
 
+    it('touches only the exact live state, and a revocation wins', async () => {
+      const r = record({ generation: 0 });
+      await store.insert(r);
+      const base = { id: r.id, now: at(1000), idleExpiresAt: at(1000 + DAY) };
+      expect(await store.touch({ ...base, generation: 1, secretHash: hash(1) })).toBeNull();
+      expect(await store.touch({ ...base, generation: 0, secretHash: hash(7) })).toBeNull();
+      const touched = await store.touch({ ...base, generation: 0, secretHash: hash(1) });
+      expect(touched).toMatchObject({
+        generation: 0,
+        secretHash: hash(1),
+        lastRefreshedAt: at(1000),
+        idleExpiresAt: at(1000 + DAY),
+      });
+      await store.revoke(r.id, { reason: 'x', now: at(2000) });
+      expect(await store.touch({ ...base, generation: 0, secretHash: hash(1), now: at(3000) })).toBeNull();
+      const expired = record({ idleExpiresAt: at(10) });
+      await store.insert(expired);
+      expect(
+        await store.touch({
+          id: expired.id,
+          generation: 0,
+          secretHash: hash(1),
+          now: at(10),
+          idleExpiresAt: at(DAY),
+        }),
+      ).toBeNull();
+    });
+
     it('caps the slid idle expiry at the absolute expiry', async () => {
       const r = record({ absoluteExpiresAt: at(DAY) });
       await store.insert(r);
@@ -253,6 +281,20 @@ export function describeSessionStoreConformance(
         state: 'active',
       });
       expect(shortened).toMatchObject({ idleExpiresAt: at(DAY), absoluteExpiresAt: at(DAY) });
+      const onlyAbsolute = await store.updateExpiry(r.id, {
+        idleExpiresAt: null,
+        absoluteExpiresAt: at(4 * DAY),
+        now: at(350),
+        state: 'active',
+      });
+      expect(onlyAbsolute).toMatchObject({ idleExpiresAt: at(DAY), absoluteExpiresAt: at(4 * DAY) });
+      const onlyIdle = await store.updateExpiry(r.id, {
+        idleExpiresAt: at(2 * DAY),
+        absoluteExpiresAt: null,
+        now: at(360),
+        state: 'active',
+      });
+      expect(onlyIdle).toMatchObject({ idleExpiresAt: at(2 * DAY), absoluteExpiresAt: at(4 * DAY) });
       await store.revoke(r.id, { reason: 'x', now: at(400) });
       expect(await store.updateExpiry(r.id, { ...change, now: at(500), state: 'active' })).toBeNull();
     });
