@@ -1,5 +1,6 @@
+import { getConnInfo } from '@hono/node-server/conninfo';
 import { type AuthKit, KitError, type TokenSet } from '@kit/core';
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Users } from './users.ts';
 
@@ -76,6 +77,15 @@ async function readParams(request: Request): Promise<Record<string, unknown> | u
   return undefined;
 }
 
+/** The client's address as the socket sees it (the demo runs behind no proxy). */
+function clientAddress(c: Context): string | undefined {
+  try {
+    return getConnInfo(c).remote.address;
+  } catch {
+    return undefined; // app.request() in tests has no socket
+  }
+}
+
 /**
  * The demo's HTTP app: the token endpoint, the JWKS, a login route for the seeded users and a
  * protected `/me`.
@@ -112,6 +122,7 @@ export function createApp(kit: AuthKit, users: Users): Hono {
       return tokenResponse(
         await kit.refresh(params.refresh_token, {
           userAgent: c.req.header('user-agent'),
+          ip: clientAddress(c),
         }),
       );
     } catch (error) {
@@ -127,7 +138,9 @@ export function createApp(kit: AuthKit, users: Users): Hono {
     const userId = await users.authenticate(body.username, body.password);
     if (!userId) return c.json({ error: 'invalid_credentials' }, 401);
     try {
-      return tokenResponse(await kit.createSession({ userId, userAgent: c.req.header('user-agent') }));
+      return tokenResponse(
+        await kit.createSession({ userId, userAgent: c.req.header('user-agent'), ip: clientAddress(c) }),
+      );
     } catch (error) {
       return tokenError(error);
     }

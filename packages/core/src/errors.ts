@@ -8,7 +8,14 @@
  * @module
  */
 
-/** Every code a {@link KitError} can carry. */
+/**
+ * Every code a {@link KitError} can carry. Codes are public API: match on them, not on messages.
+ *
+ * @example
+ * ```ts
+ * const retryable = (code: KitErrorCode) => code === 'ERR_STORE_UNAVAILABLE';
+ * ```
+ */
 export type KitErrorCode =
   | 'ERR_INVALID_OPTIONS'
   | 'ERR_INVALID_INPUT'

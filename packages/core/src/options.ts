@@ -71,6 +71,10 @@ export interface AuthKitOptions {
    * Adds claims to every access token (on creation and on each refresh). May not set reserved
    * claims (`iss sub aud exp nbf iat jti sid client_id cnf typ`). Never put secrets or the whole
    * session data here: access tokens are readable by anyone who holds them.
+   *
+   * On refresh the hook runs after the rotation is committed. It should not fail: if it throws,
+   * the refresh rejects, and the client still holding the previous token gets the rotated one on a
+   * retry within `reuseGrace` (a retry after that counts as reuse).
    */
   claims?: (context: {
     session: Session;
@@ -108,7 +112,14 @@ export interface ResolvedOptions {
   clock: () => number;
 }
 
-/** Every default of {@link AuthKitOptions}, in one place. */
+/**
+ * Every default of {@link AuthKitOptions}, in one place (durations in seconds).
+ *
+ * @example
+ * ```ts
+ * DEFAULTS.accessTokenTtl; // 300
+ * ```
+ */
 export const DEFAULTS = Object.freeze({
   accessTokenTtl: 300,
   sessionIdleTtl: 30 * 86400,

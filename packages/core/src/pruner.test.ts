@@ -60,14 +60,14 @@ describe('createPruner', () => {
     expect(purge).toHaveBeenCalledTimes(5);
   });
 
-  it('defaults to one run an hour, retain 0 and batches of 1000', async () => {
+  it('defaults to one run an hour, retain 7 days and batches of 1000', async () => {
     const purge = vi.fn(async (_: PurgeOptions) => 0);
     start(purge);
     await vi.advanceTimersByTimeAsync(60 * MINUTE - 1);
     expect(purge).not.toHaveBeenCalled();
     await vi.advanceTimersByTimeAsync(1);
     expect(purge).toHaveBeenCalledTimes(1);
-    expect(purge.mock.calls[0]![0]).toMatchObject({ retain: 0, batchSize: 1000 });
+    expect(purge.mock.calls[0]![0]).toMatchObject({ retain: 7 * 86_400, batchSize: 1000 });
   });
 
   it('accepts an interval in seconds', async () => {

@@ -20,7 +20,7 @@ export interface PrunerOptions {
   /**
    * Keep expired and revoked sessions this long before deleting them (so they can still be
    * listed or revalidated).
-   * @default 0
+   * @default '7d'
    */
   retain?: Duration;
   /**
@@ -68,7 +68,7 @@ type Purge = (options: { retain: number; batchSize: number; signal: AbortSignal 
 /** @internal */
 export function createPruner(purge: Purge, options: PrunerOptions = {}): Pruner {
   const interval = toSeconds(options.interval ?? '1h', 'interval');
-  const retain = toSeconds(options.retain ?? 0, 'retain', { allowZero: true });
+  const retain = toSeconds(options.retain ?? '7d', 'retain', { allowZero: true });
   const batchSize = options.batchSize ?? 1000;
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 100_000) {
     throw new KitInvalidInputError('`batchSize` must be a whole number from 1 to 100000.');

@@ -151,7 +151,7 @@ describe('session administration (PostgreSQL)', () => {
     await f.kit.sessions.revoke(t.session.id);
     f.clock.advance(1000);
     const runs: number[] = [];
-    const pruner = f.kit.startPruner({ interval: '1h', onRun: (n) => runs.push(n) });
+    const pruner = f.kit.startPruner({ interval: '1h', retain: 0, onRun: (n) => runs.push(n) });
     const deleted = await pruner.runNow();
     expect(deleted).toBeGreaterThanOrEqual(1);
     expect(await f.kit.sessions.get(t.session.id)).toBeNull();

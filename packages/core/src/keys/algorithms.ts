@@ -11,7 +11,14 @@
  */
 export type SigningAlgorithm = 'ES256' | 'ES384' | 'EdDSA' | 'RS256' | 'PS256';
 
-/** Every supported {@link SigningAlgorithm}, default first. */
+/**
+ * Every supported {@link SigningAlgorithm}, default first.
+ *
+ * @example
+ * ```ts
+ * SIGNING_ALGORITHMS[0]; // 'ES256'
+ * ```
+ */
 export const SIGNING_ALGORITHMS: readonly SigningAlgorithm[] = Object.freeze([
   'ES256',
   'EdDSA',
@@ -20,7 +27,15 @@ export const SIGNING_ALGORITHMS: readonly SigningAlgorithm[] = Object.freeze([
   'PS256',
 ]);
 
-/** Whether `value` names a supported signing algorithm. */
+/**
+ * Whether `value` names a supported signing algorithm.
+ *
+ * @example
+ * ```ts
+ * isSigningAlgorithm('EdDSA'); // true
+ * isSigningAlgorithm('HS256'); // false: symmetric algorithms are never offered
+ * ```
+ */
 export function isSigningAlgorithm(value: unknown): value is SigningAlgorithm {
   return typeof value === 'string' && (SIGNING_ALGORITHMS as readonly string[]).includes(value);
 }

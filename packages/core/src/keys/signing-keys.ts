@@ -56,7 +56,14 @@ export interface PrivateJwks {
   keys: PrivateSigningJwk[];
 }
 
-/** One imported signing key, ready to sign. */
+/**
+ * One imported signing key, ready to sign. Part of a {@link SigningKeySet}.
+ *
+ * @example
+ * ```ts
+ * const { kid, alg, publicJwk }: SigningKey = keySet.current;
+ * ```
+ */
 export interface SigningKey {
   readonly kid: string;
   readonly alg: SigningAlgorithm;

@@ -19,6 +19,7 @@ import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
 export const KitSession = defineEntity({
   name: 'KitSession',
   tableName: 'kit_sessions',
+  indexes: [{ name: 'kit_sessions_user_id_index', properties: ['userId'] }],
   properties: {
     id: p.uuid().primary(),
     userId: p.string().length(255),
@@ -39,5 +40,12 @@ export const KitSession = defineEntity({
   },
 });
 
-/** An entity instance of {@link KitSession}. */
+/**
+ * An entity instance of {@link KitSession}.
+ *
+ * @example
+ * ```ts
+ * const session: KitSessionEntity | null = await em.findOne(KitSession, { id });
+ * ```
+ */
 export type KitSessionEntity = InferEntity<typeof KitSession>;

@@ -32,10 +32,17 @@ import { decodeBase64url, encodeBase64url } from '../util/base64url.ts';
  *   grace answer is recomputed from the presented parent, and any ancestor can be proven genuine by
  *   hashing forward.
  *
- * @internal
+ * The codec itself is internal; `REFRESH_TOKEN_PREFIX` is exported from `@kit/core`.
  */
 
-/** The prefix of every refresh token. */
+/**
+ * The prefix of every refresh token, for secret scanners and quick client-side checks.
+ *
+ * @example
+ * ```ts
+ * if (!token.startsWith(REFRESH_TOKEN_PREFIX)) throw new Error('not a kit refresh token');
+ * ```
+ */
 export const REFRESH_TOKEN_PREFIX = 'kit_rt_';
 
 const VERSION = 0x01;
