@@ -72,7 +72,7 @@ describe('RefreshTokenCodec', () => {
     it('round trips later generations, up to the largest', async () => {
       const sessionId = randomUUID();
       for (const generation of [1, 2, 255, 256, 65_535, 65_536, 0x7fffffff, 0x80000000, 0xffffffff]) {
-        const p = { sessionId, generation, secret: new Uint8Array(randomBytes(32)) };
+        const p = RefreshTokenCodec.parts(sessionId, generation, new Uint8Array(randomBytes(32)));
         const decoded = await codec.decode(await codec.encode(p));
         expect(decoded.sessionId).toBe(sessionId);
         expect(decoded.generation).toBe(generation);
@@ -100,7 +100,7 @@ describe('RefreshTokenCodec', () => {
     it('lays out version, session id, generation and secret as documented', async () => {
       const sessionId = '01234567-89ab-4def-8123-456789abcdef';
       const secret = new Uint8Array(randomBytes(32));
-      const raw = rawOf(await codec.encode({ sessionId, generation: 0x01020304, secret }));
+      const raw = rawOf(await codec.encode(RefreshTokenCodec.parts(sessionId, 0x01020304, secret)));
       expect(raw.length).toBe(RAW_LENGTH);
       expect(raw[0]).toBe(0x01);
       expect(raw.subarray(1, 17).toString('hex')).toBe(sessionId.replaceAll('-', ''));
@@ -403,9 +403,9 @@ describe('RefreshTokenCodec', () => {
     });
 
     it('differs per session id for the same parent secret and generation', async () => {
-      const a = await codec.successor({ ...parts, sessionId: '00000000-0000-4000-8000-000000000001' });
-      const b = await codec.successor({ ...parts, sessionId: '00000000-0000-4000-8000-000000000002' });
-      const c = await codec.successor({ ...parts, sessionId: '80000000-0000-4000-8000-000000000001' });
+      const a = await codec.successor(RefreshTokenCodec.parts('00000000-0000-4000-8000-000000000001', parts.generation, parts.secret));
+      const b = await codec.successor(RefreshTokenCodec.parts('00000000-0000-4000-8000-000000000002', parts.generation, parts.secret));
+      const c = await codec.successor(RefreshTokenCodec.parts('80000000-0000-4000-8000-000000000001', parts.generation, parts.secret));
       expect(new Set([hex(a.secret), hex(b.secret), hex(c.secret)]).size).toBe(3);
     });
 

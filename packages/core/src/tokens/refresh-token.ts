@@ -57,6 +57,8 @@ const MAX_GENERATION = 0xffffffff;
 export interface RefreshTokenParts {
   /** Session id, a lowercase UUID. */
   readonly sessionId: string;
+  /** The same id as its 16 bytes (kept to avoid parsing the UUID again). */
+  readonly sessionIdBytes: Uint8Array;
   /** Rotations that preceded this token. */
   readonly generation: number;
   /** The 32-byte secret. */
@@ -80,10 +82,10 @@ function bytesToUuid(bytes: Uint8Array, offset: number): string {
 }
 
 /** Bytes that identify one link of the chain: domain, session id and the generation being derived. */
-function chainInput(sessionId: string, generation: number, parentSecret: Uint8Array): Uint8Array {
+function chainInput(sessionIdBytes: Uint8Array, generation: number, parentSecret: Uint8Array): Uint8Array {
   const input = new Uint8Array(1 + 16 + 4 + 32);
   input[0] = VERSION;
-  uuidToBytes(sessionId, input, 1);
+  input.set(sessionIdBytes, 1);
   new DataView(input.buffer).setUint32(17, generation);
   input.set(parentSecret, 21);
   return input;
@@ -110,17 +112,24 @@ export class RefreshTokenCodec {
     return new RefreshTokenCodec(await createHmacKey(tag), await createHmacKey(chain));
   }
 
+  /** Token parts from their fields (the session id as a UUID string). */
+  static parts(sessionId: string, generation: number, secret: Uint8Array): RefreshTokenParts {
+    const sessionIdBytes = new Uint8Array(16);
+    uuidToBytes(sessionId, sessionIdBytes, 0);
+    return { sessionId, sessionIdBytes, generation, secret };
+  }
+
   /** A fresh generation-0 token for a new session. */
   first(sessionId: string): RefreshTokenParts {
-    return { sessionId, generation: 0, secret: randomBytes(32) };
+    return RefreshTokenCodec.parts(sessionId, 0, randomBytes(32));
   }
 
   /** The successor of `parts`: generation + 1, secret derived from the parent's secret. */
   async successor(parts: RefreshTokenParts): Promise<RefreshTokenParts> {
     if (parts.generation >= MAX_GENERATION) throw new KitRefreshTokenMalformedError();
     const generation = parts.generation + 1;
-    const secret = await this.#chainKey.sign(chainInput(parts.sessionId, generation, parts.secret));
-    return { sessionId: parts.sessionId, generation, secret };
+    const secret = await this.#chainKey.sign(chainInput(parts.sessionIdBytes, generation, parts.secret));
+    return { sessionId: parts.sessionId, sessionIdBytes: parts.sessionIdBytes, generation, secret };
   }
 
   /** The value stored in the database for a token: SHA-256 of its secret. */
@@ -132,7 +141,7 @@ export class RefreshTokenCodec {
   async encode(parts: RefreshTokenParts): Promise<string> {
     const raw = new Uint8Array(RAW_LENGTH);
     raw[0] = VERSION;
-    uuidToBytes(parts.sessionId, raw, 1);
+    raw.set(parts.sessionIdBytes, 1);
     new DataView(raw.buffer).setUint32(17, parts.generation);
     raw.set(parts.secret, 21);
     const tag = await this.#tagKey.sign(raw.subarray(0, BODY_LENGTH));
@@ -159,6 +168,7 @@ export class RefreshTokenCodec {
     if (!timingSafeEqual(expected, raw.subarray(BODY_LENGTH))) throw new KitRefreshTokenMalformedError();
     return {
       sessionId: bytesToUuid(raw, 1),
+      sessionIdBytes: raw.slice(1, 17),
       generation: new DataView(raw.buffer, raw.byteOffset).getUint32(17),
       secret: raw.slice(21, 53),
     };

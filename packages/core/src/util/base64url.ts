@@ -8,8 +8,16 @@ const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 const LOOKUP = new Int16Array(128).fill(-1);
 for (let i = 0; i < ALPHABET.length; i++) LOOKUP[ALPHABET.charCodeAt(i)] = i;
 
+interface BufferLike {
+  from(data: ArrayBufferLike, offset: number, length: number): { toString(encoding: 'base64url'): string };
+}
+// Where the runtime has Buffer (Node, Bun, Deno), its native encoder is about ten times faster
+// than the loop below; refresh and signing encode three values each.
+const NativeBuffer = (globalThis as { Buffer?: BufferLike }).Buffer;
+
 /** Encodes bytes as unpadded base64url. */
 export function encodeBase64url(bytes: Uint8Array): string {
+  if (NativeBuffer) return NativeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
   let out = '';
   let i = 0;
   for (; i + 2 < bytes.length; i += 3) {

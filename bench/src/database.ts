@@ -1,0 +1,105 @@
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { startEmbeddedPostgres } from '../../apps/demo/src/embedded-postgres.ts';
+
+/** The database the whole run uses: created fresh, dropped (and its server stopped) by `close`. */
+export interface BenchDatabase {
+  /** Connection URL of the fresh `kit_bench_<random>` database. */
+  url: string;
+  name: string;
+  /** Where the server came from. */
+  source: 'DATABASE_URL' | 'embedded-postgres';
+  /** `select version()`. */
+  version: string;
+  /** Server settings that change write throughput a lot; recorded so results can be compared. */
+  settings: Record<string, string>;
+  close(): Promise<void>;
+}
+
+const REPORTED_SETTINGS = [
+  'fsync',
+  'synchronous_commit',
+  'full_page_writes',
+  'wal_level',
+  'shared_buffers',
+  'max_connections',
+  'autovacuum',
+];
+
+async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await use(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Opens the benchmark database. With `DATABASE_URL` set, a fresh database is created on that
+ * server (the URL's own database is only used to run `create database`). Otherwise an embedded
+ * PostgreSQL is started in a temporary directory (via the demo app's helper, so both run the same
+ * server set-up) and the fresh database is created on it. Either way every measurement of the run
+ * uses this one database.
+ */
+export async function openBenchDatabase(log: (line: string) => void): Promise<BenchDatabase> {
+  let adminUrl = process.env.DATABASE_URL;
+  let source: BenchDatabase['source'] = 'DATABASE_URL';
+  let stopServer = async () => {};
+  if (!adminUrl) {
+    source = 'embedded-postgres';
+    // Directly under the temporary directory: as root, the server runs as `postgres` and needs a
+    // parent directory it may enter.
+    const dataDir = join(tmpdir(), `kit-bench-pg-${randomBytes(4).toString('hex')}`);
+    log(`starting embedded PostgreSQL in ${dataDir}`);
+    const server = await startEmbeddedPostgres({ dataDir, persistent: false });
+    adminUrl = server.url;
+    stopServer = async () => {
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    };
+  }
+
+  const name = `kit_bench_${randomBytes(6).toString('hex')}`;
+  let info: { version: string; settings: Record<string, string> };
+  try {
+    info = await withClient(adminUrl, async (client) => {
+      await client.query(`create database ${name}`);
+      const version = (await client.query<{ version: string }>('select version()')).rows[0]!.version;
+      const rows = (
+        await client.query<{ name: string; setting: string; unit: string | null }>(
+          'select name, setting, unit from pg_settings where name = any($1) order by name',
+          [REPORTED_SETTINGS],
+        )
+      ).rows;
+      const settings: Record<string, string> = {};
+      for (const row of rows) settings[row.name] = row.unit ? `${row.setting} (${row.unit})` : row.setting;
+      return { version, settings };
+    });
+  } catch (error) {
+    await stopServer();
+    throw error;
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  log(`database ${name} created (${source})`);
+
+  const admin = adminUrl;
+  return {
+    url: url.toString(),
+    name,
+    source,
+    ...info,
+    async close() {
+      try {
+        await withClient(admin, (client) => client.query(`drop database if exists ${name} with (force)`));
+      } finally {
+        await stopServer();
+      }
+    },
+  };
+}

@@ -1,0 +1,165 @@
+import { randomBytes } from 'node:crypto';
+import type { AuthKit, SessionStore } from '@kit/core';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type pg from 'pg';
+import type { MakeOperation } from './harness.ts';
+
+/**
+ * Refresh-rotation benchmarks: the kit, the kit's store alone, and the physical limit (raw `pg`).
+ *
+ * Fairness, in short: the same database and table, the same pool size (16) on both sides, the
+ * same statement (checked against what the kit actually prepared), a named prepared statement on
+ * both sides, each caller chaining its own session so no caller ever waits on another's row
+ * lock, and every measurement preceded by a warm-up so pools are full and statements prepared.
+ */
+
+/**
+ * The rotation statement of `packages/core/src/mikro-orm/mikro-orm-store.ts` (ROTATE_SQL, which
+ * is not exported). {@link checkRotateSql} compares it with the text the kit itself prepared in
+ * PostgreSQL, so the raw figure can never silently drift away from what the kit runs.
+ */
+export const ROTATE_SQL = `update kit_sessions set
+    generation = generation + 1,
+    secret_hash = $4,
+    rotated_at = $5,
+    last_refreshed_at = $5,
+    idle_expires_at = least($6::timestamptz, absolute_expires_at),
+    user_agent = coalesce($7, user_agent),
+    ip = coalesce($8, ip)
+  where id = $1 and generation = $2 and secret_hash = $3 and revoked_at is null
+    and idle_expires_at > $5 and absolute_expires_at > $5
+  returning id, user_id, client_id, created_at, last_refreshed_at, idle_expires_at, absolute_expires_at, revoked_at, revoked_reason, user_agent, ip, data, generation, secret_hash, rotated_at`;
+
+/** The name the kit's store prepares its rotation under; reused here for parity. */
+export const ROTATE_STATEMENT_NAME = 'kit_rotate_session';
+
+/** The kit's default idle TTL (30 days): the raw loop slides the idle expiry by the same amount. */
+const IDLE_TTL_MS = 30 * 86_400_000;
+
+/** Hash values generated ahead per caller, so the raw loop does no hashing at all. */
+const PRECOMPUTED_HASHES = 1024;
+
+const normalise = (sql: string) => sql.replace(/\s+/g, ' ').trim();
+
+/**
+ * Reads the rotation statement the kit prepared (from `pg_prepared_statements` on a connection
+ * of the kit's pool, after a refresh) and throws if it differs from {@link ROTATE_SQL}.
+ */
+export async function checkRotateSql(orm: MikroORM, kit: AuthKit): Promise<void> {
+  // One sequential refresh: the pool then holds a single connection, the one that prepared it.
+  const { refreshToken } = await kit.createSession({ userId: 'bench-sql-check' });
+  await kit.refresh(refreshToken);
+  const rows = (await orm.em
+    .getConnection()
+    .execute('select statement from pg_prepared_statements where name = ?', [ROTATE_STATEMENT_NAME])) as {
+    statement: string;
+  }[];
+  const prepared = rows[0]?.statement;
+  if (prepared === undefined) {
+    throw new Error(`The kit did not prepare "${ROTATE_STATEMENT_NAME}": update bench/src/refresh.ts.`);
+  }
+  if (normalise(prepared) !== normalise(ROTATE_SQL)) {
+    throw new Error(
+      "The kit's rotation statement changed: copy ROTATE_SQL from packages/core/src/mikro-orm/mikro-orm-store.ts into bench/src/refresh.ts (and check its parameters).",
+    );
+  }
+}
+
+/**
+ * `kit.refresh(token)`. Each caller owns one session and chains it: the refresh token returned
+ * by one call is the one presented by the next, exactly as a client does. This is the full
+ * refresh: token decoding and HMAC checks, the rotation statement, and the response (ES256
+ * access token signed, next refresh token encoded).
+ */
+export function kitRefresh(kit: AuthKit, concurrency: number): MakeOperation {
+  return async (caller) => {
+    let token = (await kit.createSession({ userId: `bench-kit-${concurrency}-${caller}` })).refreshToken;
+    return async () => {
+      token = (await kit.refresh(token)).refreshToken;
+    };
+  };
+}
+
+/** A session created by the kit, and the rotation state the raw and store loops carry forward. */
+async function openChain(kit: AuthKit, pool: pg.Pool, userId: string) {
+  const { session } = await kit.createSession({ userId });
+  const row = (
+    await pool.query<{ generation: number; secret_hash: Buffer }>(
+      'select generation, secret_hash from kit_sessions where id = $1',
+      [session.id],
+    )
+  ).rows[0]!;
+  // Random 32-byte values stand in for the successor hashes: the database sees the same bytes
+  // it would from the kit, and the loop spends nothing on computing them.
+  const hashes = Array.from({ length: PRECOMPUTED_HASHES }, () => randomBytes(32));
+  return { id: session.id, generation: row.generation, current: row.secret_hash, hashes };
+}
+
+/**
+ * The physical limit: the kit's compare-and-set statement issued through a plain `pg.Pool` on the
+ * same `kit_sessions` table. Per operation it does only what the statement strictly needs: pick
+ * the next precomputed hash, build the two timestamps, run the named prepared statement (so the
+ * server parses and plans it once per connection, as it does for the kit) and check that it
+ * matched its row. Result rows are parsed by `pg` as usual, since the kit needs them too.
+ */
+export function rawRotation(kit: AuthKit, pool: pg.Pool, concurrency: number): MakeOperation {
+  return async (caller) => {
+    const chain = await openChain(kit, pool, `bench-raw-${concurrency}-${caller}`);
+    let next = 0;
+    return async () => {
+      const nextHash = chain.hashes[next++ % PRECOMPUTED_HASHES]!;
+      const now = new Date();
+      const result = await pool.query({
+        name: ROTATE_STATEMENT_NAME,
+        text: ROTATE_SQL,
+        values: [
+          chain.id,
+          chain.generation,
+          chain.current,
+          nextHash,
+          now,
+          new Date(now.getTime() + IDLE_TTL_MS),
+          null,
+          null,
+        ],
+      });
+      if (result.rowCount !== 1) throw new Error('The raw rotation did not match its row.');
+      chain.generation += 1;
+      chain.current = nextHash;
+    };
+  };
+}
+
+/**
+ * The kit's store alone: `store.rotate()` of `createMikroOrmStore` with the same precomputed
+ * values as the raw loop. It runs the same statement through the ORM's knex pool and maps the
+ * row to a record, but skips everything cryptographic the kit does around it (token decoding,
+ * HMACs, hashing, access-token signing). Kit refresh minus this is the kit's own CPU cost;
+ * this minus raw is the cost of the ORM's connection handling.
+ */
+export function storeRotation(
+  kit: AuthKit,
+  store: SessionStore,
+  pool: pg.Pool,
+  concurrency: number,
+): MakeOperation {
+  return async (caller) => {
+    const chain = await openChain(kit, pool, `bench-store-${concurrency}-${caller}`);
+    let next = 0;
+    return async () => {
+      const nextHash = chain.hashes[next++ % PRECOMPUTED_HASHES]!;
+      const now = new Date();
+      const record = await store.rotate({
+        id: chain.id,
+        generation: chain.generation,
+        secretHash: chain.current,
+        nextSecretHash: nextHash,
+        now,
+        idleExpiresAt: new Date(now.getTime() + IDLE_TTL_MS),
+      });
+      if (!record) throw new Error('The store rotation did not match its row.');
+      chain.generation += 1;
+      chain.current = nextHash;
+    };
+  };
+}
