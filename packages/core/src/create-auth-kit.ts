@@ -169,6 +169,8 @@ export interface AuthKit {
     sessionIdleTtl: number;
     sessionMaxAge: number;
     reuseGrace: number;
+    /** Seconds a JWKS response may be cached (`Cache-Control: public, max-age=N`). */
+    jwksMaxAge: number;
   }>;
 }
 
@@ -697,6 +699,7 @@ export async function createAuthKit(options: AuthKitOptions): Promise<AuthKit> {
       sessionIdleTtl: config.sessionIdleTtl,
       sessionMaxAge: config.sessionMaxAge,
       reuseGrace: config.reuseGrace,
+      jwksMaxAge: config.jwksMaxAge,
     }),
   };
   return kit;

@@ -63,6 +63,12 @@ export interface AuthKitOptions {
    */
   reuseGrace?: Duration;
   /**
+   * How long verifiers may cache the JWKS (`Cache-Control: public, max-age`). A new signing key must
+   * be published at least this long before it signs.
+   * @default 300 (5 minutes)
+   */
+  jwksMaxAge?: Duration;
+  /**
    * `client_id` of access tokens for sessions opened without one.
    * @default 'default'
    */
@@ -107,6 +113,7 @@ export interface ResolvedOptions {
   sessionIdleTtl: number;
   sessionMaxAge: number;
   reuseGrace: number;
+  jwksMaxAge: number;
   clientId: string;
   maxDataBytes: number;
   clock: () => number;
@@ -125,6 +132,7 @@ export const DEFAULTS = Object.freeze({
   sessionIdleTtl: 30 * 86400,
   sessionMaxAge: 90 * 86400,
   reuseGrace: 10,
+  jwksMaxAge: 300,
   clientId: 'default',
   maxDataBytes: 16 * 1024,
 });
@@ -203,6 +211,10 @@ export function resolveOptions(options: AuthKitOptions): ResolvedOptions {
   const sessionIdleTtl = duration(options.sessionIdleTtl, 'sessionIdleTtl', DEFAULTS.sessionIdleTtl);
   const sessionMaxAge = duration(options.sessionMaxAge, 'sessionMaxAge', DEFAULTS.sessionMaxAge);
   const reuseGrace = duration(options.reuseGrace, 'reuseGrace', DEFAULTS.reuseGrace, true);
+  const jwksMaxAge = duration(options.jwksMaxAge, 'jwksMaxAge', DEFAULTS.jwksMaxAge, true);
+  if (jwksMaxAge > 86400) {
+    throw new KitInvalidOptionsError('`jwksMaxAge` is over a day; key rotation waits for it (default 5m).');
+  }
   if (accessTokenTtl > 86400) {
     throw new KitInvalidOptionsError(
       '`accessTokenTtl` is over a day; access tokens cannot be revoked, keep them short (default 5m).',
@@ -235,6 +247,7 @@ export function resolveOptions(options: AuthKitOptions): ResolvedOptions {
     sessionIdleTtl,
     sessionMaxAge,
     reuseGrace,
+    jwksMaxAge,
     clientId,
     maxDataBytes,
     clock: options.clock ?? Date.now,
