@@ -184,7 +184,9 @@ const REASON = /^[a-z0-9_]{1,64}$/;
 const MAX_CHAIN_WALK = 100_000;
 
 // C0 controls and DEL: never part of an identifier, and PostgreSQL text cannot hold U+0000.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
 const CONTROL = /[\u0000-\u001f\u007f]/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
 const CONTROLS = /[\u0000-\u001f\u007f]/g;
 
 function checkUserId(userId: unknown): string {

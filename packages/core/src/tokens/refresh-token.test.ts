@@ -403,9 +403,15 @@ describe('RefreshTokenCodec', () => {
     });
 
     it('differs per session id for the same parent secret and generation', async () => {
-      const a = await codec.successor(RefreshTokenCodec.parts('00000000-0000-4000-8000-000000000001', parts.generation, parts.secret));
-      const b = await codec.successor(RefreshTokenCodec.parts('00000000-0000-4000-8000-000000000002', parts.generation, parts.secret));
-      const c = await codec.successor(RefreshTokenCodec.parts('80000000-0000-4000-8000-000000000001', parts.generation, parts.secret));
+      const a = await codec.successor(
+        RefreshTokenCodec.parts('00000000-0000-4000-8000-000000000001', parts.generation, parts.secret),
+      );
+      const b = await codec.successor(
+        RefreshTokenCodec.parts('00000000-0000-4000-8000-000000000002', parts.generation, parts.secret),
+      );
+      const c = await codec.successor(
+        RefreshTokenCodec.parts('80000000-0000-4000-8000-000000000001', parts.generation, parts.secret),
+      );
       expect(new Set([hex(a.secret), hex(b.secret), hex(c.secret)]).size).toBe(3);
     });
 
