@@ -17,7 +17,8 @@ const NativeBuffer = (globalThis as { Buffer?: BufferLike }).Buffer;
 
 /** Encodes bytes as unpadded base64url. */
 export function encodeBase64url(bytes: Uint8Array): string {
-  if (NativeBuffer) return NativeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
+  if (NativeBuffer)
+    return NativeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
   let out = '';
   let i = 0;
   for (; i + 2 < bytes.length; i += 3) {
