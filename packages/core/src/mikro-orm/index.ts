@@ -1,4 +1,8 @@
 export { createKitOrm, type KitOrmOptions } from './create-kit-orm.ts';
+export {
+  createMikroOrmRateLimitStore,
+  type MikroOrmRateLimitStoreOptions,
+} from './create-mikro-orm-rate-limit-store.ts';
 export { migrate, pendingMigrations } from './migrate.ts';
 export { kitMigrations } from './migrations/index.ts';
 export { KitMigration } from './migrations/migration.ts';

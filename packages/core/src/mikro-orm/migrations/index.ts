@@ -1,4 +1,5 @@
 import { Migration0001CreateSessions } from './0001-create-sessions.ts';
+import { Migration0003CreateRateLimits } from './0003-create-rate-limits.ts';
 import type { KitMigration } from './migration.ts';
 
 /**
@@ -12,4 +13,7 @@ import type { KitMigration } from './migration.ts';
  * console.log(kitMigrations.map((m) => m.name));
  * ```
  */
-export const kitMigrations: readonly KitMigration[] = Object.freeze([new Migration0001CreateSessions()]);
+export const kitMigrations: readonly KitMigration[] = Object.freeze([
+  new Migration0001CreateSessions(),
+  new Migration0003CreateRateLimits(),
+]);

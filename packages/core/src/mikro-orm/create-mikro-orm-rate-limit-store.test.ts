@@ -1,0 +1,82 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../../../test/database.ts';
+import type { RateLimitStore } from '../store/rate-limit-store.ts';
+import { createKitOrm, createMikroOrmRateLimitStore, migrate } from './index.ts';
+
+describe('createMikroOrmRateLimitStore', () => {
+  let db: TestDatabase;
+  let orms: MikroORM[];
+  let a: RateLimitStore;
+  let b: RateLimitStore;
+  const W = 60_000;
+  const T0 = Date.UTC(2030, 0, 1, 12); // a window boundary
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    // Two ORMs, two pools: two application instances sharing one database.
+    orms = [
+      await createKitOrm({ databaseUrl: db.url, poolSize: 8 }),
+      await createKitOrm({ databaseUrl: db.url, poolSize: 8 }),
+    ];
+    await migrate(orms[0]!);
+    a = createMikroOrmRateLimitStore({ orm: orms[0]! });
+    b = createMikroOrmRateLimitStore({ orm: orms[1]! });
+  });
+  afterAll(async () => {
+    for (const orm of orms) await orm.close();
+    await db.drop();
+  });
+
+  it('counts every concurrent hit from two instances exactly once', async () => {
+    const hits = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => (i % 2 ? a : b).hit('k:concurrent', { windowMs: W, now: T0 + i })),
+    );
+    const counts = hits.map((h) => h.count).sort((x, y) => x - y);
+    expect(counts).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+    expect(hits.every((h) => h.windowStart === T0 && h.previousCount === 0)).toBe(true);
+  });
+
+  it('carries the count into previousCount in the next window, and drops it after a gap', async () => {
+    for (let i = 0; i < 3; i++) await a.hit('k:slide', { windowMs: W, now: T0 + 10 });
+    expect(await b.hit('k:slide', { windowMs: W, now: T0 + W + 5 })).toEqual({
+      count: 1,
+      previousCount: 3,
+      windowStart: T0 + W,
+    });
+    // A caller with a slow clock counts in the stored (newer) window.
+    expect(await a.hit('k:slide', { windowMs: W, now: T0 + 20 })).toEqual({
+      count: 2,
+      previousCount: 3,
+      windowStart: T0 + W,
+    });
+    expect(await a.hit('k:slide', { windowMs: W, now: T0 + 5 * W })).toEqual({
+      count: 1,
+      previousCount: 0,
+      windowStart: T0 + 5 * W,
+    });
+  });
+
+  it('keeps keys apart, purges ended windows and refuses bad input', async () => {
+    expect((await a.hit('k:one', { windowMs: W, now: T0 })).count).toBe(1);
+    expect((await a.hit('k:two', { windowMs: W, now: T0 })).count).toBe(1);
+    expect(await a.purge!(T0 + 100 * W)).toBeGreaterThanOrEqual(2);
+    expect((await b.hit('k:one', { windowMs: W, now: T0 })).count).toBe(1);
+    await expect(a.hit('', { windowMs: W, now: T0 })).rejects.toMatchObject({ code: 'ERR_INVALID_INPUT' });
+    await expect(a.hit('x'.repeat(256), { windowMs: W, now: T0 })).rejects.toMatchObject({
+      code: 'ERR_INVALID_INPUT',
+    });
+    await expect(a.hit('k', { windowMs: 0, now: T0 })).rejects.toMatchObject({ code: 'ERR_INVALID_INPUT' });
+  });
+
+  it('reports an unreachable database as ERR_STORE_UNAVAILABLE', async () => {
+    const down = await createKitOrm({ databaseUrl: 'postgres://postgres@127.0.0.1:1/none', timeoutMs: 200 });
+    try {
+      await expect(
+        createMikroOrmRateLimitStore({ orm: down }).hit('k', { windowMs: W, now: T0 }),
+      ).rejects.toMatchObject({ code: 'ERR_STORE_UNAVAILABLE' });
+    } finally {
+      await down.close();
+    }
+  });
+});
