@@ -9,6 +9,7 @@ import {
   KitSessionRevokedError,
 } from './errors.ts';
 import { Emitter, type KitEventListener, type KitEvents } from './events.ts';
+import { createKeyRing, type KeyProvider, staticKeyProvider } from './keys/key-ring.ts';
 import { importSigningKeys, type PublicJwk, type SigningKeySet } from './keys/signing-keys.ts';
 import { type AuthKitOptions, resolveOptions } from './options.ts';
 import { createPruner, type Pruner, type PrunerOptions } from './pruner.ts';
@@ -19,7 +20,7 @@ import { checkExtraClaims, signAccessToken } from './tokens/access-token.ts';
 import { RefreshTokenCodec, type RefreshTokenParts } from './tokens/refresh-token.ts';
 import { encodeBase64url } from './util/base64url.ts';
 import { type Duration, toSeconds } from './util/duration.ts';
-import { type AccessTokenClaims, createVerifier } from './verify/index.ts';
+import { type AccessTokenClaims, type AccessTokenVerifier, createVerifier } from './verify/index.ts';
 
 /**
  * What a successful session creation or refresh returns: the fields of an OAuth token response
@@ -153,8 +154,25 @@ export interface AuthKit {
   revokeRefreshToken(refreshToken: string, options?: { reason?: string }): Promise<boolean>;
   /** Verifies an access token against this kit's own keys, issuer and audience. */
   verifyAccessToken(token: string): Promise<AccessTokenClaims>;
-  /** The public JWKS to serve at `/.well-known/jwks.json`. */
+  /**
+   * The public JWKS to serve at `/.well-known/jwks.json` with `Cache-Control: public,
+   * max-age=${config.jwksMaxAge}`. Synchronous: with a `keyStore`, the key set is held in memory
+   * and reloaded in the background; the JWKS lists the signing key, a next key published ahead of
+   * its activation, and retired keys until their last token has expired.
+   */
   jwks(): { keys: PublicJwk[] };
+  /** Signing-key lifecycle. `rotate` needs a `keyStore`. */
+  readonly keys: {
+    /**
+     * Stores a new key that starts signing `jwksMaxAge + keyRotation.refreshInterval` from now
+     * (what `kit keys rotate` does). Resolves with its kid and activation time.
+     */
+    rotate(): Promise<{ kid: string; activatesAt: Date }>;
+    /** Reloads the key set from the store now, instead of at the next interval. */
+    refresh(): Promise<void>;
+  };
+  /** Stops background work (the key store's reload timer). The kit keeps answering. */
+  close(): Promise<void>;
   /** Session administration. */
   readonly sessions: SessionManager;
   /** Subscribes to an event; returns the unsubscribe function. */
@@ -276,11 +294,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 export async function createAuthKit(options: AuthKitOptions): Promise<AuthKit> {
   const config = resolveOptions(options);
   const store = options.store;
-  const keySet: SigningKeySet =
-    typeof options.signingKeys === 'object' && 'current' in options.signingKeys
-      ? options.signingKeys
-      : await importSigningKeys(options.signingKeys);
-  const codec = await RefreshTokenCodec.create(config.secret);
+  const codec = await RefreshTokenCodec.create(config.secret, config.previousSecrets);
   const claimsHook = options.claims;
   const now = () => {
     const ms = config.clock();
@@ -297,20 +311,59 @@ export async function createAuthKit(options: AuthKitOptions): Promise<AuthKit> {
         );
       }),
   );
-  const verify = createVerifier({
-    issuer: config.issuer,
-    audience: config.audience,
-    jwks: keySet.publicJwks(),
-    algorithms: [...new Set(keySet.keys.map((k) => k.alg))],
-    clock: config.clock,
-  });
+  let keys: KeyProvider;
+  if (options.keyStore) {
+    keys = await createKeyRing({
+      store: options.keyStore,
+      secrets: [config.secret, ...config.previousSecrets],
+      algorithm: config.keyRotation.algorithm,
+      rotateEvery: config.keyRotation.every,
+      leadTime: config.keyRotation.leadTime,
+      refreshInterval: config.keyRotation.refreshInterval,
+      accessTokenTtl: config.accessTokenTtl,
+      clock: config.clock,
+      onError: (error) => {
+        // The error's code or name only: never key material.
+        console.error(
+          `kit: reloading signing keys failed (${(error as { code?: string })?.code ?? (error instanceof Error ? error.name : 'error')}).`,
+        );
+      },
+    });
+  } else {
+    const signingKeys = options.signingKeys!;
+    const keySet: SigningKeySet =
+      typeof signingKeys === 'object' && 'current' in signingKeys
+        ? signingKeys
+        : await importSigningKeys(signingKeys);
+    keys = staticKeyProvider(keySet);
+  }
+  // The kit's own verifier follows the key set: rebuilt when the published keys change.
+  let verifier: { version: string; verify: AccessTokenVerifier } | undefined;
+  function verify(token: string): Promise<AccessTokenClaims> {
+    const nowMs = now();
+    const version = keys.version(nowMs);
+    if (verifier?.version !== version) {
+      const jwks = keys.publicJwks(nowMs);
+      verifier = {
+        version,
+        verify: createVerifier({
+          issuer: config.issuer,
+          audience: config.audience,
+          jwks,
+          algorithms: [...new Set(jwks.keys.map((k) => k.alg))],
+          clock: config.clock,
+        }),
+      };
+    }
+    return verifier.verify(token);
+  }
 
   async function issue(record: SessionRecord, parts: RefreshTokenParts, nowMs: number): Promise<TokenSet> {
     const session = toSession(record, nowMs);
     const extraClaims = claimsHook ? checkExtraClaims(await claimsHook({ session })) : undefined;
     const [access, refreshToken] = await Promise.all([
       signAccessToken({
-        key: keySet.current,
+        key: keys.signingKey(nowMs),
         issuer: config.issuer,
         audience: config.audience,
         subject: record.userId,
@@ -360,7 +413,11 @@ export async function createAuthKit(options: AuthKitOptions): Promise<AuthKit> {
         link = await codec.successor(link);
         if (i % 1000 === 0) await new Promise((resolve) => setTimeout(resolve, 0));
       }
-      return timingSafeEqual(await codec.hashSecret(link.secret), record.secretHash);
+      if (timingSafeEqual(await codec.hashSecret(link.secret), record.secretHash)) return true;
+      // A token tagged under a previous secret (a secret rotation is under way): the links after
+      // it may have been derived under either secret, which the walk cannot know, so its valid
+      // tag (only holders of a secret can make one) is the proof, as beyond MAX_CHAIN_WALK.
+      return parts.keyIndex !== 0;
     })();
     walks.set(record.id, { key, result });
     try {
@@ -686,7 +743,16 @@ export async function createAuthKit(options: AuthKitOptions): Promise<AuthKit> {
 
     verifyAccessToken: (token) => verify(token),
 
-    jwks: () => keySet.publicJwks(),
+    jwks: () => keys.publicJwks(now()),
+
+    keys: {
+      rotate: () => keys.rotate(),
+      refresh: () => keys.refresh(),
+    },
+
+    async close() {
+      keys.close();
+    },
 
     sessions,
 

@@ -10,6 +10,7 @@ export * from './errors.ts';
 export type { KitEventListener, KitEvents } from './events.ts';
 export { isSigningAlgorithm, SIGNING_ALGORITHMS, type SigningAlgorithm } from './keys/algorithms.ts';
 export { generateSecret } from './keys/generate-secret.ts';
+export type { SigningKeyStore, SigningKeyStoreTransaction, StoredSigningKey } from './keys/key-store.ts';
 export {
   generateSigningKeys,
   importSigningKeys,

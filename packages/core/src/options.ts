@@ -1,5 +1,7 @@
 import { KitInvalidOptionsError } from './errors.ts';
 import type { KitEvents } from './events.ts';
+import { isSigningAlgorithm, SIGNING_ALGORITHMS, type SigningAlgorithm } from './keys/algorithms.ts';
+import type { SigningKeyStore } from './keys/key-store.ts';
 import type { PrivateJwks, SigningKeySet } from './keys/signing-keys.ts';
 import type { Session } from './session.ts';
 import type { SessionStore } from './store/session-store.ts';
@@ -34,10 +36,38 @@ export interface AuthKitOptions {
    */
   secret: string | Uint8Array;
   /**
-   * The signing keys: a JWKS with private members (its JSON text, as `KIT_SIGNING_KEYS`, or the
-   * object) or an already imported {@link SigningKeySet}. The first key signs.
+   * Secrets that were `KIT_SECRET` before, still accepted while a secret rotation runs (see
+   * docs/keys.md): refresh tokens tagged under them keep working and are re-tagged under `secret`
+   * on their next refresh, and stored signing keys encrypted under them are re-encrypted. Keep one
+   * for at least `sessionIdleTtl` after it stopped being `secret`.
+   * @default []
    */
-  signingKeys: string | PrivateJwks | SigningKeySet;
+  previousSecrets?: readonly (string | Uint8Array)[];
+  /**
+   * The signing keys: a JWKS with private members (its JSON text, as `KIT_SIGNING_KEYS`, or the
+   * object) or an already imported {@link SigningKeySet}. The first key signs. Set exactly one of
+   * `signingKeys` and `keyStore`.
+   */
+  signingKeys?: string | PrivateJwks | SigningKeySet | undefined;
+  /**
+   * The database key store (`createMikroOrmKeyStore({ orm })` from `@kit/core/mikro-orm`), instead
+   * of `signingKeys`: keys are generated, encrypted at rest under `secret`, shared by every
+   * instance on the database and rotated (see `keyRotation`).
+   */
+  keyStore?: SigningKeyStore | undefined;
+  /** Rotation of keys in the `keyStore`; ignored with `signingKeys`. */
+  keyRotation?: {
+    /** Algorithm of generated keys. @default 'ES256' */
+    algorithm?: SigningAlgorithm;
+    /** Time between scheduled rotations, or `false` for on-demand only. @default '30d' */
+    every?: Duration | false;
+    /**
+     * How often each instance reloads the key set from the store. A new key is published
+     * `jwksMaxAge + refreshInterval` before it signs.
+     * @default 30
+     */
+    refreshInterval?: Duration;
+  };
   /** Where sessions live; `createMikroOrmStore({ orm })` from `@kit/core/mikro-orm`. */
   store: SessionStore;
   /**
@@ -109,6 +139,13 @@ export interface ResolvedOptions {
   issuer: string;
   audience: string | readonly string[];
   secret: Uint8Array;
+  previousSecrets: Uint8Array[];
+  keyRotation: {
+    algorithm: SigningAlgorithm;
+    every: number | false;
+    refreshInterval: number;
+    leadTime: number;
+  };
   accessTokenTtl: number;
   sessionIdleTtl: number;
   sessionMaxAge: number;
@@ -133,6 +170,8 @@ export const DEFAULTS = Object.freeze({
   sessionMaxAge: 90 * 86400,
   reuseGrace: 10,
   jwksMaxAge: 300,
+  keyRotationEvery: 30 * 86400,
+  keyRefreshInterval: 30,
   clientId: 'default',
   maxDataBytes: 16 * 1024,
 });
@@ -147,6 +186,23 @@ function duration(value: unknown, name: string, fallback: number, allowZero = fa
       { cause },
     );
   }
+}
+
+function checkSecret(value: unknown, name: string): Uint8Array {
+  let secret: Uint8Array;
+  if (typeof value === 'string') secret = new TextEncoder().encode(value);
+  else if (value instanceof Uint8Array) secret = value.slice();
+  else
+    throw new KitInvalidOptionsError(
+      `Set ${name} to at least 32 bytes of random text; \`kit secret generate\` makes one.`,
+    );
+  if (secret.length < 32) {
+    throw new KitInvalidOptionsError(`${name} is shorter than 32 bytes; \`kit secret generate\` makes one.`);
+  }
+  if (new Set(secret).size < 8) {
+    throw new KitInvalidOptionsError(`${name} is not random enough; \`kit secret generate\` makes one.`);
+  }
+  return secret;
 }
 
 /** Validates and completes options. @internal */
@@ -179,26 +235,25 @@ export function resolveOptions(options: AuthKitOptions): ResolvedOptions {
       'Set `audience` to the non-empty identifier (or list of them) of your API (KIT_AUDIENCE).',
     );
   }
-  let secret: Uint8Array;
-  if (typeof options.secret === 'string') secret = new TextEncoder().encode(options.secret);
-  else if (options.secret instanceof Uint8Array) secret = options.secret.slice();
-  else
+  const secret = checkSecret(options.secret, '`secret` (KIT_SECRET)');
+  const previous = options.previousSecrets ?? [];
+  if (!Array.isArray(previous)) {
+    throw new KitInvalidOptionsError('`previousSecrets` must be an array of former KIT_SECRET values.');
+  }
+  const previousSecrets = previous.map((value, i) => checkSecret(value, `\`previousSecrets[${i}]\``));
+  const hasKeys = options.signingKeys !== undefined && options.signingKeys !== null;
+  const hasKeyStore = options.keyStore !== undefined && options.keyStore !== null;
+  if (hasKeys === hasKeyStore) {
     throw new KitInvalidOptionsError(
-      'Set `secret` (KIT_SECRET) to at least 32 bytes of random text; `kit secret generate` makes one.',
-    );
-  if (secret.length < 32) {
-    throw new KitInvalidOptionsError(
-      '`secret` (KIT_SECRET) is shorter than 32 bytes; `kit secret generate` makes one.',
+      'Set exactly one of `signingKeys` (a JWKS with private keys, KIT_SIGNING_KEYS; `kit keys generate` makes one) and `keyStore` (createMikroOrmKeyStore({ orm }) from @kit/core/mikro-orm).',
     );
   }
-  if (new Set(secret).size < 8) {
+  if (
+    hasKeyStore &&
+    (typeof options.keyStore?.list !== 'function' || typeof options.keyStore?.exclusive !== 'function')
+  ) {
     throw new KitInvalidOptionsError(
-      '`secret` (KIT_SECRET) is not random enough; `kit secret generate` makes one.',
-    );
-  }
-  if (options.signingKeys === undefined || options.signingKeys === null) {
-    throw new KitInvalidOptionsError(
-      'Set `signingKeys` to a JWKS with private keys (KIT_SIGNING_KEYS); `kit keys generate` makes one.',
+      'Set `keyStore` to a SigningKeyStore, for example createMikroOrmKeyStore({ orm }) from @kit/core/mikro-orm.',
     );
   }
   const store = options.store;
@@ -225,6 +280,40 @@ export function resolveOptions(options: AuthKitOptions): ResolvedOptions {
       '`reuseGrace` is over 5 minutes; it is a window for retries, keep it short (default 10s).',
     );
   }
+  const rotation = options.keyRotation ?? {};
+  if (typeof rotation !== 'object' || rotation === null) {
+    throw new KitInvalidOptionsError(
+      '`keyRotation` must be an object: { algorithm?, every?, refreshInterval? }.',
+    );
+  }
+  const algorithm = rotation.algorithm ?? 'ES256';
+  if (!isSigningAlgorithm(algorithm)) {
+    throw new KitInvalidOptionsError(
+      `\`keyRotation.algorithm\` must be one of ${SIGNING_ALGORITHMS.join(', ')}.`,
+    );
+  }
+  const every =
+    rotation.every === false
+      ? false
+      : duration(rotation.every, 'keyRotation.every', DEFAULTS.keyRotationEvery);
+  const refreshInterval = duration(
+    rotation.refreshInterval,
+    'keyRotation.refreshInterval',
+    DEFAULTS.keyRefreshInterval,
+  );
+  if (refreshInterval > 3600) {
+    throw new KitInvalidOptionsError(
+      '`keyRotation.refreshInterval` is over an hour; keep it short (default 30s).',
+    );
+  }
+  // A new key is published one JWKS cache lifetime, plus the time every instance needs to load it,
+  // before it signs; rotating faster than that (plus the retired key's overlap) makes no sense.
+  const leadTime = jwksMaxAge + refreshInterval;
+  if (every !== false && every < leadTime + accessTokenTtl + 60) {
+    throw new KitInvalidOptionsError(
+      '`keyRotation.every` must exceed jwksMaxAge + refreshInterval + accessTokenTtl + 60 s, the overlap of two keys.',
+    );
+  }
   const clientId = options.clientId ?? DEFAULTS.clientId;
   if (typeof clientId !== 'string' || clientId.length === 0 || clientId.length > 255) {
     throw new KitInvalidOptionsError('`clientId` must be a string of 1 to 255 characters.');
@@ -243,6 +332,8 @@ export function resolveOptions(options: AuthKitOptions): ResolvedOptions {
     issuer: options.issuer,
     audience: typeof audience === 'string' ? audience : Object.freeze([...audiences]),
     secret,
+    previousSecrets,
+    keyRotation: { algorithm, every, refreshInterval, leadTime },
     accessTokenTtl,
     sessionIdleTtl,
     sessionMaxAge,

@@ -6,6 +6,7 @@
  *   kit secret generate
  *   kit migrate [--database-url URL]
  *   kit prune [--database-url URL] [--retain 7d] [--batch-size 1000]
+ *   kit keys rotate [--database-url URL] [--alg ALG] [--lead 330s]
  *
  * Output meant for machines (keys, secrets, counts) goes to stdout; messages go to stderr and never
  * contain secrets.
@@ -14,10 +15,13 @@ import { parseArgs } from 'node:util';
 import { KitError } from '../errors.ts';
 import { isSigningAlgorithm, SIGNING_ALGORITHMS } from '../keys/algorithms.ts';
 import { generateSecret } from '../keys/generate-secret.ts';
+import { rotateStoredKeys } from '../keys/key-ring.ts';
 import { generateSigningKeys } from '../keys/signing-keys.ts';
 import { createKitOrm } from '../mikro-orm/create-kit-orm.ts';
 import { migrate } from '../mikro-orm/migrate.ts';
+import { createMikroOrmKeyStore } from '../mikro-orm/mikro-orm-key-store.ts';
 import { createMikroOrmStore } from '../mikro-orm/mikro-orm-store.ts';
+import { DEFAULTS } from '../options.ts';
 import { purgeSessions } from '../purge-sessions.ts';
 import { toSeconds } from '../util/duration.ts';
 
@@ -26,6 +30,11 @@ const USAGE = `Usage: kit <command>
 Commands:
   keys generate [--alg ALG]   Print a new signing key set (JWKS with private keys) for KIT_SIGNING_KEYS.
                               ALG: ${SIGNING_ALGORITHMS.join(', ')} (default ES256).
+  keys rotate                 Store a new key in the database key store; it is published at once and
+                              signs after --lead (default ${DEFAULTS.jwksMaxAge + DEFAULTS.keyRefreshInterval}s: jwksMaxAge + refreshInterval).
+      --alg ALG               Algorithm of the new key (default ES256).
+      --lead DURATION         Pre-publication time; at least your jwksMaxAge + keyRotation.refreshInterval.
+                              Reads KIT_SECRET (and KIT_PREVIOUS_SECRETS, comma-separated, while rotating it).
   secret generate             Print a new random value for KIT_SECRET.
   migrate                     Apply the kit's pending migrations (its own kit_* tables only).
   prune                       Delete expired and revoked sessions.
@@ -53,6 +62,7 @@ export async function main(argv: string[]): Promise<number> {
       'database-url': { type: 'string' },
       retain: { type: 'string' },
       'batch-size': { type: 'string' },
+      lead: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -67,6 +77,31 @@ export async function main(argv: string[]): Promise<number> {
       if (!isSigningAlgorithm(alg))
         throw new UsageError(`--alg must be one of ${SIGNING_ALGORITHMS.join(', ')}.`);
       process.stdout.write(`${JSON.stringify(await generateSigningKeys({ alg }))}\n`);
+      return 0;
+    }
+    case 'keys rotate': {
+      const alg = values.alg ?? 'ES256';
+      if (!isSigningAlgorithm(alg))
+        throw new UsageError(`--alg must be one of ${SIGNING_ALGORITHMS.join(', ')}.`);
+      const lead = toSeconds(values.lead ?? DEFAULTS.jwksMaxAge + DEFAULTS.keyRefreshInterval, '--lead');
+      const secret = process.env.KIT_SECRET;
+      if (!secret) throw new UsageError('Set KIT_SECRET: stored keys are encrypted under it.');
+      const previous = (process.env.KIT_PREVIOUS_SECRETS ?? '').split(',').filter((s) => s !== '');
+      const encoder = new TextEncoder();
+      const orm = await createKitOrm({ databaseUrl: databaseUrl(values['database-url']) });
+      try {
+        const { kid, activatesAt } = await rotateStoredKeys({
+          store: createMikroOrmKeyStore({ orm }),
+          secrets: [secret, ...previous].map((s) => encoder.encode(s)),
+          algorithm: alg,
+          leadTime: lead,
+          accessTokenTtl: DEFAULTS.accessTokenTtl,
+        });
+        process.stdout.write(`${kid}\n`);
+        process.stderr.write(`stored key ${kid}; it signs from ${activatesAt.toISOString()}\n`);
+      } finally {
+        await orm.close();
+      }
       return 0;
     }
     case 'secret generate':

@@ -1,6 +1,7 @@
 import { MikroORM, PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { KitInvalidOptionsError } from '../errors.ts';
 import { KitSession } from './session-entity.ts';
+import { KitSigningKey } from './signing-key-entity.ts';
 
 /**
  * Options of {@link createKitOrm}.
@@ -29,8 +30,8 @@ export interface KitOrmOptions {
 }
 
 /**
- * Creates a MikroORM instance (PostgreSQL driver) for the kit alone, with {@link KitSession}
- * registered and timeouts set so an unreachable database fails fast instead of hanging. Use it
+ * Creates a MikroORM instance (PostgreSQL driver) for the kit alone, with {@link KitSession} and
+ * `KitSigningKey` registered and timeouts set so an unreachable database fails fast instead of hanging. Use it
  * when the host does not run MikroORM itself; otherwise add `KitSession` to the host's entities.
  * Close it with `await orm.close()`.
  *
@@ -63,7 +64,7 @@ export async function createKitOrm(options: KitOrmOptions): Promise<MikroORM> {
     clientUrl: url,
     // Connect on first use: an instance may start while the database is down and recover by itself.
     connect: false,
-    entities: [KitSession],
+    entities: [KitSession, KitSigningKey],
     discovery: { warnWhenNoEntities: false },
     allowGlobalContext: false,
     debug: false,

@@ -63,6 +63,13 @@ export interface RefreshTokenParts {
   readonly generation: number;
   /** The 32-byte secret. */
   readonly secret: Uint8Array;
+  /**
+   * Which server secret's keys apply to this token: 0 for the current `secret`, `i` for
+   * `previousSecrets[i - 1]`. A decoded token gets the index of the secret whose tag it carries;
+   * its successor is derived with that secret's chain key (so a retry of the same token always
+   * derives the same successor) and is tagged with the current secret (index 0).
+   */
+  readonly keyIndex: number;
 }
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
@@ -95,28 +102,39 @@ function chainInput(sessionIdBytes: Uint8Array, generation: number, parentSecret
  * Encodes, authenticates and derives refresh tokens under keys derived from one server secret.
  */
 export class RefreshTokenCodec {
-  readonly #tagKey: HmacKey;
-  readonly #chainKey: HmacKey;
+  /** Tag and chain keys per server secret: the current one first, then the previous ones. */
+  readonly #keys: readonly { tag: HmacKey; chain: HmacKey }[];
 
-  private constructor(tagKey: HmacKey, chainKey: HmacKey) {
-    this.#tagKey = tagKey;
-    this.#chainKey = chainKey;
+  private constructor(keys: readonly { tag: HmacKey; chain: HmacKey }[]) {
+    this.#keys = keys;
   }
 
-  /** Derives the tag and chain keys from the server secret (`KIT_SECRET`). */
-  static async create(serverSecret: Uint8Array): Promise<RefreshTokenCodec> {
-    const [tag, chain] = await Promise.all([
-      hkdf(serverSecret, 'kit refresh-token tag v1'),
-      hkdf(serverSecret, 'kit refresh-token chain v1'),
-    ]);
-    return new RefreshTokenCodec(await createHmacKey(tag), await createHmacKey(chain));
+  /**
+   * Derives the tag and chain keys from the server secret (`KIT_SECRET`) and, for a secret
+   * rotation, from each previous secret still accepted. New tokens are always tagged with the
+   * current secret; tokens tagged with a previous one keep working.
+   */
+  static async create(
+    serverSecret: Uint8Array,
+    previousSecrets: readonly Uint8Array[] = [],
+  ): Promise<RefreshTokenCodec> {
+    const keys = await Promise.all(
+      [serverSecret, ...previousSecrets].map(async (secret) => {
+        const [tag, chain] = await Promise.all([
+          hkdf(secret, 'kit refresh-token tag v1'),
+          hkdf(secret, 'kit refresh-token chain v1'),
+        ]);
+        return { tag: await createHmacKey(tag), chain: await createHmacKey(chain) };
+      }),
+    );
+    return new RefreshTokenCodec(keys);
   }
 
-  /** Token parts from their fields (the session id as a UUID string). */
+  /** Token parts from their fields (the session id as a UUID string), under the current secret. */
   static parts(sessionId: string, generation: number, secret: Uint8Array): RefreshTokenParts {
     const sessionIdBytes = new Uint8Array(16);
     uuidToBytes(sessionId, sessionIdBytes, 0);
-    return { sessionId, sessionIdBytes, generation, secret };
+    return { sessionId, sessionIdBytes, generation, secret, keyIndex: 0 };
   }
 
   /** A fresh generation-0 token for a new session. */
@@ -128,8 +146,15 @@ export class RefreshTokenCodec {
   async successor(parts: RefreshTokenParts): Promise<RefreshTokenParts> {
     if (parts.generation >= MAX_GENERATION) throw new KitRefreshTokenMalformedError();
     const generation = parts.generation + 1;
-    const secret = await this.#chainKey.sign(chainInput(parts.sessionIdBytes, generation, parts.secret));
-    return { sessionId: parts.sessionId, sessionIdBytes: parts.sessionIdBytes, generation, secret };
+    const chainKey = (this.#keys[parts.keyIndex] ?? this.#keys[0]!).chain;
+    const secret = await chainKey.sign(chainInput(parts.sessionIdBytes, generation, parts.secret));
+    return {
+      sessionId: parts.sessionId,
+      sessionIdBytes: parts.sessionIdBytes,
+      generation,
+      secret,
+      keyIndex: 0,
+    };
   }
 
   /** The value stored in the database for a token: SHA-256 of its secret. */
@@ -144,7 +169,7 @@ export class RefreshTokenCodec {
     raw.set(parts.sessionIdBytes, 1);
     new DataView(raw.buffer).setUint32(17, parts.generation);
     raw.set(parts.secret, 21);
-    const tag = await this.#tagKey.sign(raw.subarray(0, BODY_LENGTH));
+    const tag = await this.#keys[0]!.tag.sign(raw.subarray(0, BODY_LENGTH));
     raw.set(tag.subarray(0, TAG_LENGTH), BODY_LENGTH);
     return REFRESH_TOKEN_PREFIX + encodeBase64url(raw);
   }
@@ -164,13 +189,21 @@ export class RefreshTokenCodec {
     }
     const raw = decodeBase64url(token.slice(REFRESH_TOKEN_PREFIX.length));
     if (!raw || raw.length !== RAW_LENGTH || raw[0] !== VERSION) throw new KitRefreshTokenMalformedError();
-    const expected = (await this.#tagKey.sign(raw.subarray(0, BODY_LENGTH))).subarray(0, TAG_LENGTH);
-    if (!timingSafeEqual(expected, raw.subarray(BODY_LENGTH))) throw new KitRefreshTokenMalformedError();
+    // Every accepted secret is tried, in constant time each; the current one first.
+    const body = raw.subarray(0, BODY_LENGTH);
+    const presented = raw.subarray(BODY_LENGTH);
+    let keyIndex = -1;
+    for (let i = 0; i < this.#keys.length && keyIndex < 0; i++) {
+      const expected = (await this.#keys[i]!.tag.sign(body)).subarray(0, TAG_LENGTH);
+      if (timingSafeEqual(expected, presented)) keyIndex = i;
+    }
+    if (keyIndex < 0) throw new KitRefreshTokenMalformedError();
     return {
       sessionId: bytesToUuid(raw, 1),
       sessionIdBytes: raw.slice(1, 17),
       generation: new DataView(raw.buffer, raw.byteOffset).getUint32(17),
       secret: raw.slice(21, 53),
+      keyIndex,
     };
   }
 }

@@ -1,4 +1,5 @@
 import { Migration0001CreateSessions } from './0001-create-sessions.ts';
+import { Migration0002CreateSigningKeys } from './0002-create-signing-keys.ts';
 import { Migration0003CreateRateLimits } from './0003-create-rate-limits.ts';
 import type { KitMigration } from './migration.ts';
 
@@ -15,5 +16,6 @@ import type { KitMigration } from './migration.ts';
  */
 export const kitMigrations: readonly KitMigration[] = Object.freeze([
   new Migration0001CreateSessions(),
+  new Migration0002CreateSigningKeys(),
   new Migration0003CreateRateLimits(),
 ]);

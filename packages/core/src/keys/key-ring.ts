@@ -1,0 +1,324 @@
+import { KitKeyInvalidError } from '../errors.ts';
+import type { SigningAlgorithm } from './algorithms.ts';
+import type { SigningKeyStore, SigningKeyStoreTransaction, StoredSigningKey } from './key-store.ts';
+import { createKeyWrapper, type KeyWrapper, keyAad } from './key-wrap.ts';
+import {
+  generateSigningKeys,
+  importSigningKeys,
+  type PublicJwk,
+  type SigningKey,
+  type SigningKeySet,
+} from './signing-keys.ts';
+
+/**
+ * Where the kit's signing keys come from at any instant: a fixed set (`KIT_SIGNING_KEYS`) or the
+ * database key store. Synchronous reads, so `kit.jwks()` and signing never wait for I/O.
+ *
+ * @internal
+ */
+export interface KeyProvider {
+  /** The key that signs at `nowMs`. */
+  signingKey(nowMs: number): SigningKey;
+  /** The public JWKS at `nowMs`: the signing key first, then keys published ahead or still needed. */
+  publicJwks(nowMs: number): { keys: PublicJwk[] };
+  /** Changes whenever the set of published keys may have changed (for verifier caches). */
+  version(nowMs: number): string;
+  /** Loads the store again now (no-op for a fixed set). */
+  refresh(): Promise<void>;
+  /** Stores a new key that signs after the pre-publication lead; returns its kid and activation. */
+  rotate(): Promise<{ kid: string; activatesAt: Date }>;
+  /** Stops background work. */
+  close(): void;
+}
+
+/** A fixed key set: the first key signs, every key is published. @internal */
+export function staticKeyProvider(set: SigningKeySet): KeyProvider {
+  const jwks = set.publicJwks();
+  const version = set.keys.map((k) => k.kid).join(',');
+  return {
+    signingKey: () => set.current,
+    publicJwks: () => ({ keys: jwks.keys.map((k) => ({ ...k })) }),
+    version: () => version,
+    refresh: async () => {},
+    rotate: async () => {
+      throw new KitKeyInvalidError(
+        'Signing keys come from `signingKeys` (KIT_SIGNING_KEYS): rotate them by publishing the new key second, then first. Use `keyStore` for automatic rotation.',
+      );
+    },
+    close: () => {},
+  };
+}
+
+/**
+ * After the key that replaced it starts signing, a retired key stays published for the access-token
+ * lifetime plus this margin: verifiers accept a token until `exp` + their clock tolerance (5 s by
+ * default), and instances' clocks may disagree by a few seconds. 60 s covers both.
+ *
+ * @internal
+ */
+export const RETIRED_KEY_MARGIN_SECONDS = 60;
+
+/** Settled options of a key ring. @internal */
+export interface KeyRingOptions {
+  store: SigningKeyStore;
+  /** Current secret first, then previous ones still accepted. */
+  secrets: readonly Uint8Array[];
+  algorithm: SigningAlgorithm;
+  /** Seconds between scheduled rotations, or `false`. */
+  rotateEvery: number | false;
+  /** Seconds a new key is published before it signs (≥ jwksMaxAge + refreshInterval). */
+  leadTime: number;
+  /** Seconds between reloads from the store. */
+  refreshInterval: number;
+  accessTokenTtl: number;
+  clock: () => number;
+  /** Reports a failed background reload or rotation (never with key material). */
+  onError: (error: unknown) => void;
+}
+
+interface Entry {
+  kid: string;
+  activatesAt: number;
+  createdAt: number;
+  key: SigningKey;
+}
+
+/**
+ * The database key store's in-memory side: loads and decrypts keys, creates the first one, rotates
+ * on schedule and on demand, and answers `signingKey`/`publicJwks` from memory.
+ *
+ * Timeline of one rotation (L = lead time, T = access-token TTL, m = 60 s margin):
+ *
+ * - `t0`: the new key is stored with `activatesAt = t0 + L` and is published from the next reload
+ *   of each instance (at most `refreshInterval` later).
+ * - `t0 + L`: every instance switches to it by its own clock (each already holds it); the old key
+ *   stops signing.
+ * - `t0 + L + T + m`: the old key leaves the JWKS; its last token expired at `t0 + L + T`.
+ *
+ * @internal
+ */
+export async function createKeyRing(options: KeyRingOptions): Promise<KeyProvider> {
+  const wrappers = await Promise.all(options.secrets.map((s) => createKeyWrapper(s)));
+  const current = wrappers[0]!;
+  const byId = new Map<string, KeyWrapper>();
+  for (const wrapper of wrappers) if (!byId.has(wrapper.id)) byId.set(wrapper.id, wrapper);
+  const imported = new Map<string, Entry>();
+  let entries: Entry[] = [];
+  let closed = false;
+
+  const retireAfterMs = (options.accessTokenTtl + RETIRED_KEY_MARGIN_SECONDS) * 1000;
+
+  async function decrypt(row: StoredSigningKey): Promise<Entry> {
+    const known = imported.get(row.kid);
+    if (known && known.activatesAt === row.activatesAt.getTime()) return known;
+    const wrapper = byId.get(row.secretId);
+    if (!wrapper) {
+      throw new KitKeyInvalidError(
+        'The key store holds signing keys encrypted under a KIT_SECRET this instance does not have. Every instance on one database must use the same `secret` (add the old one to `previousSecrets` while rotating it).',
+      );
+    }
+    let plaintext: Uint8Array;
+    try {
+      plaintext = await wrapper.decrypt(row.encryptedKey, keyAad(row.kid, row.alg));
+    } catch (cause) {
+      throw new KitKeyInvalidError(
+        'A stored signing key could not be decrypted (wrong secret or altered row).',
+        {
+          cause,
+        },
+      );
+    }
+    let set: SigningKeySet;
+    try {
+      const jwk = JSON.parse(new TextDecoder().decode(plaintext));
+      set = await importSigningKeys({ keys: [{ ...jwk, kid: row.kid, alg: row.alg, use: 'sig' }] });
+    } finally {
+      plaintext.fill(0);
+    }
+    const entry: Entry = {
+      kid: row.kid,
+      activatesAt: row.activatesAt.getTime(),
+      createdAt: row.createdAt.getTime(),
+      key: set.current,
+    };
+    imported.set(row.kid, entry);
+    return entry;
+  }
+
+  async function load(rows: StoredSigningKey[]): Promise<void> {
+    const next = await Promise.all(rows.map(decrypt));
+    next.sort((a, b) => a.activatesAt - b.activatesAt || (a.kid < b.kid ? -1 : 1));
+    for (const kid of imported.keys()) if (!next.some((e) => e.kid === kid)) imported.delete(kid);
+    entries = next;
+  }
+
+  async function newRow(activatesAt: number, now: number): Promise<StoredSigningKey> {
+    const jwk = (await generateSigningKeys({ alg: options.algorithm })).keys[0]!;
+    const { kid, alg } = jwk;
+    const plaintext = new TextEncoder().encode(JSON.stringify(jwk));
+    const encryptedKey = await current.encrypt(plaintext, keyAad(kid, alg));
+    plaintext.fill(0);
+    const set = await importSigningKeys({ keys: [jwk] });
+    return {
+      kid,
+      alg,
+      publicJwk: set.current.publicJwk,
+      encryptedKey,
+      secretId: current.id,
+      createdAt: new Date(now),
+      activatesAt: new Date(activatesAt),
+    };
+  }
+
+  /** When a row stops being needed: its successor's activation + TTL + margin. */
+  function removalTimes(rows: readonly { activatesAt: number }[]): number[] {
+    const sorted = rows.map((r) => r.activatesAt);
+    return sorted.map((_, i) => (i + 1 < sorted.length ? sorted[i + 1]! + retireAfterMs : Infinity));
+  }
+
+  /**
+   * Under the store's lock: creates the first key, the scheduled next key, or (with `force`) a new
+   * key; re-encrypts rows under the current secret; deletes rows gone from the JWKS for a day.
+   */
+  async function maintain(
+    tx: SigningKeyStoreTransaction,
+    force: boolean,
+  ): Promise<StoredSigningKey | undefined> {
+    const now = options.clock();
+    let rows = await tx.list();
+    // Fail loudly on a foreign secret before writing anything.
+    for (const row of rows) {
+      if (!byId.has(row.secretId)) await decrypt(row);
+    }
+    let created: StoredSigningKey | undefined;
+    const sorted = [...rows].sort((a, b) => a.activatesAt.getTime() - b.activatesAt.getTime());
+    const newest = sorted.at(-1);
+    if (newest === undefined) {
+      // Nothing was ever published, so no verifier can hold a stale set: the first key signs at once.
+      created = await newRow(now, now);
+    } else if (force) {
+      created = await newRow(
+        Math.max(now + options.leadTime * 1000, newest.activatesAt.getTime() + 1000),
+        now,
+      );
+    } else if (options.rotateEvery !== false) {
+      const due = newest.activatesAt.getTime() + options.rotateEvery * 1000;
+      // Only when no key is already waiting, and early enough to publish it a lead time ahead.
+      if (newest.activatesAt.getTime() <= now && due - options.leadTime * 1000 <= now) {
+        created = await newRow(Math.max(due, now + options.leadTime * 1000), now);
+      }
+    }
+    if (created) {
+      await tx.insert(created);
+      rows = [...rows, created];
+    }
+    for (const row of rows) {
+      if (row.secretId !== current.id) {
+        const wrapper = byId.get(row.secretId)!;
+        const aad = keyAad(row.kid, row.alg);
+        const plaintext = await wrapper.decrypt(row.encryptedKey, aad);
+        await tx.rewrap(row.kid, await current.encrypt(plaintext, aad), current.id);
+        plaintext.fill(0);
+      }
+    }
+    const ordered = [...rows].sort((a, b) => a.activatesAt.getTime() - b.activatesAt.getTime());
+    const removal = removalTimes(ordered.map((r) => ({ activatesAt: r.activatesAt.getTime() })));
+    const stale = ordered.filter((_, i) => removal[i]! + 86_400_000 <= now).map((r) => r.kid);
+    if (stale.length > 0) await tx.delete(stale);
+    return created;
+  }
+
+  async function reload(): Promise<void> {
+    await load(await options.store.list());
+  }
+
+  async function tick(): Promise<void> {
+    const now = options.clock();
+    const newest = entries.at(-1);
+    const due =
+      options.rotateEvery !== false &&
+      newest !== undefined &&
+      newest.activatesAt <= now &&
+      newest.activatesAt + options.rotateEvery * 1000 - options.leadTime * 1000 <= now;
+    if (due) await options.store.exclusive((tx) => maintain(tx, false));
+    await reload();
+  }
+
+  await options.store.exclusive((tx) => maintain(tx, false));
+  await reload();
+  if (entries.length === 0) throw new KitKeyInvalidError('The key store holds no signing key.');
+
+  let running = false;
+  const timer = setInterval(() => {
+    if (running || closed) return;
+    running = true;
+    tick()
+      .catch(options.onError)
+      .finally(() => {
+        running = false;
+      });
+  }, options.refreshInterval * 1000);
+  (timer as { unref?: () => void }).unref?.();
+
+  function signingEntry(nowMs: number): Entry {
+    let chosen = entries[0]!;
+    for (const entry of entries) if (entry.activatesAt <= nowMs) chosen = entry;
+    return chosen;
+  }
+
+  function published(nowMs: number): Entry[] {
+    const removal = removalTimes(entries);
+    return entries.filter((_, i) => nowMs < removal[i]!);
+  }
+
+  return {
+    signingKey: (nowMs) => signingEntry(nowMs).key,
+    publicJwks(nowMs) {
+      const signer = signingEntry(nowMs);
+      const rest = published(nowMs).filter((e) => e !== signer);
+      return { keys: [signer, ...rest].map((e) => ({ ...e.key.publicJwk })) };
+    },
+    version: (nowMs) =>
+      published(nowMs)
+        .map((e) => e.kid)
+        .join(','),
+    refresh: reload,
+    async rotate() {
+      const created = await options.store.exclusive((tx) => maintain(tx, true));
+      await reload();
+      return { kid: created!.kid, activatesAt: created!.activatesAt };
+    },
+    close() {
+      closed = true;
+      clearInterval(timer);
+    },
+  };
+}
+
+/**
+ * Stores a new signing key that starts signing `leadTime` seconds from now, as `kit keys rotate`
+ * does. Running instances pick it up on their next reload.
+ *
+ * @internal
+ */
+export async function rotateStoredKeys(options: {
+  store: SigningKeyStore;
+  secrets: readonly Uint8Array[];
+  algorithm: SigningAlgorithm;
+  leadTime: number;
+  accessTokenTtl: number;
+  clock?: () => number;
+}): Promise<{ kid: string; activatesAt: Date }> {
+  const ring = await createKeyRing({
+    ...options,
+    rotateEvery: false,
+    refreshInterval: 3600,
+    clock: options.clock ?? Date.now,
+    onError: () => {},
+  });
+  try {
+    return await ring.rotate();
+  } finally {
+    ring.close();
+  }
+}
