@@ -1,1 +1,14 @@
-export {};
+export { defaultClientAddress, rateLimitSubject } from './client-address.ts';
+export type { CookieModeOptions } from './cookie-mode.ts';
+export { type BearerAuthOptions, createBearerAuth, type KitAuthEnv } from './create-bearer-auth.ts';
+export { createKitRoutes, MAX_BODY_BYTES } from './create-kit-routes.ts';
+export { createLoginResponder, type LoginInput } from './create-login-responder.ts';
+export { createMemoryRateLimitStore } from './create-memory-rate-limit-store.ts';
+export { createOpenApiDocument, type OpenApiOptions } from './create-openapi-document.ts';
+export { createRateLimit, type RateLimitOptions } from './create-rate-limit.ts';
+export { createSessionAuth, type KitSessionEnv } from './create-session-auth.ts';
+export { kitErrorResponse, oauthErrorResponse, RETRY_AFTER_SECONDS } from './error-response.ts';
+export { KIT_ERROR_HTTP, type KitErrorHttp } from './error-table.ts';
+export type { KitRoutesOptions } from './options.ts';
+export { readParams } from './read-params.ts';
+export { renderApiReference } from './render-api-reference.ts';

@@ -1,0 +1,114 @@
+import type { AuthKit } from '@kit/core';
+import {
+  type AccessTokenClaims,
+  type AccessTokenVerifier,
+  createVerifier,
+  type VerifierOptions,
+} from '@kit/core/verify';
+import type { MiddlewareHandler } from 'hono';
+import { kitErrorResponse } from './error-response.ts';
+import { malformedCredentials, missingCredentials, readBearerToken } from './read-bearer-token.ts';
+
+/**
+ * Hono environment of routes behind {@link createBearerAuth}: `c.var.claims` holds the verified
+ * access-token claims, typed `C` (the kit's claims plus those your `claims` hook adds).
+ *
+ * Exported from `@kit/hono`.
+ *
+ * @example
+ * ```ts
+ * const app = new Hono<KitAuthEnv<AccessTokenClaims & { role: string }>>();
+ * app.get('/me', bearer, (c) => c.json({ role: c.var.claims.role }));
+ * ```
+ */
+export interface KitAuthEnv<C extends AccessTokenClaims = AccessTokenClaims> {
+  Variables: { claims: C };
+}
+
+/**
+ * Options of {@link createBearerAuth}: exactly one of `kit` (verify with the kit's own keys),
+ * `verify` (any verifier made by `createVerifier`), or the options of `createVerifier` itself
+ * (`issuer`, `audience`, `jwksUrl` or `jwks`...), as an edge service without the kit uses it.
+ *
+ * Exported from `@kit/hono`.
+ *
+ * @example
+ * ```ts
+ * const options: BearerAuthOptions = {
+ *   issuer: 'https://auth.example.com',
+ *   audience: 'https://api.example.com',
+ *   jwksUrl: 'https://auth.example.com/.well-known/jwks.json',
+ * };
+ * ```
+ */
+export type BearerAuthOptions =
+  | { kit: Pick<AuthKit, 'verifyAccessToken'> }
+  | { verify: AccessTokenVerifier }
+  | VerifierOptions;
+
+/**
+ * Middleware that verifies the request's Bearer access token with the core verifier and puts
+ * its claims on the context (`c.var.claims`). No database is touched, and it imports nothing
+ * Node-specific, so it runs at the edge. Answers, per RFC 6750: no `Authorization` header → 401
+ * with `WWW-Authenticate: Bearer`; a malformed header (another scheme, an ill-formed token) → 400
+ * `invalid_request`; a bad, expired, wrong-issuer or wrong-audience token → 401
+ * `WWW-Authenticate: Bearer error="invalid_token"`. The token is never echoed back. Options are
+ * checked once, when the factory runs.
+ *
+ * For routes where a revoked session must lose access at once, use {@link createSessionAuth}.
+ *
+ * Exported from `@kit/hono`.
+ *
+ * @example
+ * ```ts
+ * import { createBearerAuth, type KitAuthEnv } from '@kit/hono';
+ * import { Hono } from 'hono';
+ *
+ * const app = new Hono<KitAuthEnv>();
+ * const bearer = createBearerAuth({
+ *   issuer: 'https://auth.example.com',
+ *   audience: 'https://api.example.com',
+ *   jwksUrl: 'https://auth.example.com/.well-known/jwks.json',
+ * });
+ * app.get('/me', bearer, (c) => c.json({ user: c.var.claims.sub }));
+ * ```
+ */
+export function createBearerAuth<C extends AccessTokenClaims = AccessTokenClaims>(
+  options: BearerAuthOptions,
+): MiddlewareHandler<KitAuthEnv<C>> {
+  const verify = toVerifier(options);
+  return async function bearerAuth(c, next) {
+    const credentials = readBearerToken(c.req.raw);
+    if (credentials.kind === 'none') return missingCredentials();
+    if (credentials.kind === 'malformed') return malformedCredentials();
+    let claims: AccessTokenClaims;
+    try {
+      claims = await verify(credentials.token);
+    } catch (error) {
+      return kitErrorResponse(error);
+    }
+    c.set('claims', claims as C);
+    await next();
+  };
+}
+
+/** The verifier the options describe. @internal */
+export function toVerifier(options: BearerAuthOptions): AccessTokenVerifier {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('createBearerAuth needs { kit }, { verify } or the options of createVerifier.');
+  }
+  if ('kit' in options) {
+    if (typeof options.kit?.verifyAccessToken !== 'function') {
+      throw new TypeError('`kit` must be the AuthKit made by createAuthKit.');
+    }
+    const kit = options.kit;
+    return (token) => kit.verifyAccessToken(token);
+  }
+  if ('verify' in options) {
+    if (typeof options.verify !== 'function') {
+      throw new TypeError('`verify` must be the function createVerifier returns.');
+    }
+    return options.verify;
+  }
+  return createVerifier(options);
+}

@@ -1,0 +1,453 @@
+import { createKitOrm, createMikroOrmStore } from '@kit/core/mikro-orm';
+import fc from 'fast-check';
+import { Hono } from 'hono';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKitFixture, type KitFixture, testKeys } from '../../core/test/fixture.ts';
+import { bearer, expectOAuthError, form, post, type TokenBody } from '../test/helpers.ts';
+import { createBearerAuth } from './create-bearer-auth.ts';
+import { createKitRoutes } from './create-kit-routes.ts';
+
+describe('createKitRoutes', () => {
+  let f: KitFixture;
+  let app: Hono;
+  beforeAll(async () => {
+    f = await createKitFixture();
+    app = new Hono();
+    app.route('/', createKitRoutes(f.kit, { rateLimit: false, log: () => undefined }));
+  });
+  afterAll(async () => {
+    await f.close();
+  });
+
+  const open = (userId = 'user-1') => f.kit.createSession({ userId });
+  const refresh = (token: string) =>
+    post(app, '/token', form({ grant_type: 'refresh_token', refresh_token: token }));
+
+  describe('POST /token', () => {
+    it('rotates a refresh token sent as a form, with no-store', async () => {
+      const first = await open();
+      const res = await refresh(first.refreshToken);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      const body = (await res.json()) as TokenBody;
+      expect(body).toMatchObject({ token_type: 'Bearer', expires_in: 300 });
+      expect(body.refresh_token).toMatch(/^kit_rt_/);
+      expect(body.refresh_token).not.toBe(first.refreshToken);
+      expect((await f.kit.verifyAccessToken(body.access_token)).sid).toBe(first.session.id);
+    });
+
+    it('accepts JSON and extra parameters such as client_id', async () => {
+      const first = await open();
+      const res = await post(
+        app,
+        '/token',
+        JSON.stringify({ grant_type: 'refresh_token', refresh_token: first.refreshToken, client_id: 'spa' }),
+        'application/json; charset=utf-8',
+      );
+      expect(res.status).toBe(200);
+    });
+
+    it('answers the previous token within the grace window with the identical current token', async () => {
+      const first = await open();
+      const a = (await (await refresh(first.refreshToken)).json()) as TokenBody;
+      f.clock.advance(5_000);
+      const b = (await (await refresh(first.refreshToken)).json()) as TokenBody;
+      expect(b.refresh_token).toBe(a.refresh_token);
+    });
+
+    it('revokes the session when an old token is replayed after the grace window', async () => {
+      const first = await open();
+      const second = (await (await refresh(first.refreshToken)).json()) as TokenBody;
+      f.clock.advance(11_000);
+      await expectOAuthError(await refresh(first.refreshToken), 400, 'invalid_grant');
+      // The current token stopped working too: the whole session is revoked.
+      await expectOAuthError(await refresh(second.refresh_token!), 400, 'invalid_grant');
+      expect((await f.kit.sessions.get(first.session.id))?.revokedReason).toBe('refresh_token_reused');
+    });
+
+    it('answers invalid_grant for expired, revoked, unknown and forged tokens, changing nothing', async () => {
+      const forged = (await open()).refreshToken;
+      const flipped = `${forged.slice(0, -2)}${forged.endsWith('AA') ? 'BB' : 'AA'}`;
+      await expectOAuthError(await refresh(flipped), 400, 'invalid_grant');
+      expect((await refresh(forged)).status).toBe(200); // the forged neighbour revoked nothing
+
+      await expectOAuthError(await refresh('kit_rt_garbage'), 400, 'invalid_grant');
+      await expectOAuthError(await refresh('x'.repeat(5000)), 400, 'invalid_grant');
+
+      const revoked = await open();
+      await f.kit.sessions.revoke(revoked.session.id);
+      await expectOAuthError(await refresh(revoked.refreshToken), 400, 'invalid_grant');
+
+      const expiring = await open();
+      f.clock.advance(31 * 86_400_000);
+      await expectOAuthError(await refresh(expiring.refreshToken), 400, 'invalid_grant');
+    });
+
+    it('answers malformed requests with invalid_request or unsupported_grant_type, no-store, no echo', async () => {
+      const { refreshToken: t } = await open();
+      const cases: [string, string, number, string][] = [
+        [
+          form({ grant_type: 'password', username: 'a' }),
+          'application/x-www-form-urlencoded',
+          400,
+          'unsupported_grant_type',
+        ],
+        [
+          form({ grant_type: 'authorization_code', code: t }),
+          'application/x-www-form-urlencoded',
+          400,
+          'unsupported_grant_type',
+        ],
+        [form({ refresh_token: t }), 'application/x-www-form-urlencoded', 400, 'invalid_request'],
+        [form({ grant_type: 'refresh_token' }), 'application/x-www-form-urlencoded', 400, 'invalid_request'],
+        [
+          form({ grant_type: 'refresh_token', refresh_token: '' }),
+          'application/x-www-form-urlencoded',
+          400,
+          'invalid_request',
+        ],
+        [
+          `grant_type=refresh_token&refresh_token=${t}&refresh_token=${t}`,
+          'application/x-www-form-urlencoded',
+          400,
+          'invalid_request',
+        ],
+        [
+          `grant_type=refresh_token&grant_type=refresh_token&refresh_token=${t}`,
+          'application/x-www-form-urlencoded',
+          400,
+          'invalid_request',
+        ],
+        ['{not json', 'application/json', 400, 'invalid_request'],
+        ['[1,2]', 'application/json', 400, 'invalid_request'],
+        [
+          JSON.stringify({ grant_type: 'refresh_token', refresh_token: 42 }),
+          'application/json',
+          400,
+          'invalid_request',
+        ],
+        [form({ grant_type: 'refresh_token', refresh_token: t }), 'text/plain', 400, 'invalid_request'],
+        [form({ grant_type: 'refresh_token', refresh_token: t }), '', 400, 'invalid_request'],
+        [
+          form({ grant_type: 'refresh_token', refresh_token: 'x'.repeat(17_000) }),
+          'application/x-www-form-urlencoded',
+          413,
+          'invalid_request',
+        ],
+      ];
+      for (const [body, type, status, error] of cases) {
+        const res = await post(app, '/token', body, type);
+        expect(res.headers.get('cache-control'), body.slice(0, 40)).toBe('no-store');
+        await expectOAuthError(res, status, error);
+      }
+      // The token is still good: none of the above consumed or revoked it.
+      expect((await refresh(t)).status).toBe(200);
+    });
+
+    it('answers 413 to a streamed body over 16 KiB without a Content-Length', async () => {
+      const chunk = new TextEncoder().encode(`grant_type=refresh_token&refresh_token=${'a'.repeat(4096)}`);
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (let i = 0; i < 5; i++) controller.enqueue(chunk);
+          controller.close();
+        },
+      });
+      const res = await app.request('/token', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body,
+        duplex: 'half',
+      } as RequestInit);
+      await expectOAuthError(res, 413, 'invalid_request');
+    });
+
+    it('never answers 500 and never echoes a token, whatever the body (property)', async () => {
+      const { refreshToken: t } = await open('user-prop');
+      await fc.assert(
+        fc.asyncProperty(
+          fc.oneof(
+            fc.string(),
+            fc.string().map((s) => `grant_type=refresh_token&refresh_token=${encodeURIComponent(s)}`),
+            fc.string().map((s) => `grant_type=refresh_token&refresh_token=kit_rt_${s}`),
+            fc.jsonValue().map((v) => JSON.stringify(v)),
+            fc.constant(`grant_type=refresh_token&refresh_token=${t.slice(0, -1)}`),
+          ),
+          fc.constantFrom(
+            'application/x-www-form-urlencoded',
+            'application/json',
+            'text/plain',
+            'multipart/form-data',
+          ),
+          async (body, type) => {
+            const res = await post(app, '/token', body, type);
+            expect(res.status).toBeGreaterThanOrEqual(400);
+            expect(res.status).toBeLessThan(500);
+            expect(await res.text()).not.toContain('kit_rt_');
+          },
+        ),
+        { numRuns: 150 },
+      );
+    });
+  });
+
+  describe('POST /revoke', () => {
+    it('revokes the session of a genuine token and answers 200 with an empty body and no-store', async () => {
+      const s = await open();
+      const res = await post(
+        app,
+        '/revoke',
+        form({ token: s.refreshToken, token_type_hint: 'refresh_token' }),
+      );
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe('');
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      expect((await f.kit.sessions.get(s.session.id))?.status).toBe('revoked');
+      await expectOAuthError(await refresh(s.refreshToken), 400, 'invalid_grant');
+    });
+
+    it('answers 200 for unknown, forged and access tokens (RFC 7009), revoking nothing', async () => {
+      const s = await open();
+      for (const token of ['kit_rt_unknown', 'whatever', s.accessToken, `${s.refreshToken.slice(0, -2)}zz`]) {
+        const res = await post(app, '/revoke', JSON.stringify({ token }), 'application/json');
+        expect(res.status).toBe(200);
+        expect(res.headers.get('cache-control')).toBe('no-store');
+      }
+      expect((await f.kit.sessions.get(s.session.id))?.status).toBe('active');
+    });
+
+    it('answers 400 invalid_request without a token, with a repeated token or an unknown body type', async () => {
+      const { refreshToken: t } = await open();
+      for (const [body, type] of [
+        ['', 'application/x-www-form-urlencoded'],
+        [form({ token_type_hint: 'refresh_token' }), 'application/x-www-form-urlencoded'],
+        [`token=${t}&token=${t}`, 'application/x-www-form-urlencoded'],
+        [form({ token: t }), 'text/plain'],
+      ] as const) {
+        const res = await post(app, '/revoke', body, type);
+        expect(res.headers.get('cache-control')).toBe('no-store');
+        await expectOAuthError(res, 400, 'invalid_request');
+      }
+      await expectOAuthError(
+        await post(app, '/revoke', form({ token: 'x'.repeat(17_000) })),
+        413,
+        'invalid_request',
+      );
+    });
+  });
+
+  describe('discovery', () => {
+    it('serves the public JWKS with Cache-Control: public, max-age', async () => {
+      const res = await app.request('/.well-known/jwks.json');
+      expect(res.status).toBe(200);
+      expect(res.headers.get('cache-control')).toBe(`public, max-age=${f.kit.config.jwksMaxAge}`);
+      const { keys } = (await res.json()) as { keys: Record<string, unknown>[] };
+      expect(keys.length).toBeGreaterThan(0);
+      for (const key of keys) {
+        for (const secret of ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k']) expect(key).not.toHaveProperty(secret);
+      }
+    });
+
+    it('serves RFC 8414 metadata whose URLs follow the base path and the mount point', async () => {
+      const nested = new Hono();
+      nested.route('/api', createKitRoutes(f.kit, { basePath: '/auth', rateLimit: false }));
+      const res = await nested.request('http://example.test/api/auth/.well-known/oauth-authorization-server');
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({
+        issuer: 'https://auth.test',
+        token_endpoint: 'http://example.test/api/auth/token',
+        revocation_endpoint: 'http://example.test/api/auth/revoke',
+        jwks_uri: 'http://example.test/api/auth/.well-known/jwks.json',
+        grant_types_supported: ['refresh_token'],
+        token_endpoint_auth_methods_supported: ['none'],
+        revocation_endpoint_auth_methods_supported: ['none'],
+      });
+      const s = await open();
+      const token = await nested.request('http://example.test/api/auth/token', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: form({ grant_type: 'refresh_token', refresh_token: s.refreshToken }),
+      });
+      expect(token.status).toBe(200);
+      expect((await nested.request('http://example.test/token', { method: 'POST' })).status).toBe(404);
+
+      const fixed = createKitRoutes(f.kit, {
+        baseUrl: 'https://public.example/auth/',
+        basePath: '/auth',
+        rateLimit: false,
+      });
+      const meta = (await (
+        await fixed.request('http://internal:8080/auth/.well-known/oauth-authorization-server')
+      ).json()) as Record<string, string>;
+      expect(meta.token_endpoint).toBe('https://public.example/auth/token');
+    });
+  });
+
+  describe('sessions', () => {
+    it("GET /sessions lists the caller's active sessions only, marking the current one", async () => {
+      const userId = 'user-list';
+      const a = await f.kit.createSession({ userId, userAgent: 'Firefox', ip: '203.0.113.9' });
+      const b = await f.kit.createSession({ userId });
+      const gone = await f.kit.createSession({ userId });
+      await f.kit.sessions.revoke(gone.session.id);
+      await f.kit.createSession({ userId: 'someone-else' });
+      const res = await app.request('/sessions', { headers: bearer(a.accessToken) });
+      expect(res.status).toBe(200);
+      const { sessions } = (await res.json()) as { sessions: Record<string, unknown>[] };
+      expect(sessions.map((s) => s.id).sort()).toEqual([a.session.id, b.session.id].sort());
+      const mine = sessions.find((s) => s.id === a.session.id)!;
+      expect(mine).toEqual({
+        id: a.session.id,
+        created_at: a.session.createdAt.toISOString(),
+        last_used_at: a.session.lastRefreshedAt.toISOString(),
+        expires_at: a.session.expiresAt.toISOString(),
+        user_agent: 'Firefox',
+        ip: '203.0.113.9',
+        current: true,
+      });
+      expect(sessions.find((s) => s.id === b.session.id)?.current).toBe(false);
+    });
+
+    it('answers RFC 6750 challenges: 401 Bearer, 401 invalid_token, 400 invalid_request', async () => {
+      const s = await open('user-challenge');
+      const none = await app.request('/sessions');
+      expect(none.status).toBe(401);
+      expect(none.headers.get('www-authenticate')).toBe('Bearer');
+
+      const otherAudience = await f.makeKit({ audience: 'https://other.test' });
+      const wrongAud = (await otherAudience.createSession({ userId: 'user-challenge' })).accessToken;
+      const otherKeys = await f.makeKit({
+        signingKeys: await (await import('@kit/core')).generateSigningKeys(),
+      });
+      const wrongKey = (await otherKeys.createSession({ userId: 'user-challenge' })).accessToken;
+      const tampered = `${s.accessToken.slice(0, -4)}AAAA`;
+      const [h, p] = s.accessToken.split('.');
+      const noneAlg = `${btoa(JSON.stringify({ alg: 'none', typ: 'at+jwt', kid: 'x' })).replace(/=+$/, '')}.${p}.`;
+      for (const token of [tampered, wrongAud, wrongKey, noneAlg, `${h}.${p}`, 'abc']) {
+        const res = await app.request('/sessions', { headers: bearer(token) });
+        expect(res.status).toBe(401);
+        expect(res.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
+        const text = await res.text();
+        expect(text).not.toContain(token);
+        expect(JSON.parse(text).error).toBe('invalid_token');
+      }
+      for (const header of [
+        'Basic YWxpY2U6eA==',
+        'Bearer',
+        'Bearer ',
+        'Bearer a b',
+        `Bearer ${s.accessToken}, Bearer x`,
+        'Token abc',
+      ]) {
+        const res = await app.request('/sessions', { headers: { authorization: header } });
+        expect(res.headers.get('www-authenticate')).toBe('Bearer error="invalid_request"');
+        await expectOAuthError(res, 400, 'invalid_request');
+      }
+      // Expired (fake clock past exp + tolerance).
+      const fresh = await open('user-challenge');
+      f.clock.advance(306_000);
+      const expired = await app.request('/sessions', { headers: bearer(fresh.accessToken) });
+      expect(expired.status).toBe(401);
+      expect(expired.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
+    });
+
+    it('refuses a valid access token whose session was revoked (strict check)', async () => {
+      const s = await open('user-strict');
+      await f.kit.sessions.revoke(s.session.id);
+      const res = await app.request('/sessions', { headers: bearer(s.accessToken) });
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
+    });
+
+    it("DELETE /sessions/:id revokes one of the caller's sessions; 404 for unknown or another user's", async () => {
+      const me = await open('user-del');
+      const other = await open('user-del');
+      const stranger = await open('user-stranger');
+      const del = (id: string) =>
+        app.request(`/sessions/${id}`, { method: 'DELETE', headers: bearer(me.accessToken) });
+
+      const ok = await del(other.session.id);
+      expect(ok.status).toBe(204);
+      expect((await f.kit.sessions.get(other.session.id))?.status).toBe('revoked');
+      await expectOAuthError(await del(other.session.id), 404, 'not_found'); // already revoked
+      await expectOAuthError(await del(stranger.session.id), 404, 'not_found');
+      expect((await f.kit.sessions.get(stranger.session.id))?.status).toBe('active');
+      await expectOAuthError(await del('00000000-0000-4000-8000-000000000000'), 404, 'not_found');
+      await expectOAuthError(await del('not-a-uuid'), 404, 'not_found');
+      const anonymous = await app.request(`/sessions/${me.session.id}`, { method: 'DELETE' });
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.headers.get('www-authenticate')).toBe('Bearer');
+    });
+
+    it('POST /logout ends this session, the others, or all of them', async () => {
+      const userId = 'user-logout';
+      const [a, b, c] = [await open(userId), await open(userId), await open(userId)];
+      const logout = (token: string, scope?: string) =>
+        app.request(`/logout${scope ? `?scope=${scope}` : ''}`, { method: 'POST', headers: bearer(token) });
+
+      expect((await logout(a.accessToken, 'others')).status).toBe(204);
+      expect((await f.kit.sessions.list(userId)).map((s) => s.id)).toEqual([a.session.id]);
+      expect((await logout(a.accessToken)).status).toBe(204); // local by default
+      expect(await f.kit.sessions.count(userId)).toBe(0);
+
+      const [d, e] = [await open(userId), await open(userId)];
+      expect((await logout(d.accessToken, 'local')).status).toBe(204);
+      expect((await f.kit.sessions.list(userId)).map((s) => s.id)).toEqual([e.session.id]);
+      const g = await open(userId);
+      expect((await logout(g.accessToken, 'global')).status).toBe(204);
+      expect(await f.kit.sessions.count(userId)).toBe(0);
+
+      const h = await open(userId);
+      await expectOAuthError(await logout(h.accessToken, 'everything'), 400, 'invalid_request');
+      await expectOAuthError(
+        await app.request('/logout?scope=local&scope=global', {
+          method: 'POST',
+          headers: bearer(h.accessToken),
+        }),
+        400,
+        'invalid_request',
+      );
+      expect((await app.request('/logout', { method: 'POST' })).status).toBe(401);
+      expect((await logout(b.accessToken)).status).toBe(401); // b was ended by "others"
+      expect(c).toBeDefined();
+    });
+  });
+
+  describe('when PostgreSQL is unreachable', () => {
+    it('answers 503 temporarily_unavailable with Retry-After, while Bearer-only routes keep working', async () => {
+      const down = await createKitOrm({
+        databaseUrl: 'postgres://postgres@127.0.0.1:1/none',
+        timeoutMs: 200,
+      });
+      try {
+        const kit = await f.makeKit({ store: createMikroOrmStore({ orm: down }) });
+        const live = await open('user-outage'); // minted by the same keys, while the database was up
+        const app2 = new Hono();
+        app2.route('/', createKitRoutes(kit, { rateLimit: false, log: () => undefined }));
+        app2.get('/me', createBearerAuth({ kit }), (c) => c.json({ sub: c.var.claims.sub }));
+
+        const started = Date.now();
+        const checks: [Response | Promise<Response>, string][] = [
+          [
+            post(app2, '/token', form({ grant_type: 'refresh_token', refresh_token: live.refreshToken })),
+            'token',
+          ],
+          [post(app2, '/revoke', form({ token: live.refreshToken })), 'revoke'],
+          [app2.request('/sessions', { headers: bearer(live.accessToken) }), 'sessions'],
+          [app2.request('/logout', { method: 'POST', headers: bearer(live.accessToken) }), 'logout'],
+        ];
+        for (const [pending, what] of checks) {
+          const res = await pending;
+          expect(res.headers.get('retry-after'), what).toMatch(/^\d+$/);
+          await expectOAuthError(res, 503, 'temporarily_unavailable');
+        }
+        expect(Date.now() - started).toBeLessThan(5_000);
+        const me = await app2.request('/me', { headers: bearer(live.accessToken) });
+        expect(me.status).toBe(200);
+        expect((await app2.request('/.well-known/jwks.json')).status).toBe(200);
+      } finally {
+        await down.close();
+      }
+      expect(await testKeys()).toBeDefined();
+    });
+  });
+});

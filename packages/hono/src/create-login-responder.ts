@@ -1,0 +1,73 @@
+import type { AuthKit, CreateSessionInput } from '@kit/core';
+import type { Context } from 'hono';
+import { defaultClientAddress } from './client-address.ts';
+import { cookieRequestAllowed, wantsCookieMode } from './cookie-mode.ts';
+import { kitErrorResponse, oauthErrorResponse } from './error-response.ts';
+import { type KitRoutesOptions, resolveRoutesOptions } from './options.ts';
+import { tokenResponse } from './token-response.ts';
+
+/**
+ * What the host's login route passes once it has authenticated the user: the session input of
+ * `kit.createSession` without the client details, which are read from the request.
+ *
+ * Exported from `@kit/hono`.
+ *
+ * @example
+ * ```ts
+ * const input: LoginInput = { userId: user.id, data: { method: 'password' } };
+ * ```
+ */
+export type LoginInput = Omit<CreateSessionInput, 'userAgent' | 'ip'>;
+
+/**
+ * Makes the helper the host's login route ends with: it opens a session for the authenticated
+ * user (recording the request's user agent and client address) and answers with the token
+ * response, `Cache-Control: no-store`. In cookie mode, a request that sends the cookie-mode
+ * header gets the refresh token in the `HttpOnly` cookie instead of the body (and is refused with
+ * 400 `invalid_request` if it fails the CSRF checks). Kit errors are answered through the error
+ * table (503 `temporarily_unavailable` while the database is unreachable).
+ *
+ * Pass the same options as to {@link createKitRoutes}.
+ *
+ * Exported from `@kit/hono`.
+ *
+ * @example
+ * ```ts
+ * import { createKitRoutes, createLoginResponder, createRateLimit } from '@kit/hono';
+ *
+ * const options = { cookie: true };
+ * app.route('/', createKitRoutes(kit, options));
+ * const respond = createLoginResponder(kit, options);
+ * app.post('/login', createRateLimit({ name: 'login', limit: 10 }), async (c) => {
+ *   const user = await checkPassword(await c.req.json());
+ *   if (!user) return c.json({ error: 'invalid_credentials' }, 401);
+ *   return respond(c, { userId: user.id });
+ * });
+ * ```
+ */
+export function createLoginResponder(
+  kit: AuthKit,
+  options: KitRoutesOptions = {},
+): (c: Context, input: LoginInput) => Promise<Response> {
+  if (typeof kit?.createSession !== 'function') {
+    throw new TypeError('createLoginResponder needs the AuthKit made by createAuthKit.');
+  }
+  const resolved = resolveRoutesOptions({ ...options, rateLimit: false });
+  const clientAddress = resolved.clientAddress ?? defaultClientAddress;
+  return async function respondWithSession(c, input) {
+    const cookie = wantsCookieMode(c, resolved.cookie) ? resolved.cookie : undefined;
+    if (cookie && !cookieRequestAllowed(c, cookie)) {
+      return oauthErrorResponse(400, 'invalid_request', 'Cookie mode is not allowed for this request.');
+    }
+    try {
+      const tokens = await kit.createSession({
+        ...input,
+        userAgent: c.req.header('user-agent'),
+        ip: clientAddress(c),
+      });
+      return tokenResponse(tokens, cookie);
+    } catch (error) {
+      return kitErrorResponse(error, resolved.log);
+    }
+  };
+}

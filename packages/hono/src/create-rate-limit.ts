@@ -1,0 +1,126 @@
+import { type Duration, type RateLimitStore, toSeconds } from '@kit/core';
+import type { Context, MiddlewareHandler } from 'hono';
+import { defaultClientAddress, rateLimitSubject } from './client-address.ts';
+import { createMemoryRateLimitStore } from './create-memory-rate-limit-store.ts';
+import { kitErrorResponse, oauthErrorResponse } from './error-response.ts';
+
+/**
+ * Options of {@link createRateLimit}.
+ *
+ * @example
+ * ```ts
+ * const options: RateLimitOptions = { store, limit: 10, window: '1m', name: 'login' };
+ * ```
+ */
+export interface RateLimitOptions {
+  /**
+   * Where counters live. Use a shared store (`createMikroOrmRateLimitStore` from
+   * `@kit/core/mikro-orm`, or Redis) when several instances serve the app.
+   * @default an in-memory store of this process
+   */
+  store?: RateLimitStore;
+  /**
+   * Requests allowed per client address per `window` (sliding-window estimate).
+   * @default 30
+   */
+  limit?: number;
+  /**
+   * Length of the window.
+   * @default '1m'
+   */
+  window?: Duration;
+  /**
+   * Name of this limit, the prefix of its keys: limits with different names count separately.
+   * @default 'default'
+   */
+  name?: string;
+  /**
+   * The client's address. Requests whose address is unknown share one counter.
+   * @default {@link defaultClientAddress} (the socket's address; never `X-Forwarded-For`)
+   */
+  clientAddress?: (c: Context) => string | undefined;
+  /**
+   * Current time in milliseconds since the epoch.
+   * @default Date.now
+   */
+  clock?: () => number;
+}
+
+/**
+ * Middleware limiting requests per client address: a sliding-window estimate from the current
+ * and previous fixed windows of the store (one atomic store call per request). Over the limit it
+ * answers 429 `{"error":"too_many_requests"}` with `Retry-After` (seconds) and
+ * `Cache-Control: no-store`, without running the route. An IPv6 client is limited by its /64.
+ * If the store is unreachable the request is refused with 503 `temporarily_unavailable`: an
+ * unlimited login route is not a safe fallback.
+ *
+ * Exported from `@kit/hono`.
+ *
+ * @example
+ * ```ts
+ * import { createRateLimit } from '@kit/hono';
+ * import { createMikroOrmRateLimitStore } from '@kit/core/mikro-orm';
+ *
+ * const store = createMikroOrmRateLimitStore({ orm });
+ * app.post('/login', createRateLimit({ store, name: 'login', limit: 10, window: '1m' }), login);
+ * ```
+ */
+export function createRateLimit(options: RateLimitOptions = {}): MiddlewareHandler {
+  const limit = options.limit ?? 30;
+  if (!Number.isSafeInteger(limit) || limit < 1) {
+    throw new TypeError('Set the rate limit `limit` to a positive whole number of requests per window.');
+  }
+  const windowMs = toSeconds(options.window ?? '1m', 'window') * 1000;
+  const name = options.name ?? 'default';
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) {
+    throw new TypeError('Set the rate limit `name` to 1 to 64 characters of A-Z, a-z, 0-9, _, . and -.');
+  }
+  const store = options.store ?? createMemoryRateLimitStore();
+  if (typeof store?.hit !== 'function')
+    throw new TypeError('The rate limit `store` must have a `hit` method.');
+  const clientAddress = options.clientAddress ?? defaultClientAddress;
+  const clock = options.clock ?? Date.now;
+
+  return async function rateLimit(c, next) {
+    const address = clientAddress(c);
+    const key = `${name}:${address ? rateLimitSubject(address) : 'unknown'}`;
+    const now = clock();
+    let hit: Awaited<ReturnType<RateLimitStore['hit']>>;
+    try {
+      hit = await store.hit(key, { windowMs, now });
+    } catch (error) {
+      return kitErrorResponse(error);
+    }
+    const elapsed = Math.min(Math.max(now - hit.windowStart, 0), windowMs);
+    const weight = (windowMs - elapsed) / windowMs;
+    if (hit.previousCount * weight + hit.count <= limit) {
+      await next();
+      return;
+    }
+    return oauthErrorResponse(429, 'too_many_requests', 'Too many requests; retry later.', {
+      'retry-after': String(retryAfterSeconds(hit, limit, windowMs, elapsed)),
+    });
+  };
+}
+
+/**
+ * Seconds until one more request fits under the limit, if no other arrives meanwhile: the time at
+ * which the previous window's weighted share has shrunk enough, crossing into the next window when
+ * the current one alone is over the limit.
+ */
+function retryAfterSeconds(
+  hit: { count: number; previousCount: number },
+  limit: number,
+  windowMs: number,
+  elapsed: number,
+): number {
+  let waitMs: number;
+  if (hit.count + 1 <= limit && hit.previousCount > 0) {
+    // previousCount * (windowMs - elapsed - t) / windowMs + count + 1 <= limit
+    waitMs = windowMs - elapsed - ((limit - hit.count - 1) * windowMs) / hit.previousCount;
+  } else {
+    // In the next window this one's count becomes the previous count: count * (1 - t/W) + 1 <= limit.
+    waitMs = windowMs - elapsed + windowMs * Math.max(0, 1 - (limit - 1) / hit.count);
+  }
+  return Math.max(1, Math.ceil(waitMs / 1000));
+}

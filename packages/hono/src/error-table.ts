@@ -1,0 +1,84 @@
+import type { KitErrorCode } from '@kit/core';
+
+/**
+ * How one {@link KitErrorCode} is answered over HTTP: the status, the OAuth error code
+ * (RFC 6749 §5.2 / RFC 6750 §3.1) and a fixed description. The description never comes from the
+ * error itself, so nothing the client sent can travel back in it.
+ *
+ * Exported from `@kit/hono`.
+ *
+ * @example
+ * ```ts
+ * const { status, error }: KitErrorHttp = KIT_ERROR_HTTP.ERR_REFRESH_TOKEN_REUSED; // 400, 'invalid_grant'
+ * ```
+ */
+export interface KitErrorHttp {
+  status: 400 | 401 | 404 | 500 | 503;
+  error:
+    | 'invalid_request'
+    | 'invalid_grant'
+    | 'invalid_token'
+    | 'not_found'
+    | 'server_error'
+    | 'temporarily_unavailable';
+  description: string;
+}
+
+const INVALID_GRANT: KitErrorHttp = {
+  status: 400,
+  error: 'invalid_grant',
+  description: 'The refresh token is invalid, expired or revoked.',
+};
+const INVALID_TOKEN: KitErrorHttp = {
+  status: 401,
+  error: 'invalid_token',
+  description: 'The access token is invalid or expired.',
+};
+const SERVER_ERROR: KitErrorHttp = {
+  status: 500,
+  error: 'server_error',
+  description: 'The server could not complete the request.',
+};
+const UNAVAILABLE: KitErrorHttp = {
+  status: 503,
+  error: 'temporarily_unavailable',
+  description: 'The service is temporarily unavailable; retry later.',
+};
+
+/**
+ * The one table mapping every kit error code to its HTTP answer. It is a
+ * `Record<KitErrorCode, ...>`: a code added to `@kit/core` fails compilation here until it is
+ * mapped. Refresh-token and session failures are `invalid_grant` (RFC 6749 §5.2), access-token
+ * failures `invalid_token` (RFC 6750 §3.1), an unreachable store `temporarily_unavailable` (503,
+ * sent with `Retry-After`), misconfiguration and store faults `server_error` (500).
+ *
+ * Exported from `@kit/hono`.
+ *
+ * @example
+ * ```ts
+ * import { KIT_ERROR_HTTP } from '@kit/hono';
+ *
+ * KIT_ERROR_HTTP.ERR_STORE_UNAVAILABLE; // { status: 503, error: 'temporarily_unavailable', ... }
+ * ```
+ */
+export const KIT_ERROR_HTTP: Readonly<Record<KitErrorCode, KitErrorHttp>> = Object.freeze({
+  ERR_INVALID_OPTIONS: SERVER_ERROR,
+  ERR_INVALID_INPUT: { status: 400, error: 'invalid_request', description: 'The request is malformed.' },
+  ERR_REFRESH_TOKEN_MALFORMED: INVALID_GRANT,
+  ERR_REFRESH_TOKEN_INVALID: INVALID_GRANT,
+  ERR_REFRESH_TOKEN_REUSED: INVALID_GRANT,
+  ERR_SESSION_EXPIRED: INVALID_GRANT,
+  ERR_SESSION_REVOKED: INVALID_GRANT,
+  ERR_SESSION_NOT_FOUND: { status: 404, error: 'not_found', description: 'No such session.' },
+  ERR_STORE_UNAVAILABLE: UNAVAILABLE,
+  ERR_STORE_FAILURE: SERVER_ERROR,
+  ERR_KEY_INVALID: SERVER_ERROR,
+  ERR_JWT_MALFORMED: INVALID_TOKEN,
+  ERR_JWT_INVALID: INVALID_TOKEN,
+  ERR_JWT_EXPIRED: INVALID_TOKEN,
+  ERR_JWT_ALG_NOT_ALLOWED: INVALID_TOKEN,
+  ERR_JWT_CLAIM_INVALID: INVALID_TOKEN,
+  ERR_JWKS_NO_MATCHING_KEY: INVALID_TOKEN,
+  ERR_JWKS_FETCH_FAILED: UNAVAILABLE,
+  ERR_JWKS_INVALID: UNAVAILABLE,
+});

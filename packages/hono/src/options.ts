@@ -1,0 +1,104 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import { type CookieMode, type CookieModeOptions, resolveCookieMode } from './cookie-mode.ts';
+import { createRateLimit, type RateLimitOptions } from './create-rate-limit.ts';
+
+/**
+ * Options of {@link createKitRoutes} and {@link createLoginResponder}. Pass the same object to
+ * both, so the login route sets the cookie the token endpoint reads.
+ *
+ * Exported from `@kit/hono`.
+ *
+ * @example
+ * ```ts
+ * const options: KitRoutesOptions = {
+ *   basePath: '/auth',
+ *   cookie: true,
+ *   rateLimit: { store: createMikroOrmRateLimitStore({ orm }), limit: 60, window: '1m' },
+ * };
+ * ```
+ */
+export interface KitRoutesOptions {
+  /**
+   * Path the routes are served under, e.g. `'/auth'` for `/auth/token`. Mount the routes with
+   * `app.route('/', routes)`.
+   * @default '' (the root)
+   */
+  basePath?: string;
+  /**
+   * Absolute public URL of `basePath`, e.g. `'https://example.com/auth'`, used in the metadata
+   * document and as the default allowed origin of cookie mode. Set it behind a proxy.
+   * @default derived from each request's URL
+   */
+  baseUrl?: string;
+  /**
+   * Cookie mode for browser clients (see {@link CookieModeOptions}).
+   * @default false
+   */
+  cookie?: boolean | CookieModeOptions;
+  /**
+   * Rate limit of `POST /token` per client address, or `false` for none. Its `name` defaults to
+   * `'token'`, `limit` to 60 per `window` of `'1m'`.
+   * @default 60 per minute in an in-memory store
+   */
+  rateLimit?: false | RateLimitOptions;
+  /**
+   * The client's address, recorded on sessions and used by the rate limit.
+   * @default `defaultClientAddress` (the socket's address)
+   */
+  clientAddress?: (c: Context) => string | undefined;
+  /**
+   * Where failures are logged: one line with an error code or class name, never a message, a token
+   * or a secret.
+   * @default console.error
+   */
+  log?: (line: string) => void;
+}
+
+/** Options checked once. @internal */
+export interface ResolvedRoutesOptions {
+  basePath: string;
+  baseUrl: string | undefined;
+  cookie: CookieMode | undefined;
+  rateLimit: MiddlewareHandler | undefined;
+  clientAddress: ((c: Context) => string | undefined) | undefined;
+  log: (line: string) => void;
+}
+
+/** Validates the options; throws naming what to set. @internal */
+export function resolveRoutesOptions(options: KitRoutesOptions = {}): ResolvedRoutesOptions {
+  if (typeof options !== 'object' || options === null) throw new TypeError('The options must be an object.');
+  const basePath = (options.basePath ?? '').replace(/\/+$/, '');
+  if (basePath !== '' && !/^(\/[A-Za-z0-9._~-]+)+$/.test(basePath)) {
+    throw new TypeError('Set `basePath` to a path like "/auth" (or leave it out for the root).');
+  }
+  let baseUrl: string | undefined;
+  if (options.baseUrl !== undefined) {
+    const url = new URL(options.baseUrl);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+      throw new TypeError('Set `baseUrl` to the absolute http(s) URL the routes are served at.');
+    }
+    baseUrl = url.href.replace(/\/+$/, '');
+  }
+  const clientAddress = options.clientAddress;
+  if (clientAddress !== undefined && typeof clientAddress !== 'function') {
+    throw new TypeError('`clientAddress` must be a function (c) => string | undefined.');
+  }
+  const rateLimit =
+    options.rateLimit === false
+      ? undefined
+      : createRateLimit({
+          name: 'token',
+          limit: 60,
+          window: '1m',
+          ...(clientAddress ? { clientAddress } : {}),
+          ...options.rateLimit,
+        });
+  return {
+    basePath,
+    baseUrl,
+    cookie: resolveCookieMode(options.cookie, `${basePath}/token`, baseUrl),
+    rateLimit,
+    clientAddress,
+    log: options.log ?? ((line) => console.error(line)),
+  };
+}
