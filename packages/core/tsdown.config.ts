@@ -4,6 +4,7 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     'verify/index': 'src/verify/index.ts',
+    'verify/node': 'src/verify/node.ts',
     'mikro-orm/index': 'src/mikro-orm/index.ts',
     'testing/index': 'src/testing/index.ts',
     'cli/kit': 'src/cli/kit.ts',

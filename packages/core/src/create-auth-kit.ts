@@ -20,7 +20,16 @@ import { checkExtraClaims, signAccessToken } from './tokens/access-token.ts';
 import { RefreshTokenCodec, type RefreshTokenParts } from './tokens/refresh-token.ts';
 import { encodeBase64url } from './util/base64url.ts';
 import { type Duration, toSeconds } from './util/duration.ts';
-import { type AccessTokenClaims, type AccessTokenVerifier, createVerifier } from './verify/index.ts';
+import { webCryptoBackend } from './verify/backend.ts';
+import {
+  type AccessTokenClaims,
+  type AccessTokenVerifier,
+  createVerifierWith,
+} from './verify/create-verifier.ts';
+import { createNodeBackend } from './verify/node-backend.ts';
+
+// The kit verifies its own tokens through node:crypto where it runs on Node.
+const verifyBackend = createNodeBackend() ?? webCryptoBackend;
 
 /**
  * What a successful session creation or refresh returns: the fields of an OAuth token response
@@ -346,13 +355,16 @@ export async function createAuthKit(options: AuthKitOptions): Promise<AuthKit> {
       const jwks = keys.publicJwks(nowMs);
       verifier = {
         version,
-        verify: createVerifier({
-          issuer: config.issuer,
-          audience: config.audience,
-          jwks,
-          algorithms: [...new Set(jwks.keys.map((k) => k.alg))],
-          clock: config.clock,
-        }),
+        verify: createVerifierWith(
+          {
+            issuer: config.issuer,
+            audience: config.audience,
+            jwks,
+            algorithms: [...new Set(jwks.keys.map((k) => k.alg))],
+            clock: config.clock,
+          },
+          verifyBackend,
+        ),
       };
     }
     return verifier.verify(token);

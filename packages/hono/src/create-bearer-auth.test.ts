@@ -39,9 +39,9 @@ describe('createBearerAuth and createSessionAuth', () => {
       expectTypeOf(c.var.claims).toEqualTypeOf<AccessTokenClaims>();
       return c.text(c.var.session.id);
     });
-    expectTypeOf(createBearerAuth)
-      .parameter(0)
-      .toMatchTypeOf<{ issuer: string; audience: string; jwksUrl: string }>();
+    expectTypeOf<{ issuer: string; audience: string; jwksUrl: string }>().toExtend<BearerAuthOptions>();
+    expectTypeOf<{ kit: typeof f.kit }>().toExtend<BearerAuthOptions>();
+    expectTypeOf<{ issuer: string }>().not.toExtend<BearerAuthOptions>();
   });
 
   it('verifies with createVerifier options alone, as at the edge (no kit, no database)', async () => {

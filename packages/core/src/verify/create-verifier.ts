@@ -16,6 +16,7 @@ import {
   SUPPORTED_ALGORITHMS,
   type VerifierAlgorithm,
 } from './algorithms.ts';
+import { type VerifyBackend, webCryptoBackend } from './backend.ts';
 import { decodeJsonSegment } from './decode-segment.ts';
 import type { KeySource } from './import-key-set.ts';
 import { LocalKeySet } from './local-key-set.ts';
@@ -188,8 +189,6 @@ interface CheckedHeader {
   readonly profile: AlgorithmProfile;
 }
 
-const encoder = new TextEncoder();
-
 /**
  * Creates an access-token verifier. Runs in every Web Crypto runtime (Node, Deno, Bun, Cloudflare
  * Workers, browsers): it uses `jose` and Web APIs only.
@@ -246,6 +245,16 @@ const encoder = new TextEncoder();
  * ```
  */
 export function createVerifier(options: VerifierOptions): AccessTokenVerifier {
+  return createVerifierWith(options, webCryptoBackend);
+}
+
+/**
+ * {@link createVerifier} over a given signature backend (Web Crypto, or `node:crypto` on the
+ * `node` export condition). Everything but the signature check is shared.
+ *
+ * @internal
+ */
+export function createVerifierWith(options: VerifierOptions, backend: VerifyBackend): AccessTokenVerifier {
   if (typeof options !== 'object' || options === null) {
     throw new KitInvalidOptionsError(
       'createVerifier needs an options object with `issuer`, `audience` and `jwksUrl` or `jwks`.',
@@ -256,7 +265,7 @@ export function createVerifier(options: VerifierOptions): AccessTokenVerifier {
   const allowed = checkAlgorithms(options.algorithms);
   const clock = checkFunction(options.clock, 'clock') ?? Date.now;
   const toleranceSeconds = duration(options.clockTolerance, 'clockTolerance', DEFAULTS.clockTolerance, true);
-  const keys = createKeySource(options, allowed, clock);
+  const keys = createKeySource(options, allowed, clock, backend);
   const headerCache = new Map<string, CheckedHeader>();
 
   return async function verifyAccessToken(token: string): Promise<AccessTokenClaims> {
@@ -288,12 +297,8 @@ export function createVerifier(options: VerifierOptions): AccessTokenVerifier {
     const key = keys.peek(header.kid, profile.alg, now) ?? (await keys.resolve(header.kid, profile.alg));
     let valid: boolean;
     try {
-      valid = await crypto.subtle.verify(
-        profile.verify,
-        key,
-        signature as BufferSource,
-        encoder.encode(token.slice(0, dot2)),
-      );
+      const result = backend.verify(profile, key, signature, token.slice(0, dot2));
+      valid = typeof result === 'boolean' ? result : await result;
     } catch (cause) {
       throw new KitJwtInvalidError(undefined, { cause });
     }
@@ -472,6 +477,7 @@ function createKeySource(
   options: VerifierOptions,
   allowed: ReadonlyMap<string, AlgorithmProfile>,
   clock: () => number,
+  backend: VerifyBackend,
 ): KeySource {
   const { jwks, jwksUrl } = options;
   if ((jwks === undefined) === (jwksUrl === undefined)) {
@@ -492,7 +498,7 @@ function createKeySource(
     if (!Array.isArray(jwks.keys)) {
       throw new KitJwksInvalidError('The `jwks` option is not a JWK set: it needs a `keys` array.');
     }
-    return new LocalKeySet(jwks.keys, allowed);
+    return new LocalKeySet(jwks.keys, allowed, backend.prepare);
   }
 
   let url: URL;
@@ -519,5 +525,6 @@ function createKeySource(
     timeoutMs: timeout * 1000,
     cooldownMs: cooldown * 1000,
     cacheMaxAgeMs: cacheMaxAge * 1000,
+    prepare: backend.prepare,
   });
 }

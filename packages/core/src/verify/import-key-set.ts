@@ -18,7 +18,21 @@ import {
  *
  * @internal
  */
-export type KeyIndex = ReadonlyMap<string, ReadonlyMap<VerifierAlgorithm, CryptoKey>>;
+export type KeyIndex = ReadonlyMap<string, ReadonlyMap<VerifierAlgorithm, VerificationKey>>;
+
+/**
+ * One imported public key: the Web Crypto key, and the form the verification backend prepared
+ * from it once (a `node:crypto` KeyObject on the Node path; the same CryptoKey elsewhere).
+ *
+ * @internal
+ */
+export interface VerificationKey {
+  readonly cryptoKey: CryptoKey;
+  readonly prepared: unknown;
+}
+
+/** Turns an imported CryptoKey into the backend's own key form, once per key. @internal */
+export type PrepareKey = (key: CryptoKey) => unknown;
 
 /**
  * Where a verifier gets its keys: a local JWKS or a remote one.
@@ -35,12 +49,12 @@ export interface KeySource {
    * The key for `kid` and `alg` if it is held and may be used at `now` (ms) without any I/O, else
    * `undefined`. Synchronous so that the hot path does not pay for an extra `await`.
    */
-  peek(kid: string, alg: VerifierAlgorithm, now: number): CryptoKey | undefined;
+  peek(kid: string, alg: VerifierAlgorithm, now: number): VerificationKey | undefined;
   /**
    * The key for `kid` and `alg`, loading or refetching the set when that is permitted. Rejects with
    * `KitJwksNoMatchingKeyError`, `KitJwksFetchFailedError` or `KitJwksInvalidError`.
    */
-  resolve(kid: string, alg: VerifierAlgorithm): Promise<CryptoKey>;
+  resolve(kid: string, alg: VerifierAlgorithm): Promise<VerificationKey>;
 }
 
 /** RFC 7518 §3.3 and §3.5: RSA keys below 2048 bits must not be used for RS256/PS256. */
@@ -74,6 +88,7 @@ const MIN_RSA_BITS = 2048;
 export async function importKeySet(
   keys: readonly unknown[],
   allowed: ReadonlyMap<string, AlgorithmProfile>,
+  prepare: PrepareKey = (key) => key,
 ): Promise<KeyIndex> {
   const jobs: { kid: string; alg: VerifierAlgorithm; key: Promise<CryptoKey | undefined> }[] = [];
   for (const jwk of keys) {
@@ -87,7 +102,7 @@ export async function importKeySet(
       jobs.push({ kid, alg, key: importPublicKey(publicJwk, alg) });
     }
   }
-  const index = new Map<string, Map<VerifierAlgorithm, CryptoKey>>();
+  const index = new Map<string, Map<VerifierAlgorithm, VerificationKey>>();
   for (const job of jobs) {
     const key = await job.key;
     if (key === undefined) continue;
@@ -96,7 +111,15 @@ export async function importKeySet(
       byAlg = new Map();
       index.set(job.kid, byAlg);
     }
-    if (!byAlg.has(job.alg)) byAlg.set(job.alg, key);
+    if (!byAlg.has(job.alg)) {
+      let prepared: unknown;
+      try {
+        prepared = prepare(key);
+      } catch {
+        continue; // a key the backend cannot use is skipped, like one the runtime cannot import
+      }
+      byAlg.set(job.alg, Object.freeze({ cryptoKey: key, prepared }));
+    }
   }
   return index;
 }

@@ -1,6 +1,12 @@
 import { KitJwksFetchFailedError, KitJwksInvalidError, KitJwksNoMatchingKeyError } from '../errors.ts';
 import type { AlgorithmProfile, VerifierAlgorithm } from './algorithms.ts';
-import { importKeySet, type KeyIndex, type KeySource } from './import-key-set.ts';
+import {
+  importKeySet,
+  type KeyIndex,
+  type KeySource,
+  type PrepareKey,
+  type VerificationKey,
+} from './import-key-set.ts';
 
 /**
  * Settled options of a {@link RemoteKeySet}; `createVerifier` validates and converts them.
@@ -26,6 +32,8 @@ export interface RemoteKeySetOptions {
   cooldownMs: number;
   /** Freshness when the response carries no usable `Cache-Control` max-age. */
   cacheMaxAgeMs: number;
+  /** The verification backend's key preparation. */
+  prepare?: PrepareKey;
 }
 
 /**
@@ -98,11 +106,11 @@ export class RemoteKeySet implements KeySource {
     this.#options = options;
   }
 
-  peek(kid: string, alg: VerifierAlgorithm, now: number): CryptoKey | undefined {
+  peek(kid: string, alg: VerifierAlgorithm, now: number): VerificationKey | undefined {
     return now < this.#servableUntil ? this.#index?.get(kid)?.get(alg) : undefined;
   }
 
-  async resolve(kid: string, alg: VerifierAlgorithm): Promise<CryptoKey> {
+  async resolve(kid: string, alg: VerifierAlgorithm): Promise<VerificationKey> {
     if (this.#inflight !== undefined || this.#shouldFetch(kid, this.#options.clock())) {
       try {
         await this.#refresh();
@@ -153,7 +161,7 @@ export class RemoteKeySet implements KeySource {
   }
 
   async #fetchKeySet(): Promise<{ index: KeyIndex; maxAgeMs: number }> {
-    const { url, fetch, timeoutMs, allowed, cacheMaxAgeMs } = this.#options;
+    const { url, fetch, timeoutMs, allowed, cacheMaxAgeMs, prepare } = this.#options;
     let response: Response;
     try {
       // Called as a plain function (no `this`): a method call on the options object would make the
@@ -185,7 +193,7 @@ export class RemoteKeySet implements KeySource {
     if (typeof document !== 'object' || document === null || !Array.isArray(keys)) {
       throw new KitJwksInvalidError('The key set response is not a JWKS object with a `keys` array.');
     }
-    const index = await importKeySet(keys, allowed);
+    const index = await importKeySet(keys, allowed, prepare);
     if (index.size === 0) {
       // An empty or unusable set is treated as a bad document: it must not replace good keys.
       throw new KitJwksInvalidError('The key set response holds no usable public signing key.');

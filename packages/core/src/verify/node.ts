@@ -1,0 +1,40 @@
+/**
+ * `@kit/core/verify` under the `node` export condition: the same API as the default entry, with
+ * signatures checked through `node:crypto` (KeyObjects made once per `kid`) instead of
+ * `crypto.subtle`, which is markedly slower on Node. Selected by the package's `exports`, so
+ * bundles for other runtimes never include it. Where `node:crypto` is missing it falls back to
+ * Web Crypto.
+ *
+ * @example
+ * ```ts
+ * import { createVerifier } from '@kit/core/verify'; // this file on Node
+ *
+ * const verify = createVerifier({ issuer, audience, jwksUrl });
+ * ```
+ *
+ * @module
+ */
+
+import { webCryptoBackend } from './backend.ts';
+import { type AccessTokenVerifier, createVerifierWith, type VerifierOptions } from './create-verifier.ts';
+import { createNodeBackend } from './node-backend.ts';
+
+export * from './index.ts';
+
+const backend = createNodeBackend() ?? webCryptoBackend;
+
+/**
+ * Creates an access-token verifier: {@link createVerifierWith} over `node:crypto`. Same options,
+ * checks and error codes as the Web Crypto verifier of the default entry.
+ *
+ * Exported from `@kit/core/verify` (Node).
+ *
+ * @example
+ * ```ts
+ * const verify = createVerifier({ issuer: 'https://auth.example.com', audience: 'https://api.example.com', jwksUrl });
+ * const claims = await verify(token);
+ * ```
+ */
+export function createVerifier(options: VerifierOptions): AccessTokenVerifier {
+  return createVerifierWith(options, backend);
+}
