@@ -1,6 +1,7 @@
-import { timingSafeEqual } from './crypto/primitives.ts';
+import { sha256, timingSafeEqual } from './crypto/primitives.ts';
 import {
   KitInvalidInputError,
+  KitInvalidOptionsError,
   KitRefreshTokenInvalidError,
   KitRefreshTokenMalformedError,
   KitRefreshTokenReusedError,
@@ -27,6 +28,7 @@ import {
   createVerifierWith,
 } from './verify/create-verifier.ts';
 import { createNodeBackend } from './verify/node-backend.ts';
+import { encodeSessionIds } from './verify/revocation-format.ts';
 
 // The kit verifies its own tokens through node:crypto where it runs on Node.
 const verifyBackend = createNodeBackend() ?? webCryptoBackend;
@@ -49,6 +51,30 @@ export interface TokenSet {
   expiresIn: number;
   refreshToken: string;
   session: Session;
+}
+
+/**
+ * The revocation list edge verifiers poll (`createVerifier({ revocationsUrl })`): serve `body` as
+ * `application/json` with `Cache-Control: no-cache` and `ETag: etag`, answering 304 to a matching
+ * `If-None-Match`.
+ *
+ * Exported from `@kit/core`.
+ *
+ * @example
+ * ```ts
+ * const list: RevocationList = await kit.revocations();
+ * return new Response(list.body, { headers: { 'content-type': 'application/json', etag: list.etag, 'cache-control': 'no-cache' } });
+ * ```
+ */
+export interface RevocationList {
+  /** `{"v":1,"iat":<ms>,"sids":"<base64url of 16-byte ids>"}`. */
+  body: string;
+  /** A strong ETag of the listed ids (not of `iat`). */
+  etag: string;
+  /** The listed session ids. */
+  sessionIds: readonly string[];
+  /** When the list was read from the store. */
+  issuedAt: Date;
 }
 
 /**
@@ -180,6 +206,12 @@ export interface AuthKit {
     /** Reloads the key set from the store now, instead of at the next interval. */
     refresh(): Promise<void>;
   };
+  /**
+   * The sessions revoked while one of their access tokens may still be live (revoked, and last
+   * refreshed within `accessTokenTtl` + 60 s), for edge verifiers. Read from the store at most
+   * once a second (concurrent callers share one read) and at once after this instance revokes.
+   */
+  revocations(): Promise<RevocationList>;
   /** Stops background work (the key store's reload timer). The kit keeps answering. */
   close(): Promise<void>;
   /** Session administration. */
@@ -200,6 +232,11 @@ export interface AuthKit {
     jwksMaxAge: number;
   }>;
 }
+
+/** How long a revocation list read from the store is reused. */
+const REVOCATION_CACHE_MS = 1000;
+/** Beyond the access-token lifetime, how long a revoked session stays listed (verifier clock tolerance and skew). */
+const REVOCATION_MARGIN_SECONDS = 60;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const REASON = /^[a-z0-9_]{1,64}$/;
@@ -346,6 +383,44 @@ export async function createAuthKit(options: AuthKitOptions): Promise<AuthKit> {
         : await importSigningKeys(signingKeys);
     keys = staticKeyProvider(keySet);
   }
+  // The revocation list: cached for a second so a crowd of polling verifiers costs one query.
+  let revocationCache: { at: number; list: Promise<RevocationList> } | undefined;
+  emitter.on('session_revoked', () => {
+    revocationCache = undefined;
+  });
+  function revocations(): Promise<RevocationList> {
+    const listRevoked = store.listRevoked?.bind(store);
+    if (!listRevoked) {
+      return Promise.reject(
+        new KitInvalidOptionsError(
+          'The session store does not implement `listRevoked`; revocations are unavailable.',
+        ),
+      );
+    }
+    const nowMs = now();
+    if (revocationCache && nowMs - revocationCache.at < REVOCATION_CACHE_MS && nowMs >= revocationCache.at) {
+      return revocationCache.list;
+    }
+    const list = (async (): Promise<RevocationList> => {
+      const since = new Date(nowMs - (config.accessTokenTtl + REVOCATION_MARGIN_SECONDS) * 1000);
+      const ids = (await listRevoked({ since })).sort();
+      const sids = encodeSessionIds(ids);
+      const etag = `"${encodeBase64url((await sha256(new TextEncoder().encode(sids))).subarray(0, 12))}"`;
+      return {
+        body: JSON.stringify({ v: 1, iat: nowMs, sids }),
+        etag,
+        sessionIds: ids,
+        issuedAt: new Date(nowMs),
+      };
+    })();
+    const entry = { at: nowMs, list };
+    revocationCache = entry;
+    list.catch(() => {
+      if (revocationCache === entry) revocationCache = undefined;
+    });
+    return list;
+  }
+
   // The kit's own verifier follows the key set: rebuilt when the published keys change.
   let verifier: { version: string; verify: AccessTokenVerifier } | undefined;
   function verify(token: string): Promise<AccessTokenClaims> {
@@ -761,6 +836,8 @@ export async function createAuthKit(options: AuthKitOptions): Promise<AuthKit> {
       rotate: () => keys.rotate(),
       refresh: () => keys.refresh(),
     },
+
+    revocations,
 
     async close() {
       keys.close();

@@ -3,6 +3,7 @@ export {
   type ClientContext,
   type CreateSessionInput,
   createAuthKit,
+  type RevocationList,
   type SessionManager,
   type TokenSet,
 } from './create-auth-kit.ts';

@@ -292,6 +292,16 @@ export function createMikroOrmStore(options: MikroOrmStoreOptions): SessionStore
       return row ? fromRow(row) : null;
     },
 
+    async listRevoked({ since }) {
+      // Served by the partial index kit_sessions_revoked_at_index (migration 0004).
+      const result = await write('listRevoked', {
+        name: 'kit_list_revoked',
+        text: 'select id from kit_sessions where revoked_at >= $1 and last_refreshed_at >= $1',
+        values: [since],
+      });
+      return result.rows.map((row) => row.id as string);
+    },
+
     async revokeByUser(userId, { reason, now, exceptId }) {
       const result = await write('revokeByUser', {
         text: `update kit_sessions set revoked_at = $2, revoked_reason = $3

@@ -188,4 +188,11 @@ export interface SessionStore {
     limit: number;
     after?: string | undefined;
   }): Promise<{ deleted: number; cursor: string | null }>;
+
+  /**
+   * Ids of revoked sessions whose last access token may still be live: revoked at or after `since`
+   * and last refreshed (an access token minted) at or after `since`. Optional: without it
+   * `kit.revocations()` is unavailable. Reads committed rows; order is irrelevant.
+   */
+  listRevoked?(options: { since: Date }): Promise<string[]>;
 }

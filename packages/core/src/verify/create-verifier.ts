@@ -21,6 +21,7 @@ import { decodeJsonSegment } from './decode-segment.ts';
 import type { KeySource } from './import-key-set.ts';
 import { LocalKeySet } from './local-key-set.ts';
 import { RemoteKeySet } from './remote-key-set.ts';
+import { RevocationList } from './revocation-list.ts';
 
 /**
  * A JSON Web Key as found in a JWKS (jose's `JWK` and the DOM's `JsonWebKey` fit). Only the
@@ -118,6 +119,27 @@ export interface VerifierOptions {
    * @default Date.now
    */
   clock?: () => number;
+  /**
+   * URL of the issuer's revocation list (`kit.revocations()`, served by the HTTP layer). When
+   * set, a token whose `sid` names a session revoked while the token may still be live is
+   * rejected with `ERR_SESSION_REVOKED`, at most `revocationsInterval` after the revocation.
+   */
+  revocationsUrl?: string;
+  /**
+   * The longest a revocation list is used, from when the server read it (or the fetch started, if
+   * earlier): the bound on how long a revoked session's tokens still pass. A refetch starts in the
+   * background halfway through.
+   * @default 10 (seconds)
+   */
+  revocationsInterval?: Duration;
+  /**
+   * What happens when the list cannot be refreshed in time. `'open'`: tokens are checked against
+   * the last list held (or none), so availability wins and new revocations are not seen until a
+   * fetch succeeds. `'closed'`: every verification rejects with `ERR_JWKS_FETCH_FAILED` until a
+   * fetch succeeds, so the bound always holds.
+   * @default 'open'
+   */
+  revocationsFailure?: 'open' | 'closed';
 }
 
 /**
@@ -266,6 +288,7 @@ export function createVerifierWith(options: VerifierOptions, backend: VerifyBack
   const clock = checkFunction(options.clock, 'clock') ?? Date.now;
   const toleranceSeconds = duration(options.clockTolerance, 'clockTolerance', DEFAULTS.clockTolerance, true);
   const keys = createKeySource(options, allowed, clock, backend);
+  const revocations = createRevocationList(options, clock);
   const headerCache = new Map<string, CheckedHeader>();
 
   return async function verifyAccessToken(token: string): Promise<AccessTokenClaims> {
@@ -312,6 +335,10 @@ export function createVerifierWith(options: VerifierOptions, backend: VerifyBack
     const claims = decodeJsonSegment(token.slice(dot1 + 1, dot2));
     if (claims === undefined) throw new KitJwtMalformedError();
     checkClaims(claims, issuer, audiences, Math.floor(now / 1000), toleranceSeconds);
+    if (revocations !== undefined) {
+      const pending = revocations.check(claims.sid as string, now);
+      if (pending !== undefined) await pending;
+    }
     return claims as AccessTokenClaims;
   };
 }
@@ -526,5 +553,38 @@ function createKeySource(
     cooldownMs: cooldown * 1000,
     cacheMaxAgeMs: cacheMaxAge * 1000,
     prepare: backend.prepare,
+  });
+}
+
+function createRevocationList(options: VerifierOptions, clock: () => number): RevocationList | undefined {
+  const interval = duration(options.revocationsInterval, 'revocationsInterval', 10, false);
+  const failure = options.revocationsFailure ?? 'open';
+  if (failure !== 'open' && failure !== 'closed') {
+    throw new KitInvalidOptionsError("Set `revocationsFailure` to 'open' or 'closed'.");
+  }
+  if (options.revocationsUrl === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(options.revocationsUrl);
+  } catch (cause) {
+    throw new KitInvalidOptionsError(
+      "Set `revocationsUrl` to the absolute http(s) URL of the issuer's revocation list.",
+      {
+        cause,
+      },
+    );
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new KitInvalidOptionsError('`revocationsUrl` must be an http: or https: URL.');
+  }
+  const customFetch = checkFunction(options.fetch, 'fetch');
+  const timeout = duration(options.timeout, 'timeout', DEFAULTS.timeout, false);
+  return new RevocationList({
+    url: url.href,
+    fetch: customFetch ?? ((input, init) => globalThis.fetch(input, init)),
+    clock,
+    intervalMs: interval * 1000,
+    failure,
+    timeoutMs: timeout * 1000,
   });
 }

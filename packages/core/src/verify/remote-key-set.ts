@@ -207,7 +207,7 @@ export class RemoteKeySet implements KeySource {
  * Reads a response body, refusing more than `limit` bytes (checked against `Content-Length` first,
  * then while streaming, so an endless body is cut off rather than buffered).
  */
-async function readBounded(response: Response, limit: number): Promise<Uint8Array> {
+export async function readBounded(response: Response, limit: number): Promise<Uint8Array> {
   const tooLarge = () => new KitJwksInvalidError(`The key set response is larger than ${limit} bytes.`);
   const declared = response.headers.get('content-length');
   if (declared !== null && Number(declared) > limit) {

@@ -1,0 +1,129 @@
+import { KitJwksFetchFailedError, KitSessionRevokedError } from '../errors.ts';
+import { readBounded } from './remote-key-set.ts';
+import { decodeSessionIds } from './revocation-format.ts';
+
+/**
+ * Settled options of a {@link RevocationList}.
+ *
+ * @internal
+ */
+export interface RevocationListOptions {
+  url: string;
+  fetch: typeof fetch;
+  clock: () => number;
+  /** A list is used for at most this long (ms) from its `iat` or its fetch, whichever is earlier. */
+  intervalMs: number;
+  /** `open`: keep the last list (or none) when a fetch fails; `closed`: reject once it is too old. */
+  failure: 'open' | 'closed';
+  timeoutMs: number;
+}
+
+/** Largest revocation list accepted (8 MiB: about 390,000 session ids). */
+const MAX_LIST_BYTES = 8 * 1024 * 1024;
+/** Wait after a failed fetch before the next try, so a down server is not hammered. */
+const RETRY_MS = 1000;
+
+/**
+ * The revocation list an edge verifier polls. `check(sid)` is synchronous while the held list is
+ * within its interval; in the second half of the interval a refetch starts in the background, and
+ * past it the verification waits for the refetch (one fetch shared by all callers).
+ *
+ * @internal
+ */
+export class RevocationList {
+  readonly #options: RevocationListOptions;
+  #revoked: ReadonlySet<string> | undefined;
+  /** Until when (ms, verifier clock) the held list may be used. */
+  #validUntil = Number.NEGATIVE_INFINITY;
+  #etag: string | undefined;
+  #inflight: Promise<void> | undefined;
+  #retryAt = Number.NEGATIVE_INFINITY;
+
+  constructor(options: RevocationListOptions) {
+    this.#options = options;
+  }
+
+  /** Rejects a token of a revoked session with `ERR_SESSION_REVOKED`. */
+  check(sid: string, now: number): void | Promise<void> {
+    const { intervalMs } = this.#options;
+    if (now < this.#validUntil) {
+      if (now >= this.#validUntil - intervalMs / 2 && now >= this.#retryAt) {
+        // Background refresh, so the hot path rarely waits; its failure is handled on next use.
+        this.#refresh().catch(() => {});
+      }
+      if (this.#revoked?.has(sid)) throw new KitSessionRevokedError();
+      return;
+    }
+    return this.#checkAfterRefresh(sid, now);
+  }
+
+  async #checkAfterRefresh(sid: string, now: number): Promise<void> {
+    if (this.#inflight !== undefined || now >= this.#retryAt) {
+      try {
+        await this.#refresh();
+      } catch {
+        // Reported below according to the failure mode.
+      }
+    }
+    if (this.#options.clock() >= this.#validUntil && this.#options.failure === 'closed') {
+      throw new KitJwksFetchFailedError('The revocation list could not be refreshed (fail-closed).');
+    }
+    // Fail open: the last list held (if any) still applies; revocations it lists stay rejected.
+    if (this.#revoked?.has(sid)) throw new KitSessionRevokedError();
+  }
+
+  #refresh(): Promise<void> {
+    this.#inflight ??= this.#load().finally(() => {
+      this.#inflight = undefined;
+    });
+    return this.#inflight;
+  }
+
+  async #load(): Promise<void> {
+    const { url, fetch, clock, intervalMs, timeoutMs } = this.#options;
+    const started = clock();
+    try {
+      const headers: Record<string, string> = { accept: 'application/json' };
+      if (this.#etag !== undefined && this.#revoked !== undefined) headers['if-none-match'] = this.#etag;
+      let response: Response;
+      try {
+        response = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
+      } catch (cause) {
+        throw new KitJwksFetchFailedError('The revocation list could not be fetched.', { cause });
+      }
+      if (response.status === 304 && this.#revoked !== undefined) {
+        // The server confirmed the list unchanged as of its cached copy (at most 1 s old).
+        this.#validUntil = started - 1000 + intervalMs;
+        return;
+      }
+      if (response.status !== 200) {
+        await response.body?.cancel().catch(() => {});
+        throw new KitJwksFetchFailedError(
+          `The revocation list could not be fetched: HTTP ${response.status}.`,
+        );
+      }
+      const bytes = await readBounded(response, MAX_LIST_BYTES).catch((cause: unknown) => {
+        throw new KitJwksFetchFailedError('The revocation list is too large or could not be read.', {
+          cause,
+        });
+      });
+      let document: { v?: unknown; iat?: unknown; sids?: unknown };
+      try {
+        document = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+      } catch {
+        throw new KitJwksFetchFailedError('The revocation list is not JSON.');
+      }
+      const revoked = document?.v === 1 ? decodeSessionIds(document.sids) : undefined;
+      const iat = document?.iat;
+      if (revoked === undefined || typeof iat !== 'number' || !Number.isFinite(iat)) {
+        throw new KitJwksFetchFailedError('The revocation list is not a valid document.');
+      }
+      this.#revoked = revoked;
+      this.#etag = response.headers.get('etag') ?? undefined;
+      this.#validUntil = Math.min(iat, started) + intervalMs;
+    } catch (error) {
+      this.#retryAt = clock() + RETRY_MS;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,41 @@
+import type { AuthKit } from '@kit/core';
+import type { Handler } from 'hono';
+
+/**
+ * The handler of the revocation list edge verifiers poll (`createVerifier({ revocationsUrl })` from
+ * `@kit/core/verify`): `kit.revocations()` as JSON with `Cache-Control: no-cache` and a strong
+ * `ETag`, 304 for a matching `If-None-Match`, so a verifier polling every few seconds costs a few
+ * bytes while nothing changes. While the store is unreachable it answers 503 with `Retry-After`;
+ * verifiers then apply their failure mode (open by default).
+ *
+ * Mount it where verifiers can reach it, for example `app.get('/revocations', revocationListHandler(kit))`.
+ *
+ * Exported from `@kit/hono`.
+ *
+ * @example
+ * ```ts
+ * import { revocationListHandler } from '@kit/hono';
+ *
+ * app.get('/revocations', revocationListHandler(kit));
+ * ```
+ */
+export function revocationListHandler(kit: AuthKit): Handler {
+  return async (c) => {
+    let list: Awaited<ReturnType<AuthKit['revocations']>>;
+    try {
+      list = await kit.revocations();
+    } catch {
+      return c.json(
+        { error: 'temporarily_unavailable', error_description: 'The revocation list is unavailable.' },
+        503,
+        { 'cache-control': 'no-store', 'retry-after': '1' },
+      );
+    }
+    const headers = { 'cache-control': 'no-cache', etag: list.etag, vary: 'if-none-match' };
+    const match = c.req.header('if-none-match');
+    if (match?.split(',').some((tag) => tag.trim() === list.etag)) {
+      return c.body(null, 304, headers);
+    }
+    return c.body(list.body, 200, { ...headers, 'content-type': 'application/json' });
+  };
+}
