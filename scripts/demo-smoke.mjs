@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Smoke test of a running demo: log in, refresh, replay inside the grace window, verify, JWKS.
+// Smoke test of a running demo: log in, refresh, replay inside the grace window, verify, JWKS,
+// sessions, metadata, revocation and the web page.
 const base = process.argv[2] ?? 'http://127.0.0.1:3000';
 
 async function call(path, init) {
@@ -36,6 +37,18 @@ const retry = await call('/token', form(login.body.refresh_token));
 check(retry.status === 200 && retry.body.refresh_token === first.body.refresh_token, 'grace replay');
 const me = await call('/me', { headers: { authorization: `Bearer ${first.body.access_token}` } });
 check(me.status === 200 && me.body.sub === 'user_alice', '/me');
+const sessions = await call('/sessions', { headers: { authorization: `Bearer ${first.body.access_token}` } });
+check(sessions.status === 200 && sessions.body.sessions.some((s) => s.current), '/sessions');
+const anonymous = await call('/sessions');
+check(anonymous.status === 401 && anonymous.headers.get('www-authenticate') === 'Bearer', '/sessions challenge');
+const metadata = await call('/.well-known/oauth-authorization-server');
+check(metadata.status === 200 && metadata.body.token_endpoint === `${base}/token`, 'metadata');
+const revoke = await call('/revoke', { ...form(''), body: new URLSearchParams({ token: first.body.refresh_token }).toString() });
+check(revoke.status === 200, '/revoke');
+const afterRevoke = await call('/token', form(first.body.refresh_token));
+check(afterRevoke.status === 400 && afterRevoke.body.error === 'invalid_grant', 'revoked session refused');
+const page = await fetch(`${base}/`);
+check(page.status === 200 && (await page.text()).includes('id="timeline"'), 'web page');
 const garbage = await call('/token', form('kit_rt_garbage'));
 check(garbage.status === 400 && garbage.body.error === 'invalid_grant', 'garbage token refused');
 console.log('demo smoke test passed');

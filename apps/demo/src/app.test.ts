@@ -119,3 +119,69 @@ describe('demo HTTP app', () => {
     expect(malformed.status).toBe(400);
   });
 });
+
+describe('demo pages and cookie login', () => {
+  let f: KitFixture;
+  let app: ReturnType<typeof createApp>;
+  beforeAll(async () => {
+    f = await createKitFixture();
+    app = createApp(f.kit, await createUsers(), { loginLimit: 3 });
+  });
+  afterAll(async () => {
+    await f.close();
+  });
+
+  it('serves the page with a strict CSP, the OpenAPI document and the API reference', async () => {
+    const page = await app.request('/');
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
+    const html = await page.text();
+    for (const id of ['login', 'claims', 'countdown', 'timeline', 'sessions', 'replay'])
+      expect(html).toContain(`id="${id}"`);
+    const doc = (await (await app.request('/openapi.json')).json()) as {
+      openapi: string;
+      paths: Record<string, unknown>;
+    };
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/token',
+        '/revoke',
+        '/.well-known/jwks.json',
+        '/.well-known/oauth-authorization-server',
+        '/sessions',
+        '/sessions/{id}',
+        '/logout',
+        '/login',
+        '/me',
+      ]),
+    );
+    const docs = await (await app.request('/docs')).text();
+    expect(docs).toContain('<code>/sessions/{id}</code>');
+    expect(docs).not.toContain('<script');
+  });
+
+  it('logs in to cookie mode with the cookie-mode header, and rate-limits logins per address', async () => {
+    const res = await app.request('http://127.0.0.1:3000/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-kit-cookie': '1', origin: 'http://127.0.0.1:3000' },
+      body: JSON.stringify({ username: 'bob', password: 'bob-password' }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('set-cookie')).toMatch(
+      /^__Secure-kit_refresh=kit_rt_[^;]+; Path=\/token; .*HttpOnly; Secure; SameSite=Strict$/,
+    );
+    expect(await res.json()).not.toHaveProperty('refresh_token');
+    const wrong = () =>
+      app.request('/login', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'bob', password: 'nope' }),
+      });
+    expect((await wrong()).status).toBe(401);
+    expect((await wrong()).status).toBe(401);
+    const limited = await wrong();
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toMatch(/^\d+$/);
+  });
+});

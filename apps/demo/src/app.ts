@@ -1,177 +1,133 @@
-import { getConnInfo } from '@hono/node-server/conninfo';
-import { type AuthKit, KitError, type TokenSet } from '@kit/core';
-import { type Context, Hono } from 'hono';
+import type { AuthKit, RateLimitStore } from '@kit/core';
+import {
+  createBearerAuth,
+  createKitRoutes,
+  createLoginResponder,
+  createOpenApiDocument,
+  createRateLimit,
+  type KitAuthEnv,
+  type KitRoutesOptions,
+  MAX_BODY_BYTES,
+  oauthErrorResponse,
+  readParams,
+  renderApiReference,
+} from '@kit/hono';
+import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { PAGE_HTML } from './page.ts';
 import type { Users } from './users.ts';
 
-/** RFC 6749 §5.2 error body, with `Cache-Control: no-store`. */
-function oauthError(
-  status: 400 | 401 | 413 | 503,
-  error: string,
-  description: string,
-  headers: Record<string, string> = {},
-) {
-  return new Response(JSON.stringify({ error, error_description: description }), {
-    status,
-    headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers },
-  });
+/** Options of {@link createApp}. */
+export interface DemoAppOptions {
+  /** Where rate-limit counters live (the demo passes its PostgreSQL store). @default in memory */
+  rateLimitStore?: RateLimitStore;
+  /** Logins allowed per client address per minute. @default 20 */
+  loginLimit?: number;
+  /** Refreshes allowed per client address per minute. @default 120 */
+  tokenLimit?: number;
 }
 
-function tokenResponse(tokens: TokenSet): Response {
-  return new Response(
-    JSON.stringify({
-      access_token: tokens.accessToken,
-      token_type: tokens.tokenType,
-      expires_in: tokens.expiresIn,
-      refresh_token: tokens.refreshToken,
-    }),
-    {
-      status: 200,
-      headers: { 'content-type': 'application/json', 'cache-control': 'no-store', pragma: 'no-cache' },
-    },
-  );
-}
-
-/** Maps a kit error to the token endpoint's answer. Never echoes the token. */
-function tokenError(error: unknown): Response {
-  if (!(error instanceof KitError)) throw error;
-  switch (error.code) {
-    case 'ERR_REFRESH_TOKEN_MALFORMED':
-    case 'ERR_REFRESH_TOKEN_INVALID':
-    case 'ERR_REFRESH_TOKEN_REUSED':
-    case 'ERR_SESSION_EXPIRED':
-    case 'ERR_SESSION_REVOKED':
-      return oauthError(400, 'invalid_grant', 'The refresh token is invalid, expired or revoked.');
-    case 'ERR_INVALID_INPUT':
-      return oauthError(400, 'invalid_request', 'The request is malformed.');
-    case 'ERR_STORE_UNAVAILABLE':
-      return oauthError(503, 'temporarily_unavailable', 'Try again shortly.', { 'retry-after': '5' });
-    default:
-      throw error;
-  }
-}
-
-async function readParams(request: Request): Promise<Record<string, unknown> | undefined> {
-  const type = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-  try {
-    if (type === 'application/x-www-form-urlencoded') {
-      const form = new URLSearchParams(await request.text());
-      const params: Record<string, unknown> = {};
-      for (const key of new Set(form.keys())) {
-        // RFC 6749 §3.1: parameters must not be repeated.
-        const all = form.getAll(key);
-        if (all.length !== 1) return undefined;
-        params[key] = all[0];
-      }
-      return params;
-    }
-    if (type === 'application/json') {
-      const body: unknown = JSON.parse(await request.text());
-      return typeof body === 'object' && body !== null && !Array.isArray(body)
-        ? (body as Record<string, unknown>)
-        : undefined;
-    }
-  } catch {
-    return undefined;
-  }
-  return undefined;
-}
-
-/** The client's address as the socket sees it (the demo runs behind no proxy). */
-function clientAddress(c: Context): string | undefined {
-  try {
-    return getConnInfo(c).remote.address;
-  } catch {
-    return undefined; // app.request() in tests has no socket
-  }
-}
+// The page's own script is inline: allow exactly that, and nothing from elsewhere.
+const PAGE_CSP =
+  "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /**
- * The demo's HTTP app: the token endpoint, the JWKS, a login route for the seeded users and a
- * protected `/me`.
+ * The demo's HTTP app: the kit's routes (with cookie mode for the page), `POST /login` for the
+ * seeded users, `GET /me`, the web page at `/`, the OpenAPI document and its reference page.
  */
-export function createApp(kit: AuthKit, users: Users): Hono {
-  const app = new Hono();
-  const limit = bodyLimit({
-    maxSize: 16 * 1024,
-    onError: () => oauthError(413, 'invalid_request', 'The request body is larger than 16 KiB.'),
-  });
+export function createApp(kit: AuthKit, users: Users, options: DemoAppOptions = {}): Hono {
+  const store = options.rateLimitStore ? { store: options.rateLimitStore } : {};
+  const routesOptions: KitRoutesOptions = {
+    cookie: true,
+    rateLimit: { ...store, name: 'token', limit: options.tokenLimit ?? 120, window: '1m' },
+  };
+  const app = new Hono<KitAuthEnv>();
+  app.route('/', createKitRoutes(kit, routesOptions));
 
-  app.get('/.well-known/jwks.json', (c) => {
-    c.header('cache-control', 'public, max-age=300');
-    return c.json(kit.jwks());
+  const respond = createLoginResponder(kit, routesOptions);
+  const loginLimit = createRateLimit({
+    ...store,
+    name: 'login',
+    limit: options.loginLimit ?? 20,
+    window: '1m',
   });
-
-  app.post('/token', limit, async (c) => {
-    const params = await readParams(c.req.raw);
-    if (!params)
-      return oauthError(
-        400,
-        'invalid_request',
-        'Send grant_type and refresh_token as a form or JSON object.',
-      );
-    if (params.grant_type !== 'refresh_token') {
-      return typeof params.grant_type === 'string'
-        ? oauthError(400, 'unsupported_grant_type', 'Only grant_type=refresh_token is supported.')
-        : oauthError(400, 'invalid_request', 'grant_type is required.');
-    }
-    if (typeof params.refresh_token !== 'string' || params.refresh_token.length === 0) {
-      return oauthError(400, 'invalid_request', 'refresh_token is required.');
-    }
-    try {
-      return tokenResponse(
-        await kit.refresh(params.refresh_token, {
-          userAgent: c.req.header('user-agent'),
-          ip: clientAddress(c),
-        }),
-      );
-    } catch (error) {
-      return tokenError(error);
-    }
+  const limitBody = bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: () => oauthErrorResponse(413, 'invalid_request', 'The request body is larger than 16 KiB.'),
   });
-
-  app.post('/login', limit, async (c) => {
+  app.post('/login', loginLimit, limitBody, async (c) => {
     const body = await readParams(c.req.raw);
     if (!body || typeof body.username !== 'string' || typeof body.password !== 'string') {
-      return oauthError(400, 'invalid_request', 'Send {"username","password"} as JSON.');
+      return oauthErrorResponse(400, 'invalid_request', 'Send {"username","password"} as JSON.');
     }
     const userId = await users.authenticate(body.username, body.password);
-    if (!userId) return c.json({ error: 'invalid_credentials' }, 401);
-    try {
-      return tokenResponse(
-        await kit.createSession({ userId, userAgent: c.req.header('user-agent'), ip: clientAddress(c) }),
-      );
-    } catch (error) {
-      return tokenError(error);
-    }
+    if (!userId) return c.json({ error: 'invalid_credentials' }, 401, { 'cache-control': 'no-store' });
+    return respond(c, { userId });
   });
 
-  app.get('/me', async (c) => {
-    const header = c.req.header('authorization');
-    if (!header) return c.body(null, 401, { 'www-authenticate': 'Bearer' });
-    const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(header);
-    if (!match) return oauthError(400, 'invalid_request', 'Malformed Authorization header.');
-    try {
-      return c.json(await kit.verifyAccessToken(match[1]!));
-    } catch (error) {
-      if (!(error instanceof KitError)) throw error;
-      return c.body(null, 401, { 'www-authenticate': 'Bearer error="invalid_token"' });
-    }
-  });
+  app.get('/me', createBearerAuth({ kit }), (c) => c.json(c.var.claims));
 
+  const openapi = createOpenApiDocument({
+    title: 'kit demo API',
+    cookie: true,
+    paths: {
+      '/login': {
+        post: {
+          tags: ['demo'],
+          summary: 'Log in a seeded user (alice / alice-password, bob / bob-password)',
+          description:
+            'Answers the token response. With `X-Kit-Cookie: 1` the refresh token is set in the HttpOnly cookie instead. Rate limited per client address.',
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['username', 'password'],
+                  properties: { username: { type: 'string' }, password: { type: 'string' } },
+                },
+              },
+            },
+          },
+          responses: {
+            200: { description: 'Token response' },
+            400: { description: '`invalid_request`' },
+            401: { description: '`{"error":"invalid_credentials"}`' },
+            429: { description: '`too_many_requests`, with `Retry-After`' },
+          },
+        },
+      },
+      '/me': {
+        get: {
+          tags: ['demo'],
+          summary: "The access token's verified claims (no database access)",
+          security: [{ bearer: [] }],
+          responses: {
+            200: { description: 'Claims' },
+            400: { description: 'Malformed `Authorization` header' },
+            401: { description: 'RFC 6750 challenge' },
+          },
+        },
+      },
+    },
+  });
+  const reference = renderApiReference(openapi);
+  app.get('/openapi.json', (c) => c.json(openapi));
+  app.get('/docs', (c) => c.html(reference, 200, { 'content-security-policy': PAGE_CSP }));
   app.get('/', (c) =>
-    c.text(
-      'kit demo\n\nPOST /login {"username":"alice","password":"alice-password"}\nPOST /token grant_type=refresh_token&refresh_token=...\nGET /me (Bearer)\nGET /.well-known/jwks.json\n',
-    ),
+    c.html(PAGE_HTML, 200, {
+      'content-security-policy': PAGE_CSP,
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      'referrer-policy': 'no-referrer',
+    }),
   );
 
   app.onError((error) => {
     // Never a stack or a message to the client: they could carry input back.
-    console.error(`demo: request failed (${error instanceof KitError ? error.code : error.name})`);
-    return oauthError(503, 'temporarily_unavailable', 'The server could not complete the request.', {
-      'retry-after': '5',
-    });
+    console.error(`demo: request failed (${error instanceof Error ? error.name : typeof error})`);
+    return oauthErrorResponse(500, 'server_error', 'The server could not complete the request.');
   });
 
-  return app;
+  return app as unknown as Hono;
 }

@@ -2,7 +2,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import { createAuthKit } from '@kit/core';
-import { createKitOrm, createMikroOrmStore, migrate } from '@kit/core/mikro-orm';
+import {
+  createKitOrm,
+  createMikroOrmRateLimitStore,
+  createMikroOrmStore,
+  migrate,
+} from '@kit/core/mikro-orm';
 import { createApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import { type EmbeddedDatabase, startEmbeddedPostgres } from './embedded-postgres.ts';
@@ -35,7 +40,9 @@ const kit = await createAuthKit({
 kit.on('reuse_detected', ({ session }) => console.log(`reuse detected: session ${session.id} revoked`));
 const pruner = kit.startPruner({ interval: '1h', retain: '1d' });
 
-const app = createApp(kit, await createUsers());
+// Rate-limit counters in PostgreSQL: every instance on this database shares them.
+const rateLimitStore = createMikroOrmRateLimitStore({ orm });
+const app = createApp(kit, await createUsers(), { rateLimitStore });
 const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
   const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
   console.log(`listening on http://${host}:${info.port}`);

@@ -1,0 +1,134 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serve } from '@hono/node-server';
+import type { AuthKit } from '@kit/core';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKitFixture, type KitFixture } from '../../../packages/core/test/fixture.ts';
+import { createApp } from './app.ts';
+import { createUsers } from './users.ts';
+
+// End to end in a real browser: Debian's Chromium driven by playwright-core. CI installs it
+// (.ci/run); on a machine without it this file is skipped, loudly.
+const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) {
+  console.warn(`demo browser test SKIPPED: ${CHROMIUM} is missing (apt-get install -y chromium).`);
+}
+const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/', import.meta.url));
+
+describe.skipIf(!hasChromium)('demo page in Chromium', () => {
+  let f: KitFixture;
+  let kit: AuthKit;
+  let server: ReturnType<typeof serve>;
+  let origin: string;
+  let context: BrowserContext;
+  let page: Page;
+  let profile: string;
+
+  beforeAll(async () => {
+    f = await createKitFixture();
+    // Real clock and a 3-second access token, so automatic rotation happens within the test.
+    kit = await f.makeKit({ clock: Date.now, accessTokenTtl: 3, reuseGrace: 1 });
+    const app = createApp(kit, await createUsers());
+    server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    profile = mkdtempSync(join(tmpdir(), 'kit-chromium-'));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-quic',
+      ],
+      viewport: { width: 1280, height: 900 },
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    mkdirSync(ARTIFACTS, { recursive: true });
+  }, 60_000);
+
+  afterAll(async () => {
+    await context?.close();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+    await new Promise((resolve) => server?.close(resolve));
+    await f?.close();
+  });
+
+  const shot = (name: string) =>
+    page.screenshot({ path: join(ARTIFACTS, `demo-${name}.png`), fullPage: true });
+  const nodes = () => page.locator('#timeline .node');
+
+  it('logs in, rotates automatically, revokes a session, and ends the session on a replayed token', async () => {
+    await page.goto(origin);
+    await page.click('#login');
+    await page.waitForSelector('#claims:not(:empty)');
+    const claims = JSON.parse((await page.textContent('#claims')) ?? '{}') as { sub: string; sid: string };
+    expect(claims.sub).toBe('user_alice');
+    await expect.poll(() => page.textContent('#countdown')).toMatch(/s$/);
+
+    // Automatic rotation: the timeline grows without any click.
+    await expect.poll(() => nodes().count(), { timeout: 15_000 }).toBeGreaterThanOrEqual(2);
+    expect(await page.locator('#timeline .node.current').count()).toBe(1);
+    await shot('rotation');
+
+    // Another session of the same user appears in the list; revoke it from the page.
+    await page.click('#another');
+    await expect.poll(() => page.locator('#sessions tr').count()).toBe(2);
+    const other = page.locator('#sessions tr', { hasNot: page.locator('.tag') });
+    const otherId = await other.getAttribute('data-id');
+    await other.locator('button.revoke').click();
+    await expect.poll(() => page.locator('#sessions tr').count()).toBe(1);
+    expect((await kit.sessions.get(otherId!))?.status).toBe('revoked');
+    await shot('revoked');
+
+    // Wait out the 1-second grace of the oldest token, then replay it.
+    await expect.poll(() => nodes().count(), { timeout: 15_000 }).toBeGreaterThanOrEqual(3);
+    await page.click('#replay');
+    await expect.poll(() => page.textContent('#status'), { timeout: 10_000 }).toContain('Session ended');
+    expect(await page.locator('#timeline .node.replayed').count()).toBe(1);
+    expect(await page.textContent('#log')).toContain('reuse detected');
+    const session = await kit.sessions.get(claims.sid);
+    expect(session?.status).toBe('revoked');
+    expect(session?.revokedReason).toBe('refresh_token_reused');
+    await expect.poll(() => page.textContent('#sessions')).toContain('ended');
+    await shot('reuse-detected');
+  });
+
+  it('keeps the refresh token in a Secure HttpOnly cookie that works on http://127.0.0.1', async () => {
+    await page.goto(origin);
+    await page.check('input[name=mode][value=cookie]');
+    await page.click('#login');
+    await page.waitForSelector('#claims:not(:empty)');
+    const cookies = await context.cookies();
+    const cookie = cookies.find((c) => c.name === '__Secure-kit_refresh');
+    expect(cookie).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Strict', path: '/token' });
+    // The page's script cannot see it.
+    expect(await page.evaluate(() => document.cookie)).not.toContain('kit_refresh');
+    // Rotation through the cookie: the cookie's value changes and the page gets new access tokens.
+    await expect.poll(() => nodes().count(), { timeout: 15_000 }).toBeGreaterThanOrEqual(2);
+    const rotated = (await context.cookies()).find((c) => c.name === '__Secure-kit_refresh');
+    expect(rotated?.value).not.toBe(cookie?.value);
+    expect(await page.isDisabled('#replay')).toBe(true);
+    // A cross-origin page cannot use the cookie: without the custom header the server refuses it.
+    const status = await page.evaluate(async () => {
+      const res = await fetch('/token', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'grant_type=refresh_token',
+      });
+      return res.status;
+    });
+    expect(status).toBe(400);
+    await shot('cookie-mode');
+  });
+});
