@@ -25,8 +25,11 @@ const RETRY_MS = 1000;
 
 /**
  * The revocation list an edge verifier polls. `check(sid)` is synchronous while the held list is
- * within its interval; in the second half of the interval a refetch starts in the background, and
- * past it the verification waits for the refetch (one fetch shared by all callers).
+ * within its interval; past it, the verification waits for a refetch (one fetch shared by all
+ * callers). There is deliberately no fire-and-forget background refresh: in Workers, I/O started
+ * by a request is cancelled when that request ends, and a promise left pending that way would
+ * stall every later caller. For the same reason a shared fetch older than the fetch timeout is
+ * abandoned rather than awaited.
  *
  * @internal
  */
@@ -37,6 +40,7 @@ export class RevocationList {
   #validUntil = Number.NEGATIVE_INFINITY;
   #etag: string | undefined;
   #inflight: Promise<void> | undefined;
+  #inflightSince = 0;
   #retryAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: RevocationListOptions) {
@@ -45,12 +49,7 @@ export class RevocationList {
 
   /** Rejects a token of a revoked session with `ERR_SESSION_REVOKED`. */
   check(sid: string, now: number): void | Promise<void> {
-    const { intervalMs } = this.#options;
     if (now < this.#validUntil) {
-      if (now >= this.#validUntil - intervalMs / 2 && now >= this.#retryAt) {
-        // Background refresh, so the hot path rarely waits; its failure is handled on next use.
-        this.#refresh().catch(() => {});
-      }
       if (this.#revoked?.has(sid)) throw new KitSessionRevokedError();
       return;
     }
@@ -73,9 +72,14 @@ export class RevocationList {
   }
 
   #refresh(): Promise<void> {
-    this.#inflight ??= this.#load().finally(() => {
-      this.#inflight = undefined;
-    });
+    const now = this.#options.clock();
+    if (this.#inflight === undefined || now - this.#inflightSince > this.#options.timeoutMs + 1000) {
+      const inflight: Promise<void> = this.#load().finally(() => {
+        if (this.#inflight === inflight) this.#inflight = undefined;
+      });
+      this.#inflight = inflight;
+      this.#inflightSince = now;
+    }
     return this.#inflight;
   }
 

@@ -1,0 +1,36 @@
+import { gzipSync } from 'node:zlib';
+import { build } from 'esbuild';
+
+/** What bundling a verifier entry produced. */
+export interface VerifierBundle {
+  code: string;
+  /** Minified bytes. */
+  bytes: number;
+  /** Gzip (level 9) bytes. */
+  gzipBytes: number;
+  /** Every import path esbuild saw in the bundled inputs. */
+  imports: string[];
+}
+
+/**
+ * Bundles an entry for an edge runtime as Wrangler would: esbuild, ESM, platform `browser`
+ * (no Node built-ins resolvable, so a `node:` import fails the build instead of slipping through),
+ * minified. Used by the workerd tests and by `pnpm bench` for the size figure.
+ */
+export async function bundleVerifier(entry: string): Promise<VerifierBundle> {
+  const result = await build({
+    entryPoints: [entry],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    conditions: ['workerd', 'worker', 'browser'],
+    minify: true,
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+  });
+  const code = result.outputFiles[0]!.text;
+  const imports = Object.values(result.metafile.inputs).flatMap((input) => input.imports.map((i) => i.path));
+  return { code, bytes: Buffer.byteLength(code), gzipBytes: gzipSync(code, { level: 9 }).length, imports };
+}
