@@ -26,6 +26,7 @@ import {
   signing,
   withStubbedSigning,
 } from './breakdown.ts';
+import { measureCryptoPaths } from './crypto-paths.ts';
 import { type BenchDatabase, openBenchDatabase } from './database.ts';
 import { interleave, type RunResult, type RunSettings, run } from './harness.ts';
 import { checkRotateSql, kitRefresh, rawRotation, storeRotation } from './refresh.ts';
@@ -222,6 +223,9 @@ async function main(): Promise<void> {
       verified.get('edge'),
     );
 
+    // 5: the Node and Web Crypto verification paths, signing, per algorithm; the edge bundle size.
+    const paths = await measureCryptoPaths({ settings: at(1), rounds, figures, log });
+
     const comparisons: Comparison[] = [
       compare(
         figures,
@@ -256,6 +260,7 @@ async function main(): Promise<void> {
       ),
       compare(figures, 'createVerifier / crypto.subtle.verify', 'verify.edge', 'verify.raw', VERIFY_TARGET),
     ];
+    comparisons.push(...paths.comparisons);
 
     const report: Report = {
       date: new Date().toISOString(),
@@ -268,6 +273,7 @@ async function main(): Promise<void> {
       ),
       comparisons,
       refreshBreakdown: breakdown,
+      verifierBundle: paths.bundle,
       targetsMissed: comparisons
         .filter((c) => c.pass === false)
         .map((c) => `${c.name} = ${c.ratio.toFixed(3)} < ${c.target}`),

@@ -58,6 +58,8 @@ export interface Report {
   figures: Record<string, { name: string; contains: string } & RunResult>;
   comparisons: Comparison[];
   refreshBreakdown: RefreshBreakdown[];
+  /** Size of the edge verifier bundled with esbuild (minified, and gzip level 9). */
+  verifierBundle?: { entry: string; bytes: number; gzipBytes: number }[];
   targetsMissed: string[];
 }
 
@@ -234,6 +236,11 @@ export function formatReport(report: Report): string {
         new Set([0, 1, 2, 3, 4, 5, 6, 7]),
       ),
     );
+  }
+
+  if (report.verifierBundle) {
+    out.push('', 'Edge verifier bundle (esbuild, platform browser, minified):');
+    for (const b of report.verifierBundle) out.push(`  ${b.entry}: ${b.bytes} bytes, ${b.gzipBytes} gzip`);
   }
 
   out.push('', 'Targets:');
