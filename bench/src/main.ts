@@ -29,6 +29,7 @@ import {
 import { measureCryptoPaths } from './crypto-paths.ts';
 import { type BenchDatabase, openBenchDatabase } from './database.ts';
 import { interleave, type RunResult, type RunSettings, run } from './harness.ts';
+import { measureHttp } from './http.ts';
 import { checkRotateSql, kitRefresh, rawRotation, storeRotation } from './refresh.ts';
 import {
   type Comparison,
@@ -47,6 +48,8 @@ const POOL_SIZE = 16;
 const CONCURRENCY = [1, 16] as const;
 const REFRESH_TARGET = 0.8;
 const VERIFY_TARGET = 0.85;
+const HTTP_TOKEN_TARGET = 0.5;
+const HTTP_ME_TARGET = 0.9;
 
 function seconds(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -223,6 +226,18 @@ async function main(): Promise<void> {
       verified.get('edge'),
     );
 
+    // 4: the same paths over HTTP (@kit/hono) with a load generator on 127.0.0.1 (see http.ts).
+    for (const figure of await measureHttp({
+      databaseUrl: db.url,
+      poolSize: POOL_SIZE,
+      connections: 16,
+      warmupSeconds,
+      benchSeconds,
+      log,
+    })) {
+      figures.set(figure.key, figure);
+    }
+
     // 5: the Node and Web Crypto verification paths, signing, per algorithm; the edge bundle size.
     const paths = await measureCryptoPaths({ settings: at(1), rounds, figures, log });
 
@@ -259,6 +274,21 @@ async function main(): Promise<void> {
         VERIFY_TARGET,
       ),
       compare(figures, 'createVerifier / crypto.subtle.verify', 'verify.edge', 'verify.raw', VERIFY_TARGET),
+      compare(
+        figures,
+        'HTTP POST /token / raw rotation, 16',
+        'http.token@16',
+        'refresh.raw@16',
+        HTTP_TOKEN_TARGET,
+      ),
+      compare(
+        figures,
+        'HTTP GET /me / bare node:http verifier, 16',
+        'http.me@16',
+        'http.me-bare@16',
+        HTTP_ME_TARGET,
+      ),
+      compare(figures, 'HTTP GET /me / unauthenticated /health, 16', 'http.me@16', 'http.health@16', null),
     ];
     comparisons.push(...paths.comparisons);
 

@@ -1,0 +1,107 @@
+/**
+ * The server side of the HTTP benchmarks, run as a child process so the load generator (in the
+ * parent) and the server do not share an event loop. It serves, on 127.0.0.1:
+ *
+ * - the kit's Hono app: `createKitRoutes` (rate limit off: a benchmark is one client address),
+ *   `GET /me` behind `createBearerAuth`, and `GET /health`, an unauthenticated route;
+ * - a bare `node:http` server whose `GET /me` verifies the same ES256 token with `node:crypto`
+ *   (header, signature, `exp`, `iss`, `aud`) and answers the claims: the physical limit of a
+ *   verifying endpoint on this machine.
+ *
+ * Talks to the parent over IPC: `sessions` (open n sessions, answer their refresh tokens),
+ * `access` (an access token), `stats` (CPU and event-loop counters of this process), `stop`.
+ */
+import { createPublicKey, verify as verifySignature } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { serve } from '@hono/node-server';
+import { createAuthKit, generateSecret, generateSigningKeys } from '@kit/core';
+import { createKitOrm, createMikroOrmStore } from '@kit/core/mikro-orm';
+import { createBearerAuth, createKitRoutes, type KitAuthEnv } from '@kit/hono';
+import { Hono } from 'hono';
+
+const databaseUrl = process.env.BENCH_HTTP_DATABASE_URL;
+const poolSize = Number(process.env.BENCH_HTTP_POOL_SIZE ?? 16);
+if (!databaseUrl || !process.send) throw new Error('http-server.ts is started by bench/src/http.ts.');
+
+const orm = await createKitOrm({ databaseUrl, poolSize });
+const kit = await createAuthKit({
+  issuer: 'https://auth.bench.test',
+  audience: 'https://api.bench.test',
+  secret: generateSecret(),
+  signingKeys: await generateSigningKeys({ alg: 'ES256' }),
+  store: createMikroOrmStore({ orm }),
+  accessTokenTtl: '1h',
+});
+
+const app = new Hono<KitAuthEnv>();
+app.route('/', createKitRoutes(kit, { rateLimit: false }));
+app.get('/health', (c) => c.text('ok'));
+app.get('/me', createBearerAuth({ kit }), (c) => c.json(c.var.claims));
+
+// The bare server: only what verifying this token strictly takes, with node:crypto.
+const jwk = kit.jwks().keys[0]!;
+const publicKey = createPublicKey({ key: jwk as unknown as import('node:crypto').JsonWebKey, format: 'jwk' });
+const bare = createServer((req, res) => {
+  const header = req.headers.authorization;
+  const token = header?.startsWith('Bearer ') ? header.slice(7) : '';
+  const [h = '', p = '', s = ''] = token.split('.');
+  try {
+    const head = JSON.parse(Buffer.from(h, 'base64url').toString()) as Record<string, unknown>;
+    if (head.alg !== 'ES256' || head.typ !== 'at+jwt' || head.kid !== jwk.kid) throw new Error('header');
+    const ok = verifySignature(
+      'sha256',
+      Buffer.from(`${h}.${p}`),
+      { key: publicKey, dsaEncoding: 'ieee-p1363' },
+      Buffer.from(s, 'base64url'),
+    );
+    if (!ok) throw new Error('signature');
+    const claims = JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>;
+    if (claims.iss !== kit.config.issuer || claims.aud !== kit.config.audience) throw new Error('claims');
+    if (typeof claims.exp !== 'number' || claims.exp * 1000 <= Date.now()) throw new Error('exp');
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(claims));
+  } catch {
+    res.writeHead(401, { 'www-authenticate': 'Bearer error="invalid_token"' });
+    res.end();
+  }
+});
+
+const kitServer = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+await new Promise<void>((resolve) => kitServer.once('listening', () => resolve()));
+await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', () => resolve()));
+
+let stopping = false;
+process.on('message', async (message: { type: string; id: number; count?: number }) => {
+  const reply = (value: unknown) => process.send!({ id: message.id, value });
+  switch (message.type) {
+    case 'sessions': {
+      const tokens: string[] = [];
+      for (let i = 0; i < (message.count ?? 1); i++) {
+        tokens.push(
+          (await kit.createSession({ userId: `bench-http-${process.pid}-${i}-${Date.now()}` })).refreshToken,
+        );
+      }
+      return reply(tokens);
+    }
+    case 'access':
+      return reply((await kit.createSession({ userId: 'bench-http-me' })).accessToken);
+    case 'stats':
+      return reply({ cpu: process.cpuUsage(), elu: performance.eventLoopUtilization() });
+    case 'stop':
+      if (stopping) return;
+      stopping = true;
+      kitServer.close();
+      bare.close();
+      await orm.close();
+      reply(true);
+      process.exit(0);
+  }
+});
+
+process.send({
+  type: 'ready',
+  kitPort: (kitServer.address() as AddressInfo).port,
+  barePort: (bare.address() as AddressInfo).port,
+});
