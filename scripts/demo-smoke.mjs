@@ -40,10 +40,16 @@ check(me.status === 200 && me.body.sub === 'user_alice', '/me');
 const sessions = await call('/sessions', { headers: { authorization: `Bearer ${first.body.access_token}` } });
 check(sessions.status === 200 && sessions.body.sessions.some((s) => s.current), '/sessions');
 const anonymous = await call('/sessions');
-check(anonymous.status === 401 && anonymous.headers.get('www-authenticate') === 'Bearer', '/sessions challenge');
+check(
+  anonymous.status === 401 && anonymous.headers.get('www-authenticate') === 'Bearer',
+  '/sessions challenge',
+);
 const metadata = await call('/.well-known/oauth-authorization-server');
 check(metadata.status === 200 && metadata.body.token_endpoint === `${base}/token`, 'metadata');
-const revoke = await call('/revoke', { ...form(''), body: new URLSearchParams({ token: first.body.refresh_token }).toString() });
+const revoke = await call('/revoke', {
+  ...form(''),
+  body: new URLSearchParams({ token: first.body.refresh_token }).toString(),
+});
 check(revoke.status === 200, '/revoke');
 const afterRevoke = await call('/token', form(first.body.refresh_token));
 check(afterRevoke.status === 400 && afterRevoke.body.error === 'invalid_grant', 'revoked session refused');
