@@ -309,14 +309,22 @@ export async function rotateStoredKeys(options: {
   accessTokenTtl: number;
   clock?: () => number;
 }): Promise<{ kid: string; activatesAt: Date }> {
+  const clock = options.clock ?? Date.now;
+  const empty = (await options.store.list()).length === 0;
   const ring = await createKeyRing({
     ...options,
     rotateEvery: false,
     refreshInterval: 3600,
-    clock: options.clock ?? Date.now,
+    clock,
     onError: () => {},
   });
   try {
+    // On an empty store, starting the ring created the first key (signing at once: nothing was
+    // published before it, so no verifier can hold a stale set); that is the rotation.
+    if (empty) {
+      const now = clock();
+      return { kid: ring.signingKey(now).kid, activatesAt: new Date(now) };
+    }
     return await ring.rotate();
   } finally {
     ring.close();

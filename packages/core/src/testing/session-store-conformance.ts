@@ -211,6 +211,22 @@ export function describeSessionStoreConformance(
       expect((await store.find(r.id))?.revokedReason).toBe('logout');
     });
 
+    it('lists revoked sessions whose last access token may be live (optional listRevoked)', async () => {
+      if (!store.listRevoked) return; // optional: without it kit.revocations() is unavailable
+      const base = 1000 * DAY; // a window no other test writes to
+      const live = record({ createdAt: at(base) });
+      const stale = record({ createdAt: at(base - 10 * 60_000) }); // last refreshed before `since`
+      const active = record({ createdAt: at(base) });
+      for (const r of [live, stale, active]) await store.insert(r);
+      await store.revoke(live.id, { reason: 'x', now: at(base + 1000) });
+      await store.revoke(stale.id, { reason: 'x', now: at(base + 1000) });
+      const listed = await store.listRevoked({ since: at(base - 60_000) });
+      expect(listed).toContain(live.id);
+      expect(listed).not.toContain(stale.id);
+      expect(listed).not.toContain(active.id);
+      expect(await store.listRevoked({ since: at(base + 2000) })).not.toContain(live.id);
+    });
+
     it('revokes all of a user but one, and only that user', async () => {
       const userId = `bulk-${crypto.randomUUID()}`;
       const rows = [record({ userId }), record({ userId }), record({ userId })];
