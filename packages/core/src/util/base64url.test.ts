@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeBase64url, encodeBase64url } from './base64url.ts';
 
@@ -160,5 +161,35 @@ describe('decodeBase64url rejects invalid input', () => {
         if (decoded) expect(hex(decoded)).not.toBe(hex(bytes));
       }
     }
+  });
+});
+
+describe('decodeBase64url: the Buffer fast path is as strict as the loop', () => {
+  const URL_ALPHABET = ALPHABET.split('');
+  /** The definition: only the url alphabet, and re-encoding gives back the same text. */
+  const reference = (text: string) => {
+    if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) return undefined;
+    const bytes = Buffer.from(text, 'base64url');
+    return bytes.toString('base64url') === text ? bytes : undefined;
+  };
+
+  it('accepts and rejects exactly like the definition on long inputs (signatures, payloads)', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ minLength: 65, maxLength: 400, unit: fc.constantFrom(...URL_ALPHABET) }),
+        fc.option(
+          fc.tuple(fc.nat(), fc.constantFrom('+', '/', '=', '==', ' ', '\n', '\t', '.', 'é', '\u0000')),
+        ),
+        (text, insert) => {
+          const at = insert ? insert[0] % text.length : 0;
+          const input = insert ? text.slice(0, at) + insert[1] + text.slice(at) : text;
+          const expected = reference(input);
+          const actual = decodeBase64url(input);
+          expect(actual === undefined).toBe(expected === undefined);
+          if (actual && expected) expect(Buffer.from(actual).equals(expected)).toBe(true);
+        },
+      ),
+      { numRuns: 20_000 },
+    );
   });
 });

@@ -12,7 +12,6 @@ interface BufferLike {
   from(data: ArrayBufferLike, offset: number, length: number): { toString(encoding: 'base64url'): string };
   from(data: string, encoding: 'base64url'): Uint8Array;
 }
-const BASE64URL = /^[A-Za-z0-9_-]*$/;
 // Where the runtime has Buffer (Node, Bun, Deno), its native encoder is about ten times faster
 // than the loop below; refresh and signing encode three values each.
 const NativeBuffer = (globalThis as { Buffer?: BufferLike }).Buffer;
@@ -47,15 +46,20 @@ export function decodeBase64url(text: string): Uint8Array | undefined {
   const len = text.length;
   if (len % 4 === 1) return undefined;
   if (NativeBuffer && len > 64) {
-    // Buffer's decoder is lenient (it skips foreign characters and ignores trailing bits), so the
-    // same strict rules are checked first; on long inputs (signatures) this is several times faster.
-    if (!BASE64URL.test(text)) return undefined;
+    // Buffer's decoder is lenient: it also takes the standard alphabet (`+`, `/`), stops at `=`,
+    // skips or stops at foreign characters, and ignores trailing bits. So: no `+` or `/`, the exact
+    // decoded length (anything skipped or cut shortens it), and zero trailing bits. Several times
+    // faster than the loop below on signatures and payloads.
+    if (text.includes('+') || text.includes('/')) return undefined;
     const rest = len % 4;
     if (rest !== 0) {
-      const last = LOOKUP[text.charCodeAt(len - 1)]!;
-      if ((rest === 2 && (last & 0x0f) !== 0) || (rest === 3 && (last & 0x03) !== 0)) return undefined;
+      const code = text.charCodeAt(len - 1);
+      const last = code < 128 ? LOOKUP[code]! : -1;
+      if (last < 0 || (rest === 2 && (last & 0x0f) !== 0) || (rest === 3 && (last & 0x03) !== 0))
+        return undefined;
     }
-    return NativeBuffer.from(text, 'base64url');
+    const out = NativeBuffer.from(text, 'base64url');
+    return out.length === Math.floor((len * 3) / 4) ? out : undefined;
   }
   const out = new Uint8Array(Math.floor((len * 3) / 4));
   let o = 0;
