@@ -268,6 +268,24 @@ describe('remote JWKS: single flight', () => {
     await expect(pending).resolves.toBeDefined();
   });
 
+  it('abandons a shared fetch that never settles (a cancelled Worker request) after the timeout', async () => {
+    const { clock, server, verify, tokenOf } = setup({ body: jwksOf(key1) }, { timeout: 5 });
+    const token = await tokenOf(key1);
+    server.hold(); // the first fetch never answers, like I/O of a request workerd cancelled
+    const stuck = verify(token);
+    stuck.catch(() => {});
+    await vi.waitFor(() => expect(server.calls).toBe(1));
+    clock.advance(5 * SECOND); // not yet: still shared
+    const waiting = verify(token);
+    waiting.catch(() => {});
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(server.calls).toBe(1);
+    clock.advance(1 * SECOND + 1);
+    server.release();
+    await expect(verify(token)).resolves.toMatchObject({ sub: 'user-1' });
+    expect(server.calls).toBe(2);
+  });
+
   it('concurrent first verifications share one failing fetch', async () => {
     const { server, verify, tokenOf } = setup({ networkError: true });
     const token = await tokenOf(key1);

@@ -74,7 +74,8 @@ export const MAX_CACHE_SECONDS = 86_400;
  *   cooldown ends, and a flood of tokens with made-up `kid`s costs the JWKS server one request per
  *   cooldown. The one exception: while no key is held at all, every verification may try again
  *   (it would fail anyway), still one fetch at a time.
- * - Single flight: concurrent verifications that need a fetch share one request.
+ * - Single flight: concurrent verifications that need a fetch share one request, unless it has
+ *   been running longer than the timeout (then it is abandoned: see `#refresh`).
  * - A stale set is refetched before it is used again (the verification waits), so a key removed
  *   from the JWKS stops verifying once the cache lifetime has passed.
  * - A failed fetch (network error, timeout, non-200, not JSON, over {@link MAX_JWKS_BYTES}, no
@@ -101,6 +102,7 @@ export class RemoteKeySet implements KeySource {
   /** Start (ms) of the latest fetch, successful or not: the cooldown counts from it. */
   #lastAttempt = Number.NEGATIVE_INFINITY;
   #inflight: Promise<void> | undefined;
+  #inflightSince = 0;
 
   constructor(options: RemoteKeySetOptions) {
     this.#options = options;
@@ -136,9 +138,16 @@ export class RemoteKeySet implements KeySource {
 
   /** Single flight: every caller that needs a fetch while one is running shares it. */
   #refresh(): Promise<void> {
-    this.#inflight ??= this.#load().finally(() => {
-      this.#inflight = undefined;
-    });
+    const now = this.#options.clock();
+    // A shared fetch older than the timeout is abandoned: in Workers, I/O of a request that was
+    // cancelled (client gone) never settles, and every later verification would wait on it.
+    if (this.#inflight === undefined || now - this.#inflightSince > this.#options.timeoutMs + 1000) {
+      const inflight: Promise<void> = this.#load().finally(() => {
+        if (this.#inflight === inflight) this.#inflight = undefined;
+      });
+      this.#inflight = inflight;
+      this.#inflightSince = now;
+    }
     return this.#inflight;
   }
 
