@@ -241,8 +241,13 @@ interface CheckedHeader {
  * a failed or invalid refetch (non-200, not JSON, no usable key, over 1 MiB) never replaces the
  * keys already held, which keep working.
  *
- * The hot path (key already imported) is a `Map` lookup, a cached header and one
- * `crypto.subtle.verify`; no key is imported twice.
+ * With `revocationsUrl`, a token whose `sid` is on the issuer's revocation list is rejected with
+ * `ERR_SESSION_REVOKED`, at most `revocationsInterval` (10 s) after the revocation; see
+ * `docs/edge.md` for the exact guarantee and the failure modes.
+ *
+ * The hot path (key already imported) is a `Map` lookup, a cached header and one signature check:
+ * `crypto.subtle.verify` here, `node:crypto` under the package's `node` export condition (same
+ * checks, same errors); no key is imported twice.
  *
  * Exported from `@kit/core/verify`.
  *
