@@ -13,7 +13,6 @@ import {
   renderApiReference,
 } from '@kit/hono';
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { PAGE_HTML } from './page.ts';
 import type { Users } from './users.ts';
 
@@ -51,12 +50,12 @@ export function createApp(kit: AuthKit, users: Users, options: DemoAppOptions = 
     limit: options.loginLimit ?? 20,
     window: '1m',
   });
-  const limitBody = bodyLimit({
-    maxSize: MAX_BODY_BYTES,
-    onError: () => oauthErrorResponse(413, 'invalid_request', 'The request body is larger than 16 KiB.'),
-  });
-  app.post('/login', loginLimit, limitBody, async (c) => {
-    const body = await readParams(c.req.raw);
+  app.post('/login', loginLimit, async (c) => {
+    const read = await readParams(c.req.raw, { maxBytes: MAX_BODY_BYTES });
+    if ('error' in read && read.error === 'too_large') {
+      return oauthErrorResponse(413, 'invalid_request', 'The request body is larger than 16 KiB.');
+    }
+    const body = 'params' in read ? read.params : undefined;
     if (!body || typeof body.username !== 'string' || typeof body.password !== 'string') {
       return oauthErrorResponse(400, 'invalid_request', 'Send {"username","password"} as JSON.');
     }

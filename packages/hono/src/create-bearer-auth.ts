@@ -6,7 +6,7 @@ import {
   type VerifierOptions,
 } from '@kit/core/verify';
 import type { MiddlewareHandler } from 'hono';
-import { kitErrorResponse } from './error-response.ts';
+import { kitErrorResponse } from './kit-error-response.ts';
 import { malformedCredentials, missingCredentials, readBearerToken } from './read-bearer-token.ts';
 
 /**

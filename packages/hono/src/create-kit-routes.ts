@@ -1,16 +1,13 @@
 import type { AuthKit, Session } from '@kit/core';
 import { Hono, type MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { defaultClientAddress } from './client-address.ts';
 import { clearedCookie, cookieRequestAllowed, readRefreshCookie } from './cookie-mode.ts';
 import { createSessionAuth, type KitSessionEnv } from './create-session-auth.ts';
-import { kitErrorResponse, oauthErrorResponse } from './error-response.ts';
+import { kitErrorResponse } from './kit-error-response.ts';
+import { oauthErrorResponse } from './oauth-error-response.ts';
 import { type KitRoutesOptions, resolveRoutesOptions } from './options.ts';
 import { readParams } from './read-params.ts';
 import { tokenResponse } from './token-response.ts';
-
-/** Largest request body accepted by the kit's routes (413 above). */
-export const MAX_BODY_BYTES = 16 * 1024;
 
 const METADATA_PATH = '/.well-known/oauth-authorization-server';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -51,24 +48,22 @@ export function createKitRoutes(kit: AuthKit, options: KitRoutesOptions = {}): H
   const base = o.basePath;
   const clientAddress = o.clientAddress ?? defaultClientAddress;
   const app = new Hono<KitSessionEnv>();
-  const limitBody = bodyLimit({
-    maxSize: MAX_BODY_BYTES,
-    onError: () => oauthErrorResponse(413, 'invalid_request', 'The request body is larger than 16 KiB.'),
-  });
   const rateLimit: MiddlewareHandler = o.rateLimit ?? (async (_c, next) => next());
   const sessionAuth = createSessionAuth({ kit, log: o.log });
   const fail = (error: unknown) => kitErrorResponse(error, o.log);
   app.onError(fail);
 
-  app.post(`${base}/token`, rateLimit, limitBody, async (c) => {
-    const params = await readParams(c.req.raw);
-    if (!params) {
+  app.post(`${base}/token`, rateLimit, async (c) => {
+    const read = await readParams(c.req.raw);
+    if ('error' in read) {
+      if (read.error === 'too_large') return tooLarge();
       return oauthErrorResponse(
         400,
         'invalid_request',
         'Send grant_type and refresh_token once each, as a form or a JSON object of strings.',
       );
     }
+    const params = read.params;
     const grantType = params.grant_type;
     if (grantType === undefined || grantType === '') {
       return oauthErrorResponse(400, 'invalid_request', 'grant_type is required.');
@@ -116,15 +111,17 @@ export function createKitRoutes(kit: AuthKit, options: KitRoutesOptions = {}): H
     }
   });
 
-  app.post(`${base}/revoke`, limitBody, async (c) => {
-    const params = await readParams(c.req.raw);
-    if (!params) {
+  app.post(`${base}/revoke`, async (c) => {
+    const read = await readParams(c.req.raw);
+    if ('error' in read) {
+      if (read.error === 'too_large') return tooLarge();
       return oauthErrorResponse(
         400,
         'invalid_request',
         'Send token once, as a form or a JSON object of strings.',
       );
     }
+    const params = read.params;
     if (params.token === undefined || params.token === '') {
       return oauthErrorResponse(400, 'invalid_request', 'token is required.');
     }
@@ -195,6 +192,11 @@ export function createKitRoutes(kit: AuthKit, options: KitRoutesOptions = {}): H
   });
 
   return app as unknown as Hono;
+}
+
+/** 413 for a body over {@link MAX_BODY_BYTES}. */
+function tooLarge(): Response {
+  return oauthErrorResponse(413, 'invalid_request', 'The request body is larger than 16 KiB.');
 }
 
 /** The public view of a session in `GET /sessions`. */

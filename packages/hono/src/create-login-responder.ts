@@ -2,7 +2,8 @@ import type { AuthKit, CreateSessionInput } from '@kit/core';
 import type { Context } from 'hono';
 import { defaultClientAddress } from './client-address.ts';
 import { cookieRequestAllowed, wantsCookieMode } from './cookie-mode.ts';
-import { kitErrorResponse, oauthErrorResponse } from './error-response.ts';
+import { kitErrorResponse } from './kit-error-response.ts';
+import { oauthErrorResponse } from './oauth-error-response.ts';
 import { type KitRoutesOptions, resolveRoutesOptions } from './options.ts';
 import { tokenResponse } from './token-response.ts';
 

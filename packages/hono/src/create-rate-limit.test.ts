@@ -4,10 +4,10 @@ import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKitFixture, type KitFixture } from '../../core/test/fixture.ts';
 import { expectOAuthError, form, post } from '../test/helpers.ts';
-import { rateLimitSubject } from './client-address.ts';
 import { createKitRoutes } from './create-kit-routes.ts';
 import { createMemoryRateLimitStore } from './create-memory-rate-limit-store.ts';
 import { createRateLimit } from './create-rate-limit.ts';
+import { rateLimitSubject } from './rate-limit-subject.ts';
 
 const ip = (c: { req: { header(name: string): string | undefined } }) => c.req.header('x-test-ip');
 

@@ -1,8 +1,10 @@
 import { type Duration, type RateLimitStore, toSeconds } from '@kit/core';
 import type { Context, MiddlewareHandler } from 'hono';
-import { defaultClientAddress, rateLimitSubject } from './client-address.ts';
+import { defaultClientAddress } from './client-address.ts';
 import { createMemoryRateLimitStore } from './create-memory-rate-limit-store.ts';
-import { kitErrorResponse, oauthErrorResponse } from './error-response.ts';
+import { kitErrorResponse } from './kit-error-response.ts';
+import { oauthErrorResponse } from './oauth-error-response.ts';
+import { rateLimitSubject } from './rate-limit-subject.ts';
 
 /**
  * Options of {@link createRateLimit}.

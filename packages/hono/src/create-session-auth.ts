@@ -1,7 +1,7 @@
 import type { AuthKit, Session } from '@kit/core';
 import type { AccessTokenClaims } from '@kit/core/verify';
 import type { MiddlewareHandler } from 'hono';
-import { kitErrorResponse } from './error-response.ts';
+import { kitErrorResponse } from './kit-error-response.ts';
 import {
   invalidToken,
   malformedCredentials,

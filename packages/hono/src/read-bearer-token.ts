@@ -1,4 +1,4 @@
-import { oauthErrorResponse } from './error-response.ts';
+import { oauthErrorResponse } from './oauth-error-response.ts';
 
 /** RFC 6750 §2.1: `Bearer` (any case), one or more spaces, a b64token. */
 const BEARER = /^bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;

@@ -1,43 +1,104 @@
+import { MAX_BODY_BYTES } from './max-body-bytes.ts';
+
 /**
- * Reads the parameters of an OAuth request body: `application/x-www-form-urlencoded` (RFC 6749)
- * or a JSON object. Returns `undefined` for any other media type, a body that does not parse, a
- * repeated form parameter (RFC 6749 §3.1: parameters must not be included more than once) or a
- * JSON value that is not a string where a parameter is expected. Never throws.
+ * What {@link readParams} found: the parameters, or why there are none (`too_large`: the body is
+ * over the limit; `invalid_request`: anything else wrong with it).
  *
  * Exported from `@kit/hono`.
  *
  * @example
  * ```ts
- * import { readParams } from '@kit/hono';
- *
- * const params = await readParams(c.req.raw); // { grant_type: 'refresh_token', refresh_token: '...' }
+ * const read: ReadParamsResult = await readParams(c.req.raw);
+ * if ('error' in read) return read.error === 'too_large' ? tooLarge() : badRequest();
  * ```
  */
-export async function readParams(request: Request): Promise<Record<string, string> | undefined> {
-  const type = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-  try {
-    if (type === 'application/x-www-form-urlencoded') {
-      const form = new URLSearchParams(await request.text());
-      const params: Record<string, string> = Object.create(null);
-      for (const [key, value] of form) {
-        if (Object.hasOwn(params, key)) return undefined;
-        params[key] = value;
-      }
-      return params;
-    }
-    if (type === 'application/json') {
-      const body: unknown = JSON.parse(await request.text());
-      if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
-      const params: Record<string, string> = Object.create(null);
-      for (const [key, value] of Object.entries(body)) {
-        // Parameters are strings; anything else (numbers, objects) is a malformed request.
-        if (typeof value !== 'string') return undefined;
-        params[key] = value;
-      }
-      return params;
-    }
-  } catch {
-    return undefined;
+export type ReadParamsResult =
+  | { params: Record<string, string> }
+  | { error: 'invalid_request' | 'too_large' };
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The body as text, or `null` when it is over `maxBytes`. A declared `Content-Length` is checked
+ * before anything is read (and the runtime's HTTP framing keeps the body to that length); a body
+ * without one is counted while it streams, and reading stops at the limit.
+ */
+async function readText(request: Request, maxBytes: number): Promise<string | null> {
+  const length = request.headers.get('content-length');
+  if (length !== null && request.headers.get('transfer-encoding') === null) {
+    if (!/^\d{1,15}$/.test(length) || Number(length) > maxBytes) return null;
+    // `text()` rather than the stream: under @hono/node-server it reads the socket directly.
+    const text = await request.text();
+    return text.length > maxBytes ? null : text;
   }
-  return undefined;
+  const reader = request.body?.getReader();
+  if (!reader) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      return null;
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return decoder.decode(bytes);
+}
+
+/**
+ * Reads the parameters of an OAuth request body: `application/x-www-form-urlencoded` (RFC 6749)
+ * or a JSON object of strings, at most `maxBytes` long. Answers `invalid_request` for any other
+ * media type, a body that does not parse, a repeated form parameter (RFC 6749 §3.1: parameters
+ * must not be included more than once) or a JSON value that is not a string, and `too_large` over
+ * the limit. Never throws.
+ *
+ * Exported from `@kit/hono`.
+ *
+ * @default maxBytes {@link MAX_BODY_BYTES} (16 KiB)
+ * @example
+ * ```ts
+ * import { readParams } from '@kit/hono';
+ *
+ * const read = await readParams(c.req.raw);
+ * if ('params' in read) console.log(read.params.grant_type);
+ * ```
+ */
+export async function readParams(
+  request: Request,
+  options: { maxBytes?: number } = {},
+): Promise<ReadParamsResult> {
+  const invalid = { error: 'invalid_request' } as const;
+  const type = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'application/x-www-form-urlencoded' && type !== 'application/json') return invalid;
+  try {
+    const text = await readText(request, options.maxBytes ?? MAX_BODY_BYTES);
+    if (text === null) return { error: 'too_large' };
+    const params: Record<string, string> = Object.create(null);
+    if (type === 'application/x-www-form-urlencoded') {
+      for (const [key, value] of new URLSearchParams(text)) {
+        if (Object.hasOwn(params, key)) return invalid;
+        params[key] = value;
+      }
+      return { params };
+    }
+    const body: unknown = JSON.parse(text);
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) return invalid;
+    for (const [key, value] of Object.entries(body)) {
+      // Parameters are strings; anything else (numbers, objects) is a malformed request.
+      if (typeof value !== 'string') return invalid;
+      params[key] = value;
+    }
+    return { params };
+  } catch {
+    return invalid;
+  }
 }
