@@ -180,6 +180,39 @@ function tokenRequests(pool: string[], failures: { count: number }): AutocannonR
   return new Array<AutocannonRequest>(NO_WRAP).fill(request);
 }
 
+/**
+ * Rounds of one figure combined: throughput over the total time; latency p50 the median of the
+ * rounds' p50s, p99 and max the worst round's (autocannon reports percentiles per run).
+ */
+function combine(windows: readonly RunResult[]): RunResult {
+  const seconds = windows.reduce((sum, w) => sum + w.seconds, 0);
+  const operations = windows.reduce((sum, w) => sum + w.operations, 0);
+  const weighted = (pick: (w: RunResult) => number) =>
+    windows.reduce((sum, w) => sum + pick(w) * w.seconds, 0) / seconds;
+  const p50s = windows.map((w) => w.latencyMs.p50).sort((a, b) => a - b);
+  const cpuSeconds = windows.reduce((sum, w) => sum + w.processCpuCores * w.seconds, 0);
+  const machine = windows.every((w) => w.machineCpuCores !== null)
+    ? weighted((w) => w.machineCpuCores ?? 0)
+    : null;
+  return {
+    concurrency: windows[0]!.concurrency,
+    operations,
+    seconds,
+    rounds: windows.length,
+    opsPerSecond: operations / seconds,
+    latencyMs: {
+      mean: windows.reduce((sum, w) => sum + w.latencyMs.mean * w.operations, 0) / Math.max(1, operations),
+      p50: p50s[Math.floor(p50s.length / 2)]!,
+      p99: Math.max(...windows.map((w) => w.latencyMs.p99)),
+      max: Math.max(...windows.map((w) => w.latencyMs.max)),
+    },
+    processCpuCores: cpuSeconds / seconds,
+    processCpuMicrosPerOp: operations === 0 ? Number.NaN : (cpuSeconds / operations) * 1e6,
+    eventLoopUtilization: weighted((w) => w.eventLoopUtilization),
+    machineCpuCores: machine,
+  };
+}
+
 /** Runs every HTTP figure; `log` reports progress. */
 export async function measureHttp(options: {
   databaseUrl: string;
@@ -187,9 +220,11 @@ export async function measureHttp(options: {
   connections: number;
   warmupSeconds: number;
   benchSeconds: number;
+  rounds: number;
   log: (line: string) => void;
 }): Promise<HttpFigure[]> {
   const { connections, warmupSeconds, benchSeconds, log } = options;
+  const rounds = Math.max(1, options.rounds);
   const server = await startServer(options.databaseUrl, options.poolSize);
   try {
     const figures: HttpFigure[] = [];
@@ -256,20 +291,32 @@ export async function measureHttp(options: {
         ],
       },
     ];
+    // Warm-up, then alternating rounds (as the rest of the bench does), so load from outside the
+    // run weighs on the three alike.
+    const windows = new Map<string, RunResult[]>(variants.map((v) => [v.key, []]));
     for (const v of variants) {
-      log(`measuring ${v.name}`);
       const f = { count: 0 };
       await measure(server, { url: v.url, connections, seconds: warmupSeconds, requests: v.requests(f) }, f);
-      figures.push({
-        key: v.key,
-        name: v.name,
-        contains: v.contains,
-        result: await measure(
-          server,
-          { url: v.url, connections, seconds: benchSeconds, requests: v.requests(f) },
-          f,
-        ),
-      });
+    }
+    log(
+      `measuring HTTP GET /me (bare node:http, createBearerAuth) and GET /health in ${rounds} alternating rounds`,
+    );
+    for (let round = 0; round < rounds; round++) {
+      for (const v of variants) {
+        const f = { count: 0 };
+        windows
+          .get(v.key)!
+          .push(
+            await measure(
+              server,
+              { url: v.url, connections, seconds: benchSeconds / rounds, requests: v.requests(f) },
+              f,
+            ),
+          );
+      }
+    }
+    for (const v of variants) {
+      figures.push({ key: v.key, name: v.name, contains: v.contains, result: combine(windows.get(v.key)!) });
     }
     return figures;
   } finally {

@@ -233,6 +233,7 @@ async function main(): Promise<void> {
       connections: 16,
       warmupSeconds,
       benchSeconds,
+      rounds,
       log,
     })) {
       figures.set(figure.key, figure);
