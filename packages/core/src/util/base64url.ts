@@ -10,7 +10,7 @@ for (let i = 0; i < ALPHABET.length; i++) LOOKUP[ALPHABET.charCodeAt(i)] = i;
 
 interface BufferLike {
   from(data: ArrayBufferLike, offset: number, length: number): { toString(encoding: 'base64url'): string };
-  from(data: string, encoding: 'base64url'): Uint8Array;
+  from(data: string, encoding: 'base64url'): Uint8Array & { toString(encoding: 'base64url'): string };
 }
 // Where the runtime has Buffer (Node, Bun, Deno), its native encoder is about ten times faster
 // than the loop below; refresh and signing encode three values each.
@@ -46,20 +46,12 @@ export function decodeBase64url(text: string): Uint8Array | undefined {
   const len = text.length;
   if (len % 4 === 1) return undefined;
   if (NativeBuffer && len > 64) {
-    // Buffer's decoder is lenient: it also takes the standard alphabet (`+`, `/`), stops at `=`,
-    // skips or stops at foreign characters, and ignores trailing bits. So: no `+` or `/`, the exact
-    // decoded length (anything skipped or cut shortens it), and zero trailing bits. Several times
-    // faster than the loop below on signatures and payloads.
-    if (text.includes('+') || text.includes('/')) return undefined;
-    const rest = len % 4;
-    if (rest !== 0) {
-      const code = text.charCodeAt(len - 1);
-      const last = code < 128 ? LOOKUP[code]! : -1;
-      if (last < 0 || (rest === 2 && (last & 0x0f) !== 0) || (rest === 3 && (last & 0x03) !== 0))
-        return undefined;
-    }
+    // Buffer's decoder is lenient: it takes the standard alphabet too, stops at `=`, skips foreign
+    // characters, reads only the low byte of characters above U+00FF, and ignores trailing bits.
+    // Re-encoding the result and comparing is the definition of canonical base64url, and on long
+    // inputs (signatures, payloads) it is still several times faster than the loop below.
     const out = NativeBuffer.from(text, 'base64url');
-    return out.length === Math.floor((len * 3) / 4) ? out : undefined;
+    return out.toString('base64url') === text ? out : undefined;
   }
   const out = new Uint8Array(Math.floor((len * 3) / 4));
   let o = 0;

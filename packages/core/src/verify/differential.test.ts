@@ -208,7 +208,7 @@ const mutationArb = fc.oneof(
   fc.record({
     kind: fc.constant('insert'),
     at: fc.nat(),
-    char: fc.constantFrom('=', ' ', '.', 'A', '+', '/', '\n', 'é'),
+    char: fc.constantFrom('=', ' ', '.', 'A', '+', '/', '\n', 'é', '\u0141', '\uff2d'),
   }),
   fc.record({ kind: fc.constant('delete'), at: fc.nat() }),
   fc.constantFrom(
