@@ -119,8 +119,10 @@ describe('rate limiting', () => {
     const down = await createKitOrm({ databaseUrl: 'postgres://postgres@127.0.0.1:1/none', timeoutMs: 200 });
     try {
       const app = new Hono();
-      app.post('/login', createRateLimit({ store: createMikroOrmRateLimitStore({ orm: down }) }), (c) =>
-        c.text('ok'),
+      app.post(
+        '/login',
+        createRateLimit({ store: createMikroOrmRateLimitStore({ orm: down }), log: () => undefined }),
+        (c) => c.text('ok'),
       );
       const res = await app.request('/login', { method: 'POST' });
       expect(res.headers.get('retry-after')).toBe('5');

@@ -46,6 +46,11 @@ export interface RateLimitOptions {
    * @default Date.now
    */
   clock?: () => number;
+  /**
+   * Where store failures are logged (one line with the error code).
+   * @default console.error
+   */
+  log?: (line: string) => void;
 }
 
 /**
@@ -91,7 +96,7 @@ export function createRateLimit(options: RateLimitOptions = {}): MiddlewareHandl
     try {
       hit = await store.hit(key, { windowMs, now });
     } catch (error) {
-      return kitErrorResponse(error);
+      return kitErrorResponse(error, options.log);
     }
     const elapsed = Math.min(Math.max(now - hit.windowStart, 0), windowMs);
     const weight = (windowMs - elapsed) / windowMs;

@@ -83,6 +83,7 @@ export function resolveRoutesOptions(options: KitRoutesOptions = {}): ResolvedRo
   if (clientAddress !== undefined && typeof clientAddress !== 'function') {
     throw new TypeError('`clientAddress` must be a function (c) => string | undefined.');
   }
+  const log = options.log ?? ((line: string) => console.error(line));
   const rateLimit =
     options.rateLimit === false
       ? undefined
@@ -90,6 +91,7 @@ export function resolveRoutesOptions(options: KitRoutesOptions = {}): ResolvedRo
           name: 'token',
           limit: 60,
           window: '1m',
+          log,
           ...(clientAddress ? { clientAddress } : {}),
           ...options.rateLimit,
         });
@@ -99,6 +101,6 @@ export function resolveRoutesOptions(options: KitRoutesOptions = {}): ResolvedRo
     cookie: resolveCookieMode(options.cookie, `${basePath}/token`, baseUrl),
     rateLimit,
     clientAddress,
-    log: options.log ?? ((line) => console.error(line)),
+    log,
   };
 }
