@@ -131,4 +131,11 @@ describe.skipIf(!hasChromium)('demo page in Chromium', () => {
     expect(status).toBe(400);
     await shot('cookie-mode');
   });
+
+  it('serves the API reference page', async () => {
+    await page.goto(`${origin}/docs`);
+    expect(await page.textContent('h1')).toBe('kit demo API');
+    expect(await page.locator('section').count()).toBeGreaterThanOrEqual(9);
+    await shot('api-reference');
+  });
 });

@@ -6,6 +6,8 @@ const ESCAPES: Record<string, string> = {
   "'": '&#39;',
 };
 const escapeHtml = (value: unknown) => String(value).replace(/[&<>"']/g, (ch) => ESCAPES[ch]!);
+/** Escaped text with Markdown code spans (`like this`) shown as code; everything else stays text. */
+const prose = (value: unknown) => escapeHtml(value).replace(/`([^`]+)`/g, '<code>$1</code>');
 
 type Operation = {
   summary?: string;
@@ -49,12 +51,12 @@ export function renderApiReference(document: Record<string, unknown>): string {
       const responses = Object.entries(op.responses ?? {})
         .map(
           ([status, r]) =>
-            `<tr><td class="status s${escapeHtml(status[0])}">${escapeHtml(status)}</td><td>${escapeHtml(r.description ?? '')}</td></tr>`,
+            `<tr><td class="status s${escapeHtml(status[0])}">${escapeHtml(status)}</td><td>${prose(r.description ?? '')}</td></tr>`,
         )
         .join('');
       sections.push(`<section>
   <h2><span class="method ${escapeHtml(method)}">${escapeHtml(method.toUpperCase())}</span> <code>${escapeHtml(path)}</code>${op.security ? ' <span class="lock">Bearer</span>' : ''}</h2>
-  <p>${escapeHtml(op.summary ?? '')}</p>${op.description ? `\n  <p class="desc">${escapeHtml(op.description)}</p>` : ''}
+  <p>${prose(op.summary ?? '')}</p>${op.description ? `\n  <p class="desc">${prose(op.description)}</p>` : ''}
   ${params ? `<h3>Parameters</h3><ul>${params}</ul>` : ''}
   ${bodies ? `<h3>Body</h3><p>${bodies}</p>` : ''}
   <h3>Responses</h3><table>${responses}</table>
@@ -77,7 +79,7 @@ table{border-collapse:collapse}td{padding:3px 10px 3px 0;vertical-align:top}.sta
 </style></head>
 <body><main>
 <h1>${escapeHtml(info.title ?? 'API reference')}</h1>
-<p>${escapeHtml(info.description ?? '')} Version ${escapeHtml(info.version ?? '')}. OpenAPI ${escapeHtml(document.openapi ?? '')}.</p>
+<p>${prose(info.description ?? '')} Version ${escapeHtml(info.version ?? '')}. OpenAPI ${escapeHtml(document.openapi ?? '')}.</p>
 ${sections.join('\n')}
 </main></body></html>
 `;
