@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateSecret, generateSigningKeys } from '@kit/core';
+import { generateSecret } from '@kit/core';
 
 /** The demo's configuration, from the environment (all optional). */
 export interface DemoConfig {
@@ -13,7 +13,8 @@ export interface DemoConfig {
   sessionIdleTtl: number;
   sessionMaxAge: number;
   reuseGrace: number;
-  signingKeys: string;
+  /** KIT_SIGNING_KEYS when set; otherwise keys live in the database key store. */
+  signingKeys: string | undefined;
   secret: string;
   dataDir: string;
 }
@@ -52,11 +53,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv, dataDir: string): Promi
     sessionIdleTtl: seconds(env, 'KIT_SESSION_IDLE_TTL', 2_592_000),
     sessionMaxAge: seconds(env, 'KIT_SESSION_MAX_AGE', 7_776_000),
     reuseGrace: seconds(env, 'KIT_REUSE_GRACE', 10),
-    signingKeys:
-      env.KIT_SIGNING_KEYS ||
-      (await persisted(join(dataDir, 'signing-keys.json'), async () =>
-        JSON.stringify(await generateSigningKeys()),
-      )),
+    signingKeys: env.KIT_SIGNING_KEYS || undefined,
     secret: env.KIT_SECRET || (await persisted(join(dataDir, 'secret'), generateSecret)),
     dataDir,
   };

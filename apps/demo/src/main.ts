@@ -4,6 +4,7 @@ import { serve } from '@hono/node-server';
 import { createAuthKit } from '@kit/core';
 import {
   createKitOrm,
+  createMikroOrmKeyStore,
   createMikroOrmRateLimitStore,
   createMikroOrmStore,
   migrate,
@@ -30,7 +31,11 @@ const kit = await createAuthKit({
   issuer: config.issuer,
   audience: config.audience,
   secret: config.secret,
-  signingKeys: config.signingKeys,
+  // KIT_SIGNING_KEYS when given; otherwise keys are generated into, encrypted in and rotated by the
+  // database key store, shared by every instance on this database.
+  ...(config.signingKeys
+    ? { signingKeys: config.signingKeys }
+    : { keyStore: createMikroOrmKeyStore({ orm }) }),
   store: createMikroOrmStore({ orm }),
   accessTokenTtl: config.accessTokenTtl,
   sessionIdleTtl: config.sessionIdleTtl,
@@ -54,6 +59,7 @@ async function shutdown() {
   stopping = true;
   server.close();
   await pruner.stop();
+  await kit.close();
   await orm.close();
   await embedded?.stop();
   process.exit(0);

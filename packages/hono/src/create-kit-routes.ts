@@ -7,6 +7,7 @@ import { kitErrorResponse } from './kit-error-response.ts';
 import { oauthErrorResponse } from './oauth-error-response.ts';
 import { type KitRoutesOptions, resolveRoutesOptions } from './options.ts';
 import { readParams } from './read-params.ts';
+import { revocationListHandler } from './revocation-route.ts';
 import { tokenResponse } from './token-response.ts';
 
 const METADATA_PATH = '/.well-known/oauth-authorization-server';
@@ -139,6 +140,10 @@ export function createKitRoutes(kit: AuthKit, options: KitRoutesOptions = {}): H
     c.header('cache-control', `public, max-age=${kit.config.jwksMaxAge}`);
     return c.json(kit.jwks());
   });
+
+  // Session ids revoked while their access tokens may still be live, polled by edge verifiers
+  // (`createVerifier({ revocationsUrl })`).
+  app.get(`${base}/revocations`, revocationListHandler(kit));
 
   app.get(`${base}${METADATA_PATH}`, (c) => {
     // The mount point is whatever precedes the route's own path, so the URLs stay right under

@@ -180,6 +180,22 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): Record<stri
         },
       },
     },
+    [`${base}/revocations`]: {
+      get: {
+        tags: ['discovery'],
+        summary: 'Sessions revoked while their access tokens may still be live',
+        description:
+          'Polled by edge verifiers (`createVerifier({ revocationsUrl })`). `Cache-Control: no-cache` with a strong `ETag`; 304 for a matching `If-None-Match`.',
+        responses: {
+          200: {
+            description: 'The revocation list.',
+            content: { 'application/json': { schema: { type: 'object' } } },
+          },
+          304: { description: 'Unchanged since the `If-None-Match` ETag.' },
+          503: { description: '`temporarily_unavailable`: the store is unreachable; `Retry-After` is set.' },
+        },
+      },
+    },
     [`${base}/.well-known/oauth-authorization-server`]: {
       get: {
         tags: ['discovery'],

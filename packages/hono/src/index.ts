@@ -15,3 +15,4 @@ export type { KitRoutesOptions } from './options.ts';
 export { rateLimitSubject } from './rate-limit-subject.ts';
 export { type ReadParamsResult, readParams } from './read-params.ts';
 export { renderApiReference } from './render-api-reference.ts';
+export { revocationListHandler } from './revocation-route.ts';
