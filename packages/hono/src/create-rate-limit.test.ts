@@ -121,7 +121,11 @@ describe('rate limiting', () => {
       const app = new Hono();
       app.post(
         '/login',
-        createRateLimit({ store: createMikroOrmRateLimitStore({ orm: down }), log: () => undefined }),
+        createRateLimit({
+          store: createMikroOrmRateLimitStore({ orm: down }),
+          clientAddress: () => '203.0.113.7',
+          log: () => undefined,
+        }),
         (c) => c.text('ok'),
       );
       const res = await app.request('/login', { method: 'POST' });
@@ -133,5 +137,20 @@ describe('rate limiting', () => {
     expect(() => createRateLimit({ limit: 0 })).toThrow(/limit/);
     expect(() => createRateLimit({ name: 'a b' })).toThrow(/name/);
     expect(() => createRateLimit({ window: 'soon' as never })).toThrow();
+  });
+});
+
+describe('createRateLimit without a client address', () => {
+  it('never pools unidentified clients into one counter, and says so once', async () => {
+    const lines: string[] = [];
+    const app = new Hono();
+    app.post(
+      '/token',
+      createRateLimit({ limit: 2, clientAddress: () => undefined, log: (l) => lines.push(l) }),
+      (c) => c.text('ok'),
+    );
+    for (let i = 0; i < 5; i++) expect((await app.request('/token', { method: 'POST' })).status).toBe(200);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/cannot see client addresses/);
   });
 });

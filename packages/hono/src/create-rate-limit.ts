@@ -88,9 +88,22 @@ export function createRateLimit(options: RateLimitOptions = {}): MiddlewareHandl
   const clientAddress = options.clientAddress ?? defaultClientAddress;
   const clock = options.clock ?? Date.now;
 
+  let warned = false;
   return async function rateLimit(c, next) {
     const address = clientAddress(c);
-    const key = `${name}:${address ? rateLimitSubject(address) : 'unknown'}`;
+    if (!address) {
+      // Never pool every unidentified client into one counter: one of them could then lock all
+      // others out. Without an address there is nothing fair to limit; say so once.
+      if (!warned) {
+        warned = true;
+        (options.log ?? ((line: string) => console.error(line)))(
+          `kit: rate limit "${name}" cannot see client addresses; requests pass unlimited (set clientAddress)`,
+        );
+      }
+      await next();
+      return;
+    }
+    const key = `${name}:${rateLimitSubject(address)}`;
     const now = clock();
     let hit: Awaited<ReturnType<RateLimitStore['hit']>>;
     try {
