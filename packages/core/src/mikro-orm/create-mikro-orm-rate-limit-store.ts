@@ -2,19 +2,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { KitInvalidInputError } from '../errors.ts';
 import type { RateLimitHit, RateLimitStore } from '../store/rate-limit-store.ts';
 import { toStoreError } from './errors.ts';
-
-interface PgConnection {
-  query(config: {
-    name?: string;
-    text: string;
-    values: unknown[];
-  }): Promise<{ rows: Record<string, unknown>[]; rowCount: number | null }>;
-}
-
-interface KnexClient {
-  acquireConnection(): Promise<PgConnection>;
-  releaseConnection(connection: PgConnection): Promise<unknown>;
-}
+import { runStatement, type Statement } from './run-statement.ts';
 
 // One atomic statement per hit. INSERT ... ON CONFLICT takes the row lock, and every expression of
 // the DO UPDATE reads the committed row (`r`), so concurrent hits from any number of instances
@@ -75,23 +63,7 @@ export function createMikroOrmRateLimitStore(options: MikroOrmRateLimitStoreOpti
     );
   }
 
-  async function query(operation: string, config: { name?: string; text: string; values: unknown[] }) {
-    let client: KnexClient;
-    let connection: PgConnection;
-    try {
-      client = orm.em.getConnection().getKnex().client as unknown as KnexClient;
-      connection = await client.acquireConnection();
-    } catch (error) {
-      throw toStoreError(error, operation);
-    }
-    try {
-      return await connection.query(config);
-    } catch (error) {
-      throw toStoreError(error, operation);
-    } finally {
-      await client.releaseConnection(connection).catch(() => undefined);
-    }
-  }
+  const query = (operation: string, statement: Statement) => runStatement(orm, operation, statement);
 
   return {
     async hit(key, { windowMs, now }): Promise<RateLimitHit> {

@@ -2,21 +2,10 @@ import type { FilterQuery } from '@mikro-orm/core';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { RotateInput, SessionRecord, SessionStatus, SessionStore } from '../store/session-store.ts';
 import { toStoreError } from './errors.ts';
+import { runStatement, type Statement } from './run-statement.ts';
 import { KitSession, type KitSessionEntity } from './session-entity.ts';
 
 /** Subset of a `pg` client used for single-statement writes. */
-interface PgConnection {
-  query(config: {
-    name?: string;
-    text: string;
-    values: unknown[];
-  }): Promise<{ rows: Row[]; rowCount: number | null }>;
-}
-
-interface KnexClient {
-  acquireConnection(): Promise<PgConnection>;
-  releaseConnection(connection: PgConnection): Promise<unknown>;
-}
 
 type Row = Record<string, unknown>;
 
@@ -169,23 +158,7 @@ export function createMikroOrmStore(options: MikroOrmStoreOptions): SessionStore
     );
   }
 
-  async function write(operation: string, query: { name?: string; text: string; values: unknown[] }) {
-    let client: KnexClient;
-    let connection: PgConnection;
-    try {
-      client = orm.em.getConnection().getKnex().client as unknown as KnexClient;
-      connection = await client.acquireConnection();
-    } catch (error) {
-      throw toStoreError(error, operation);
-    }
-    try {
-      return await connection.query(query);
-    } catch (error) {
-      throw toStoreError(error, operation);
-    } finally {
-      await client.releaseConnection(connection).catch(() => undefined);
-    }
-  }
+  const write = (operation: string, statement: Statement) => runStatement(orm, operation, statement);
 
   async function read<T>(operation: string, run: () => Promise<T>): Promise<T> {
     try {
