@@ -92,6 +92,9 @@ export async function readParams(
     }
     const body: unknown = JSON.parse(text);
     if (typeof body !== 'object' || body === null || Array.isArray(body)) return invalid;
+    // JSON.parse keeps the last of duplicated keys; refuse them as the form reader does, so a
+    // proxy and the kit can never read different values from one body.
+    if (!hasUniqueFlatStringMembers(text)) return invalid;
     for (const [key, value] of Object.entries(body)) {
       // Parameters are strings; anything else (numbers, objects) is a malformed request.
       if (typeof value !== 'string') return invalid;
@@ -101,4 +104,23 @@ export async function readParams(
   } catch {
     return invalid;
   }
+}
+
+const JSON_STRING = /"(?:[^"\\]|\\.)*"/g;
+const FLAT_OBJECT = /^\s*\{\s*(?:""\s*:\s*""\s*(?:,\s*""\s*:\s*""\s*)*)?\}\s*$/;
+
+/**
+ * Whether a JSON text (already known to parse) is one object whose members are all strings, with
+ * no key repeated (keys compared after unescaping, so `"a"` and `"\u0061"` are the same key).
+ */
+function hasUniqueFlatStringMembers(text: string): boolean {
+  const strings = text.match(JSON_STRING) ?? [];
+  if (!FLAT_OBJECT.test(text.replace(JSON_STRING, '""'))) return false;
+  const keys = new Set<string>();
+  for (let i = 0; i < strings.length; i += 2) {
+    const key = JSON.parse(strings[i]!) as string;
+    if (keys.has(key)) return false;
+    keys.add(key);
+  }
+  return true;
 }
