@@ -31,6 +31,7 @@ export type KitErrorCode =
   | 'ERR_JWT_MALFORMED'
   | 'ERR_JWT_INVALID'
   | 'ERR_JWT_EXPIRED'
+  | 'ERR_JWT_REVOKED'
   | 'ERR_JWT_ALG_NOT_ALLOWED'
   | 'ERR_JWT_CLAIM_INVALID'
   | 'ERR_JWKS_NO_MATCHING_KEY'
@@ -276,6 +277,21 @@ export class KitJwtInvalidError extends KitError {
 export class KitJwtExpiredError extends KitError {
   constructor() {
     super('ERR_JWT_EXPIRED', 'The access token has expired.');
+  }
+}
+
+/**
+ * The access token is valid but its session (`sid`) is on the revocation list the verifier follows
+ * (`revocationsUrl`): the session was revoked after the token was issued.
+ *
+ * @example
+ * ```ts
+ * await verify(tokenOfALoggedOutSession); // rejects with KitJwtRevokedError
+ * ```
+ */
+export class KitJwtRevokedError extends KitError {
+  constructor() {
+    super('ERR_JWT_REVOKED', "The access token's session has been revoked.");
   }
 }
 

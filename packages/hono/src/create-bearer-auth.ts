@@ -3,7 +3,6 @@ import {
   type AccessTokenClaims,
   type AccessTokenVerifier,
   createVerifier,
-  KitJwtInvalidError,
   type VerifierOptions,
 } from '@kit/core/verify';
 import type { MiddlewareHandler } from 'hono';
@@ -86,11 +85,6 @@ export function createBearerAuth<C extends AccessTokenClaims = AccessTokenClaims
     try {
       claims = await verify(credentials.token);
     } catch (error) {
-      // A verifier that follows the revocation list rejects a revoked session's token: to the
-      // client that is an unusable access token (RFC 6750 invalid_token), not an OAuth grant error.
-      if ((error as { code?: unknown } | null)?.code === 'ERR_SESSION_REVOKED') {
-        return kitErrorResponse(new KitJwtInvalidError('The access token belongs to a revoked session.'));
-      }
       return kitErrorResponse(error);
     }
     c.set('claims', claims as C);

@@ -39,7 +39,7 @@ describe('revocation list route', () => {
       fetch: (async (input: RequestInfo | URL, init?: RequestInit) =>
         app.request(String(input).replace('http://auth.test', ''), init)) as typeof fetch,
     });
-    await expect(verify(tokens.accessToken)).rejects.toMatchObject({ code: 'ERR_SESSION_REVOKED' });
+    await expect(verify(tokens.accessToken)).rejects.toMatchObject({ code: 'ERR_JWT_REVOKED' });
     const api = createKitRoutes(f.kit);
     api.get('/api', createBearerAuth({ verify }), (c) => c.text('ok'));
     const res = await api.request('/api', { headers: { authorization: `Bearer ${tokens.accessToken}` } });

@@ -122,7 +122,7 @@ export interface VerifierOptions {
   /**
    * URL of the issuer's revocation list (`kit.revocations()`, served by the HTTP layer). When
    * set, a token whose `sid` names a session revoked while the token may still be live is
-   * rejected with `ERR_SESSION_REVOKED`, at most `revocationsInterval` after the revocation.
+   * rejected with `ERR_JWT_REVOKED`, at most `revocationsInterval` after the revocation.
    */
   revocationsUrl?: string;
   /**
@@ -242,7 +242,7 @@ interface CheckedHeader {
  * keys already held, which keep working.
  *
  * With `revocationsUrl`, a token whose `sid` is on the issuer's revocation list is rejected with
- * `ERR_SESSION_REVOKED`, at most `revocationsInterval` (10 s) after the revocation; see
+ * `ERR_JWT_REVOKED`, at most `revocationsInterval` (10 s) after the revocation; see
  * `docs/edge.md` for the exact guarantee and the failure modes.
  *
  * The hot path (key already imported) is a `Map` lookup, a cached header and one signature check:

@@ -68,12 +68,12 @@ function setup(options: Partial<VerifierOptions> = {}) {
 }
 
 describe('createVerifier: revocation list', () => {
-  it('rejects tokens of listed sessions with ERR_SESSION_REVOKED, accepts the others', async () => {
+  it('rejects tokens of listed sessions with ERR_JWT_REVOKED, accepts the others', async () => {
     const { server, verify, token } = setup();
     server.revoked = [SID_B];
     await expect(verify(await token(SID_A))).resolves.toMatchObject({ sid: SID_A });
     const revoked = await token(SID_B);
-    await expectKitError(verify(revoked), 'ERR_SESSION_REVOKED', revoked);
+    await expectKitError(verify(revoked), 'ERR_JWT_REVOKED', revoked);
   });
 
   it('a revocation reaches the verifier within revocationsInterval (10 s), never later', async () => {
@@ -90,7 +90,7 @@ describe('createVerifier: revocation list', () => {
         () => 'ok',
         (e: { code?: string }) => e.code,
       );
-      if (outcome === 'ERR_SESSION_REVOKED') {
+      if (outcome === 'ERR_JWT_REVOKED') {
         rejectedAt ??= ms;
       } else {
         expect(rejectedAt).toBeUndefined(); // once rejected, always rejected
@@ -121,7 +121,7 @@ describe('createVerifier: revocation list', () => {
     await verify(await token(SID_A));
     clock.advance(10_000);
     const t = await token(SID_B);
-    await expectKitError(verify(t), 'ERR_SESSION_REVOKED');
+    await expectKitError(verify(t), 'ERR_JWT_REVOKED');
     expect(server.calls).toBe(2);
   });
 
@@ -132,7 +132,7 @@ describe('createVerifier: revocation list', () => {
     server.down = true;
     clock.advance(60_000);
     await expect(verify(await token(SID_A))).resolves.toBeDefined();
-    await expectKitError(verify(await token(SID_B)), 'ERR_SESSION_REVOKED');
+    await expectKitError(verify(await token(SID_B)), 'ERR_JWT_REVOKED');
     server.down = 500;
     clock.advance(2000);
     await expect(verify(await token(SID_A))).resolves.toBeDefined();

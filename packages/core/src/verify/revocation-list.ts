@@ -1,4 +1,4 @@
-import { KitJwksFetchFailedError, KitSessionRevokedError } from '../errors.ts';
+import { KitJwksFetchFailedError, KitJwtRevokedError } from '../errors.ts';
 import { readBounded } from './remote-key-set.ts';
 import { decodeSessionIds } from './revocation-format.ts';
 
@@ -47,10 +47,10 @@ export class RevocationList {
     this.#options = options;
   }
 
-  /** Rejects a token of a revoked session with `ERR_SESSION_REVOKED`. */
+  /** Rejects a token of a revoked session with `ERR_JWT_REVOKED`. */
   check(sid: string, now: number): void | Promise<void> {
     if (now < this.#validUntil) {
-      if (this.#revoked?.has(sid)) throw new KitSessionRevokedError();
+      if (this.#revoked?.has(sid)) throw new KitJwtRevokedError();
       return;
     }
     return this.#checkAfterRefresh(sid, now);
@@ -68,7 +68,7 @@ export class RevocationList {
       throw new KitJwksFetchFailedError('The revocation list could not be refreshed (fail-closed).');
     }
     // Fail open: the last list held (if any) still applies; revocations it lists stay rejected.
-    if (this.#revoked?.has(sid)) throw new KitSessionRevokedError();
+    if (this.#revoked?.has(sid)) throw new KitJwtRevokedError();
   }
 
   #refresh(): Promise<void> {

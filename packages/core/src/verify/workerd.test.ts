@@ -146,7 +146,7 @@ describe('the verifier in workerd', () => {
     while (Date.now() - revokedAt < (REVOCATIONS_INTERVAL_S + 3) * 1000) {
       const result = await edge(accessToken);
       if (!result.ok) {
-        expect(result.code).toBe('ERR_SESSION_REVOKED');
+        expect(result.code).toBe('ERR_JWT_REVOKED');
         rejectedAfter = Date.now() - revokedAt;
         break;
       }
