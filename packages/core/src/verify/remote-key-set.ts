@@ -7,6 +7,7 @@ import {
   type PrepareKey,
   type VerificationKey,
 } from './import-key-set.ts';
+import { SingleFlight } from './single-flight.ts';
 
 /**
  * Settled options of a {@link RemoteKeySet}; `createVerifier` validates and converts them.
@@ -101,11 +102,11 @@ export class RemoteKeySet implements KeySource {
   #servableUntil = 0;
   /** Start (ms) of the latest fetch, successful or not: the cooldown counts from it. */
   #lastAttempt = Number.NEGATIVE_INFINITY;
-  #inflight: Promise<void> | undefined;
-  #inflightSince = 0;
+  #flight: SingleFlight;
 
   constructor(options: RemoteKeySetOptions) {
     this.#options = options;
+    this.#flight = new SingleFlight(options.clock, options.timeoutMs + 1000);
   }
 
   peek(kid: string, alg: VerifierAlgorithm, now: number): VerificationKey | undefined {
@@ -113,7 +114,7 @@ export class RemoteKeySet implements KeySource {
   }
 
   async resolve(kid: string, alg: VerifierAlgorithm): Promise<VerificationKey> {
-    if (this.#inflight !== undefined || this.#shouldFetch(kid, this.#options.clock())) {
+    if (this.#flight.busy || this.#shouldFetch(kid, this.#options.clock())) {
       try {
         await this.#refresh();
       } catch (error) {
@@ -138,17 +139,7 @@ export class RemoteKeySet implements KeySource {
 
   /** Single flight: every caller that needs a fetch while one is running shares it. */
   #refresh(): Promise<void> {
-    const now = this.#options.clock();
-    // A shared fetch older than the timeout is abandoned: in Workers, I/O of a request that was
-    // cancelled (client gone) never settles, and every later verification would wait on it.
-    if (this.#inflight === undefined || now - this.#inflightSince > this.#options.timeoutMs + 1000) {
-      const inflight: Promise<void> = this.#load().finally(() => {
-        if (this.#inflight === inflight) this.#inflight = undefined;
-      });
-      this.#inflight = inflight;
-      this.#inflightSince = now;
-    }
-    return this.#inflight;
+    return this.#flight.run(() => this.#load());
   }
 
   async #load(): Promise<void> {

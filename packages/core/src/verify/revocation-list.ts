@@ -1,6 +1,7 @@
 import { KitJwksFetchFailedError, KitJwtRevokedError } from '../errors.ts';
 import { readBounded } from './remote-key-set.ts';
 import { decodeSessionIds } from './revocation-format.ts';
+import { SingleFlight } from './single-flight.ts';
 
 /**
  * Settled options of a {@link RevocationList}.
@@ -39,12 +40,12 @@ export class RevocationList {
   /** Until when (ms, verifier clock) the held list may be used. */
   #validUntil = Number.NEGATIVE_INFINITY;
   #etag: string | undefined;
-  #inflight: Promise<void> | undefined;
-  #inflightSince = 0;
+  #flight: SingleFlight;
   #retryAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: RevocationListOptions) {
     this.#options = options;
+    this.#flight = new SingleFlight(options.clock, options.timeoutMs + 1000);
   }
 
   /** Rejects a token of a revoked session with `ERR_JWT_REVOKED`. */
@@ -57,7 +58,7 @@ export class RevocationList {
   }
 
   async #checkAfterRefresh(sid: string, now: number): Promise<void> {
-    if (this.#inflight !== undefined || now >= this.#retryAt) {
+    if (this.#flight.busy || now >= this.#retryAt) {
       try {
         await this.#refresh();
       } catch {
@@ -72,15 +73,7 @@ export class RevocationList {
   }
 
   #refresh(): Promise<void> {
-    const now = this.#options.clock();
-    if (this.#inflight === undefined || now - this.#inflightSince > this.#options.timeoutMs + 1000) {
-      const inflight: Promise<void> = this.#load().finally(() => {
-        if (this.#inflight === inflight) this.#inflight = undefined;
-      });
-      this.#inflight = inflight;
-      this.#inflightSince = now;
-    }
-    return this.#inflight;
+    return this.#flight.run(() => this.#load());
   }
 
   async #load(): Promise<void> {
