@@ -1,3 +1,5 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SessionRecord, SessionStore } from '../store/session-store.ts';
 import { createTestDatabase } from '../../../../test/database.ts';
 import { describeSessionStoreConformance } from '../testing/index.ts';
 import { createKitOrm, createMikroOrmStore, migrate } from './index.ts';
@@ -13,4 +15,114 @@ describeSessionStoreConformance('MikroORM on PostgreSQL', async () => {
       await db.drop();
     },
   };
+});
+
+describe('createMikroOrmStore: grouped rotations on PostgreSQL', () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let orm: Awaited<ReturnType<typeof createKitOrm>>;
+  const statements: string[] = [];
+  const t0 = Date.UTC(2030, 0, 1);
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    orm = await createKitOrm({ databaseUrl: db.url, poolSize: 10 });
+    await migrate(orm);
+    // Record the name of every prepared statement the store sends.
+    const client = orm.em.getConnection().getKnex().client as {
+      acquireConnection(): Promise<{ query(statement: { name?: string }): Promise<unknown> }>;
+    };
+    const acquire = client.acquireConnection.bind(client);
+    client.acquireConnection = async () => {
+      const connection = await acquire();
+      const query = connection.query;
+      if (!(query as { recorded?: true }).recorded) {
+        const recorded = function (this: unknown, statement: { name?: string }, ...rest: unknown[]) {
+          if (typeof statement === 'object' && statement?.name) statements.push(statement.name);
+          return (query as (...args: unknown[]) => Promise<unknown>).call(this, statement, ...rest);
+        };
+        (recorded as { recorded?: true }).recorded = true;
+        connection.query = recorded;
+      }
+      return connection;
+    };
+  });
+  afterAll(async () => {
+    await orm?.close();
+    await db?.drop();
+  });
+
+  async function openSessions(store: SessionStore, count: number) {
+    const records = Array.from({ length: count }, (_, i) => ({
+      id: crypto.randomUUID(),
+      userId: `grouped-${i}`,
+      clientId: 'test',
+      createdAt: new Date(t0),
+      lastRefreshedAt: new Date(t0),
+      idleExpiresAt: new Date(t0 + 86_400_000),
+      absoluteExpiresAt: new Date(t0 + 2 * 86_400_000),
+      revokedAt: null,
+      revokedReason: null,
+      userAgent: null,
+      ip: null,
+      data: {},
+      generation: 0,
+      secretHash: new Uint8Array(32).fill(i + 1),
+      rotatedAt: null,
+    }));
+    for (const record of records) await store.insert(record);
+    return records;
+  }
+
+  const rotation = (record: SessionRecord, userAgent?: string) => ({
+    id: record.id,
+    generation: 0,
+    secretHash: record.secretHash,
+    nextSecretHash: new Uint8Array(32).fill(250),
+    now: new Date(t0 + 1000),
+    idleExpiresAt: new Date(t0 + 86_400_000),
+    userAgent,
+  });
+
+  it('sends concurrent rotations together in one statement, each with its own row back', async () => {
+    const store = createMikroOrmStore({ orm });
+    const records = await openSessions(store, 20);
+    statements.length = 0;
+    const results = await Promise.all(records.map((record) => store.rotate(rotation(record))));
+    results.forEach((result, i) => {
+      expect(result).toMatchObject({ id: records[i]!.id, userId: `grouped-${i}`, generation: 1 });
+    });
+    // Two statements were free, so two rotations left alone; the other 18 left together.
+    expect(statements.filter((name) => name === 'kit_rotate_session')).toHaveLength(2);
+    expect(statements.filter((name) => name === 'kit_rotate_sessions')).toHaveLength(1);
+  });
+
+  it('fails only the rotation the database refuses, not the others sent with it', async () => {
+    const store = createMikroOrmStore({ orm });
+    const records = await openSessions(store, 6);
+    const outcomes = await Promise.all(
+      records.map((record, i) =>
+        // The column holds 512 characters: the engine truncates, a store caller might not.
+        store
+          .rotate(rotation(record, i === 4 ? 'x'.repeat(600) : undefined))
+          .catch((error: unknown) => error),
+      ),
+    );
+    outcomes.forEach((outcome, i) => {
+      if (i === 4) expect(outcome).toMatchObject({ code: 'ERR_STORE_FAILURE' });
+      else expect(outcome).toMatchObject({ id: records[i]!.id, generation: 1 });
+    });
+    expect((await store.find(records[4]!.id))?.generation).toBe(0);
+  });
+
+  it('sends every rotation alone with rotationBatchSize 1, and checks the option', async () => {
+    const store = createMikroOrmStore({ orm, rotationBatchSize: 1 });
+    const records = await openSessions(store, 8);
+    statements.length = 0;
+    await Promise.all(records.map((record) => store.rotate(rotation(record))));
+    expect(statements.filter((name) => name === 'kit_rotate_session')).toHaveLength(8);
+    expect(statements).not.toContain('kit_rotate_sessions');
+    for (const rotationBatchSize of [0, 1.5, 1001]) {
+      expect(() => createMikroOrmStore({ orm, rotationBatchSize })).toThrow(/rotationBatchSize/);
+    }
+  });
 });

@@ -2,6 +2,7 @@ import type { FilterQuery } from '@mikro-orm/core';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { RotateInput, SessionRecord, SessionStatus, SessionStore } from '../store/session-store.ts';
 import { toStoreError } from './errors.ts';
+import { RotationBatcher } from './rotation-batcher.ts';
 import { runStatement, type Statement } from './run-statement.ts';
 import { KitSession, type KitSessionEntity } from './session-entity.ts';
 
@@ -26,6 +27,27 @@ const ROTATE_SQL = `update kit_sessions set
   where id = $1 and generation = $2 and secret_hash = $3 and revoked_at is null
     and idle_expires_at > $5 and absolute_expires_at > $5
   returning ${COLUMNS}`;
+
+// The same compare-and-set for several sessions in one statement (see RotationBatcher): each input
+// row is joined to its session on the same condition, so each matches or not exactly as alone.
+// Inputs arrive sorted by id, and the plan (a function scan of the arrays driving primary-key
+// lookups) locks rows in that order, so two batches never wait on each other in a cycle.
+const ROTATE_MANY_SQL = `update kit_sessions s set
+    generation = s.generation + 1,
+    secret_hash = i.next_secret_hash,
+    rotated_at = i.now,
+    last_refreshed_at = i.now,
+    idle_expires_at = least(i.idle_expires_at, s.absolute_expires_at),
+    user_agent = coalesce(i.user_agent, s.user_agent),
+    ip = coalesce(i.ip, s.ip)
+  from unnest($1::uuid[], $2::int[], $3::bytea[], $4::bytea[], $5::timestamptz[], $6::timestamptz[],
+      $7::varchar[], $8::varchar[])
+    with ordinality as i(id, generation, secret_hash, next_secret_hash, now, idle_expires_at, user_agent, ip, position)
+  where s.id = i.id and s.generation = i.generation and s.secret_hash = i.secret_hash
+    and s.revoked_at is null and s.idle_expires_at > i.now and s.absolute_expires_at > i.now
+  returning i.position, ${COLUMNS.split(', ')
+    .map((column) => `s.${column}`)
+    .join(', ')}`;
 
 const INSERT_SQL = `insert into kit_sessions (${COLUMNS})
   values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13, $14, $15)`;
@@ -91,6 +113,13 @@ function fromEntity(entity: KitSessionEntity): SessionRecord {
   };
 }
 
+/** PostgreSQL's order of uuid values: byte order, which is the order of their lowercase text. */
+function compareIds(a: string, b: string): number {
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
 function bytes(value: Uint8Array): Buffer {
   return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
 }
@@ -125,6 +154,15 @@ export interface MikroOrmStoreOptions {
    * the one {@link createKitOrm} returns or the host's own.
    */
   orm: MikroORM;
+  /**
+   * Most rotations sent to PostgreSQL in one statement. While two rotation statements are
+   * running, further refreshes wait and leave together in the next one: one round trip and one
+   * commit for many sessions, each still its own compare-and-set. A quiet server sends each
+   * rotation alone, at once. `1` sends every rotation alone.
+   *
+   * @default 64
+   */
+  rotationBatchSize?: number;
 }
 
 /**
@@ -158,7 +196,62 @@ export function createMikroOrmStore(options: MikroOrmStoreOptions): SessionStore
     );
   }
 
+  const rotationBatchSize = options.rotationBatchSize ?? 64;
+  if (!Number.isInteger(rotationBatchSize) || rotationBatchSize < 1 || rotationBatchSize > 1000) {
+    throw new TypeError('`rotationBatchSize` must be a whole number from 1 to 1000.');
+  }
+
   const write = (operation: string, statement: Statement) => runStatement(orm, operation, statement);
+
+  const rotations = new RotationBatcher<RotateInput, SessionRecord | null>(
+    {
+      async one(input) {
+        const result = await write('rotate', {
+          name: 'kit_rotate_session',
+          text: ROTATE_SQL,
+          values: [
+            input.id,
+            input.generation,
+            bytes(input.secretHash),
+            bytes(input.nextSecretHash),
+            input.now,
+            input.idleExpiresAt,
+            input.userAgent ?? null,
+            input.ip ?? null,
+          ],
+        });
+        const row = result.rows[0];
+        return row ? fromRow(row) : null;
+      },
+      async many(inputs) {
+        const order = inputs
+          .map((_, index) => index)
+          .sort((a, b) => compareIds(inputs[a]!.id, inputs[b]!.id));
+        const sorted = order.map((index) => inputs[index]!);
+        const result = await write('rotate', {
+          name: 'kit_rotate_sessions',
+          text: ROTATE_MANY_SQL,
+          values: [
+            sorted.map((input) => input.id),
+            sorted.map((input) => input.generation),
+            sorted.map((input) => bytes(input.secretHash)),
+            sorted.map((input) => bytes(input.nextSecretHash)),
+            sorted.map((input) => input.now),
+            sorted.map((input) => input.idleExpiresAt),
+            sorted.map((input) => input.userAgent ?? null),
+            sorted.map((input) => input.ip ?? null),
+          ],
+        });
+        const outputs: (SessionRecord | null)[] = inputs.map(() => null);
+        for (const row of result.rows) {
+          // `position` is the 1-based place in the sorted arrays (a bigint, which pg returns as text).
+          outputs[order[Number(row.position) - 1]!] = fromRow(row);
+        }
+        return outputs;
+      },
+    },
+    { maxBatch: rotationBatchSize, maxInFlight: 2 },
+  );
 
   async function read<T>(operation: string, run: () => Promise<T>): Promise<T> {
     try {
@@ -192,23 +285,8 @@ export function createMikroOrmStore(options: MikroOrmStoreOptions): SessionStore
       });
     },
 
-    async rotate(input: RotateInput) {
-      const result = await write('rotate', {
-        name: 'kit_rotate_session',
-        text: ROTATE_SQL,
-        values: [
-          input.id,
-          input.generation,
-          bytes(input.secretHash),
-          bytes(input.nextSecretHash),
-          input.now,
-          input.idleExpiresAt,
-          input.userAgent ?? null,
-          input.ip ?? null,
-        ],
-      });
-      const row = result.rows[0];
-      return row ? fromRow(row) : null;
+    rotate(input: RotateInput) {
+      return rotations.run(input);
     },
 
     async touch(input) {

@@ -140,6 +140,57 @@ export function describeSessionStoreConformance(
       expect((await store.find(r.id))?.generation).toBe(1);
     });
 
+    it('decides each of many concurrent rotations of different sessions on its own', async () => {
+      // Stores may group concurrent rotations (one statement for many sessions): each input must
+      // still match or not exactly as it would alone, and get its own session's row back.
+      const live = Array.from({ length: 12 }, (_, i) => record({ secretHash: hash(10 + i) }));
+      const revoked = record();
+      const expired = record({ idleExpiresAt: at(10), absoluteExpiresAt: at(DAY) });
+      for (const r of [...live, revoked, expired]) await store.insert(r);
+      await store.revoke(revoked.id, { reason: 'test', now: at(0) });
+      const rotation = (r: SessionRecord, overrides: Partial<Parameters<SessionStore['rotate']>[0]> = {}) =>
+        store.rotate({
+          id: r.id,
+          generation: 0,
+          secretHash: r.secretHash,
+          nextSecretHash: hash(200),
+          now: at(100),
+          idleExpiresAt: at(100 + DAY),
+          ...overrides,
+        });
+      const [good, stale, wrongHash, twice, agent, ...rest] = live as [SessionRecord, ...SessionRecord[]];
+      const results = await Promise.all([
+        ...live.slice(5).map((r, i) => rotation(r, { nextSecretHash: hash(100 + i) })),
+        rotation(good!),
+        rotation(stale!, { generation: 1 }),
+        rotation(wrongHash!, { secretHash: hash(99) }),
+        rotation(twice!),
+        rotation(twice!),
+        rotation(agent!, { userAgent: 'other agent', ip: '10.0.0.1' }),
+        rotation(revoked, { now: at(1) }),
+        rotation(expired, { now: at(10) }),
+        rotation(record()),
+      ]);
+      const [goodResult, staleResult, wrongResult, twiceA, twiceB, agentResult, ...others] = results.slice(
+        rest.length,
+      );
+      results.slice(0, rest.length).forEach((result, i) => {
+        expect(result).toMatchObject({ id: rest[i]!.id, generation: 1, secretHash: hash(100 + i) });
+      });
+      expect(goodResult).toMatchObject({ id: good!.id, generation: 1, secretHash: hash(200) });
+      expect(staleResult).toBeNull();
+      expect(wrongResult).toBeNull();
+      expect([twiceA, twiceB].filter((x) => x !== null)).toEqual([
+        expect.objectContaining({ id: twice!.id, generation: 1 }),
+      ]);
+      expect(agentResult).toMatchObject({ id: agent!.id, userAgent: 'other agent', ip: '10.0.0.1' });
+      expect(others).toEqual([null, null, null]);
+      expect((await store.find(stale!.id))?.generation).toBe(0);
+      expect((await store.find(wrongHash!.id))?.generation).toBe(0);
+      expect((await store.find(twice!.id))?.generation).toBe(1);
+      expect((await store.find(revoked.id))?.generation).toBe(0);
+    });
+
     it('never rotates a revoked or expired session', async () => {
       const revoked = record();
       await store.insert(revoked);

@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest';
+import { KitStoreFailureError, KitStoreUnavailableError } from '../errors.ts';
+import { type BatchRunner, RotationBatcher } from './rotation-batcher.ts';
+
+/** A runner whose statements complete only when the test says so, recording what was sent. */
+function controlledRunner() {
+  const sent: { kind: 'one' | 'many'; inputs: number[]; finish: (error?: unknown) => void }[] = [];
+  const failing = new Set<number>();
+  const runner: BatchRunner<number, string> = {
+    one(input) {
+      return new Promise((resolve, reject) => {
+        sent.push({
+          kind: 'one',
+          inputs: [input],
+          finish: (error) =>
+            error ? reject(error) : failing.has(input) ? reject(failure()) : resolve(`r${input}`),
+        });
+      });
+    },
+    many(inputs) {
+      return new Promise((resolve, reject) => {
+        sent.push({
+          kind: 'many',
+          inputs: [...inputs],
+          finish: (error) =>
+            error
+              ? reject(error)
+              : inputs.some((i) => failing.has(i))
+                ? reject(failure())
+                : resolve(inputs.map((i) => `r${i}`)),
+        });
+      });
+    },
+  };
+  return { runner, sent, failing };
+}
+
+function failure(code = '22001') {
+  return new KitStoreFailureError('The session store failed during rotate.', { cause: { code } });
+}
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('RotationBatcher', () => {
+  it('sends an input at once and alone while statements are free', async () => {
+    const { runner, sent } = controlledRunner();
+    const batcher = new RotationBatcher(runner, { maxBatch: 64, maxInFlight: 2 });
+    const a = batcher.run(1);
+    const b = batcher.run(2);
+    expect(sent.map((s) => [s.kind, s.inputs])).toEqual([
+      ['one', [1]],
+      ['one', [2]],
+    ]);
+    sent[0]!.finish();
+    sent[1]!.finish();
+    expect(await Promise.all([a, b])).toEqual(['r1', 'r2']);
+  });
+
+  it('queues while the limit is reached and sends the queue as one statement, up to maxBatch', async () => {
+    const { runner, sent } = controlledRunner();
+    const batcher = new RotationBatcher(runner, { maxBatch: 3, maxInFlight: 1 });
+    const results = [1, 2, 3, 4, 5, 6].map((i) => batcher.run(i));
+    expect(sent.map((s) => s.inputs)).toEqual([[1]]);
+    sent[0]!.finish();
+    await tick();
+    expect(sent.map((s) => s.inputs)).toEqual([[1], [2, 3, 4]]);
+    expect(sent[1]!.kind).toBe('many');
+    sent[1]!.finish();
+    await tick();
+    expect(sent.map((s) => s.inputs)).toEqual([[1], [2, 3, 4], [5, 6]]);
+    sent[2]!.finish();
+    expect(await Promise.all(results)).toEqual(['r1', 'r2', 'r3', 'r4', 'r5', 'r6']);
+  });
+
+  it('fails the statement and every queued input at once when the database is unreachable', async () => {
+    const { runner, sent } = controlledRunner();
+    const batcher = new RotationBatcher(runner, { maxBatch: 2, maxInFlight: 1 });
+    const results = [1, 2, 3, 4, 5].map((i) => batcher.run(i).catch((error: unknown) => error));
+    sent[0]!.finish();
+    await tick();
+    sent[1]!.finish(new KitStoreUnavailableError());
+    const outcomes = await Promise.all(results);
+    expect(outcomes[0]).toBe('r1');
+    for (const outcome of outcomes.slice(1)) {
+      expect(outcome).toBeInstanceOf(KitStoreUnavailableError);
+    }
+    // Nothing else was sent: the queued inputs did not wait for a timeout of their own.
+    expect(sent).toHaveLength(2);
+    // Each caller gets its own error object.
+    expect(outcomes[1]).not.toBe(outcomes[2]);
+  });
+
+  it('runs a batch again after a deadlock, then falls back to one statement per input', async () => {
+    const { runner, sent } = controlledRunner();
+    const batcher = new RotationBatcher(runner, { maxBatch: 8, maxInFlight: 1 });
+    const results = [1, 2, 3].map((i) => batcher.run(i));
+    sent[0]!.finish();
+    await tick();
+    sent[1]!.finish(failure('40P01'));
+    await tick();
+    expect(sent.map((s) => [s.kind, s.inputs])).toEqual([
+      ['one', [1]],
+      ['many', [2, 3]],
+      ['many', [2, 3]],
+    ]);
+    sent[2]!.finish();
+    expect(await Promise.all(results)).toEqual(['r1', 'r2', 'r3']);
+  });
+
+  it('isolates an input the database refuses: only that caller fails', async () => {
+    const { runner, sent, failing } = controlledRunner();
+    failing.add(3);
+    const batcher = new RotationBatcher(runner, { maxBatch: 8, maxInFlight: 1 });
+    const results = [1, 2, 3, 4].map((i) => batcher.run(i).catch((error: unknown) => error));
+    sent[0]!.finish();
+    await tick();
+    sent[1]!.finish();
+    await tick();
+    expect(sent.slice(2).map((s) => [s.kind, s.inputs])).toEqual([
+      ['one', [2]],
+      ['one', [3]],
+      ['one', [4]],
+    ]);
+    for (const s of sent.slice(2)) s.finish();
+    const outcomes = await Promise.all(results);
+    expect(outcomes[0]).toBe('r1');
+    expect(outcomes[1]).toBe('r2');
+    expect(outcomes[2]).toBeInstanceOf(KitStoreFailureError);
+    expect(outcomes[3]).toBe('r4');
+  });
+
+  it('sends every input alone, without queueing, when maxBatch is 1', async () => {
+    const { runner, sent } = controlledRunner();
+    const batcher = new RotationBatcher(runner, { maxBatch: 1, maxInFlight: 1 });
+    const results = [1, 2, 3].map((i) => batcher.run(i));
+    expect(sent.map((s) => [s.kind, s.inputs])).toEqual([
+      ['one', [1]],
+      ['one', [2]],
+      ['one', [3]],
+    ]);
+    for (const s of sent) s.finish();
+    expect(await Promise.all(results)).toEqual(['r1', 'r2', 'r3']);
+  });
+});

@@ -1,0 +1,135 @@
+import { KitStoreUnavailableError } from '../errors.ts';
+
+/**
+ * How a {@link RotationBatcher} runs its work: one input alone, or several in one statement.
+ *
+ * @internal
+ */
+export interface BatchRunner<I, O> {
+  /** Runs one input in its own statement. */
+  one(input: I): Promise<O>;
+  /** Runs several inputs in one atomic statement; resolves with one output per input, in order. */
+  many(inputs: readonly I[]): Promise<O[]>;
+}
+
+/** @internal */
+export interface RotationBatcherOptions {
+  /** Most inputs sent in one statement. 1 turns batching off. */
+  maxBatch: number;
+  /** Most statements in flight at once; further inputs wait and leave together. */
+  maxInFlight: number;
+}
+
+interface Pending<I, O> {
+  input: I;
+  resolve(value: O): void;
+  reject(error: unknown): void;
+}
+
+// SQLSTATE 40P01 deadlock_detected, 40001 serialization_failure: the statement was rolled back
+// whole, so running it again is safe.
+const RETRYABLE = new Set(['40P01', '40001']);
+const RETRIES = 3;
+
+function sqlState(error: unknown): string | undefined {
+  const cause = (error as { cause?: { code?: unknown } } | null)?.cause;
+  return typeof cause?.code === 'string' ? cause.code : undefined;
+}
+
+/**
+ * Natural batching ("group commit") of rotations. While fewer than `maxInFlight` statements are
+ * running, an input is sent at once, alone, so a quiet server adds no latency. Inputs that arrive
+ * while the limit is reached queue up, and each statement that completes sends the whole queue (up
+ * to `maxBatch`) as the next one: under load, one round trip and one commit serve many rotations.
+ *
+ * Each input keeps its own compare-and-set semantics (the batched statement applies the same
+ * condition per row), so batching changes throughput, never outcomes. Failure stays per input:
+ *
+ * - the database is unreachable: the statement's inputs and every queued input fail with
+ *   `ERR_STORE_UNAVAILABLE` at once, instead of each waiting for its own timeout behind the last;
+ * - a deadlock or serialization failure (possible between batches of several instances that lock
+ *   rows in different orders): the statement was rolled back whole and is run again;
+ * - any other failure: the inputs are run again one by one, so an input the database refuses
+ *   fails alone.
+ *
+ * @internal
+ */
+export class RotationBatcher<I, O> {
+  readonly #runner: BatchRunner<I, O>;
+  readonly #maxBatch: number;
+  readonly #maxInFlight: number;
+  #queue: Pending<I, O>[] = [];
+  #inFlight = 0;
+
+  constructor(runner: BatchRunner<I, O>, options: RotationBatcherOptions) {
+    this.#runner = runner;
+    this.#maxBatch = options.maxBatch;
+    this.#maxInFlight = options.maxInFlight;
+  }
+
+  /** Runs `input`, alone or with others, and resolves with its own output. */
+  run(input: I): Promise<O> {
+    if (this.#maxBatch === 1) return this.#runner.one(input);
+    return new Promise<O>((resolve, reject) => {
+      this.#queue.push({ input, resolve, reject });
+      this.#pump();
+    });
+  }
+
+  #pump(): void {
+    while (this.#inFlight < this.#maxInFlight && this.#queue.length > 0) {
+      const batch = this.#queue.splice(0, this.#maxBatch);
+      this.#inFlight++;
+      void this.#send(batch).finally(() => {
+        this.#inFlight--;
+        this.#pump();
+      });
+    }
+  }
+
+  async #send(batch: Pending<I, O>[]): Promise<void> {
+    if (batch.length === 1) {
+      const [only] = batch as [Pending<I, O>];
+      try {
+        only.resolve(await this.#runner.one(only.input));
+      } catch (error) {
+        only.reject(error);
+        if (error instanceof KitStoreUnavailableError) this.#failQueue(error);
+      }
+      return;
+    }
+    const inputs = batch.map((pending) => pending.input);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const outputs = await this.#runner.many(inputs);
+        for (const [index, pending] of batch.entries()) pending.resolve(outputs[index] as O);
+        return;
+      } catch (error) {
+        if (error instanceof KitStoreUnavailableError) {
+          for (const pending of batch) pending.reject(new KitStoreUnavailableError({ cause: error.cause }));
+          this.#failQueue(error);
+          return;
+        }
+        if (attempt < RETRIES && RETRYABLE.has(sqlState(error) ?? '')) continue;
+        break;
+      }
+    }
+    // Isolate the failure: each input on its own, so only the one the database refuses fails.
+    await Promise.all(
+      batch.map(async (pending) => {
+        try {
+          pending.resolve(await this.#runner.one(pending.input));
+        } catch (error) {
+          pending.reject(error);
+        }
+      }),
+    );
+  }
+
+  /** The database is unreachable: the queued inputs would only wait for the same failure. */
+  #failQueue(error: KitStoreUnavailableError): void {
+    const queued = this.#queue;
+    this.#queue = [];
+    for (const pending of queued) pending.reject(new KitStoreUnavailableError({ cause: error.cause }));
+  }
+}
