@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SessionRecord, SessionStore } from '../store/session-store.ts';
 import { createTestDatabase } from '../../../../test/database.ts';
+import type { SessionRecord, SessionStore } from '../store/session-store.ts';
 import { describeSessionStoreConformance } from '../testing/index.ts';
 import { createKitOrm, createMikroOrmStore, migrate } from './index.ts';
 
