@@ -30,7 +30,14 @@ import { measureCryptoPaths } from './crypto-paths.ts';
 import { type BenchDatabase, openBenchDatabase } from './database.ts';
 import { interleave, type RunResult, type RunSettings, run } from './harness.ts';
 import { measureHttp } from './http.ts';
-import { checkRotateSql, kitRefresh, rawRotation, storeRotation } from './refresh.ts';
+import {
+  checkRotateSql,
+  kitRefresh,
+  rawGroupedRotation,
+  rawRotation,
+  readRotateManySql,
+  storeRotation,
+} from './refresh.ts';
 import {
   type Comparison,
   compare,
@@ -116,6 +123,7 @@ async function main(): Promise<void> {
 
     await checkRotateSql(orm, kit);
     log('the raw loop runs the exact statement the kit prepared');
+    const rotateManySql = await readRotateManySql(orm, kit);
 
     const figures = new Map<string, Figure>();
     const describe = (key: string, name: string, contains: string, result: RunResult | undefined) => {
@@ -133,6 +141,7 @@ async function main(): Promise<void> {
       );
       const results = await interleave({ ...at(c), rounds }, [
         { key: 'raw', makeOperation: rawRotation(kit, pool, c) },
+        { key: 'raw-grouped', makeOperation: rawGroupedRotation(kit, pool, rotateManySql, c) },
         { key: 'kit', makeOperation: kitRefresh(kit, c) },
         { key: 'store', makeOperation: storeRotation(kit, store, pool, c) },
         { key: 'unsigned', makeOperation: kitRefresh(unsignedKit, c) },
@@ -142,6 +151,12 @@ async function main(): Promise<void> {
         'rotation: raw pg (limit)',
         'pg.Pool, named prepared compare-and-set UPDATE ... RETURNING on kit_sessions, precomputed hashes',
         results.get('raw'),
+      );
+      describe(
+        `refresh.raw-grouped@${c}`,
+        'rotation: raw pg, grouped (limit of grouping)',
+        "pg.Pool, the kit's grouped compare-and-set (UPDATE ... FROM unnest(...)) with the kit's natural batching: at most 2 statements in flight, callers arriving meanwhile leave together; precomputed hashes",
+        results.get('raw-grouped'),
       );
       describe(
         `refresh.kit@${c}`,
@@ -251,6 +266,20 @@ async function main(): Promise<void> {
         REFRESH_TARGET,
       ),
       compare(figures, 'kit.refresh / raw rotation, 1 caller', 'refresh.kit@1', 'refresh.raw@1', null),
+      compare(
+        figures,
+        'kit.refresh / raw grouped rotation, 16 callers',
+        'refresh.kit@16',
+        'refresh.raw-grouped@16',
+        null,
+      ),
+      compare(
+        figures,
+        'raw grouped / raw single-statement rotation, 16 callers',
+        'refresh.raw-grouped@16',
+        'refresh.raw@16',
+        null,
+      ),
       compare(
         figures,
         'kit.refresh without signing / raw rotation, 16 callers',

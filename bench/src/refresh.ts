@@ -163,3 +163,103 @@ export function storeRotation(
     };
   };
 }
+
+/** The name the kit's store prepares its grouped rotation under. */
+export const ROTATE_MANY_STATEMENT_NAME = 'kit_rotate_sessions';
+
+/**
+ * Reads the grouped rotation statement the kit prepared (after concurrent refreshes, from every
+ * connection of the kit's pool) so the raw grouped loop runs exactly the kit's text without a copy.
+ */
+export async function readRotateManySql(orm: MikroORM, kit: AuthKit): Promise<string> {
+  const tokens = await Promise.all(
+    Array.from(
+      { length: 8 },
+      async (_, i) => (await kit.createSession({ userId: `bench-group-${i}` })).refreshToken,
+    ),
+  );
+  await Promise.all(tokens.map((token) => kit.refresh(token)));
+  // Prepared statements live per connection: ask every connection of the pool at once.
+  const connection = orm.em.getConnection();
+  const answers = await Promise.all(
+    Array.from(
+      { length: 16 },
+      () =>
+        connection.execute('select statement from pg_prepared_statements, pg_sleep(0.05) where name = ?', [
+          ROTATE_MANY_STATEMENT_NAME,
+        ]) as Promise<{ statement: string }[]>,
+    ),
+  );
+  const found = answers.flat()[0];
+  if (found) return found.statement;
+  throw new Error(`The kit did not prepare "${ROTATE_MANY_STATEMENT_NAME}": update bench/src/refresh.ts.`);
+}
+
+/**
+ * The physical limit of grouped rotation: the kit's grouped statement (read from PostgreSQL by
+ * {@link readRotateManySql}) through a plain `pg.Pool`, with the same natural batching as the
+ * kit (at most two statements in flight; callers arriving meanwhile leave together in the next
+ * one, sorted by id), and nothing else: no token crypto, no error handling beyond a row check.
+ */
+export function rawGroupedRotation(
+  kit: AuthKit,
+  pool: pg.Pool,
+  sql: string,
+  concurrency: number,
+): MakeOperation {
+  type Item = {
+    chain: Awaited<ReturnType<typeof openChain>>;
+    nextHash: Buffer;
+    now: Date;
+    done: (ok: boolean) => void;
+  };
+  const queue: Item[] = [];
+  let inFlight = 0;
+  const send = async (items: Item[]) => {
+    items.sort((a, b) => (a.chain.id < b.chain.id ? -1 : 1));
+    const result = await pool.query({
+      name: ROTATE_MANY_STATEMENT_NAME,
+      text: sql,
+      values: [
+        items.map((i) => i.chain.id),
+        items.map((i) => i.chain.generation),
+        items.map((i) => i.chain.current),
+        items.map((i) => i.nextHash),
+        items.map((i) => i.now),
+        items.map((i) => new Date(i.now.getTime() + IDLE_TTL_MS)),
+        items.map(() => null),
+        items.map(() => null),
+      ],
+    });
+    const matched = new Set(result.rows.map((row) => Number(row.position)));
+    for (const [index, item] of items.entries()) item.done(matched.has(index + 1));
+  };
+  const pump = () => {
+    while (inFlight < 2 && queue.length > 0) {
+      const items = queue.splice(0, 64);
+      inFlight++;
+      void send(items)
+        .catch(() => {
+          for (const item of items) item.done(false);
+        })
+        .finally(() => {
+          inFlight--;
+          pump();
+        });
+    }
+  };
+  return async (caller) => {
+    const chain = await openChain(kit, pool, `bench-raw-group-${concurrency}-${caller}`);
+    let next = 0;
+    return async () => {
+      const nextHash = chain.hashes[next++ % PRECOMPUTED_HASHES]!;
+      const ok = await new Promise<boolean>((done) => {
+        queue.push({ chain, nextHash, now: new Date(), done });
+        pump();
+      });
+      if (!ok) throw new Error('The raw grouped rotation did not match its row.');
+      chain.generation += 1;
+      chain.current = nextHash;
+    };
+  };
+}
