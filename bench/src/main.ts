@@ -7,6 +7,8 @@
  *   on it and dropped at the end). Unset: an embedded PostgreSQL is started and stopped.
  * - `BENCH_SECONDS` (default 5): measured seconds of each figure.
  * - `BENCH_WARMUP_SECONDS` (default 1): warm-up before each figure, not counted.
+ * - `BENCH_PUBLISH=1`: also write the JSON and the SVG chart to `docs/assets/` for the benchmarks
+ *   page.
  * - `BENCH_ROUNDS` (default 5): a figure and its limit are measured in this many alternating
  *   rounds (see harness.ts), each getting BENCH_SECONDS of measured time in total.
  *
@@ -339,7 +341,7 @@ async function main(): Promise<void> {
         .map((c) => `${c.name} = ${c.ratio.toFixed(3)} < ${c.target}`),
     };
     console.log(formatReport(report));
-    console.log(`\nresults written to ${writeReport(report)}`);
+    console.log(`\nresults written to ${writeReport(report).join(', ')}`);
   } finally {
     await cleanUp();
   }

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import type { RefreshBreakdown } from './breakdown.ts';
+import { renderChart } from './chart.ts';
 import type { RunResult } from './harness.ts';
 
 /** One measured figure with its name and what it contains. */
@@ -257,11 +258,24 @@ export function formatReport(report: Report): string {
   return out.join('\n');
 }
 
-/** Writes `bench/results/latest.json` and returns its path. */
-export function writeReport(report: Report): string {
-  const dir = new URL('../results/', import.meta.url);
-  mkdirSync(dir, { recursive: true });
-  const file = new URL('latest.json', dir);
-  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
-  return file.pathname;
+/**
+ * Writes `bench/results/latest.json` and the chart `bench/results/latest.svg`; with
+ * `BENCH_PUBLISH=1`, also `docs/assets/benchmarks.json` and `docs/assets/benchmarks.svg`, the
+ * copies the benchmarks page shows. Returns the paths written.
+ */
+export function writeReport(report: Report): string[] {
+  const targets = [new URL('../results/', import.meta.url)];
+  if (process.env.BENCH_PUBLISH === '1') targets.push(new URL('../../docs/assets/', import.meta.url));
+  const svg = renderChart(report);
+  const written: string[] = [];
+  for (const dir of targets) {
+    mkdirSync(dir, { recursive: true });
+    const published = !dir.pathname.endsWith('/results/');
+    const json = new URL(published ? 'benchmarks.json' : 'latest.json', dir);
+    const chart = new URL(published ? 'benchmarks.svg' : 'latest.svg', dir);
+    writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`);
+    writeFileSync(chart, svg);
+    written.push(json.pathname, chart.pathname);
+  }
+  return written;
 }
