@@ -129,6 +129,50 @@ describe('database key store', () => {
     expect(b.jwks().keys.map((k) => k.kid)).toContain(kid);
   });
 
+  const headerKid = (token: string) =>
+    JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()).kid as string;
+
+  it('emergency: after a rotation and deleting the other rows, instances sign with the new key at once', async () => {
+    const a = await storeKit();
+    const b = await storeKit();
+    const leaked = a.jwks().keys[0]!.kid;
+    const before = await a.createSession({ userId: 'u' });
+    const { kid } = await a.keys.rotate();
+    await f.orm.em.getConnection().execute(`delete from kit_signing_keys where kid <> '${kid}'`);
+    for (const kit of [a, b]) {
+      await kit.keys.refresh();
+      expect(kit.jwks().keys.map((k) => k.kid)).toEqual([kid]);
+      expect(headerKid((await kit.createSession({ userId: 'u' })).accessToken)).toBe(kid);
+      await expect(kit.verifyAccessToken(before.accessToken)).rejects.toMatchObject({
+        code: 'ERR_JWKS_NO_MATCHING_KEY',
+      });
+    }
+    expect(kid).not.toBe(leaked);
+  });
+
+  it('instances whose stored keys were all deleted create one new key on their next reload', async () => {
+    const a = await storeKit();
+    const b = await storeKit();
+    const old = a.jwks().keys[0]!.kid;
+    const before = await a.createSession({ userId: 'u' });
+    await f.orm.em.getConnection().execute('delete from kit_signing_keys');
+    // Both reload at once (as their timers would): the lock lets one create the key.
+    await Promise.all([a.keys.refresh(), b.keys.refresh()]);
+    const stored = await rows();
+    expect(stored).toHaveLength(1);
+    const kid = stored[0]!.kid as string;
+    expect(kid).not.toBe(old);
+    for (const kit of [a, b]) {
+      expect(kit.jwks().keys.map((k) => k.kid)).toEqual([kid]);
+      const { accessToken } = await kit.createSession({ userId: 'u' });
+      expect(headerKid(accessToken)).toBe(kid);
+      await expect(a.verifyAccessToken(accessToken)).resolves.toMatchObject({ sub: 'u' });
+      await expect(kit.verifyAccessToken(before.accessToken)).rejects.toMatchObject({
+        code: 'ERR_JWKS_NO_MATCHING_KEY',
+      });
+    }
+  });
+
   it('rotates on schedule, once across instances', async () => {
     const every = 2 * 86400;
     const a = await storeKit({ keyRotation: { every } });

@@ -146,6 +146,8 @@ export async function createKeyRing(options: KeyRingOptions): Promise<KeyProvide
   }
 
   async function load(rows: StoredSigningKey[]): Promise<void> {
+    // Never swap in an empty set: with nothing to sign with, every token and JWKS request fails.
+    if (rows.length === 0) throw new KitKeyInvalidError('The key store holds no signing key.');
     const next = await Promise.all(rows.map(decrypt));
     next.sort((a, b) => a.activatesAt - b.activatesAt || (a.kid < b.kid ? -1 : 1));
     for (const kid of imported.keys()) if (!next.some((e) => e.kid === kid)) imported.delete(kid);
@@ -194,7 +196,8 @@ export async function createKeyRing(options: KeyRingOptions): Promise<KeyProvide
     const sorted = [...rows].sort((a, b) => a.activatesAt.getTime() - b.activatesAt.getTime());
     const newest = sorted.at(-1);
     if (newest === undefined) {
-      // Nothing was ever published, so no verifier can hold a stale set: the first key signs at once.
+      // A new store: nothing was published, so no verifier can hold a stale set; the first key signs
+      // at once. (After every row was deleted by hand, verifiers refetch on its unknown kid.)
       created = await newRow(now, now);
     } else if (force) {
       created = await newRow(
@@ -229,7 +232,14 @@ export async function createKeyRing(options: KeyRingOptions): Promise<KeyProvide
   }
 
   async function reload(): Promise<void> {
-    await load(await options.store.list());
+    let rows = await options.store.list();
+    if (rows.length === 0) {
+      // Every row was deleted by hand (say, after a key leaked): create a new key under the lock,
+      // signing at once, as at start, instead of keeping deleted keys or having none.
+      await options.store.exclusive((tx) => maintain(tx, false));
+      rows = await options.store.list();
+    }
+    await load(rows);
   }
 
   async function tick(): Promise<void> {
