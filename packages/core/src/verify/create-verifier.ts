@@ -127,8 +127,8 @@ export interface VerifierOptions {
   revocationsUrl?: string;
   /**
    * The longest a revocation list is used, from when the server read it (or the fetch started, if
-   * earlier): the bound on how long a revoked session's tokens still pass. A refetch starts in the
-   * background halfway through.
+   * earlier): the bound on how long a revoked session's tokens still pass. There is no background
+   * refetch: the first verification that finds the list past it fetches a new one.
    * @default 10 (seconds)
    */
   revocationsInterval?: Duration;
