@@ -24,6 +24,11 @@ export interface DemoAppOptions {
   loginLimit?: number;
   /** Refreshes allowed per client address per minute. @default 120 */
   tokenLimit?: number;
+  /**
+   * Where the kit's routes and the rate limits log failures (one line with an error code, never a
+   * token or a secret). @default console.error
+   */
+  log?: (line: string) => void;
 }
 
 // The page's own script is inline: allow exactly that, and nothing from elsewhere.
@@ -36,9 +41,11 @@ const PAGE_CSP =
  */
 export function createApp(kit: AuthKit, users: Users, options: DemoAppOptions = {}): Hono {
   const store = options.rateLimitStore ? { store: options.rateLimitStore } : {};
+  const log = options.log ? { log: options.log } : {};
   const routesOptions: KitRoutesOptions = {
     cookie: true,
-    rateLimit: { ...store, name: 'token', limit: options.tokenLimit ?? 120, window: '1m' },
+    rateLimit: { ...store, ...log, name: 'token', limit: options.tokenLimit ?? 120, window: '1m' },
+    ...log,
   };
   const app = new Hono<KitAuthEnv>();
   app.route('/', createKitRoutes(kit, routesOptions));
@@ -46,6 +53,7 @@ export function createApp(kit: AuthKit, users: Users, options: DemoAppOptions = 
   const respond = createLoginResponder(kit, routesOptions);
   const loginLimit = createRateLimit({
     ...store,
+    ...log,
     name: 'login',
     limit: options.loginLimit ?? 20,
     window: '1m',

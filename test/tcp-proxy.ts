@@ -1,0 +1,120 @@
+import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
+
+/**
+ * A TCP proxy between an application and PostgreSQL that a test can cut and restore, to stage a
+ * database outage without touching the database server itself.
+ */
+
+/** How a cut proxy treats the app's connections. */
+export type CutMode =
+  /** The listener is closed: new connections are refused (ECONNREFUSED). */
+  | 'refuse'
+  /** New connections are accepted and then held: nothing is forwarded or answered, ever. */
+  | 'blackhole'
+  /**
+   * A network partition: open connections are not closed but go silent (bytes are held, not
+   * forwarded, and delivered when the partition heals), and new connections are held as in
+   * `blackhole`. Only timeouts can end the app's waits.
+   */
+  | 'partition';
+
+export interface OutageProxy {
+  port: number;
+  /** Connections accepted while black-holed (the app did try to reach the database). */
+  held: number;
+  /** Destroys every open connection (or, for a partition, silences it), then refuses or holds new ones. */
+  cut(mode: CutMode): Promise<void>;
+  /** Forwards to PostgreSQL again, on the same port (nothing to do if not cut). */
+  restore(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Starts a proxy on 127.0.0.1, at a free port, forwarding every connection to `target`. */
+export async function startProxy(target: { host: string; port: number }): Promise<OutageProxy> {
+  const sockets = new Set<Socket>();
+  const pairs = new Set<{ client: Socket; upstream: Socket }>();
+  let mode: 'open' | CutMode = 'open';
+  let listening = false;
+  const track = (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+  };
+  const server: Server = createServer((client) => {
+    track(client);
+    if (mode !== 'open') {
+      proxy.held += 1;
+      return;
+    }
+    const upstream = tcpConnect(target.port, target.host);
+    track(upstream);
+    const pair = { client, upstream };
+    pairs.add(pair);
+    client.pipe(upstream);
+    upstream.pipe(client);
+    client.on('close', () => {
+      pairs.delete(pair);
+      upstream.destroy();
+    });
+    upstream.on('close', () => client.destroy());
+  });
+  const listen = (port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        listening = true;
+        resolve();
+      });
+    });
+  const stopListening = () =>
+    new Promise<void>((resolve) => {
+      listening = false;
+      server.close(() => resolve());
+    });
+  await listen(0);
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('The proxy has no TCP port.');
+  const proxy: OutageProxy = {
+    port: address.port,
+    held: 0,
+    async cut(next) {
+      mode = next;
+      if (next === 'partition') {
+        for (const { client, upstream } of pairs) {
+          client.unpipe(upstream);
+          upstream.unpipe(client);
+          client.pause();
+          upstream.pause();
+        }
+        return;
+      }
+      for (const socket of sockets) socket.destroy();
+      if (next === 'refuse') await stopListening();
+    },
+    async restore() {
+      if (mode === 'open') return;
+      const healed = mode === 'partition';
+      mode = 'open';
+      for (const socket of sockets) {
+        // Connections held while cut were never forwarded: the app has given up on them.
+        if (![...pairs].some((p) => p.client === socket || p.upstream === socket)) socket.destroy();
+      }
+      if (healed) {
+        // The partition heals: what each side sent meanwhile is delivered, as TCP would.
+        for (const { client, upstream } of pairs) {
+          client.pipe(upstream);
+          upstream.pipe(client);
+        }
+      } else {
+        for (const socket of sockets) socket.destroy();
+      }
+      if (!listening) await listen(proxy.port);
+    },
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      if (listening) await stopListening();
+    },
+  };
+  return proxy;
+}
