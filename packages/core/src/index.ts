@@ -1,3 +1,29 @@
+/**
+ * `@kit/core`: the kit itself. {@link createAuthKit} opens sessions, rotates refresh tokens with
+ * grace and reuse detection, signs access tokens and administers sessions; the store and key-store
+ * interfaces, the errors and their codes, key and secret generation. Runtime-agnostic: the
+ * PostgreSQL side is in `@kit/core/mikro-orm`, edge verification in `@kit/core/verify`.
+ *
+ * @example
+ * ```ts
+ * import { createAuthKit } from '@kit/core';
+ * import { createKitOrm, createMikroOrmStore, migrate } from '@kit/core/mikro-orm';
+ *
+ * const orm = await createKitOrm({ databaseUrl: process.env.DATABASE_URL! });
+ * await migrate(orm);
+ * const kit = await createAuthKit({
+ *   issuer: 'https://auth.example.com',
+ *   audience: 'https://api.example.com',
+ *   secret: process.env.KIT_SECRET!,
+ *   signingKeys: process.env.KIT_SIGNING_KEYS!,
+ *   store: createMikroOrmStore({ orm }),
+ * });
+ * const { accessToken, refreshToken } = await kit.createSession({ userId: 'user-1' });
+ * ```
+ *
+ * @module
+ */
+
 export {
   type AuthKit,
   type ClientContext,

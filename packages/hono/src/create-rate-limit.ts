@@ -37,7 +37,8 @@ export interface RateLimitOptions {
    */
   name?: string;
   /**
-   * The client's address. Requests whose address is unknown share one counter.
+   * The client's address. Requests whose address is unknown are not limited (one line is logged
+   * the first time): pooling them into one counter would let any one of them lock out the others.
    * @default {@link defaultClientAddress} (the socket's address; never `X-Forwarded-For`)
    */
   clientAddress?: (c: Context) => string | undefined;

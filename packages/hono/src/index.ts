@@ -1,3 +1,22 @@
+/**
+ * `@kit/hono`: the kit over HTTP with Hono. The HTTP routes (`/token`, `/revoke`, the
+ * JWKS, metadata, the revocation list, sessions, logout), the login helper, Bearer middleware that
+ * runs at the edge, cookie mode for browsers, rate limits, the error table and the OpenAPI
+ * document. Imports nothing Node-specific.
+ *
+ * @example
+ * ```ts
+ * import { createBearerAuth, createKitRoutes, type KitAuthEnv } from '@kit/hono';
+ * import { Hono } from 'hono';
+ *
+ * const app = new Hono<KitAuthEnv>();
+ * app.route('/', createKitRoutes(kit, { cookie: true }));
+ * app.get('/me', createBearerAuth({ kit }), (c) => c.json(c.var.claims));
+ * ```
+ *
+ * @module
+ */
+
 export { defaultClientAddress } from './client-address.ts';
 export type { CookieModeOptions } from './cookie-mode.ts';
 export { type BearerAuthOptions, createBearerAuth, type KitAuthEnv } from './create-bearer-auth.ts';
