@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // `vitest.config.ts` (defineProject), and PostgreSQL is started once for all of them.
 export default defineConfig({
   test: {
-    projects: ['packages/*', 'apps/*'],
+    projects: ['packages/*', 'apps/*', 'examples/*'],
     globalSetup: ['./test/global-setup.ts'],
   },
 });
