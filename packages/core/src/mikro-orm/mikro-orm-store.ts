@@ -166,9 +166,10 @@ export interface MikroOrmStoreOptions {
 }
 
 /**
- * The default {@link SessionStore}: PostgreSQL through MikroORM 6. Reads go through the
- * EntityManager; every write is one atomic SQL statement with bound parameters on a connection of
- * the ORM's pool (the rotation is a single compare-and-set `UPDATE`, a HOT update of one row).
+ * The default {@link SessionStore}: PostgreSQL through MikroORM 6. Lists and counts go through the
+ * EntityManager; reading one session and every write are one SQL statement with bound parameters
+ * on a connection of the ORM's pool (the rotation is a single compare-and-set `UPDATE`, a HOT
+ * update of one row).
  * Driver errors become `ERR_STORE_UNAVAILABLE` or `ERR_STORE_FAILURE`, with bound values stripped.
  *
  * Exported from `@kit/core/mikro-orm`.
@@ -304,11 +305,17 @@ export function createMikroOrmStore(options: MikroOrmStoreOptions): SessionStore
       return row ? fromRow(row) : null;
     },
 
-    find(id) {
-      return read('find', async () => {
-        const entity = await orm.em.fork().findOne(KitSession, { id }, { disableIdentityMap: true });
-        return entity ? fromEntity(entity) : null;
+    async find(id) {
+      // One statement mapped by hand, as rotate's result is: an ORM entity would be built only when
+      // the row exists, and that work (far more than the read) would tell a failed refresh of an
+      // unknown session from one of a revoked session or a wrong secret by its duration.
+      const result = await write('find', {
+        name: 'kit_find_session',
+        text: `select ${COLUMNS} from kit_sessions where id = $1`,
+        values: [id],
       });
+      const row = result.rows[0];
+      return row ? fromRow(row) : null;
     },
 
     list(userId, { status, now, limit }) {
