@@ -38,6 +38,8 @@ const KILLS = [
 
 /** Liveness bound for waits on the database (never a figure the test asserts on). */
 const WAIT_MS = 15_000;
+/** How often a client presents its token again after 503 `temporarily_unavailable`. */
+const RETRIES = 10;
 
 interface Client {
   n: number;
@@ -51,6 +53,12 @@ interface Client {
   inFlight: boolean;
   /** The answer to its last request never arrived (the server was killed). */
   lost: boolean;
+  /**
+   * Its last answer was 503 `temporarily_unavailable` (a busy machine can make the server wait too
+   * long for a database connection): the rotation may or may not have committed, and the client
+   * presents the same token again, as a real client would.
+   */
+  unsure: boolean;
   /** For a lost answer whose rotation committed: the secret hash the row holds since. */
   committedHash?: string | undefined;
 }
@@ -65,6 +73,7 @@ interface Row {
 
 interface KillFigures {
   inFlight: number;
+  unavailable: number;
   committed: number;
   notCommitted: number;
   restartMs: number;
@@ -145,13 +154,18 @@ describe('crash safety: the demo server killed with SIGKILL mid-traffic', () => 
     }
     client.token = token;
     client.generation = presentedGeneration + 1;
+    client.unsure = false;
     return undefined;
   }
+
+  const isUnavailable = (answer: HttpAnswer) =>
+    answer.status === 503 && answer.text.includes('"temporarily_unavailable"');
 
   /** Every client refreshes in a loop, back to back, until halted. */
   function startTraffic(url: string, clients: Client[]) {
     let running = true;
     let refreshes = 0;
+    let unavailable = 0;
     const failures: string[] = [];
     const waiters: { count: number; resolve: () => void }[] = [];
     const notify = () => {
@@ -176,6 +190,12 @@ describe('crash safety: the demo server killed with SIGKILL mid-traffic', () => 
             return;
           }
           client.inFlight = false;
+          if (isUnavailable(answer)) {
+            client.unsure = true;
+            unavailable += 1;
+            await sleep(50);
+            continue;
+          }
           const failure = advance(client, answer, presented);
           if (failure) {
             failures.push(failure);
@@ -190,6 +210,9 @@ describe('crash safety: the demo server killed with SIGKILL mid-traffic', () => 
       failures,
       get refreshes() {
         return refreshes;
+      },
+      get unavailable() {
+        return unavailable;
       },
       /** Resolves once `count` refreshes have succeeded, or every client has stopped. */
       reached(count: number): Promise<void> {
@@ -228,6 +251,7 @@ describe('crash safety: the demo server killed with SIGKILL mid-traffic', () => 
           first: token,
           inFlight: false,
           lost: false,
+          unsure: false,
         };
       }),
     );
@@ -267,7 +291,7 @@ describe('crash safety: the demo server killed with SIGKILL mid-traffic', () => 
       totalRefreshes += traffic.refreshes;
 
       // Dead server: the rows are as the last committed statements left them. A session is either
-      // where its client thinks, or one rotation ahead if the client's answer was lost.
+      // where its client thinks, or one rotation ahead if the client's answer was lost (or a 503).
       const rows = await readRows();
       expect(rows.size).toBe(CLIENTS);
       let committed = 0;
@@ -275,8 +299,8 @@ describe('crash safety: the demo server killed with SIGKILL mid-traffic', () => 
       for (const client of clients) {
         const row = rows.get(client.sessionId)!;
         expect(row.revoked_at, `kill ${k}: client ${client.n} revoked (${row.revoked_reason})`).toBeNull();
-        if (client.lost && row.generation === client.generation + 1) {
-          committed += 1;
+        if ((client.lost || client.unsure) && row.generation === client.generation + 1) {
+          if (client.lost) committed += 1;
           client.committedHash = row.hash;
         } else {
           expect(row.generation, `kill ${k}: generation of client ${client.n}`).toBe(client.generation);
@@ -289,6 +313,7 @@ describe('crash safety: the demo server killed with SIGKILL mid-traffic', () => 
       if (kill.afterCommit)
         expect(committed, `kill ${k}: rotations committed, answers lost`).toBeGreaterThan(0);
 
+      let unavailable = traffic.unavailable;
       const restarting = performance.now();
       server = await startDemo(`restart ${k + 1}`, env);
       const restartMs = Math.round(performance.now() - restarting);
@@ -305,7 +330,12 @@ describe('crash safety: the demo server killed with SIGKILL mid-traffic', () => 
         await Promise.all(
           clients.map(async (client) => {
             const presented = client.generation;
-            const answer = await refreshAt(server.url, client.token, client.address);
+            let answer = await refreshAt(server.url, client.token, client.address);
+            for (let retry = 0; retry < RETRIES && isUnavailable(answer); retry++) {
+              unavailable += 1;
+              await sleep(100);
+              answer = await refreshAt(server.url, client.token, client.address);
+            }
             const failure = advance(client, answer, presented);
             if (failure) return `after restart ${k + 1}: ${failure}`;
             if (
@@ -323,7 +353,7 @@ describe('crash safety: the demo server killed with SIGKILL mid-traffic', () => 
       expect(failures).toEqual([]);
       totalRefreshes += CLIENTS;
       await expectConsistent(clients, `after restart ${k + 1}`);
-      figures.push({ inFlight, committed, notCommitted, restartMs });
+      figures.push({ inFlight, unavailable, committed, notCommitted, restartMs });
     }
 
     // Control: the checks above do see a revocation. A replayed first token is reuse.
@@ -339,7 +369,8 @@ describe('crash safety: the demo server killed with SIGKILL mid-traffic', () => 
         `requests in flight at each kill ${figures.map((f) => f.inFlight).join('/')} ` +
         `(answered anyway ${figures.map((f) => f.inFlight - f.committed - f.notCommitted).join('/')}, ` +
         `lost after their rotation committed ${figures.map((f) => f.committed).join('/')}, ` +
-        `lost before ${figures.map((f) => f.notCommitted).join('/')}); ${totalRefreshes} refreshes; ` +
+        `lost before ${figures.map((f) => f.notCommitted).join('/')}); ${totalRefreshes} refreshes ` +
+        `(503 under load: ${figures.reduce((sum, f) => sum + f.unavailable, 0)}); ` +
         `restarts ${figures.map((f) => f.restartMs).join('/')} ms`,
     );
   }, 240_000);
