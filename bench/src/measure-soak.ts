@@ -29,8 +29,8 @@ function positive(name: string, fallback: number): number {
  * revocations and replays, then every session checked and the server's memory compared.
  *
  * Environment: `SOAK_SECONDS` (measured seconds, default 180), `SOAK_RATE` (requests per second,
- * default 100), `SOAK_WARMUP_SECONDS` (default 10). Prints the report and writes
- * `bench/results/soak-latest.json`. Correctness failures (an unexpected answer, a session that does
+ * default 60: what two cores sustain with one login in 17 at scrypt's cost), `SOAK_WARMUP_SECONDS`
+ * (default 10). Prints the report and writes `bench/results/soak-latest.json`. Correctness failures (an unexpected answer, a session that does
  * not refresh or is not refused) are in `unexpected` and `sessions.failures`; memory growth beyond
  * the bounds in `memoryProblems`.
  */
@@ -43,7 +43,7 @@ export async function measureSoak(options: {
   const report = await runSoak({
     databaseUrl: options.databaseUrl,
     seconds: positive('SOAK_SECONDS', 180),
-    rate: positive('SOAK_RATE', 100),
+    rate: positive('SOAK_RATE', 60),
     warmupSeconds: positive('SOAK_WARMUP_SECONDS', 10),
     log: (line) => options.log(`soak: ${line}`),
   });

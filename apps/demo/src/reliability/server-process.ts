@@ -122,3 +122,5 @@ async function shutdown() {
   console.log('stopped');
 }
 process.on('SIGTERM', () => void shutdown().then(() => process.exit(0)));
+// The parent went away without stopping it (a test run interrupted): never linger as an orphan.
+process.on('disconnect', () => void shutdown().then(() => process.exit(0)));
