@@ -7,6 +7,7 @@
  *   on it and dropped at the end). Unset: an embedded PostgreSQL is started and stopped.
  * - `BENCH_SECONDS` (default 5): measured seconds of each figure.
  * - `BENCH_WARMUP_SECONDS` (default 1): warm-up before each figure, not counted.
+ * - `BENCH_SOAK=0`: skip the soak (see measure-soak.ts for `SOAK_SECONDS` and `SOAK_RATE`).
  * - `BENCH_PUBLISH=1`: also write the JSON and the SVG chart to `docs/assets/` for the benchmarks
  *   page.
  * - `BENCH_ROUNDS` (default 5): a figure and its limit are measured in this many alternating
@@ -32,6 +33,7 @@ import { measureCryptoPaths } from './crypto-paths.ts';
 import { type BenchDatabase, openBenchDatabase } from './database.ts';
 import { interleave, type RunResult, type RunSettings, run } from './harness.ts';
 import { measureHttp } from './http.ts';
+import { measureSoak } from './measure-soak.ts';
 import {
   checkRotateSql,
   kitRefresh,
@@ -342,6 +344,13 @@ async function main(): Promise<void> {
     };
     console.log(formatReport(report));
     console.log(`\nresults written to ${writeReport(report).join(', ')}`);
+
+    // 6: the soak (minutes of steady mixed traffic against the demo server, every session checked
+    // at the end, memory compared), after every throughput figure so it cannot disturb them.
+    if (process.env.BENCH_SOAK !== '0') {
+      log('soak: steady mixed traffic against the demo server (BENCH_SOAK=0 skips it)');
+      await measureSoak({ databaseUrl: db.url, log });
+    }
   } finally {
     await cleanUp();
   }
