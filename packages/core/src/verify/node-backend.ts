@@ -9,7 +9,7 @@ interface NodeVerifyApi {
 }
 
 interface NodeBuffer {
-  from(value: string, encoding: 'latin1'): Uint8Array;
+  from(value: string, encoding: 'utf8'): Uint8Array;
 }
 
 type Prepared = { readonly alg: VerifierAlgorithm; readonly key: unknown };
@@ -69,7 +69,10 @@ export function createNodeBackend(): VerifyBackend | undefined {
       // The key index already pairs each key with one algorithm; checked again so that a key
       // prepared for one algorithm can never verify another.
       if (prepared.alg !== profile.alg) return false;
-      return crypto.verify(HASH[profile.alg], bytes.from(signingInput, 'latin1'), prepared.key, signature);
+      // UTF-8, exactly the bytes Web Crypto verifies. Latin-1 would keep only the low byte of
+      // each character, so a payload with `Ł` (U+0141) in place of `A` would still match the
+      // issuer's signature over the original.
+      return crypto.verify(HASH[profile.alg], bytes.from(signingInput, 'utf8'), prepared.key, signature);
     },
   });
 }

@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { createVerifier as createWebVerifier } from './index.ts';
+import { createVerifier as createNodeVerifier } from './node.ts';
+import { AUDIENCE, createTestKey, expectKitError, ISSUER, mint, T0 } from './test-fixtures.ts';
+
+describe('node:crypto backend', () => {
+  it('checks the signature over the token as written, not over the low bytes of its characters', async () => {
+    // Regression: the signing input went to node:crypto as Latin-1, which keeps only the low byte
+    // of each character. A payload with `Ł` (U+0141) in place of `A` then matched the issuer's
+    // signature over the original, so the signature passed and the node path answered
+    // ERR_JWT_MALFORMED where Web Crypto answers ERR_JWT_INVALID.
+    const key = await createTestKey('ES256');
+    const options = { issuer: ISSUER, audience: AUDIENCE, jwks: { keys: [key.jwk] }, clock: () => T0 };
+    const token = await mint(key);
+    const [header, payload, signature] = token.split('.') as [string, string, string];
+    const at = payload.indexOf('A');
+    expect(at).toBeGreaterThanOrEqual(0);
+    const forged = `${header}.${payload.slice(0, at)}\u0141${payload.slice(at + 1)}.${signature}`;
+
+    await expectKitError(createNodeVerifier(options)(forged), 'ERR_JWT_INVALID', forged);
+    await expectKitError(createWebVerifier(options)(forged), 'ERR_JWT_INVALID', forged);
+    await expect(createNodeVerifier(options)(token)).resolves.toMatchObject({ sub: 'user-1' });
+  });
+});
