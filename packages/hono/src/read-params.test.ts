@@ -34,3 +34,46 @@ describe('readParams (JSON)', () => {
     }
   });
 });
+
+describe('readParams (bytes that are not UTF-8)', () => {
+  const body = (json: boolean) =>
+    new Uint8Array([
+      ...new TextEncoder().encode(
+        json ? '{"grant_type":"refresh_token","client_id":"' : 'grant_type=refresh_token&client_id=',
+      ),
+      0xff,
+      ...new TextEncoder().encode(json ? '"}' : ''),
+    ]);
+  const request = (json: boolean, withLength: boolean) => {
+    const bytes = body(json);
+    return new Request('http://kit.test/token', {
+      method: 'POST',
+      headers: {
+        'content-type': json ? 'application/json' : 'application/x-www-form-urlencoded',
+        ...(withLength ? { 'content-length': String(bytes.byteLength) } : {}),
+      },
+      body: withLength
+        ? bytes
+        : new ReadableStream({
+            start(controller) {
+              controller.enqueue(bytes);
+              controller.close();
+            },
+          }),
+      duplex: 'half',
+    } as RequestInit);
+  };
+
+  it('refuses them whether the body has a Content-Length or streams without one', async () => {
+    // Regression: with a Content-Length the body was read with `text()`, which turns invalid
+    // UTF-8 into U+FFFD, so such a request was parsed and its refresh token used, while the same
+    // bytes streamed were refused.
+    for (const json of [false, true]) {
+      for (const withLength of [true, false]) {
+        expect(await readParams(request(json, withLength)), `json ${json}, length ${withLength}`).toEqual({
+          error: 'invalid_request',
+        });
+      }
+    }
+  });
+});

@@ -27,9 +27,11 @@ async function readText(request: Request, maxBytes: number): Promise<string | nu
   const length = request.headers.get('content-length');
   if (length !== null && request.headers.get('transfer-encoding') === null) {
     if (!/^\d{1,15}$/.test(length) || Number(length) > maxBytes) return null;
-    // `text()` rather than the stream: under @hono/node-server it reads the socket directly.
-    const text = await request.text();
-    return text.length > maxBytes ? null : text;
+    // `arrayBuffer()` rather than the stream: under @hono/node-server it reads the socket
+    // directly. Not `text()`: it would replace invalid UTF-8 with U+FFFD, so the same bytes would
+    // be refused when streamed and read (and used) when sent with a length.
+    const bytes = new Uint8Array(await request.arrayBuffer());
+    return bytes.byteLength > maxBytes ? null : decoder.decode(bytes);
   }
   const reader = request.body?.getReader();
   if (!reader) return '';
