@@ -77,3 +77,36 @@ describe('readParams (bytes that are not UTF-8)', () => {
     }
   });
 });
+
+describe('readParams (size before media type)', () => {
+  it('answers too_large to a body over the limit whatever its media type, declared or streamed', async () => {
+    const big = 'x'.repeat(16 * 1024 + 1);
+    for (const type of ['text/plain', 'application/xml', '']) {
+      const declared = new Request('http://kit.test/token', {
+        method: 'POST',
+        headers: type ? { 'content-type': type } : {},
+        body: big,
+      });
+      expect(await readParams(declared), `declared, ${type || 'no type'}`).toEqual({ error: 'too_large' });
+      const streamed = new Request('http://kit.test/token', {
+        method: 'POST',
+        headers: type ? { 'content-type': type } : {},
+        body: new ReadableStream({
+          start(controller) {
+            controller.enqueue(new TextEncoder().encode(big));
+            controller.close();
+          },
+        }),
+        duplex: 'half',
+      } as RequestInit);
+      expect(await readParams(streamed), `streamed, ${type || 'no type'}`).toEqual({ error: 'too_large' });
+    }
+    // Within the limit, a wrong media type stays a malformed request.
+    const small = new Request('http://kit.test/token', {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'grant_type=refresh_token',
+    });
+    expect(await readParams(small)).toEqual({ error: 'invalid_request' });
+  });
+});

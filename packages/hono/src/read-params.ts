@@ -58,10 +58,10 @@ async function readText(request: Request, maxBytes: number): Promise<string | nu
 
 /**
  * Reads the parameters of an OAuth request body: `application/x-www-form-urlencoded` (RFC 6749)
- * or a JSON object of strings, at most `maxBytes` long. Answers `invalid_request` for any other
- * media type, a body that does not parse, a repeated form parameter (RFC 6749 §3.1: parameters
- * must not be included more than once) or a JSON value that is not a string, and `too_large` over
- * the limit. Never throws.
+ * or a JSON object of strings, at most `maxBytes` long. Answers `too_large` over the limit
+ * (whatever the media type), and `invalid_request` for any other media type, a body that does not
+ * parse, a repeated form parameter (RFC 6749 §3.1: parameters must not be included more than
+ * once) or a JSON value that is not a string. Never throws.
  *
  * Exported from `@kit/hono`.
  *
@@ -80,10 +80,12 @@ export async function readParams(
 ): Promise<ReadParamsResult> {
   const invalid = { error: 'invalid_request' } as const;
   const type = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type !== 'application/x-www-form-urlencoded' && type !== 'application/json') return invalid;
   try {
+    // Size first, whatever the media type: the contract answers 413 to any body over the limit,
+    // and reading at most the limit costs no more than refusing.
     const text = await readText(request, options.maxBytes ?? MAX_BODY_BYTES);
     if (text === null) return { error: 'too_large' };
+    if (type !== 'application/x-www-form-urlencoded' && type !== 'application/json') return invalid;
     const params: Record<string, string> = Object.create(null);
     if (type === 'application/x-www-form-urlencoded') {
       for (const [key, value] of new URLSearchParams(text)) {

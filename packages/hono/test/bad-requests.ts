@@ -5,9 +5,9 @@
  * The model reads a body the way RFC 6749 and the contract describe it, with the platform's own
  * parsers (`URLSearchParams`, `JSON.parse`, a fatal UTF-8 decoder), not with the kit's code:
  *
+ * - over 16 KiB (bytes) → 413 `invalid_request`, whatever the media type;
  * - a media type other than `application/x-www-form-urlencoded` or `application/json` (compared
- *   case-insensitively, parameters ignored) → 400 `invalid_request`, whatever the size;
- * - over 16 KiB (bytes) → 413 `invalid_request`;
+ *   case-insensitively, parameters ignored) → 400 `invalid_request`;
  * - not UTF-8, not parseable, a repeated parameter or JSON member, a JSON value that is not an
  *   object of strings → 400 `invalid_request`;
  * - then the route's own rules (see {@link expectedTokenAnswer} and {@link expectedRevokeAnswer}).
@@ -57,9 +57,9 @@ type Read = { error: 'invalid_request' | 'too_large' } | { params: Map<string, s
 export function readModel(c: BodyCase): Read {
   const invalid = { error: 'invalid_request' } as const;
   const type = mediaType(c.contentType ?? '');
-  if (type !== FORM && type !== JSON_TYPE) return invalid;
   const bytes = bytesOf(c.body);
   if (bytes.byteLength > LIMIT_BYTES) return { error: 'too_large' };
+  if (type !== FORM && type !== JSON_TYPE) return invalid;
   let text: string;
   try {
     text = strictUtf8.decode(bytes);
