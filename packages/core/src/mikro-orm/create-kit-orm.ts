@@ -22,8 +22,8 @@ export interface KitOrmOptions {
   /**
    * Milliseconds to wait for a connection (opening one, or a free one from the pool) and for a
    * statement, before failing with `ERR_STORE_UNAVAILABLE`. Keeps requests from hanging while the
-   * database is unreachable: a refresh makes at most two round trips, so it fails within about
-   * twice this.
+   * database is unreachable. A refresh stops at its first failing statement, so once the database
+   * stops answering it fails within about this time (a statement already sent gets 500 ms more).
    * @default 2000
    */
   timeoutMs?: number;

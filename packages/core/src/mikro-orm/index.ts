@@ -1,3 +1,26 @@
+/**
+ * `@kit/core/mikro-orm`: the kit on PostgreSQL through MikroORM 6 (Node only). A MikroORM instance
+ * for the kit alone, its migrations, the session store (rotation as one compare-and-set
+ * statement, concurrent ones grouped), the database key store and the rate-limit store.
+ *
+ * @example
+ * ```ts
+ * import { createAuthKit } from '@kit/core';
+ * import { createKitOrm, createMikroOrmKeyStore, createMikroOrmStore, migrate } from '@kit/core/mikro-orm';
+ *
+ * const orm = await createKitOrm({ databaseUrl: process.env.DATABASE_URL! });
+ * await migrate(orm);
+ * const kit = await createAuthKit({
+ *   issuer: 'https://auth.example.com',
+ *   audience: 'https://api.example.com',
+ *   secret: process.env.KIT_SECRET!,
+ *   keyStore: createMikroOrmKeyStore({ orm }),
+ *   store: createMikroOrmStore({ orm }),
+ * });
+ * ```
+ *
+ * @packageDocumentation
+ */
 export { createKitOrm, type KitOrmOptions } from './create-kit-orm.ts';
 export {
   createMikroOrmRateLimitStore,
