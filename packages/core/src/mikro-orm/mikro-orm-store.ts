@@ -49,6 +49,24 @@ const ROTATE_MANY_SQL = `update kit_sessions s set
     .map((column) => `s.${column}`)
     .join(', ')}`;
 
+// Reads one session, or a decoy row of the same shape when there is none (see find()).
+const FIND_SQL = `select s.id is not null as found,
+    coalesce(s.id, v.id) as id,
+    coalesce(s.user_id, v.text) as user_id,
+    coalesce(s.client_id, v.text) as client_id,
+    coalesce(s.created_at, v.at) as created_at,
+    coalesce(s.last_refreshed_at, v.at) as last_refreshed_at,
+    coalesce(s.idle_expires_at, v.at) as idle_expires_at,
+    coalesce(s.absolute_expires_at, v.at) as absolute_expires_at,
+    s.revoked_at, s.revoked_reason, s.user_agent, s.ip,
+    coalesce(s.data, '{}'::jsonb) as data,
+    coalesce(s.generation, 0) as generation,
+    coalesce(s.secret_hash, v.hash) as secret_hash,
+    case when s.id is null then v.at else s.rotated_at end as rotated_at
+  from (values ($1::uuid, 'missing'::varchar, '2000-01-01T00:00:00Z'::timestamptz, '\\x${'00'.repeat(32)}'::bytea))
+    as v(id, text, at, hash)
+  left join kit_sessions s on s.id = v.id`;
+
 const INSERT_SQL = `insert into kit_sessions (${COLUMNS})
   values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13, $14, $15)`;
 
@@ -306,16 +324,16 @@ export function createMikroOrmStore(options: MikroOrmStoreOptions): SessionStore
     },
 
     async find(id) {
-      // One statement mapped by hand, as rotate's result is: an ORM entity would be built only when
-      // the row exists, and that work (far more than the read) would tell a failed refresh of an
-      // unknown session from one of a revoked session or a wrong secret by its duration.
-      const result = await write('find', {
-        name: 'kit_find_session',
-        text: `select ${COLUMNS} from kit_sessions where id = $1`,
-        values: [id],
-      });
+      // One statement mapped by hand, as rotate's result is, and one row whether the session
+      // exists or not: a missing session comes back as a decoy of the same shape, parsed the same
+      // way, so a failed refresh of an unknown session takes the time of one of a revoked session
+      // or a wrong secret (an ORM entity, or a row parsed only when it exists, would tell them
+      // apart by their duration).
+      const result = await write('find', { name: 'kit_find_session', text: FIND_SQL, values: [id] });
       const row = result.rows[0];
-      return row ? fromRow(row) : null;
+      if (!row) return null;
+      const record = fromRow(row);
+      return row.found === true ? record : null;
     },
 
     list(userId, { status, now, limit }) {
