@@ -36,10 +36,21 @@ function isUnavailable(error: unknown, depth = 0): boolean {
  * original error is never attached.
  */
 function sanitize(error: unknown): Error {
-  const e = (typeof error === 'object' && error !== null ? error : {}) as { name?: unknown; code?: unknown };
-  const safe = new Error(
-    `${typeof e.name === 'string' ? e.name : 'Error'}${typeof e.code === 'string' ? ` (${e.code})` : ''}`,
-  );
+  const e = (typeof error === 'object' && error !== null ? error : {}) as {
+    name?: unknown;
+    code?: unknown;
+    message?: unknown;
+  };
+  // pg's client-side query timeout is a plain Error; name it, since it means the server went
+  // silent (a statement the server itself cancels arrives as 57014 first).
+  const name =
+    typeof e.message === 'string' && /Query read timeout/.test(e.message)
+      ? 'QueryReadTimeout'
+      : typeof e.name === 'string'
+        ? e.name
+        : 'Error';
+  const safe = new Error(`${name}${typeof e.code === 'string' ? ` (${e.code})` : ''}`);
+  safe.name = name;
   if (typeof e.code === 'string') (safe as Error & { code?: string }).code = e.code;
   return safe;
 }

@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../../../test/database.ts';
 import type { SessionRecord, SessionStore } from '../store/session-store.ts';
@@ -112,6 +113,30 @@ describe('createMikroOrmStore: grouped rotations on PostgreSQL', () => {
       else expect(outcome).toMatchObject({ id: records[i]!.id, generation: 1 });
     });
     expect((await store.find(records[4]!.id))?.generation).toBe(0);
+  });
+
+  it('a row locked elsewhere fails only its own rotation, not the others grouped with it', async () => {
+    const short = await createKitOrm({ databaseUrl: db.url, poolSize: 10, timeoutMs: 300 });
+    const locker = new pg.Client({ connectionString: db.url });
+    await locker.connect();
+    try {
+      const store = createMikroOrmStore({ orm: short });
+      const records = await openSessions(store, 6);
+      await locker.query('begin');
+      await locker.query('select 1 from kit_sessions where id = $1 for update', [records[3]!.id]);
+      const outcomes = await Promise.all(
+        records.map((record) => store.rotate(rotation(record)).catch((error: unknown) => error)),
+      );
+      outcomes.forEach((outcome, i) => {
+        if (i === 3) expect(outcome).toMatchObject({ code: 'ERR_STORE_UNAVAILABLE' });
+        else expect(outcome, `session ${i}`).toMatchObject({ id: records[i]!.id, generation: 1 });
+      });
+      await locker.query('rollback');
+      expect(await store.rotate(rotation(records[3]!))).toMatchObject({ generation: 1 });
+    } finally {
+      await locker.end();
+      await short.close();
+    }
   });
 
   it('sends every rotation alone with rotationBatchSize 1, and checks the option', async () => {

@@ -30,8 +30,9 @@ const ROTATE_SQL = `update kit_sessions set
 
 // The same compare-and-set for several sessions in one statement (see RotationBatcher): each input
 // row is joined to its session on the same condition, so each matches or not exactly as alone.
-// Inputs arrive sorted by id, and the plan (a function scan of the arrays driving primary-key
-// lookups) locks rows in that order, so two batches never wait on each other in a cycle.
+// Inputs arrive sorted by id, and the plan PostgreSQL picks beyond tiny tables (a function scan of
+// the arrays driving primary-key lookups) locks rows in that order; a deadlock that happens anyway
+// (another plan, or revokeByUser locking a user's rows) is retried by the batcher.
 const ROTATE_MANY_SQL = `update kit_sessions s set
     generation = s.generation + 1,
     secret_hash = i.next_secret_hash,

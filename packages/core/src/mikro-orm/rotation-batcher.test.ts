@@ -72,13 +72,15 @@ describe('RotationBatcher', () => {
     expect(await Promise.all(results)).toEqual(['r1', 'r2', 'r3', 'r4', 'r5', 'r6']);
   });
 
-  it('fails the statement and every queued input at once when the database is unreachable', async () => {
+  it('fails the statement and every queued input at once when no connection can be had', async () => {
     const { runner, sent } = controlledRunner();
     const batcher = new RotationBatcher(runner, { maxBatch: 2, maxInFlight: 1 });
     const results = [1, 2, 3, 4, 5].map((i) => batcher.run(i).catch((error: unknown) => error));
     sent[0]!.finish();
     await tick();
-    sent[1]!.finish(new KitStoreUnavailableError());
+    // No connection within the pool's timeout (KnexTimeoutError); a server gone silent
+    // (QueryReadTimeout) is treated the same.
+    sent[1]!.finish(new KitStoreUnavailableError({ cause: { name: 'KnexTimeoutError' } }));
     const outcomes = await Promise.all(results);
     expect(outcomes[0]).toBe('r1');
     for (const outcome of outcomes.slice(1)) {
@@ -88,6 +90,42 @@ describe('RotationBatcher', () => {
     expect(sent).toHaveLength(2);
     // Each caller gets its own error object.
     expect(outcomes[1]).not.toBe(outcomes[2]);
+  });
+
+  it('fails only the statement when its connection broke, and sends the queue next', async () => {
+    const { runner, sent } = controlledRunner();
+    const batcher = new RotationBatcher(runner, { maxBatch: 2, maxInFlight: 1 });
+    const results = [1, 2, 3, 4].map((i) => batcher.run(i).catch((error: unknown) => error));
+    sent[0]!.finish();
+    await tick();
+    sent[1]!.finish(new KitStoreUnavailableError({ cause: { name: 'Error', code: 'ECONNRESET' } }));
+    await tick();
+    expect(sent.map((s) => s.inputs)).toEqual([[1], [2, 3], [4]]);
+    sent[2]!.finish();
+    const outcomes = await Promise.all(results);
+    expect(outcomes[0]).toBe('r1');
+    expect(outcomes[1]).toBeInstanceOf(KitStoreUnavailableError);
+    expect(outcomes[2]).toBeInstanceOf(KitStoreUnavailableError);
+    expect(outcomes[3]).toBe('r4');
+  });
+
+  it('runs the inputs one by one after a statement timeout, so only the one behind a lock waits', async () => {
+    const { runner, sent } = controlledRunner();
+    const batcher = new RotationBatcher(runner, { maxBatch: 8, maxInFlight: 1 });
+    const results = [1, 2, 3].map((i) => batcher.run(i).catch((error: unknown) => error));
+    sent[0]!.finish();
+    await tick();
+    sent[1]!.finish(new KitStoreUnavailableError({ cause: { name: 'error', code: '57014' } }));
+    await tick();
+    expect(sent.slice(2).map((s) => [s.kind, s.inputs])).toEqual([
+      ['one', [2]],
+      ['one', [3]],
+    ]);
+    sent[2]!.finish();
+    sent[3]!.finish(new KitStoreUnavailableError({ cause: { name: 'error', code: '57014' } }));
+    const outcomes = await Promise.all(results);
+    expect(outcomes.slice(0, 2)).toEqual(['r1', 'r2']);
+    expect(outcomes[2]).toBeInstanceOf(KitStoreUnavailableError);
   });
 
   it('runs a batch again after a deadlock, then falls back to one statement per input', async () => {

@@ -31,6 +31,22 @@ interface Pending<I, O> {
 const RETRYABLE = new Set(['40P01', '40001']);
 const RETRIES = 3;
 
+const STATEMENT_TIMEOUT = '57014';
+
+/**
+ * The pool could not hand out a connection within its timeout (`KnexTimeoutError`), or the server
+ * went silent on one (`QueryReadTimeout`): every queued input would wait as long for the same
+ * answer. Other unavailability (a reset or refused connection) fails only the statement that met
+ * it; the next statement finds out for itself, quickly, whether the server refuses.
+ */
+function noConnection(error: unknown): error is KitStoreUnavailableError {
+  const cause = (error as { cause?: { name?: unknown } } | null)?.cause;
+  return (
+    error instanceof KitStoreUnavailableError &&
+    (cause?.name === 'KnexTimeoutError' || cause?.name === 'QueryReadTimeout')
+  );
+}
+
 function sqlState(error: unknown): string | undefined {
   const cause = (error as { cause?: { code?: unknown } } | null)?.cause;
   return typeof cause?.code === 'string' ? cause.code : undefined;
@@ -45,8 +61,12 @@ function sqlState(error: unknown): string | undefined {
  * Each input keeps its own compare-and-set semantics (the batched statement applies the same
  * condition per row), so batching changes throughput, never outcomes. Failure stays per input:
  *
- * - the database is unreachable: the statement's inputs and every queued input fail with
- *   `ERR_STORE_UNAVAILABLE` at once, instead of each waiting for its own timeout behind the last;
+ * - the database is unreachable: the statement's inputs fail with `ERR_STORE_UNAVAILABLE`; when
+ *   that took a timeout (no connection within the pool's timeout, or a server gone silent), every
+ *   queued input fails with them at once, instead of each waiting for its own timeout behind the
+ *   last;
+ * - a statement timeout (the server answers, but the statement waited, for instance on a row
+ *   locked elsewhere): the inputs are run again one by one, so only the one behind the lock waits;
  * - a deadlock or serialization failure (possible between batches of several instances that lock
  *   rows in different orders): the statement was rolled back whole and is run again;
  * - any other failure: the inputs are run again one by one, so an input the database refuses
@@ -94,7 +114,7 @@ export class RotationBatcher<I, O> {
         only.resolve(await this.#runner.one(only.input));
       } catch (error) {
         only.reject(error);
-        if (error instanceof KitStoreUnavailableError) this.#failQueue(error);
+        if (noConnection(error)) this.#failQueue(error);
       }
       return;
     }
@@ -105,9 +125,12 @@ export class RotationBatcher<I, O> {
         for (const [index, pending] of batch.entries()) pending.resolve(outputs[index] as O);
         return;
       } catch (error) {
-        if (error instanceof KitStoreUnavailableError) {
+        // A statement timeout means the server answers but this statement waited too long, for
+        // instance on one session's row locked elsewhere: run the inputs one by one below, so only
+        // the input behind the lock waits again.
+        if (error instanceof KitStoreUnavailableError && sqlState(error) !== STATEMENT_TIMEOUT) {
           for (const pending of batch) pending.reject(new KitStoreUnavailableError({ cause: error.cause }));
-          this.#failQueue(error);
+          if (noConnection(error)) this.#failQueue(error);
           return;
         }
         if (attempt < RETRIES && RETRYABLE.has(sqlState(error) ?? '')) continue;
@@ -126,7 +149,7 @@ export class RotationBatcher<I, O> {
     );
   }
 
-  /** The database is unreachable: the queued inputs would only wait for the same failure. */
+  /** No connection could be had in time: the queued inputs would only wait for the same failure. */
   #failQueue(error: KitStoreUnavailableError): void {
     const queued = this.#queue;
     this.#queue = [];
