@@ -13,6 +13,10 @@ type Row = Record<string, unknown>;
 const COLUMNS =
   'id, user_id, client_id, created_at, last_refreshed_at, idle_expires_at, absolute_expires_at, revoked_at, revoked_reason, user_agent, ip, data, generation, secret_hash, rotated_at';
 
+const S_COLUMNS = COLUMNS.split(', ')
+  .map((column) => `s.${column}`)
+  .join(', ');
+
 // The hot path: one atomic compare-and-set statement per rotation. Under READ COMMITTED, concurrent
 // updaters of the row queue on its lock and re-evaluate the WHERE clause against the committed
 // version, so exactly one of N callers presenting the same generation matches.
@@ -46,9 +50,7 @@ const ROTATE_MANY_SQL = `update kit_sessions s set
     with ordinality as i(id, generation, secret_hash, next_secret_hash, now, idle_expires_at, user_agent, ip, position)
   where s.id = i.id and s.generation = i.generation and s.secret_hash = i.secret_hash
     and s.revoked_at is null and s.idle_expires_at > i.now and s.absolute_expires_at > i.now
-  returning i.position, ${COLUMNS.split(', ')
-    .map((column) => `s.${column}`)
-    .join(', ')}`;
+  returning i.position, ${S_COLUMNS}`;
 
 // Reads one session, or a decoy row of the same shape when there is none (see find()).
 const FIND_SQL = `select s.id is not null as found,
@@ -380,10 +382,18 @@ export function createMikroOrmStore(options: MikroOrmStoreOptions): SessionStore
     },
 
     async revokeByUser(userId, { reason, now, exceptId }) {
+      // The user's rows are locked in id order, the order grouped rotations lock theirs in, so the
+      // two never wait on each other in a cycle.
       const result = await write('revokeByUser', {
-        text: `update kit_sessions set revoked_at = $2, revoked_reason = $3
-          where user_id = $1 and revoked_at is null and ($4::uuid is null or id <> $4)
-          returning ${COLUMNS}`,
+        text: `with target as (
+            select id from kit_sessions
+            where user_id = $1 and revoked_at is null and ($4::uuid is null or id <> $4)
+            order by id
+            for update
+          )
+          update kit_sessions s set revoked_at = $2, revoked_reason = $3
+          from target t where s.id = t.id
+          returning ${S_COLUMNS}`,
         values: [userId, now, reason, exceptId ?? null],
       });
       return result.rows.map(fromRow);
