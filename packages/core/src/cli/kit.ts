@@ -1,17 +1,20 @@
 #!/usr/bin/env node
 /**
- * The `kit` command line: key and secret generation, migrations, pruning.
+ * The `kit` command line: key and secret generation, migrations, pruning, revoking sessions.
  *
  *   kit keys generate [--alg ES256|EdDSA|ES384|RS256|PS256]
  *   kit secret generate
  *   kit migrate [--database-url URL]
  *   kit prune [--database-url URL] [--retain 7d] [--batch-size 1000]
  *   kit keys rotate [--database-url URL] [--alg ALG] [--lead 330s]
+ *   kit sessions revoke --user ID [--reason R] [--database-url URL]
+ *   kit sessions revoke --all --yes [--reason R] [--database-url URL]
  *
  * Output meant for machines (keys, secrets, counts) goes to stdout; messages go to stderr and never
  * contain secrets.
  */
 import { parseArgs } from 'node:util';
+import type { MikroORM } from '@mikro-orm/postgresql';
 import { KitError } from '../errors.ts';
 import { isSigningAlgorithm, SIGNING_ALGORITHMS } from '../keys/algorithms.ts';
 import { generateSecret } from '../keys/generate-secret.ts';
@@ -21,6 +24,7 @@ import { createKitOrm } from '../mikro-orm/create-kit-orm.ts';
 import { migrate } from '../mikro-orm/migrate.ts';
 import { createMikroOrmKeyStore } from '../mikro-orm/mikro-orm-key-store.ts';
 import { createMikroOrmStore } from '../mikro-orm/mikro-orm-store.ts';
+import { runStatement } from '../mikro-orm/run-statement.ts';
 import { DEFAULTS } from '../options.ts';
 import { purgeSessions } from '../purge-sessions.ts';
 import { toSeconds } from '../util/duration.ts';
@@ -40,11 +44,41 @@ Commands:
   prune                       Delete expired and revoked sessions.
       --retain DURATION       Keep them this long after they ended (default 0), e.g. 7d.
       --batch-size N          Rows examined per statement (default 1000).
+  sessions revoke             Revoke sessions at once (their refresh tokens stop working; access tokens
+                              end at exp, or sooner at verifiers following the revocation list).
+      --user ID               Every session of this user.
+      --all --yes             Every session opened before now, of every user (an emergency).
+      --reason R              Recorded reason, a-z 0-9 _ (default admin_revoked).
+                              No events fire: this runs outside the application.
 
 Database commands read --database-url or DATABASE_URL.
 `;
 
 class UsageError extends Error {}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/**
+ * Revokes every session opened up to `now` that is not revoked yet, in windows of 10,000 rows in
+ * id order (the order rotations lock rows in), so no statement holds a lock on the whole table.
+ */
+async function revokeEverySession(orm: MikroORM, { reason, now }: { reason: string; now: Date }) {
+  let total = 0;
+  for (;;) {
+    const result = await runStatement(orm, 'revokeAll', {
+      text: `with batch as (
+          select id from kit_sessions where revoked_at is null and created_at <= $1
+          order by id limit 10000 for update
+        )
+        update kit_sessions s set revoked_at = $1, revoked_reason = $2 from batch b where s.id = b.id`,
+      values: [now, reason],
+    });
+    const count = result.rowCount ?? 0;
+    total += count;
+    if (count === 0) return total;
+  }
+}
 
 function databaseUrl(value: string | undefined): string {
   const url = value ?? process.env.DATABASE_URL;
@@ -63,6 +97,10 @@ export async function main(argv: string[]): Promise<number> {
       retain: { type: 'string' },
       'batch-size': { type: 'string' },
       lead: { type: 'string' },
+      user: { type: 'string' },
+      all: { type: 'boolean' },
+      yes: { type: 'boolean' },
+      reason: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -128,6 +166,31 @@ export async function main(argv: string[]): Promise<number> {
         });
         process.stdout.write(`${deleted}\n`);
         process.stderr.write(`deleted ${deleted} expired or revoked sessions\n`);
+      } finally {
+        await orm.close();
+      }
+      return 0;
+    }
+    case 'sessions revoke': {
+      const reason = values.reason ?? 'admin_revoked';
+      if (!/^[a-z0-9_]{1,64}$/.test(reason))
+        throw new UsageError('--reason must be 1 to 64 characters of a-z, 0-9 and _.');
+      const user = values.user;
+      if ((user === undefined) === (values.all !== true))
+        throw new UsageError('Pass either --user ID or --all --yes.');
+      if (user !== undefined && (user.length === 0 || user.length > 255 || CONTROL.test(user)))
+        throw new UsageError('--user must be 1 to 255 characters without control characters.');
+      if (values.all && !values.yes)
+        throw new UsageError('--all revokes every session of every user: add --yes to confirm.');
+      const orm = await createKitOrm({ databaseUrl: databaseUrl(values['database-url']) });
+      try {
+        const now = new Date();
+        const revoked =
+          user !== undefined
+            ? (await createMikroOrmStore({ orm }).revokeByUser(user, { reason, now })).length
+            : await revokeEverySession(orm, { reason, now });
+        process.stdout.write(`${revoked}\n`);
+        process.stderr.write(`revoked ${revoked} sessions\n`);
       } finally {
         await orm.close();
       }
