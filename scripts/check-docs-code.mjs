@@ -20,9 +20,10 @@
  *   uses.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { markdownFiles } from './markdown-files.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = join(root, '.docs-check');
@@ -72,28 +73,6 @@ declare global {
 }
 `;
 
-/** The Markdown files whose TypeScript blocks are checked. */
-function markdownFiles() {
-  const files = [];
-  const walk = (dir) => {
-    for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (entry.name.endsWith('.md')) files.push(path);
-    }
-  };
-  walk('docs');
-  files.push('README.md');
-  for (const parent of ['packages', 'apps', 'examples']) {
-    if (!existsSync(join(root, parent))) continue;
-    for (const entry of readdirSync(join(root, parent), { withFileTypes: true })) {
-      const readme = join(parent, entry.name, 'README.md');
-      if (entry.isDirectory() && existsSync(join(root, readme))) files.push(readme);
-    }
-  }
-  return files.sort();
-}
-
 /** The TypeScript blocks of one Markdown text, with the line of their first code line. */
 function extractBlocks(markdown, file) {
   const blocks = [];
@@ -137,7 +116,7 @@ function main() {
   const blocks = [];
   const skips = [];
   const generated = [];
-  for (const file of markdownFiles()) {
+  for (const file of markdownFiles(root)) {
     const text = readFileSync(join(root, file), 'utf8');
     // Generated pages (the API reference) copy their code from the sources, which `pnpm typecheck`
     // compiles; their signature blocks are not programs.

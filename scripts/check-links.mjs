@@ -9,32 +9,12 @@
  * Fails with the list of broken links, each at its file and line.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { markdownFiles } from './markdown-files.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-
-function markdownFiles() {
-  const files = [];
-  const walk = (dir) => {
-    for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (entry.name.endsWith('.md')) files.push(path);
-    }
-  };
-  walk('docs');
-  files.push('README.md');
-  for (const parent of ['packages', 'apps', 'examples']) {
-    if (!existsSync(join(root, parent))) continue;
-    for (const entry of readdirSync(join(root, parent), { withFileTypes: true })) {
-      const readme = join(parent, entry.name, 'README.md');
-      if (entry.isDirectory() && existsSync(join(root, readme))) files.push(readme);
-    }
-  }
-  return files.sort();
-}
 
 /** The text with fenced code blocks and code spans blanked out, lines kept where they were. */
 function withoutCode(markdown) {
@@ -117,7 +97,7 @@ function main() {
   const problems = [];
   const toCheckIgnored = [];
   let count = 0;
-  for (const file of markdownFiles()) {
+  for (const file of markdownFiles(root)) {
     const absolute = join(root, file);
     for (const { target, line } of linksOf(readFileSync(absolute, 'utf8'))) {
       if (/^[a-z][a-z0-9+.-]*:/i.test(target) || target.startsWith('//')) continue; // external
@@ -173,7 +153,7 @@ function main() {
     for (const problem of problems) console.error(`  ${problem}`);
     process.exit(1);
   }
-  console.log(`docs links: ${count} relative links in ${markdownFiles().length} files resolve`);
+  console.log(`docs links: ${count} relative links in ${markdownFiles(root).length} files resolve`);
 }
 
 main();
