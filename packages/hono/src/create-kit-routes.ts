@@ -55,16 +55,11 @@ export function createKitRoutes(kit: AuthKit, options: KitRoutesOptions = {}): H
   app.onError(fail);
 
   app.post(`${base}/token`, rateLimit, async (c) => {
-    const read = await readParams(c.req.raw);
-    if ('error' in read) {
-      if (read.error === 'too_large') return tooLarge();
-      return oauthErrorResponse(
-        400,
-        'invalid_request',
-        'Send grant_type and refresh_token once each, as a form or a JSON object of strings.',
-      );
-    }
-    const params = read.params;
+    const params = await readBody(
+      c.req.raw,
+      'Send grant_type and refresh_token once each, as a form or a JSON object of strings.',
+    );
+    if (params instanceof Response) return params;
     const grantType = params.grant_type;
     if (grantType === undefined || grantType === '') {
       return oauthErrorResponse(400, 'invalid_request', 'grant_type is required.');
@@ -113,16 +108,8 @@ export function createKitRoutes(kit: AuthKit, options: KitRoutesOptions = {}): H
   });
 
   app.post(`${base}/revoke`, async (c) => {
-    const read = await readParams(c.req.raw);
-    if ('error' in read) {
-      if (read.error === 'too_large') return tooLarge();
-      return oauthErrorResponse(
-        400,
-        'invalid_request',
-        'Send token once, as a form or a JSON object of strings.',
-      );
-    }
-    const params = read.params;
+    const params = await readBody(c.req.raw, 'Send token once, as a form or a JSON object of strings.');
+    if (params instanceof Response) return params;
     if (params.token === undefined || params.token === '') {
       return oauthErrorResponse(400, 'invalid_request', 'token is required.');
     }
@@ -199,9 +186,16 @@ export function createKitRoutes(kit: AuthKit, options: KitRoutesOptions = {}): H
   return app as unknown as Hono;
 }
 
-/** 413 for a body over {@link MAX_BODY_BYTES}. */
-function tooLarge(): Response {
-  return oauthErrorResponse(413, 'invalid_request', 'The request body is larger than 16 KiB.');
+/**
+ * The parameters of an OAuth request body, or the error answer: 413 over 16 KiB, otherwise 400
+ * `invalid_request` with `hint` (what this route expects).
+ */
+async function readBody(request: Request, hint: string): Promise<Record<string, string> | Response> {
+  const read = await readParams(request);
+  if (!('error' in read)) return read.params;
+  return read.error === 'too_large'
+    ? oauthErrorResponse(413, 'invalid_request', 'The request body is larger than 16 KiB.')
+    : oauthErrorResponse(400, 'invalid_request', hint);
 }
 
 /** The public view of a session in `GET /sessions`. */
