@@ -79,7 +79,7 @@ export interface RunResult {
 const cpuCount = cpus().length;
 
 /** Busy and total jiffies of the machine (first line of /proc/stat), or undefined off Linux. */
-function machineTicks(): { busy: number; total: number } | undefined {
+export function machineTicks(): { busy: number; total: number } | undefined {
   try {
     const fields = readFileSync('/proc/stat', 'utf8')
       .split('\n', 1)[0]!

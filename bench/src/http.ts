@@ -14,10 +14,10 @@
  * checked: a non-2xx answer fails the run instead of being counted as throughput.
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import autocannon, { type AutocannonRequest, type AutocannonResult } from 'autocannon';
 import type { RunResult } from './harness.ts';
+import { machineTicks } from './harness.ts';
 
 /** One HTTP figure, shaped like the other figures of the report. */
 export interface HttpFigure {
@@ -77,21 +77,6 @@ async function startServer(databaseUrl: string, poolSize: number): Promise<Serve
       if (child.exitCode === null) child.kill('SIGKILL');
     },
   };
-}
-
-function machineTicks(): { busy: number; total: number } | undefined {
-  try {
-    const fields = readFileSync('/proc/stat', 'utf8')
-      .split('\n', 1)[0]!
-      .trim()
-      .split(/\s+/)
-      .slice(1)
-      .map(Number);
-    const total = fields.reduce((sum, value) => sum + value, 0);
-    return { busy: total - (fields[3] ?? 0) - (fields[4] ?? 0), total };
-  } catch {
-    return undefined;
-  }
 }
 
 type Stats = { cpu: NodeJS.CpuUsage; elu: { idle: number; active: number } };

@@ -61,7 +61,7 @@ import {
 } from '@kit/core/mikro-orm';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
-import { openBenchDatabase } from './database.ts';
+import { openBenchDatabase, withClient } from './database.ts';
 import {
   counterDelta,
   enableWalInspect,
@@ -200,16 +200,6 @@ interface Context {
   statements: StatementLog | undefined;
   keys: SigningKeySet;
   secret: string;
-}
-
-async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await use(client);
-  } finally {
-    await client.end();
-  }
 }
 
 /** A kit on a pool of its own; `clock` freezes its time (the purge figures count against it). */
