@@ -14,7 +14,6 @@
  * contain secrets.
  */
 import { parseArgs } from 'node:util';
-import type { MikroORM } from '@mikro-orm/postgresql';
 import { KitError } from '../errors.ts';
 import { isSigningAlgorithm, SIGNING_ALGORITHMS } from '../keys/algorithms.ts';
 import { generateSecret } from '../keys/generate-secret.ts';
@@ -23,8 +22,7 @@ import { generateSigningKeys } from '../keys/signing-keys.ts';
 import { createKitOrm } from '../mikro-orm/create-kit-orm.ts';
 import { migrate } from '../mikro-orm/migrate.ts';
 import { createMikroOrmKeyStore } from '../mikro-orm/mikro-orm-key-store.ts';
-import { createMikroOrmStore } from '../mikro-orm/mikro-orm-store.ts';
-import { runStatement } from '../mikro-orm/run-statement.ts';
+import { createMikroOrmStore, revokeEverySession } from '../mikro-orm/mikro-orm-store.ts';
 import { DEFAULTS } from '../options.ts';
 import { purgeSessions } from '../purge-sessions.ts';
 import { toSeconds } from '../util/duration.ts';
@@ -58,27 +56,6 @@ class UsageError extends Error {}
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
 const CONTROL = /[\u0000-\u001f\u007f]/;
-
-/**
- * Revokes every session opened up to `now` that is not revoked yet, in windows of 10,000 rows in
- * id order (the order rotations lock rows in), so no statement holds a lock on the whole table.
- */
-async function revokeEverySession(orm: MikroORM, { reason, now }: { reason: string; now: Date }) {
-  let total = 0;
-  for (;;) {
-    const result = await runStatement(orm, 'revokeAll', {
-      text: `with batch as (
-          select id from kit_sessions where revoked_at is null and created_at <= $1
-          order by id limit 10000 for update
-        )
-        update kit_sessions s set revoked_at = $1, revoked_reason = $2 from batch b where s.id = b.id`,
-      values: [now, reason],
-    });
-    const count = result.rowCount ?? 0;
-    total += count;
-    if (count === 0) return total;
-  }
-}
 
 function databaseUrl(value: string | undefined): string {
   const url = value ?? process.env.DATABASE_URL;

@@ -432,3 +432,30 @@ export function createMikroOrmStore(options: MikroOrmStoreOptions): SessionStore
     },
   };
 }
+
+/**
+ * Revokes every session opened up to `now` that is not revoked yet (`kit sessions revoke --all`),
+ * in windows of 10,000 rows locked in id order (the order rotations and `revokeByUser` lock rows
+ * in), so no statement holds the whole table. Resolves with the number revoked.
+ *
+ * @internal
+ */
+export async function revokeEverySession(
+  orm: MikroORM,
+  { reason, now }: { reason: string; now: Date },
+): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const result = await runStatement(orm, 'revokeAll', {
+      text: `with batch as (
+          select id from kit_sessions where revoked_at is null and created_at <= $1
+          order by id limit 10000 for update
+        )
+        update kit_sessions s set revoked_at = $1, revoked_reason = $2 from batch b where s.id = b.id`,
+      values: [now, reason],
+    });
+    const count = result.rowCount ?? 0;
+    total += count;
+    if (count === 0) return total;
+  }
+}
