@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // `vitest.config.ts` (defineProject), and PostgreSQL is started once for all of them.
 export default defineConfig({
   test: {
-    projects: ['packages/*', 'apps/*', 'examples/*'],
+    projects: ['packages/*', 'apps/*', 'examples/*', 'bench'],
     globalSetup: ['./test/global-setup.ts'],
   },
 });

@@ -74,6 +74,11 @@ export interface RunResult {
    * other work on a shared machine shows up here.
    */
   machineCpuCores: number | null;
+  /**
+   * HTTP figures only: CPU of the load generator per request, microseconds. The generator runs
+   * on the same cores as the server, so this is CPU the server did not have.
+   */
+  generatorCpuMicrosPerOp?: number;
 }
 
 const cpuCount = cpus().length;
@@ -216,31 +221,46 @@ export async function run(settings: RunSettings, makeOperation: MakeOperation): 
 const REWARM_MS = 300;
 
 /**
+ * One variant's callers, prepared once, measured in as many windows as the caller asks for, so
+ * its rounds can alternate with other work (another variant, or a figure measured elsewhere, such
+ * as an HTTP load). A caller's chain of refresh tokens continues across windows. The first window
+ * has the full warm-up, later ones a short one.
+ */
+export interface Rounds {
+  /** Measures one more window of `durationMs`. */
+  window(durationMs: number): Promise<void>;
+  /** The windows so far, combined. */
+  result(): RunResult;
+}
+
+export async function prepareRounds(settings: RunSettings, makeOperation: MakeOperation): Promise<Rounds> {
+  const operations = await prepare(settings.concurrency, makeOperation);
+  const windows: Window[] = [];
+  return {
+    async window(durationMs) {
+      const warmupMs = windows.length === 0 ? settings.warmupMs : Math.min(settings.warmupMs, REWARM_MS);
+      windows.push(await runWindow(operations, warmupMs, durationMs, settings.onMeasureStart));
+    },
+    result: () => combine(settings.concurrency, windows),
+  };
+}
+
+/**
  * Measures several variants of one operation in alternating rounds, each variant getting
- * `durationMs` of measured time in total, cut into `rounds` equal windows. Every variant's callers
- * are prepared once (so a caller's chain of refresh tokens continues across rounds). The first
- * round of each variant has the full warm-up, later rounds a short one.
+ * `durationMs` of measured time in total, cut into `rounds` equal windows (see {@link Rounds}).
  */
 export async function interleave<K extends string>(
   settings: RunSettings & { rounds: number },
   variants: readonly { key: K; makeOperation: MakeOperation }[],
 ): Promise<Map<K, RunResult>> {
-  const prepared: { key: K; operations: Operation[]; windows: Window[] }[] = [];
+  const prepared: { key: K; rounds: Rounds }[] = [];
   for (const variant of variants) {
-    prepared.push({
-      key: variant.key,
-      operations: await prepare(settings.concurrency, variant.makeOperation),
-      windows: [],
-    });
+    prepared.push({ key: variant.key, rounds: await prepareRounds(settings, variant.makeOperation) });
   }
-  const windowMs = settings.durationMs / settings.rounds;
   for (let round = 0; round < settings.rounds; round++) {
-    for (const variant of prepared) {
-      const warmupMs = round === 0 ? settings.warmupMs : Math.min(settings.warmupMs, REWARM_MS);
-      variant.windows.push(await runWindow(variant.operations, warmupMs, windowMs, settings.onMeasureStart));
-    }
+    for (const variant of prepared) await variant.rounds.window(settings.durationMs / settings.rounds);
   }
-  return new Map(prepared.map((v) => [v.key, combine(settings.concurrency, v.windows)]));
+  return new Map(prepared.map((v) => [v.key, v.rounds.result()]));
 }
 
 function summarise(values: Float64Array): LatencySummary {

@@ -60,10 +60,11 @@ const bare = createServer((req, res) => {
     const claims = JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>;
     if (claims.iss !== kit.config.issuer || claims.aud !== kit.config.audience) throw new Error('claims');
     if (typeof claims.exp !== 'number' || claims.exp * 1000 <= Date.now()) throw new Error('exp');
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(claims));
+    const body = JSON.stringify(claims);
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
   } catch {
-    res.writeHead(401, { 'www-authenticate': 'Bearer error="invalid_token"' });
+    res.writeHead(401, { 'www-authenticate': 'Bearer error="invalid_token"', 'content-length': 0 });
     res.end();
   }
 });

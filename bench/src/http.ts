@@ -1,6 +1,6 @@
 /**
- * HTTP benchmarks of `@kit/hono` on 127.0.0.1 with a load generator (autocannon), in the same run
- * as the raw `pg` rotation figure they are compared with:
+ * HTTP benchmarks of `@kit/hono` on 127.0.0.1 with a load generator (load-generator.ts), in the
+ * same run as the raw `pg` rotation figure they are compared with:
  *
  * - `POST /token`: refresh rotations per second at 16 connections, each connection chaining its
  *   own session (every request presents the refresh token the previous response returned), with
@@ -14,10 +14,10 @@
  * checked: a non-2xx answer fails the run instead of being counted as throughput.
  */
 import { type ChildProcess, fork } from 'node:child_process';
+import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import autocannon, { type AutocannonRequest, type AutocannonResult } from 'autocannon';
-import type { RunResult } from './harness.ts';
-import { machineTicks } from './harness.ts';
+import { machineTicks, type Rounds, type RunResult } from './harness.ts';
+import { type ConnectionScript, generateLoad, httpRequest } from './load-generator.ts';
 
 /** One HTTP figure, shaped like the other figures of the report. */
 export interface HttpFigure {
@@ -28,8 +28,8 @@ export interface HttpFigure {
 }
 
 interface Server {
-  kitUrl: string;
-  bareUrl: string;
+  kitPort: number;
+  barePort: number;
   call<T>(type: string, extra?: Record<string, unknown>): Promise<T>;
   stop(): Promise<void>;
 }
@@ -61,8 +61,8 @@ async function startServer(databaseUrl: string, poolSize: number): Promise<Serve
   });
   const { kitPort, barePort } = await ready;
   return {
-    kitUrl: `http://127.0.0.1:${kitPort}`,
-    bareUrl: `http://127.0.0.1:${barePort}`,
+    kitPort,
+    barePort,
     call<T>(type: string, extra: Record<string, unknown> = {}) {
       const id = next++;
       return new Promise<T>((resolve) => {
@@ -81,93 +81,77 @@ async function startServer(databaseUrl: string, poolSize: number): Promise<Serve
 
 type Stats = { cpu: NodeJS.CpuUsage; elu: { idle: number; active: number } };
 
-/** One autocannon window, with the server's CPU and event-loop counters around it. */
+/** One load window, with the server's CPU and event-loop counters around it. */
 async function measure(
   server: Server,
-  options: { url: string; connections: number; seconds: number; requests: AutocannonRequest[] },
-  failures: { count: number },
+  options: { port: number; connections: number; seconds: number; script: (i: number) => ConnectionScript },
 ): Promise<RunResult> {
   const before = await server.call<Stats>('stats');
   const ticksBefore = machineTicks();
-  const result: AutocannonResult = await autocannon({
-    url: options.url,
+  const result = await generateLoad({
+    port: options.port,
     connections: options.connections,
-    duration: options.seconds,
-    requests: options.requests,
-    timeout: 10,
+    seconds: options.seconds,
+    script: options.script,
   });
   const ticksAfter = machineTicks();
   const after = await server.call<Stats>('stats');
-  if (result.errors > 0 || result.timeouts > 0 || result.non2xx > 0 || failures.count > 0) {
-    throw new Error(
-      `HTTP bench against ${options.url}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts, ${failures.count} failed checks`,
-    );
+  if (result.failed > 0) {
+    throw new Error(`HTTP bench against port ${options.port}: ${result.failed} answers failed their check`);
   }
-  const seconds = result.duration;
-  const operations = result['2xx'];
+  const { seconds, ok: operations } = result;
   const cpuSeconds = (after.cpu.user - before.cpu.user + after.cpu.system - before.cpu.system) / 1e6;
   const active = after.elu.active - before.elu.active;
   const total = active + after.elu.idle - before.elu.idle;
-  const cpus = (await import('node:os')).cpus().length;
   return {
     concurrency: options.connections,
     operations,
     seconds,
     rounds: 1,
     opsPerSecond: operations / seconds,
-    latencyMs: {
-      mean: result.latency.mean,
-      p50: result.latency.p50,
-      p99: result.latency.p99,
-      max: result.latency.max,
-    },
+    latencyMs: result.latencyMs,
     processCpuCores: cpuSeconds / seconds,
     processCpuMicrosPerOp: operations === 0 ? Number.NaN : (cpuSeconds / operations) * 1e6,
     eventLoopUtilization: total === 0 ? 0 : active / total,
     machineCpuCores:
       ticksBefore && ticksAfter && ticksAfter.total > ticksBefore.total
-        ? ((ticksAfter.busy - ticksBefore.busy) / (ticksAfter.total - ticksBefore.total)) * cpus
+        ? ((ticksAfter.busy - ticksBefore.busy) / (ticksAfter.total - ticksBefore.total)) * cpus().length
         : null,
+    generatorCpuMicrosPerOp: result.generatorCpuMicrosPerOp,
   };
 }
 
 /**
- * Autocannon resets a connection's `context` whenever it wraps around its list of requests. The
- * list is therefore one request object repeated more often than a connection sends in a run
- * (about 1,000 at 16 connections here), so the context (the session's current refresh token)
- * normally lasts the whole run: each connection chains its own session, as a real client does. A
- * connection that does wrap takes a fresh session from the pool. (Much longer lists cost
- * autocannon seconds of set-up per connection, inside the measured time.)
+ * One client of `POST /token` chaining its own session: every request presents the refresh token
+ * the previous answer returned, as a real client does. An answer that is not a 200 token response
+ * breaks the chain and fails the run. The chain continues across windows.
  */
-const NO_WRAP = 20_000;
-
-function tokenRequests(pool: string[], failures: { count: number }): AutocannonRequest[] {
-  const request: AutocannonRequest = {
-    method: 'POST',
-    path: '/token',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    setupRequest(req, context) {
-      if (context.token === undefined) {
-        const token = pool.pop();
-        if (token === undefined) throw new Error('the HTTP bench ran out of sessions');
-        context.token = token;
-      }
-      return { ...req, body: `grant_type=refresh_token&refresh_token=${context.token as string}` };
-    },
-    onResponse(status, body, context) {
-      if (status !== 200) {
-        failures.count++;
-        return;
-      }
-      context.token = (JSON.parse(body) as { refresh_token: string }).refresh_token;
+function tokenChain(refreshToken: string): ConnectionScript {
+  let token = refreshToken;
+  return {
+    next: () =>
+      httpRequest(
+        'POST',
+        '/token',
+        { 'content-type': 'application/x-www-form-urlencoded' },
+        `grant_type=refresh_token&refresh_token=${token}`,
+      ),
+    check(status, body) {
+      if (status !== 200) return false;
+      const next = (JSON.parse(body.toString()) as { refresh_token?: unknown }).refresh_token;
+      if (typeof next !== 'string') return false;
+      token = next;
+      return true;
     },
   };
-  return new Array<AutocannonRequest>(NO_WRAP).fill(request);
 }
+
+/** Short unmeasured load before every round but the first, as the in-process figures have. */
+const REWARM_SECONDS = 0.3;
 
 /**
  * Rounds of one figure combined: throughput over the total time; latency p50 the median of the
- * rounds' p50s, p99 and max the worst round's (autocannon reports percentiles per run).
+ * rounds' p50s, p99 and max the worst round's (percentiles are kept per window).
  */
 function combine(windows: readonly RunResult[]): RunResult {
   const seconds = windows.reduce((sum, w) => sum + w.seconds, 0);
@@ -195,6 +179,9 @@ function combine(windows: readonly RunResult[]): RunResult {
     processCpuMicrosPerOp: operations === 0 ? Number.NaN : (cpuSeconds / operations) * 1e6,
     eventLoopUtilization: weighted((w) => w.eventLoopUtilization),
     machineCpuCores: machine,
+    generatorCpuMicrosPerOp:
+      windows.reduce((sum, w) => sum + (w.generatorCpuMicrosPerOp ?? 0) * w.operations, 0) /
+      Math.max(1, operations),
   };
 }
 
@@ -206,6 +193,8 @@ export async function measureHttp(options: {
   warmupSeconds: number;
   benchSeconds: number;
   rounds: number;
+  /** The raw rotation statement at `connections` callers, measured in rounds alternating with `/token`. */
+  rawRotation: Rounds;
   log: (line: string) => void;
 }): Promise<HttpFigure[]> {
   const { connections, warmupSeconds, benchSeconds, log } = options;
@@ -214,90 +203,100 @@ export async function measureHttp(options: {
   try {
     const figures: HttpFigure[] = [];
 
-    // /token: fresh sessions for the warm-up and for the measured window.
-    log(`measuring HTTP POST /token at ${connections} connections, each chaining its own session`);
-    const failures = { count: 0 };
-    const warm = await server.call<string[]>('sessions', { count: connections * 4 });
-    await measure(
-      server,
-      { url: server.kitUrl, connections, seconds: warmupSeconds, requests: tokenRequests(warm, failures) },
-      failures,
+    // /token, in rounds alternating with the raw rotation statement it is compared with, so both
+    // meet the same load from outside the run. Each connection chains one session through all
+    // rounds; the warm-up uses sessions of its own.
+    log(
+      `measuring HTTP POST /token at ${connections} connections, each chaining its own session, in ${rounds} rounds alternating with the raw rotation statement`,
     );
-    const pool = await server.call<string[]>('sessions', { count: connections * 4 });
-    figures.push({
-      key: `http.token@${connections}`,
-      name: 'HTTP POST /token (rotation)',
-      contains:
-        'autocannon on 127.0.0.1 against createKitRoutes under @hono/node-server in a child process: form parsing, kit.refresh (the same UPDATE, ES256 signing), JSON token response; each connection chains its own session',
-      result: await measure(
-        server,
-        { url: server.kitUrl, connections, seconds: benchSeconds, requests: tokenRequests(pool, failures) },
-        failures,
-      ),
+    const warm = (await server.call<string[]>('sessions', { count: connections })).map(tokenChain);
+    await measure(server, {
+      port: server.kitPort,
+      connections,
+      seconds: warmupSeconds,
+      script: (i) => warm[i]!,
     });
+    const chains = (await server.call<string[]>('sessions', { count: connections })).map(tokenChain);
+    const tokenWindows: RunResult[] = [];
+    for (let round = 0; round < rounds; round++) {
+      await options.rawRotation.window((benchSeconds / rounds) * 1000);
+      const script = (i: number) => chains[i]!;
+      if (round > 0) {
+        await measure(server, { port: server.kitPort, connections, seconds: REWARM_SECONDS, script });
+      }
+      tokenWindows.push(
+        await measure(server, { port: server.kitPort, connections, seconds: benchSeconds / rounds, script }),
+      );
+    }
+    figures.push(
+      {
+        key: `http.token@${connections}`,
+        name: 'HTTP POST /token (rotation)',
+        contains:
+          'a keep-alive HTTP/1.1 load generator on 127.0.0.1 against createKitRoutes under @hono/node-server in a child process: form parsing, kit.refresh (the same UPDATE, ES256 signing), JSON token response; each connection chains its own session',
+        result: combine(tokenWindows),
+      },
+      {
+        key: `http.token-raw@${connections}`,
+        name: 'rotation: raw pg, alternating with HTTP POST /token (limit)',
+        contains:
+          'the raw rotation statement (as refresh.raw), measured in rounds alternating with the HTTP POST /token rounds',
+        result: options.rawRotation.result(),
+      },
+    );
 
     // /me, /health and the bare server, each warmed up, then measured in turn.
     const token = await server.call<string>('access');
-    const meRequests = (failuresOf: { count: number }): AutocannonRequest[] => [
-      {
-        method: 'GET',
-        path: '/me',
-        headers: { authorization: `Bearer ${token}` },
-        onResponse: (status) => {
-          if (status !== 200) failuresOf.count++;
-        },
-      },
-    ];
+    const get = (path: string, headers: Record<string, string> = {}) => {
+      const request = httpRequest('GET', path, headers);
+      return (): ConnectionScript => ({ next: () => request, check: (status) => status === 200 });
+    };
+    const me = get('/me', { authorization: `Bearer ${token}` });
     const variants = [
       {
         key: `http.me-bare@${connections}`,
         name: 'HTTP GET /me: bare node:http + node:crypto (limit)',
         contains:
           'node:http server, header check, ES256 crypto.verify, exp/iss/aud, JSON claims; no framework',
-        url: server.bareUrl,
-        requests: meRequests,
+        port: server.barePort,
+        script: me,
       },
       {
         key: `http.me@${connections}`,
         name: 'HTTP GET /me: createBearerAuth',
         contains:
           'Hono app under @hono/node-server, createBearerAuth({ kit }) (full RFC 9068 verification), c.json(claims)',
-        url: server.kitUrl,
-        requests: meRequests,
+        port: server.kitPort,
+        script: me,
       },
       {
         key: `http.health@${connections}`,
         name: 'HTTP GET /health: same app, no auth',
         contains:
           'the same Hono app and server, an unauthenticated route answering "ok": HTTP and routing alone',
-        url: server.kitUrl,
-        requests: (f: { count: number }): AutocannonRequest[] => [
-          { method: 'GET', path: '/health', onResponse: (status) => void (status !== 200 && f.count++) },
-        ],
+        port: server.kitPort,
+        script: get('/health'),
       },
     ];
     // Warm-up, then alternating rounds (as the rest of the bench does), so load from outside the
     // run weighs on the three alike.
     const windows = new Map<string, RunResult[]>(variants.map((v) => [v.key, []]));
     for (const v of variants) {
-      const f = { count: 0 };
-      await measure(server, { url: v.url, connections, seconds: warmupSeconds, requests: v.requests(f) }, f);
+      await measure(server, { port: v.port, connections, seconds: warmupSeconds, script: v.script });
     }
     log(
       `measuring HTTP GET /me (bare node:http, createBearerAuth) and GET /health in ${rounds} alternating rounds`,
     );
     for (let round = 0; round < rounds; round++) {
       for (const v of variants) {
-        const f = { count: 0 };
-        windows
-          .get(v.key)!
-          .push(
-            await measure(
-              server,
-              { url: v.url, connections, seconds: benchSeconds / rounds, requests: v.requests(f) },
-              f,
-            ),
-          );
+        windows.get(v.key)!.push(
+          await measure(server, {
+            port: v.port,
+            connections,
+            seconds: benchSeconds / rounds,
+            script: v.script,
+          }),
+        );
       }
     }
     for (const v of variants) {

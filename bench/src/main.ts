@@ -31,7 +31,7 @@ import {
 } from './breakdown.ts';
 import { measureCryptoPaths } from './crypto-paths.ts';
 import { type BenchDatabase, openBenchDatabase } from './database.ts';
-import { interleave, type RunResult, type RunSettings, run } from './harness.ts';
+import { interleave, prepareRounds, type RunResult, type RunSettings, run } from './harness.ts';
 import { measureHttp } from './http.ts';
 import { measureSoak } from './measure-soak.ts';
 import {
@@ -253,6 +253,7 @@ async function main(): Promise<void> {
       warmupSeconds,
       benchSeconds,
       rounds,
+      rawRotation: await prepareRounds(at(16), rawRotation(kit, pool, 16)),
       log,
     })) {
       figures.set(figure.key, figure);
@@ -310,10 +311,17 @@ async function main(): Promise<void> {
       compare(figures, 'createVerifier / crypto.subtle.verify', 'verify.edge', 'verify.raw', VERIFY_TARGET),
       compare(
         figures,
-        'HTTP POST /token / raw rotation, 16',
+        'HTTP POST /token / raw rotation (alternating rounds), 16',
+        'http.token@16',
+        'http.token-raw@16',
+        HTTP_TOKEN_TARGET,
+      ),
+      compare(
+        figures,
+        'HTTP POST /token / raw rotation (refresh rounds), 16',
         'http.token@16',
         'refresh.raw@16',
-        HTTP_TOKEN_TARGET,
+        null,
       ),
       compare(
         figures,
