@@ -150,6 +150,13 @@ function tokenChain(refreshToken: string): ConnectionScript {
 const REWARM_SECONDS = 0.3;
 
 /**
+ * The server is a fresh process: V8 optimises the paths of Hono, the kit and pg over the first
+ * seconds of load (a fresh server's first 4 s of `/token` ran 20–30% below the following windows
+ * here), so its first warm-up lasts at least this long, whatever `warmupSeconds` says.
+ */
+const SERVER_WARMUP_SECONDS = 5;
+
+/**
  * Rounds of one figure combined: throughput over the total time; latency p50 the median of the
  * rounds' p50s, p99 and max the worst round's (percentiles are kept per window).
  */
