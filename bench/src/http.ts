@@ -220,7 +220,7 @@ export async function measureHttp(options: {
     await measure(server, {
       port: server.kitPort,
       connections,
-      seconds: warmupSeconds,
+      seconds: Math.max(warmupSeconds, SERVER_WARMUP_SECONDS),
       script: (i) => warm[i]!,
     });
     const chains = (await server.call<string[]>('sessions', { count: connections })).map(tokenChain);
