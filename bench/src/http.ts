@@ -9,15 +9,16 @@
  *   `GET /health` (an unauthenticated route of the same app: the cost of Hono and HTTP alone) and
  *   next to a bare `node:http` server verifying the same token with `node:crypto` (the limit).
  *
- * The servers run in a child process (http-server.ts) so the load generator never shares their
- * event loop; "node cpu" and "ELU" of these figures are the server process's. Every response is
- * checked: a non-2xx answer fails the run instead of being counted as throughput.
+ * The servers run in a child process (http-server.ts) and the load generator in another
+ * (load-process.ts), so neither shares an event loop with the other or with the bench process;
+ * "node cpu" and "ELU" of these figures are the server process's. Every response is checked: a
+ * non-2xx answer fails the run instead of being counted as throughput.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { machineTicks, type Rounds, type RunResult } from './harness.ts';
-import { type ConnectionScript, generateLoad, httpRequest } from './load-generator.ts';
+import type { LoadResult } from './load-generator.ts';
 
 /** One HTTP figure, shaped like the other figures of the report. */
 export interface HttpFigure {
@@ -27,15 +28,19 @@ export interface HttpFigure {
   result: RunResult;
 }
 
-interface Server {
-  kitPort: number;
-  barePort: number;
+/** A child process of the HTTP figures, answering requests over IPC. */
+interface Child<Ready> {
+  ready: Ready;
   call<T>(type: string, extra?: Record<string, unknown>): Promise<T>;
   stop(): Promise<void>;
 }
 
-async function startServer(databaseUrl: string, poolSize: number): Promise<Server> {
-  const child: ChildProcess = fork(fileURLToPath(new URL('./http-server.ts', import.meta.url)), [], {
+async function startChild<Ready>(
+  file: string,
+  name: string,
+  env: Record<string, string>,
+): Promise<Child<Ready>> {
+  const child: ChildProcess = fork(fileURLToPath(new URL(file, import.meta.url)), [], {
     execArgv: [
       '--conditions=development',
       '--import',
@@ -44,29 +49,32 @@ async function startServer(databaseUrl: string, poolSize: number): Promise<Serve
         ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_HTTP_PROFILE}`]
         : []),
     ],
-    env: { ...process.env, BENCH_HTTP_DATABASE_URL: databaseUrl, BENCH_HTTP_POOL_SIZE: String(poolSize) },
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   let next = 0;
-  const pending = new Map<number, (value: unknown) => void>();
-  const ready = new Promise<{ kitPort: number; barePort: number }>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`the HTTP bench server exited (${code})`)));
-    child.on(
-      'message',
-      (message: { type?: string; id?: number; value?: unknown; kitPort?: number; barePort?: number }) => {
-        if (message.type === 'ready') resolve({ kitPort: message.kitPort!, barePort: message.barePort! });
-        else if (message.id !== undefined) pending.get(message.id)?.(message.value);
-      },
-    );
+  const pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
+  const ready = await new Promise<Ready>((resolve, reject) => {
+    child.once('exit', (code) => {
+      const error = new Error(`the HTTP bench's ${name} exited (${code})`);
+      reject(error);
+      for (const waiting of pending.values()) waiting.reject(error);
+    });
+    child.on('message', (message: { type?: string; id?: number; value?: unknown; error?: string }) => {
+      if (message.type === 'ready') return resolve(message as Ready);
+      const waiting = message.id === undefined ? undefined : pending.get(message.id);
+      if (!waiting) return;
+      pending.delete(message.id!);
+      if (message.error !== undefined) waiting.reject(new Error(`${name}: ${message.error}`));
+      else waiting.resolve(message.value);
+    });
   });
-  const { kitPort, barePort } = await ready;
   return {
-    kitPort,
-    barePort,
+    ready,
     call<T>(type: string, extra: Record<string, unknown> = {}) {
       const id = next++;
-      return new Promise<T>((resolve) => {
-        pending.set(id, (value) => resolve(value as T));
+      return new Promise<T>((resolve, reject) => {
+        pending.set(id, { resolve: (value) => resolve(value as T), reject });
         child.send({ type, id, ...extra });
       });
     },
@@ -79,20 +87,27 @@ async function startServer(databaseUrl: string, poolSize: number): Promise<Serve
   };
 }
 
+type Server = Child<{ kitPort: number; barePort: number }>;
+type Generator = Child<unknown>;
+
 type Stats = { cpu: NodeJS.CpuUsage; elu: { idle: number; active: number } };
 
-/** One load window, with the server's CPU and event-loop counters around it. */
+/** What one window loads: a named chain of `/token` clients, or a GET of a path. */
+type Load = { chain: string } | { get: string; headers?: Record<string, string> };
+
+/** One load window (in the generator's process), with the server's CPU and event-loop counters around it. */
 async function measure(
   server: Server,
-  options: { port: number; connections: number; seconds: number; script: (i: number) => ConnectionScript },
+  generator: Generator,
+  options: { port: number; connections: number; seconds: number; load: Load },
 ): Promise<RunResult> {
   const before = await server.call<Stats>('stats');
   const ticksBefore = machineTicks();
-  const result = await generateLoad({
+  const result = await generator.call<LoadResult>('load', {
     port: options.port,
     connections: options.connections,
     seconds: options.seconds,
-    script: options.script,
+    ...options.load,
   });
   const ticksAfter = machineTicks();
   const after = await server.call<Stats>('stats');
@@ -118,31 +133,6 @@ async function measure(
         ? ((ticksAfter.busy - ticksBefore.busy) / (ticksAfter.total - ticksBefore.total)) * cpus().length
         : null,
     generatorCpuMicrosPerOp: result.generatorCpuMicrosPerOp,
-  };
-}
-
-/**
- * One client of `POST /token` chaining its own session: every request presents the refresh token
- * the previous answer returned, as a real client does. An answer that is not a 200 token response
- * breaks the chain and fails the run. The chain continues across windows.
- */
-function tokenChain(refreshToken: string): ConnectionScript {
-  let token = refreshToken;
-  return {
-    next: () =>
-      httpRequest(
-        'POST',
-        '/token',
-        { 'content-type': 'application/x-www-form-urlencoded' },
-        `grant_type=refresh_token&refresh_token=${token}`,
-      ),
-    check(status, body) {
-      if (status !== 200) return false;
-      const next = (JSON.parse(body.toString()) as { refresh_token?: unknown }).refresh_token;
-      if (typeof next !== 'string') return false;
-      token = next;
-      return true;
-    },
   };
 }
 
@@ -206,7 +196,12 @@ export async function measureHttp(options: {
 }): Promise<HttpFigure[]> {
   const { connections, warmupSeconds, benchSeconds, log } = options;
   const rounds = Math.max(1, options.rounds);
-  const server = await startServer(options.databaseUrl, options.poolSize);
+  const server: Server = await startChild('./http-server.ts', 'server', {
+    BENCH_HTTP_DATABASE_URL: options.databaseUrl,
+    BENCH_HTTP_POOL_SIZE: String(options.poolSize),
+  });
+  const generator: Generator = await startChild('./load-process.ts', 'load generator', {});
+  const { kitPort, barePort } = server.ready;
   try {
     const figures: HttpFigure[] = [];
 
@@ -216,23 +211,34 @@ export async function measureHttp(options: {
     log(
       `measuring HTTP POST /token at ${connections} connections, each chaining its own session, in ${rounds} rounds alternating with the raw rotation statement`,
     );
-    const warm = (await server.call<string[]>('sessions', { count: connections })).map(tokenChain);
-    await measure(server, {
-      port: server.kitPort,
+    await generator.call('chains', {
+      name: 'warm-up',
+      tokens: await server.call<string[]>('sessions', { count: connections }),
+    });
+    await measure(server, generator, {
+      port: kitPort,
       connections,
       seconds: Math.max(warmupSeconds, SERVER_WARMUP_SECONDS),
-      script: (i) => warm[i]!,
+      load: { chain: 'warm-up' },
     });
-    const chains = (await server.call<string[]>('sessions', { count: connections })).map(tokenChain);
+    await generator.call('chains', {
+      name: 'measured',
+      tokens: await server.call<string[]>('sessions', { count: connections }),
+    });
     const tokenWindows: RunResult[] = [];
+    const load: Load = { chain: 'measured' };
     for (let round = 0; round < rounds; round++) {
       await options.rawRotation.window((benchSeconds / rounds) * 1000);
-      const script = (i: number) => chains[i]!;
       if (round > 0) {
-        await measure(server, { port: server.kitPort, connections, seconds: REWARM_SECONDS, script });
+        await measure(server, generator, { port: kitPort, connections, seconds: REWARM_SECONDS, load });
       }
       tokenWindows.push(
-        await measure(server, { port: server.kitPort, connections, seconds: benchSeconds / rounds, script }),
+        await measure(server, generator, {
+          port: kitPort,
+          connections,
+          seconds: benchSeconds / rounds,
+          load,
+        }),
       );
     }
     figures.push(
@@ -254,42 +260,38 @@ export async function measureHttp(options: {
 
     // /me, /health and the bare server, each warmed up, then measured in turn.
     const token = await server.call<string>('access');
-    const get = (path: string, headers: Record<string, string> = {}) => {
-      const request = httpRequest('GET', path, headers);
-      return (): ConnectionScript => ({ next: () => request, check: (status) => status === 200 });
-    };
-    const me = get('/me', { authorization: `Bearer ${token}` });
+    const me: Load = { get: '/me', headers: { authorization: `Bearer ${token}` } };
     const variants = [
       {
         key: `http.me-bare@${connections}`,
         name: 'HTTP GET /me: bare node:http + node:crypto (limit)',
         contains:
           'node:http server, header check, ES256 crypto.verify, exp/iss/aud, JSON claims; no framework',
-        port: server.barePort,
-        script: me,
+        port: barePort,
+        load: me,
       },
       {
         key: `http.me@${connections}`,
         name: 'HTTP GET /me: createBearerAuth',
         contains:
           'Hono app under @hono/node-server, createBearerAuth({ kit }) (full RFC 9068 verification), c.json(claims)',
-        port: server.kitPort,
-        script: me,
+        port: kitPort,
+        load: me,
       },
       {
         key: `http.health@${connections}`,
         name: 'HTTP GET /health: same app, no auth',
         contains:
           'the same Hono app and server, an unauthenticated route answering "ok": HTTP and routing alone',
-        port: server.kitPort,
-        script: get('/health'),
+        port: kitPort,
+        load: { get: '/health' } as Load,
       },
     ];
     // Warm-up, then alternating rounds (as the rest of the bench does), so load from outside the
     // run weighs on the three alike.
     const windows = new Map<string, RunResult[]>(variants.map((v) => [v.key, []]));
     for (const v of variants) {
-      await measure(server, { port: v.port, connections, seconds: warmupSeconds, script: v.script });
+      await measure(server, generator, { port: v.port, connections, seconds: warmupSeconds, load: v.load });
     }
     log(
       `measuring HTTP GET /me (bare node:http, createBearerAuth) and GET /health in ${rounds} alternating rounds`,
@@ -297,11 +299,11 @@ export async function measureHttp(options: {
     for (let round = 0; round < rounds; round++) {
       for (const v of variants) {
         windows.get(v.key)!.push(
-          await measure(server, {
+          await measure(server, generator, {
             port: v.port,
             connections,
             seconds: benchSeconds / rounds,
-            script: v.script,
+            load: v.load,
           }),
         );
       }
@@ -311,6 +313,7 @@ export async function measureHttp(options: {
     }
     return figures;
   } finally {
+    await generator.stop();
     await server.stop();
   }
 }
