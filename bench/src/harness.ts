@@ -233,6 +233,7 @@ export interface Rounds {
   result(): RunResult;
 }
 
+/** Prepares one variant's callers once, for windows measured whenever the caller asks (see {@link Rounds}). */
 export async function prepareRounds(settings: RunSettings, makeOperation: MakeOperation): Promise<Rounds> {
   const operations = await prepare(settings.concurrency, makeOperation);
   const windows: Window[] = [];

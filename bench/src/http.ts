@@ -141,7 +141,7 @@ const REWARM_SECONDS = 0.3;
 
 /**
  * The server is a fresh process: V8 optimises the paths of Hono, the kit and pg over the first
- * seconds of load (a fresh server's first 4 s of `/token` ran 20–30% below the following windows
+ * seconds of load (a fresh server's first 4 s of `/token` ran 15–30% below the following windows
  * here), so its first warm-up lasts at least this long, whatever `warmupSeconds` says.
  */
 const SERVER_WARMUP_SECONDS = 5;
