@@ -59,6 +59,42 @@ describe('generateLoad', () => {
     for (const numbers of seen.values()) expect(numbers).toEqual(numbers.map((_, i) => i));
   });
 
+  it('closes a window cleanly: a chained client continues in the next window without a gap', async () => {
+    const seen = new Map<string, number[]>();
+    const port = await listen((req, res) => {
+      let body = '';
+      req.on('data', (chunk) => (body += chunk));
+      req.on('end', () => {
+        const [conn, n] = body.split(':') as [string, string];
+        seen.set(conn, [...(seen.get(conn) ?? []), Number(n)]);
+        // Slow enough that requests are in flight whenever a window ends.
+        setTimeout(() => {
+          const answer = String(Number(n) + 1);
+          res.writeHead(200, { 'content-length': answer.length });
+          res.end(answer);
+        }, 5);
+      });
+    });
+    const clients = [0, 1, 2, 3].map((i) => {
+      let n = 0;
+      return {
+        next: () => httpRequest('POST', '/chain', {}, `c${i}:${n}`),
+        check(status: number, body: Buffer) {
+          n = Number(body.toString());
+          return status === 200;
+        },
+      };
+    });
+    const load = () => generateLoad({ port, connections: 4, seconds: 0.1, script: (i) => clients[i]! });
+    const first = await load();
+    const second = await load();
+    expect(first.ok).toBeGreaterThan(0);
+    expect(second.ok).toBeGreaterThan(0);
+    // Every number once, in order: no answer was lost at the end of the first window.
+    for (const numbers of seen.values()) expect(numbers).toEqual(numbers.map((_, i) => i));
+    expect(seen.size).toBe(4);
+  });
+
   it('counts answers that fail their check instead of passing them', async () => {
     const port = await listen((_req, res) => {
       res.writeHead(401, { 'content-length': 0 });

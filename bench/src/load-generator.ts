@@ -147,6 +147,10 @@ class Connection {
 /**
  * Runs `connections` connections against `port` for `seconds` and returns what completed inside
  * the window. `script(i)` makes connection i's script.
+ *
+ * The window closes cleanly: no request is sent after it ends, and the answers still in flight
+ * are awaited and handed to their checks (uncounted), so a client's state, such as the refresh
+ * token a chain presents next, stays in step with the server for the next window.
  */
 export async function generateLoad(options: {
   port: number;
@@ -160,13 +164,18 @@ export async function generateLoad(options: {
   const latencies: number[] = [];
   let ok = 0;
   let failed = 0;
-  let measuring = true;
+  let closing = false;
+  let inFlight = 0;
   let failure: Error | undefined;
   let endAt = 0;
   let settle: () => void = () => {};
   const finished = new Promise<void>((resolve) => {
     settle = resolve;
   });
+  const send = (connection: Connection) => {
+    inFlight++;
+    connection.send();
+  };
   const connections: Connection[] = [];
   const lastAnswer = new Float64Array(options.connections);
   for (let i = 0; i < options.connections; i++) {
@@ -175,21 +184,24 @@ export async function generateLoad(options: {
       options.port,
       script,
       (status, body, startedAt) => {
+        inFlight--;
         const now = performance.now();
         lastAnswer[i] = now;
-        if (!measuring) return;
-        if (now > endAt) {
-          measuring = false;
-          return settle();
+        const passed = script.check(status, body);
+        if (!closing && now <= endAt) {
+          latencies.push(now - startedAt);
+          if (passed) ok++;
+          else failed++;
+          send(connection);
+          return;
         }
-        latencies.push(now - startedAt);
-        if (script.check(status, body)) ok++;
-        else failed++;
-        connection.send();
+        // Past the window: checked but not counted (a failure still fails the run); no new request.
+        closing = true;
+        if (!passed) failed++;
+        if (inFlight === 0) settle();
       },
       (error) => {
         failure ??= error;
-        measuring = false;
         settle();
       },
     );
@@ -201,24 +213,20 @@ export async function generateLoad(options: {
   const startedAt = performance.now();
   endAt = startedAt + options.seconds * 1000;
   lastAnswer.fill(startedAt);
-  for (const connection of connections) connection.send();
-  // The window ends at the first answer after endAt; the watchdog ends it when none comes, and
-  // fails it when a connection has waited longer than the timeout.
+  for (const connection of connections) send(connection);
+  // The window ends at the first answer after endAt, once every request in flight is answered;
+  // the watchdog fails it when a connection waits longer than the timeout for an answer.
   const watchdog = setInterval(() => {
     const now = performance.now();
     if (now > endAt + timeoutMs) {
-      failure ??= new Error(`no answer within ${timeoutMs} ms`);
-      measuring = false;
-      settle();
-      return;
+      failure ??= new Error(`no answer within ${timeoutMs} ms after the window`);
+      return settle();
     }
     if (now < endAt) {
       for (const at of lastAnswer) {
         if (now - at > timeoutMs) {
           failure ??= new Error(`a request got no answer within ${timeoutMs} ms`);
-          measuring = false;
-          settle();
-          return;
+          return settle();
         }
       }
     }
@@ -232,7 +240,7 @@ export async function generateLoad(options: {
 
   const sorted = Float64Array.from(latencies).sort();
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
-  const completed = ok + failed;
+  const completed = latencies.length;
   return {
     ok,
     failed,
