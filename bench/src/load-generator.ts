@@ -157,8 +157,8 @@ export async function generateLoad(options: {
   connections: number;
   seconds: number;
   script: (connection: number) => ConnectionScript;
-  /** A request unanswered this long fails the run. */
-  timeoutMs?: number;
+  /** A request unanswered this long fails the run (default 10 s). */
+  timeoutMs?: number | undefined;
 }): Promise<LoadResult> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const latencies: number[] = [];
