@@ -28,7 +28,7 @@ export interface ConnectionScript {
 export interface LoadResult {
   /** Responses completed inside the window that passed their check. */
   ok: number;
-  /** Responses completed inside the window that failed their check. */
+  /** Responses that failed their check: inside the window, or in flight when it ended. */
   failed: number;
   /** Measured seconds (the window). */
   seconds: number;
@@ -207,7 +207,12 @@ export async function generateLoad(options: {
     );
     connections.push(connection);
   }
-  await Promise.all(connections.map((c) => c.ready()));
+  try {
+    await Promise.all(connections.map((c) => c.ready()));
+  } catch (error) {
+    for (const connection of connections) connection.stop();
+    throw error;
+  }
 
   const cpuBefore = process.cpuUsage();
   const startedAt = performance.now();
