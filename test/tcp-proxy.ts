@@ -118,3 +118,16 @@ export async function startProxy(target: { host: string; port: number }): Promis
   };
   return proxy;
 }
+
+/**
+ * Starts a proxy in front of the PostgreSQL server of `databaseUrl` and returns it with the URL
+ * that reaches the same database through it.
+ */
+export async function proxyDatabase(databaseUrl: string): Promise<{ proxy: OutageProxy; url: string }> {
+  const direct = new URL(databaseUrl);
+  const proxy = await startProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
+  const proxied = new URL(databaseUrl);
+  proxied.hostname = '127.0.0.1';
+  proxied.port = String(proxy.port);
+  return { proxy, url: proxied.toString() };
+}

@@ -6,7 +6,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../test/database.ts';
-import { type CutMode, type OutageProxy, startProxy } from '../../../test/tcp-proxy.ts';
+import { type CutMode, type OutageProxy, proxyDatabase } from '../../../test/tcp-proxy.ts';
 import { TEST_SECRET, testKeys } from '../../core/test/fixture.ts';
 import { bearer, form, post, type TokenBody } from '../test/helpers.ts';
 import { createBearerAuth } from './create-bearer-auth.ts';
@@ -61,12 +61,9 @@ describe('database outage through a TCP proxy', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    const direct = new URL(db.url);
-    proxy = await startProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
-    const proxied = new URL(db.url);
-    proxied.hostname = '127.0.0.1';
-    proxied.port = String(proxy.port);
-    orm = await createKitOrm({ databaseUrl: proxied.toString(), timeoutMs: 1000 });
+    const through = await proxyDatabase(db.url);
+    proxy = through.proxy;
+    orm = await createKitOrm({ databaseUrl: through.url, timeoutMs: 1000 });
     await migrate(orm);
     kit = await createAuthKit({
       issuer: 'https://auth.test',

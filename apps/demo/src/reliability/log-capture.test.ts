@@ -7,7 +7,7 @@ import { hkdf, sha256, utf8 } from '../../../../packages/core/src/crypto/primiti
 import { createKeyWrapper, keyAad } from '../../../../packages/core/src/keys/key-wrap.ts';
 import { RefreshTokenCodec } from '../../../../packages/core/src/tokens/refresh-token.ts';
 import { createTestDatabase, type TestDatabase } from '../../../../test/database.ts';
-import { type OutageProxy, startProxy } from '../../../../test/tcp-proxy.ts';
+import { type OutageProxy, proxyDatabase } from '../../../../test/tcp-proxy.ts';
 import {
   type Answer,
   claimsOf,
@@ -45,13 +45,10 @@ describe('log capture of a full run of the demo server', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    const direct = new URL(db.url);
-    proxy = await startProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
-    const proxied = new URL(db.url);
-    proxied.hostname = '127.0.0.1';
-    proxied.port = String(proxy.port);
+    const through = await proxyDatabase(db.url);
+    proxy = through.proxy;
     server = await startServerProcess({
-      databaseUrl: proxied.toString(),
+      databaseUrl: through.url,
       secret,
       databaseTimeoutMs: 1000,
       // A rotated key signs 2 s later, and the key ring and the pruner hit the database every
