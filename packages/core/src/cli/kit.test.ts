@@ -20,15 +20,29 @@ function kit(args: string[], env: Record<string, string | undefined>) {
   });
 }
 
-describe('kit keys rotate', () => {
-  let db: TestDatabase;
+/**
+ * A fresh database for one `describe`, migrated by `kit migrate` itself and dropped afterwards.
+ * Read its `url` inside tests and hooks, once `beforeAll` has run.
+ */
+function migratedDatabase(): { readonly url: string } {
+  let db: TestDatabase | undefined;
   beforeAll(async () => {
     db = await createTestDatabase();
     expect((await kit(['migrate'], { DATABASE_URL: db.url })).code).toBe(0);
   }, 60_000);
   afterAll(async () => {
-    await db.drop();
+    await db?.drop();
   });
+  return {
+    get url() {
+      if (!db) throw new Error('the database is made in beforeAll');
+      return db.url;
+    },
+  };
+}
+
+describe('kit keys rotate', () => {
+  const db = migratedDatabase();
 
   async function rows() {
     const client = new pg.Client({ connectionString: db.url });
@@ -70,14 +84,7 @@ describe('kit keys rotate', () => {
 });
 
 describe('kit sessions revoke', () => {
-  let db: TestDatabase;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    expect((await kit(['migrate'], { DATABASE_URL: db.url })).code).toBe(0);
-  }, 60_000);
-  afterAll(async () => {
-    await db.drop();
-  });
+  const db = migratedDatabase();
 
   async function open(userIds: string[]) {
     const client = new pg.Client({ connectionString: db.url });
