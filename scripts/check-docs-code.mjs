@@ -23,7 +23,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { markdownFiles } from './markdown-files.mjs';
+import { fencedBlocks, markdownFiles } from './markdown-files.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = join(root, '.docs-check');
@@ -77,35 +77,21 @@ declare global {
 function extractBlocks(markdown, file) {
   const blocks = [];
   const skips = [];
-  const lines = markdown.split('\n');
-  let skip;
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i];
-    const marker = /^<!--\s*ts-check:\s*(.*?)\s*-->\s*$/.exec(line);
-    if (marker) {
-      const reason = /^skip:\s*(\S.*)$/.exec(marker[1]);
-      if (!reason) throw new Error(`${file}:${i + 1}: write the marker as <!-- ts-check: skip: <why> -->`);
-      skip = { line: i + 1, reason: reason[1] };
-      continue;
-    }
-    const fence = /^(\s*)(`{3,}|~{3,})\s*([\w-]*)/.exec(line);
-    if (fence) {
-      const start = i + 1;
-      const body = [];
-      for (i++; i < lines.length && !lines[i].trimStart().startsWith(fence[2]); i++) {
-        body.push(lines[i].slice(fence[1].length));
+  const found = fencedBlocks(markdown, 'ts-check');
+  const misplaced = (marker) =>
+    new Error(`${file}:${marker.line}: a ts-check marker must come right before a ts block`);
+  if (found.stray.length > 0) throw misplaced(found.stray[0]);
+  for (const block of found.blocks) {
+    const ts = block.lang === 'ts' || block.lang === 'typescript';
+    if (block.marker) {
+      if (!ts) throw misplaced(block.marker);
+      const reason = /^skip:\s*(\S.*)$/.exec(block.marker.text);
+      if (!reason) {
+        throw new Error(`${file}:${block.marker.line}: write the marker as <!-- ts-check: skip: <why> -->`);
       }
-      if (fence[3] === 'ts' || fence[3] === 'typescript') {
-        if (skip) skips.push({ file, line: start, reason: skip.reason });
-        else blocks.push({ file, line: start + 1, code: body.join('\n') });
-      } else if (skip) {
-        throw new Error(`${file}:${skip.line}: a ts-check marker must come right before a ts block`);
-      }
-      skip = undefined;
-      continue;
-    }
-    if (line.trim() !== '' && skip) {
-      throw new Error(`${file}:${skip.line}: a ts-check marker must come right before a ts block`);
+      skips.push({ file, line: block.line, reason: reason[1] });
+    } else if (ts) {
+      blocks.push({ file, line: block.line + 1, code: block.code });
     }
   }
   return { blocks, skips };

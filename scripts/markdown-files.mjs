@@ -25,3 +25,43 @@ export function markdownFiles(root) {
   }
   return files.sort();
 }
+
+/**
+ * The fenced code blocks of one Markdown text, in order: `lang` (the info string's first word),
+ * `line` (1-based, of the opening fence), `code` (the indentation of the fence removed), and
+ * `marker`, the text of a `<!-- name: ... -->` comment that comes right before the block (blank
+ * lines allowed between them), with its line. `stray` lists the markers that no block follows.
+ */
+export function fencedBlocks(markdown, name) {
+  const blocks = [];
+  const stray = [];
+  const markerPattern = new RegExp(`^<!--\\s*${name}:\\s*(.*?)\\s*-->\\s*$`);
+  const lines = markdown.split('\n');
+  let marker;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    const comment = markerPattern.exec(line);
+    if (comment) {
+      if (marker) stray.push(marker);
+      marker = { line: i + 1, text: comment[1] };
+      continue;
+    }
+    const fence = /^(\s*)(`{3,}|~{3,})\s*([\w-]*)/.exec(line);
+    if (fence) {
+      const start = i + 1;
+      const body = [];
+      for (i++; i < lines.length && !lines[i].trimStart().startsWith(fence[2]); i++) {
+        body.push(lines[i].slice(fence[1].length));
+      }
+      blocks.push({ lang: fence[3], line: start, code: body.join('\n'), marker });
+      marker = undefined;
+      continue;
+    }
+    if (line.trim() !== '' && marker) {
+      stray.push(marker);
+      marker = undefined;
+    }
+  }
+  if (marker) stray.push(marker);
+  return { blocks, stray };
+}

@@ -39,6 +39,7 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { fencedBlocks } from './markdown-files.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const PAGE = 'docs/getting-started.md';
@@ -46,37 +47,27 @@ const keep = process.argv.includes('--keep');
 
 /** The page's runnable blocks, in order. */
 function extractBlocks(markdown) {
+  const found = fencedBlocks(markdown, 'getting-started');
+  if (found.stray.length > 0) {
+    fail(`${PAGE}:${found.stray[0].line}: a getting-started marker must come right before a shell block`);
+  }
   const blocks = [];
-  const lines = markdown.split('\n');
-  let marker;
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i];
-    const comment = /^<!--\s*getting-started:\s*(.*?)\s*-->\s*$/.exec(line);
-    if (comment) {
-      marker = comment[1];
+  for (const { lang, line, code, marker } of found.blocks) {
+    const shell = lang === 'sh' || lang === 'bash' || lang === 'shell';
+    if (!shell) {
+      if (marker)
+        fail(`${PAGE}:${marker.line}: a getting-started marker must come right before a shell block`);
       continue;
     }
-    const fence = /^(`{3,}|~{3,})\s*([\w-]*)/.exec(line);
-    if (fence) {
-      const start = i;
-      const body = [];
-      for (i++; i < lines.length && !lines[i].startsWith(fence[1]); i++) body.push(lines[i]);
-      if (fence[2] === 'sh' || fence[2] === 'bash' || fence[2] === 'shell') {
-        const block = { line: start + 1, code: body.join('\n'), kind: 'run' };
-        if (marker === 'skip') block.kind = 'skip';
-        else if (marker !== undefined) {
-          const server = /^server\s+"(.+)"$/.exec(marker);
-          if (!server) throw new Error(`${PAGE}:${start}: unknown marker "getting-started: ${marker}"`);
-          block.kind = 'server';
-          block.ready = server[1];
-        }
-        blocks.push(block);
-      }
-      marker = undefined;
-      continue;
+    const block = { line, code, kind: 'run' };
+    if (marker?.text === 'skip') block.kind = 'skip';
+    else if (marker !== undefined) {
+      const server = /^server\s+"(.+)"$/.exec(marker.text);
+      if (!server) fail(`${PAGE}:${marker.line}: unknown marker "getting-started: ${marker.text}"`);
+      block.kind = 'server';
+      block.ready = server[1];
     }
-    // A marker applies to the block right after it (blank lines allowed), nothing further.
-    if (line.trim() !== '') marker = undefined;
+    blocks.push(block);
   }
   return blocks;
 }
