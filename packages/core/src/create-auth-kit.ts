@@ -78,6 +78,28 @@ export interface RevocationList {
 }
 
 /**
+ * What {@link AuthKit.checkReady} found: `ready` when every check is `'ok'`. The checks name no
+ * host, error or key: the report is safe to serve to a load balancer.
+ *
+ * Exported from `@kit/core`.
+ *
+ * @example
+ * ```ts
+ * const report: ReadinessReport = await kit.checkReady();
+ * if (!report.ready) console.warn(`not ready: ${JSON.stringify(report.checks)}`);
+ * ```
+ */
+export interface ReadinessReport {
+  ready: boolean;
+  checks: {
+    /** The session store answered its `ping`. */
+    database: 'ok' | 'unavailable';
+    /** A signing key is held and, with a key store, was read within a rotation's lead time. */
+    signingKeys: 'ok' | 'unavailable';
+  };
+}
+
+/**
  * Client details recorded on the session (shown in device lists). Both optional.
  *
  * @example
@@ -212,6 +234,14 @@ export interface AuthKit {
    * once a second (concurrent callers share one read) and at once after this instance revokes.
    */
   revocations(): Promise<RevocationList>;
+  /**
+   * Whether this kit can serve refreshes now, for a readiness probe: the store answers its `ping`
+   * (one trivial statement), and a signing key is held that is known to be current (with a key
+   * store: read within a rotation's lead time; a set older than that is read again here, once).
+   * Never rejects. It waits as long as the store does (the MikroORM store gives up after its
+   * `timeoutMs`); `createHealthRoutes` in `@kit/hono` bounds, shares and caches it.
+   */
+  checkReady(): Promise<ReadinessReport>;
   /** Stops background work (the key store's reload timer). The kit keeps answering. */
   close(): Promise<void>;
   /** Session administration. */
@@ -238,6 +268,8 @@ const REVOCATION_CACHE_MS = 1000;
 /** Beyond the access-token lifetime, how long a revoked session stays listed (verifier clock tolerance and skew). */
 const REVOCATION_MARGIN_SECONDS = 60;
 
+/** A session id no session has (`crypto.randomUUID` never makes it): the fallback readiness read. */
+const NIL_SESSION_ID = '00000000-0000-0000-0000-000000000000';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const REASON = /^[a-z0-9_]{1,64}$/;
 /**
@@ -838,6 +870,27 @@ export async function createAuthKit(options: AuthKitOptions): Promise<AuthKit> {
     },
 
     revocations,
+
+    async checkReady() {
+      // Through a promise chain, so a store method that throws at once reports like one that rejects.
+      const database = Promise.resolve()
+        .then(() => (store.ping ? store.ping() : store.find(NIL_SESSION_ID)))
+        .then(
+          () => 'ok' as const,
+          () => 'unavailable' as const,
+        );
+      const signingKeys = (async () => {
+        try {
+          if (!keys.stale(now())) return 'ok' as const;
+          await keys.refresh();
+          return keys.stale(now()) ? ('unavailable' as const) : ('ok' as const);
+        } catch {
+          return 'unavailable' as const;
+        }
+      })();
+      const checks = { database: await database, signingKeys: await signingKeys };
+      return { ready: checks.database === 'ok' && checks.signingKeys === 'ok', checks };
+    },
 
     async close() {
       keys.close();

@@ -29,6 +29,7 @@ export {
   type ClientContext,
   type CreateSessionInput,
   createAuthKit,
+  type ReadinessReport,
   type RevocationList,
   type SessionManager,
   type TokenSet,

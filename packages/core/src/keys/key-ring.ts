@@ -29,6 +29,12 @@ export interface KeyProvider {
   rotate(): Promise<{ kid: string; activatesAt: Date }>;
   /** Stops background work. */
   close(): void;
+  /**
+   * Whether the held keys may be out of date at `nowMs`: a key store not read for longer than the
+   * lead time of a rotation (another instance's new key could be signing without this one having
+   * seen it). Always `false` for a fixed set.
+   */
+  stale(nowMs: number): boolean;
 }
 
 /** A fixed key set: the first key signs, every key is published. @internal */
@@ -46,6 +52,7 @@ export function staticKeyProvider(set: SigningKeySet): KeyProvider {
       );
     },
     close: () => {},
+    stale: () => false,
   };
 }
 
@@ -105,6 +112,8 @@ export async function createKeyRing(options: KeyRingOptions): Promise<KeyProvide
   const imported = new Map<string, Entry>();
   let entries: Entry[] = [];
   let closed = false;
+  /** When the store was last read successfully (the instance's clock). */
+  let loadedAt = Number.NEGATIVE_INFINITY;
 
   const retireAfterMs = (options.accessTokenTtl + RETIRED_KEY_MARGIN_SECONDS) * 1000;
 
@@ -152,6 +161,7 @@ export async function createKeyRing(options: KeyRingOptions): Promise<KeyProvide
     next.sort((a, b) => a.activatesAt - b.activatesAt || (a.kid < b.kid ? -1 : 1));
     for (const kid of imported.keys()) if (!next.some((e) => e.kid === kid)) imported.delete(kid);
     entries = next;
+    loadedAt = options.clock();
   }
 
   async function newRow(activatesAt: number, now: number): Promise<StoredSigningKey> {
@@ -302,6 +312,9 @@ export async function createKeyRing(options: KeyRingOptions): Promise<KeyProvide
       closed = true;
       clearInterval(timer);
     },
+    // A new key is published a lead time before it signs, so a set read within the lead time
+    // holds every key that can be signing now.
+    stale: (nowMs) => entries.length === 0 || nowMs - loadedAt > options.leadTime * 1000,
   };
 }
 

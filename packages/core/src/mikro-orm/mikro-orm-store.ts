@@ -371,6 +371,13 @@ export function createMikroOrmStore(options: MikroOrmStoreOptions): SessionStore
       return row ? fromRow(row) : null;
     },
 
+    async ping() {
+      // One round trip on a pooled connection. It names the kit's table, so a database where the
+      // kit's migrations have not run is not ready either; `limit 0` reads no row. Unnamed: it is
+      // rare, and a named statement would be prepared on every connection the pool opens.
+      await write('ping', { text: 'select 1 from kit_sessions limit 0', values: [] });
+    },
+
     async listRevoked({ since }) {
       // Served by the partial index kit_sessions_revoked_at_index (migration 0004).
       const result = await write('listRevoked', {

@@ -195,4 +195,12 @@ export interface SessionStore {
    * `kit.revocations()` is unavailable. Reads committed rows; order is irrelevant.
    */
   listRevoked?(options: { since: Date }): Promise<string[]>;
+
+  /**
+   * Resolves when the store answers a trivial request, and rejects (with `ERR_STORE_UNAVAILABLE`
+   * or `ERR_STORE_FAILURE`) when it does not: what a readiness probe asks (`kit.checkReady()`).
+   * It must be cheap (one round trip, no row read or written) and must settle within the store's
+   * own timeout. Optional: without it `checkReady` reads one nonexistent session with `find`.
+   */
+  ping?(): Promise<void>;
 }
