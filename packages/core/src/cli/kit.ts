@@ -19,10 +19,6 @@ import { isSigningAlgorithm, SIGNING_ALGORITHMS } from '../keys/algorithms.ts';
 import { generateSecret } from '../keys/generate-secret.ts';
 import { rotateStoredKeys } from '../keys/key-ring.ts';
 import { generateSigningKeys } from '../keys/signing-keys.ts';
-import { createKitOrm } from '../mikro-orm/create-kit-orm.ts';
-import { migrate } from '../mikro-orm/migrate.ts';
-import { createMikroOrmKeyStore } from '../mikro-orm/mikro-orm-key-store.ts';
-import { createMikroOrmStore, revokeEverySession } from '../mikro-orm/mikro-orm-store.ts';
 import { DEFAULTS } from '../options.ts';
 import { purgeSessions } from '../purge-sessions.ts';
 import { toSeconds } from '../util/duration.ts';
@@ -61,6 +57,30 @@ function databaseUrl(value: string | undefined): string {
   const url = value ?? process.env.DATABASE_URL;
   if (!url) throw new UsageError('Set DATABASE_URL or pass --database-url postgres://...');
   return url;
+}
+
+/**
+ * The PostgreSQL side, imported only by the commands that use it: `keys generate` and `secret
+ * generate` must run where the optional MikroORM peers are not installed (a deployment that only
+ * verifies tokens, or a machine that only makes secrets).
+ */
+async function loadDatabase() {
+  try {
+    const [orm, migrations, keyStore, store] = await Promise.all([
+      import('../mikro-orm/create-kit-orm.ts'),
+      import('../mikro-orm/migrate.ts'),
+      import('../mikro-orm/mikro-orm-key-store.ts'),
+      import('../mikro-orm/mikro-orm-store.ts'),
+    ]);
+    return { ...orm, ...migrations, ...keyStore, ...store };
+  } catch (error) {
+    if ((error as { code?: string })?.code === 'ERR_MODULE_NOT_FOUND') {
+      throw new UsageError(
+        'The database commands need the MikroORM peers: install @mikro-orm/core@^6.6.16 and @mikro-orm/postgresql@^6.6.16.',
+      );
+    }
+    throw error;
+  }
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -103,6 +123,7 @@ export async function main(argv: string[]): Promise<number> {
       if (!secret) throw new UsageError('Set KIT_SECRET: stored keys are encrypted under it.');
       const previous = (process.env.KIT_PREVIOUS_SECRETS ?? '').split(',').filter((s) => s !== '');
       const encoder = new TextEncoder();
+      const { createKitOrm, createMikroOrmKeyStore } = await loadDatabase();
       const orm = await createKitOrm({ databaseUrl: databaseUrl(values['database-url']) });
       try {
         const { kid, activatesAt } = await rotateStoredKeys({
@@ -123,6 +144,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${generateSecret()}\n`);
       return 0;
     case 'migrate': {
+      const { createKitOrm, migrate } = await loadDatabase();
       const orm = await createKitOrm({ databaseUrl: databaseUrl(values['database-url']) });
       try {
         const { applied } = await migrate(orm);
@@ -135,6 +157,7 @@ export async function main(argv: string[]): Promise<number> {
     case 'prune': {
       const retain = toSeconds(values.retain ?? 0, '--retain', { allowZero: true });
       const batchSize = values['batch-size'] === undefined ? 1000 : Number(values['batch-size']);
+      const { createKitOrm, createMikroOrmStore } = await loadDatabase();
       const orm = await createKitOrm({ databaseUrl: databaseUrl(values['database-url']) });
       try {
         const deleted = await purgeSessions(createMikroOrmStore({ orm }), {
@@ -159,6 +182,7 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError('--user must be 1 to 255 characters without control characters.');
       if (values.all && !values.yes)
         throw new UsageError('--all revokes every session of every user: add --yes to confirm.');
+      const { createKitOrm, createMikroOrmStore, revokeEverySession } = await loadDatabase();
       const orm = await createKitOrm({ databaseUrl: databaseUrl(values['database-url']) });
       try {
         const now = new Date();
