@@ -507,43 +507,56 @@ export async function createAuthKit(options: AuthKitOptions): Promise<AuthKit> {
     return record.idleExpiresAt.getTime() <= nowMs || record.absoluteExpiresAt.getTime() <= nowMs;
   }
 
-  /** In-flight chain walks by session id, so concurrent replays of one token share one walk. */
-  const walks = new Map<string, { key: string; result: Promise<boolean> }>();
+  /** The chain walk under way for each session id (with the revocation it leads to). */
+  const walks = new Map<string, Promise<unknown>>();
+
+  /**
+   * Runs `walk` (a chain walk and the revocation it leads to) for one session at a time. A caller
+   * that had to wait reads the row again first and, when the session is gone or revoked by then,
+   * returns `settled(row)` without walking. Every walk ends in a revocation (or in a token only the
+   * holder of `KIT_SECRET` could forge), so N concurrent old tokens of one session cost one walk
+   * per instance, not N walks one after another.
+   */
+  async function oneWalkPerSession<T>(
+    sessionId: string,
+    walk: () => Promise<T>,
+    settled: (row: SessionRecord | null) => T,
+  ): Promise<T> {
+    for (let ahead = walks.get(sessionId); ahead !== undefined; ahead = walks.get(sessionId)) {
+      await ahead.catch(() => undefined);
+      const row = await store.find(sessionId);
+      if (!row || row.revokedAt) return settled(row);
+    }
+    // No await between the check above and this line: no second walk can start in between.
+    const run = walk();
+    walks.set(sessionId, run);
+    try {
+      return await run;
+    } finally {
+      if (walks.get(sessionId) === run) walks.delete(sessionId);
+    }
+  }
 
   /**
    * Whether `parts` is the row's current token or one of its ancestors, by hashing the chain
-   * forward. The walk yields to the event loop every 1000 links, and concurrent callers with the
-   * same token share one walk, so a replayed ancient token cannot stall the process.
+   * forward: one HMAC per link, at most {@link MAX_CHAIN_WALK}. The walk yields to the event loop
+   * every 1000 links so a long one cannot stall the process; callers run it through
+   * `oneWalkPerSession`.
    */
   async function isAncestor(parts: RefreshTokenParts, record: SessionRecord): Promise<boolean> {
     const distance = record.generation - parts.generation;
     if (distance < 0) return false;
     if (distance > MAX_CHAIN_WALK) return true; // the verified server tag is the proof (see MAX_CHAIN_WALK)
-    const key = `${parts.generation}:${record.generation}:${encodeBase64url(await codec.hashSecret(parts.secret))}`;
-    for (;;) {
-      const inflight = walks.get(record.id);
-      if (!inflight) break;
-      if (inflight.key === key) return inflight.result;
-      await inflight.result.catch(() => undefined); // one walk per session at a time
+    let link = parts;
+    for (let i = 1; i <= distance; i++) {
+      link = await codec.successor(link);
+      if (i % 1000 === 0) await new Promise((resolve) => setTimeout(resolve, 0));
     }
-    const result = (async () => {
-      let link = parts;
-      for (let i = 1; i <= distance; i++) {
-        link = await codec.successor(link);
-        if (i % 1000 === 0) await new Promise((resolve) => setTimeout(resolve, 0));
-      }
-      if (timingSafeEqual(await codec.hashSecret(link.secret), record.secretHash)) return true;
-      // A token tagged under a previous secret (a secret rotation is under way): the links after
-      // it may have been derived under either secret, which the walk cannot know, so its valid
-      // tag (only holders of a secret can make one) is the proof, as beyond MAX_CHAIN_WALK.
-      return parts.keyIndex !== 0;
-    })();
-    walks.set(record.id, { key, result });
-    try {
-      return await result;
-    } finally {
-      walks.delete(record.id);
-    }
+    if (timingSafeEqual(await codec.hashSecret(link.secret), record.secretHash)) return true;
+    // A token tagged under a previous secret (a secret rotation is under way): the links after
+    // it may have been derived under either secret, which the walk cannot know, so its valid
+    // tag (only holders of a secret can make one) is the proof, as beyond MAX_CHAIN_WALK.
+    return parts.keyIndex !== 0;
   }
 
   function checkData(data: unknown): Record<string, unknown> {
@@ -624,18 +637,32 @@ export async function createAuthKit(options: AuthKitOptions): Promise<AuthKit> {
         continue; // the row changed between the two statements (e.g. revalidated): try again
       }
 
-      // An older token. It must be proven genuine before anything else: the immediate parent by
-      // its successor's hash, older ones by walking the chain forward.
-      const isParent = parts.generation === record.generation - 1;
-      const genuine = isParent
-        ? timingSafeEqual(nextSecretHash, record.secretHash)
-        : await isAncestor(parts, record);
-      if (!genuine) throw new KitRefreshTokenInvalidError();
+      // An older token. It must be proven genuine before it can revoke anything: the immediate
+      // parent by its successor's hash, older ones by walking the chain forward.
+      if (parts.generation < record.generation - 1) {
+        // Never graced, so a genuine one is reuse. An expired session answers expired and changes
+        // nothing, decided before the walk: replaying ancient tokens of an expired session costs
+        // no walk. (The token's tag already proves this server minted it; the walk proves it
+        // belongs to this chain.)
+        if (isExpired(record, nowMs)) throw new KitSessionExpiredError();
+        return oneWalkPerSession(
+          record.id,
+          async () => {
+            if (!(await isAncestor(parts, record))) throw new KitRefreshTokenInvalidError();
+            return revokeForReuse(record, parts, context, nowMs);
+          },
+          (row) => {
+            throw row ? new KitSessionRevokedError() : new KitRefreshTokenInvalidError();
+          },
+        );
+      }
+      // The parent.
+      if (!timingSafeEqual(nextSecretHash, record.secretHash)) throw new KitRefreshTokenInvalidError();
       // An expired session answers expired and changes nothing, even for an old token.
       if (isExpired(record, nowMs)) throw new KitSessionExpiredError();
 
       const rotatedAt = record.rotatedAt?.getTime() ?? Number.NEGATIVE_INFINITY;
-      if (isParent && config.reuseGrace > 0 && nowMs - rotatedAt <= config.reuseGrace * 1000) {
+      if (config.reuseGrace > 0 && nowMs - rotatedAt <= config.reuseGrace * 1000) {
         // Grace: the identical current token, recomputed from the presented parent. Confirmed by a
         // conditional write, so a revocation committed meanwhile wins over the grace answer.
         const confirmed = await store.touch({
@@ -851,13 +878,20 @@ export async function createAuthKit(options: AuthKitOptions): Promise<AuthKit> {
       }
       const record = await store.find(parts.sessionId);
       if (!record || record.revokedAt || parts.generation > record.generation) return false;
-      // Only a genuine token of this session (current or an ancestor) may revoke it.
-      if (!(await isAncestor(parts, record))) return false;
-      const nowMs = now();
-      const revoked = await store.revoke(record.id, { reason, now: new Date(nowMs) });
-      if (!revoked) return false;
-      emitter.emit('session_revoked', { session: toSession(revoked, nowMs), reason });
-      return true;
+      // Only a genuine token of this session (current or an ancestor) may revoke it. One walk per
+      // session at a time: callers behind it find the session revoked and stop without walking.
+      return oneWalkPerSession(
+        record.id,
+        async () => {
+          if (!(await isAncestor(parts, record))) return false;
+          const nowMs = now();
+          const revoked = await store.revoke(record.id, { reason, now: new Date(nowMs) });
+          if (!revoked) return false;
+          emitter.emit('session_revoked', { session: toSession(revoked, nowMs), reason });
+          return true;
+        },
+        () => false,
+      );
     },
 
     verifyAccessToken: (token) => verify(token),
@@ -874,7 +908,7 @@ export async function createAuthKit(options: AuthKitOptions): Promise<AuthKit> {
     async checkReady() {
       // Through a promise chain, so a store method that throws at once reports like one that rejects.
       const database = Promise.resolve()
-        .then(() => (store.ping ? store.ping() : store.find(NIL_SESSION_ID)))
+        .then((): Promise<unknown> => (store.ping ? store.ping() : store.find(NIL_SESSION_ID)))
         .then(
           () => 'ok' as const,
           () => 'unavailable' as const,

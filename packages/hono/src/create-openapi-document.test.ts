@@ -27,6 +27,16 @@ describe('createOpenApiDocument and renderApiReference', () => {
     expect(JSON.parse(JSON.stringify(doc))).toEqual(doc); // plain JSON, servable as is
   });
 
+  it('documents the health routes at the root only when asked', () => {
+    type Doc = { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
+    const without = createOpenApiDocument({ basePath: '/auth' }) as Doc;
+    expect(without.paths['/healthz']).toBeUndefined();
+    const doc = createOpenApiDocument({ basePath: '/auth', health: true }) as Doc;
+    expect(Object.keys(doc.paths['/healthz']!.get!.responses)).toEqual(['200']);
+    expect(Object.keys(doc.paths['/readyz']!.get!.responses).sort()).toEqual(['200', '503']);
+    expect(doc.paths['/auth/healthz']).toBeUndefined();
+  });
+
   it('renders a self-contained page that escapes everything it shows', () => {
     const html = renderApiReference(
       createOpenApiDocument({

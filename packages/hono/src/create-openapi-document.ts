@@ -17,6 +17,11 @@ export interface OpenApiOptions {
   basePath?: string;
   /** Whether cookie mode is on (documents the cookie and the CSRF header). @default false */
   cookie?: boolean;
+  /**
+   * Whether the routes of {@link createHealthRoutes} are served at the root (documents `GET
+   * /healthz` and `GET /readyz`). @default false
+   */
+  health?: boolean;
   /** More path items (the host's own routes, such as its login route), merged in. */
   paths?: Record<string, unknown>;
 }
@@ -47,6 +52,56 @@ const unauthorized = {
   headers: { 'WWW-Authenticate': { schema: { type: 'string' } } },
 };
 const malformedAuth = error('Malformed `Authorization` header.', ['invalid_request']);
+
+const HEALTH_STATUS = {
+  'application/json': {
+    schema: {
+      type: 'object',
+      required: ['status'],
+      properties: {
+        status: { type: 'string', enum: ['ok', 'unavailable'] },
+        checks: {
+          type: 'object',
+          properties: {
+            database: { type: 'string', enum: ['ok', 'unavailable'] },
+            signingKeys: { type: 'string', enum: ['ok', 'unavailable'] },
+          },
+        },
+        reason: { type: 'string', enum: ['timeout', 'shutting_down'] },
+      },
+    },
+  },
+};
+
+/** `GET /healthz` and `GET /readyz`, as {@link createHealthRoutes} answers them. */
+function healthPaths(): Record<string, unknown> {
+  return {
+    '/healthz': {
+      get: {
+        tags: ['health'],
+        summary: 'Liveness: 200 while the process serves requests (checks nothing else)',
+        responses: { 200: { description: '`{"status":"ok"}`', headers: noStore, content: HEALTH_STATUS } },
+      },
+    },
+    '/readyz': {
+      get: {
+        tags: ['health'],
+        summary: 'Readiness: the database answers and the signing keys are loaded',
+        description:
+          'One probe at a time, shared by concurrent requests and reused for a second; answered within 2 s even when the database hangs. 503 as soon as the server begins to shut down.',
+        responses: {
+          200: { description: '`{"status":"ok","checks":{...}}`', headers: noStore, content: HEALTH_STATUS },
+          503: {
+            description:
+              'Not ready: a failing check, `"reason":"timeout"` or `"reason":"shutting_down"`; retry after `Retry-After` seconds.',
+            headers: { ...noStore, ...retryAfter },
+            content: HEALTH_STATUS,
+          },
+        },
+      },
+    },
+  };
+}
 
 /**
  * The OpenAPI 3.1 document of the kit's routes (those of {@link createKitRoutes}), as a plain
@@ -292,6 +347,7 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): Record<stri
         },
       },
     },
+    ...(options.health ? healthPaths() : {}),
     ...options.paths,
   };
   return {

@@ -20,6 +20,7 @@
 export { defaultClientAddress } from './client-address.ts';
 export type { CookieModeOptions } from './cookie-mode.ts';
 export { type BearerAuthOptions, createBearerAuth, type KitAuthEnv } from './create-bearer-auth.ts';
+export { createHealthRoutes, type HealthRoutesOptions } from './create-health-routes.ts';
 export { createKitRoutes } from './create-kit-routes.ts';
 export { createLoginResponder, type LoginInput } from './create-login-responder.ts';
 export { createMemoryRateLimitStore } from './create-memory-rate-limit-store.ts';
