@@ -1,0 +1,121 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createKitFixture, type KitFixture, TEST_SECRET } from '../test/fixture.ts';
+import { sha256, utf8 } from './crypto/primitives.ts';
+import { KitError } from './errors.ts';
+import { RefreshTokenCodec, type RefreshTokenParts } from './tokens/refresh-token.ts';
+
+/**
+ * Proving an old refresh token genuine walks the session's chain forward, one HMAC per link. A
+ * crowd of requests, each with a different old token of one long-rotated session, must not cost one
+ * walk each: the first walk revokes the session, and the rest must see that instead of walking.
+ * Counted here (calls of the codec's `successor`, one HMAC each), not timed;
+ * bench/src/revoke-storm.ts measures the 30,000-rotation, 300-call case.
+ */
+
+const ROTATIONS = 2000;
+const CALLS = 40;
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(KitError);
+    return (error as KitError).code;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('chain walks per session (PostgreSQL)', () => {
+  let f: KitFixture;
+  let codec: RefreshTokenCodec;
+
+  beforeAll(async () => {
+    f = await createKitFixture();
+    codec = await RefreshTokenCodec.create(utf8(TEST_SECRET));
+  });
+  afterAll(async () => {
+    await f.close();
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  /**
+   * A session left as `ROTATIONS` refreshes leave it (generation and hash of the last link), and
+   * its `CALLS` oldest tokens, each `ROTATIONS - i` links from the current one.
+   */
+  async function longRotatedSession(userId: string) {
+    const first = await f.kit.createSession({ userId });
+    let link: RefreshTokenParts = await codec.decode(first.refreshToken);
+    const oldTokens = [first.refreshToken];
+    for (let generation = 1; generation <= ROTATIONS; generation++) {
+      link = await codec.successor(link);
+      if (generation < CALLS) oldTokens.push(await codec.encode(link));
+    }
+    await f.orm.em
+      .getConnection()
+      .execute('update kit_sessions set generation = ?, secret_hash = ?, rotated_at = ? where id = ?', [
+        ROTATIONS,
+        Buffer.from(await sha256(link.secret)),
+        new Date(f.clock.now()),
+        first.session.id,
+      ]);
+    return { id: first.session.id, oldTokens, current: await codec.encode(link) };
+  }
+
+  it('concurrent revokes with different old tokens of one session walk its chain once', async () => {
+    const session = await longRotatedSession('revoke-crowd');
+    const successor = vi.spyOn(RefreshTokenCodec.prototype, 'successor');
+    const revoked = await Promise.all(session.oldTokens.map((token) => f.kit.revokeRefreshToken(token)));
+    expect(revoked.filter(Boolean)).toHaveLength(1);
+    expect((await f.kit.sessions.get(session.id))?.status).toBe('revoked');
+    // One walk: the longest any single token needs. One walk per call would be about CALLS times it.
+    expect(successor.mock.calls.length).toBeLessThanOrEqual(ROTATIONS);
+    // Later calls find the session revoked and walk nothing.
+    successor.mockClear();
+    expect(await f.kit.revokeRefreshToken(session.oldTokens[5]!)).toBe(false);
+    expect(successor).not.toHaveBeenCalled();
+  });
+
+  it('concurrent refreshes with different ancient tokens walk the chain once and raise one alert', async () => {
+    const session = await longRotatedSession('refresh-crowd');
+    const alerts: string[] = [];
+    const off = f.kit.on('reuse_detected', (event) => alerts.push(event.session.id));
+    const successor = vi.spyOn(RefreshTokenCodec.prototype, 'successor');
+    const codes = await Promise.all(session.oldTokens.map((token) => codeOf(f.kit.refresh(token))));
+    off();
+    expect(codes.filter((code) => code === 'ERR_REFRESH_TOKEN_REUSED')).toHaveLength(1);
+    expect(codes.every((c) => c === 'ERR_REFRESH_TOKEN_REUSED' || c === 'ERR_SESSION_REVOKED')).toBe(true);
+    expect(alerts).toEqual([session.id]);
+    // Each refresh derives its own successor once (CALLS links) before any decision; one walk on top.
+    expect(successor.mock.calls.length).toBeLessThanOrEqual(ROTATIONS + CALLS);
+    expect(await codeOf(f.kit.refresh(session.current))).toBe('ERR_SESSION_REVOKED');
+  });
+
+  it('an ancient token of an expired session answers expired without walking the chain', async () => {
+    const session = await longRotatedSession('expired-crowd');
+    await f.kit.sessions.extend(session.id, { idle: 60 });
+    f.clock.advance(61_000);
+    const successor = vi.spyOn(RefreshTokenCodec.prototype, 'successor');
+    const codes = await Promise.all(session.oldTokens.map((token) => codeOf(f.kit.refresh(token))));
+    expect(new Set(codes)).toEqual(new Set(['ERR_SESSION_EXPIRED']));
+    // Only each refresh's own successor: no walk.
+    expect(successor.mock.calls.length).toBe(CALLS);
+    expect((await f.kit.sessions.get(session.id))?.status).toBe('expired');
+  });
+
+  it('a forged old token (valid tag, not of this chain) walks, revokes nothing, and the next caller walks again', async () => {
+    const session = await longRotatedSession('forged-crowd');
+    // Only the holder of the server secret can tag a token; this one carries a secret of no chain.
+    const forged = await codec.encode(RefreshTokenCodec.parts(session.id, 3, new Uint8Array(32).fill(7)));
+    const successor = vi.spyOn(RefreshTokenCodec.prototype, 'successor');
+    const answers = await Promise.all([
+      f.kit.revokeRefreshToken(forged),
+      f.kit.revokeRefreshToken(session.oldTokens[1]!),
+    ]);
+    expect(answers).toEqual([false, true]);
+    expect((await f.kit.sessions.get(session.id))?.revokedReason).toBe('logout');
+    // The forged walk proved nothing, so the genuine caller behind it walked its own chain.
+    expect(successor.mock.calls.length).toBe(ROTATIONS - 3 + ROTATIONS - 1);
+  });
+});
