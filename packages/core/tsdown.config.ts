@@ -6,6 +6,7 @@ export default defineConfig({
     'verify/index': 'src/verify/index.ts',
     'verify/node': 'src/verify/node.ts',
     'mikro-orm/index': 'src/mikro-orm/index.ts',
+    'redis/index': 'src/redis/index.ts',
     'testing/index': 'src/testing/index.ts',
     'cli/kit': 'src/cli/kit.ts',
   },
@@ -14,5 +15,5 @@ export default defineConfig({
   target: 'es2022',
   dts: true,
   clean: true,
-  external: [/^node:/, /^@mikro-orm\//, 'jose', 'vitest', 'pg'],
+  external: [/^node:/, /^@mikro-orm\//, 'jose', 'vitest', 'pg', 'redis'],
 });

@@ -2,7 +2,26 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../../test/database.ts';
 import type { RateLimitStore } from '../store/rate-limit-store.ts';
+import { describeRateLimitStoreConformance } from '../testing/index.ts';
 import { createKitOrm, createMikroOrmRateLimitStore, migrate } from './index.ts';
+
+// Two ORMs, two pools: two application instances sharing one database.
+describeRateLimitStoreConformance('PostgreSQL', async () => {
+  const db = await createTestDatabase();
+  const orms = [
+    await createKitOrm({ databaseUrl: db.url, poolSize: 8 }),
+    await createKitOrm({ databaseUrl: db.url, poolSize: 8 }),
+  ];
+  await migrate(orms[0]!);
+  return {
+    store: createMikroOrmRateLimitStore({ orm: orms[0]! }),
+    peer: createMikroOrmRateLimitStore({ orm: orms[1]! }),
+    async cleanup() {
+      for (const orm of orms) await orm.close();
+      await db.drop();
+    },
+  };
+});
 
 describe('createMikroOrmRateLimitStore', () => {
   let db: TestDatabase;

@@ -1,6 +1,6 @@
 /**
- * `@kit/core/testing`: the conformance suite every `SessionStore` implementation must pass, for
- * vitest (an optional peer dependency, needed only here).
+ * `@kit/core/testing`: the conformance suites every `SessionStore` and every `RateLimitStore`
+ * implementation must pass, for vitest (an optional peer dependency, needed only here).
  *
  * @example
  * ```ts
@@ -12,4 +12,8 @@
  * @module
  */
 
+export {
+  describeRateLimitStoreConformance,
+  type RateLimitStoreFixture,
+} from './rate-limit-store-conformance.ts';
 export { describeSessionStoreConformance, type StoreFixture } from './session-store-conformance.ts';

@@ -1,0 +1,23 @@
+/**
+ * `@kit/core/redis`: the rate-limit store on Redis (Node only), for a fleet that shares its limits
+ * through Redis rather than PostgreSQL. Takes a client the host created with the `redis` package
+ * (node-redis 6, an optional peer dependency of `@kit/core`).
+ *
+ * @example
+ * ```ts
+ * import { createRedisRateLimitStore } from '@kit/core/redis';
+ * import { createClient } from 'redis';
+ *
+ * const redis = createClient({ url: process.env.REDIS_URL });
+ * redis.on('error', (error) => console.warn(`redis: ${error.name}`)); // node-redis reconnects by itself
+ * await redis.connect();
+ * const store = createRedisRateLimitStore({ client: redis });
+ * ```
+ *
+ * @packageDocumentation
+ */
+export {
+  createRedisRateLimitStore,
+  type RedisRateLimitStoreOptions,
+  type RedisScriptClient,
+} from './create-redis-rate-limit-store.ts';

@@ -1,0 +1,172 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RateLimitStore } from '../store/rate-limit-store.ts';
+
+/**
+ * What {@link describeRateLimitStoreConformance} needs: a store, optionally a second store on the
+ * same backend (another application instance: its own client or pool), and how to dispose of them.
+ *
+ * @example
+ * ```ts
+ * const fixture: RateLimitStoreFixture = { store: a, peer: b, cleanup: () => pool.end() };
+ * ```
+ */
+export interface RateLimitStoreFixture {
+  store: RateLimitStore;
+  /**
+   * A second store sharing the first one's counters (a second connection, as another instance
+   * would have). Stores that live in one process's memory leave it out.
+   * @default store
+   */
+  peer?: RateLimitStore;
+  cleanup?: () => Promise<void>;
+}
+
+/**
+ * The conformance suite every {@link RateLimitStore} must pass: the counting and the atomicity
+ * contract written on the interface, against the real backend (concurrent hits through two
+ * connections included). Keys start with a random prefix, so runs never see each other's counters
+ * on a backend that outlives them. Call it at the top level of a vitest test file.
+ *
+ * Exported from `@kit/core/testing` (needs `vitest`).
+ *
+ * @example
+ * ```ts
+ * import { describeRateLimitStoreConformance } from '@kit/core/testing';
+ * import { createKitOrm, createMikroOrmRateLimitStore, migrate } from '@kit/core/mikro-orm';
+ *
+ * describeRateLimitStoreConformance('PostgreSQL', async () => {
+ *   const orm = await createKitOrm({ databaseUrl: process.env.DATABASE_URL! });
+ *   await migrate(orm);
+ *   return { store: createMikroOrmRateLimitStore({ orm }), cleanup: () => orm.close() };
+ * });
+ * ```
+ */
+export function describeRateLimitStoreConformance(
+  name: string,
+  createFixture: () => Promise<RateLimitStoreFixture>,
+): void {
+  describe(`RateLimitStore conformance: ${name}`, () => {
+    let fixture: RateLimitStoreFixture;
+    let a: RateLimitStore;
+    let b: RateLimitStore;
+    const W = 60_000;
+    const T0 = Date.UTC(2030, 0, 1, 12); // a window boundary for W
+    const run = `conformance-${crypto.randomUUID().slice(0, 8)}`;
+    const key = (k: string) => `${run}:${k}`;
+
+    beforeAll(async () => {
+      fixture = await createFixture();
+      a = fixture.store;
+      b = fixture.peer ?? fixture.store;
+    });
+    afterAll(async () => {
+      await fixture?.cleanup?.();
+    });
+
+    it('counts hits in the window of the caller clock', async () => {
+      expect(await a.hit(key('count'), { windowMs: W, now: T0 + 1234 })).toEqual({
+        count: 1,
+        previousCount: 0,
+        windowStart: T0,
+      });
+      expect(await b.hit(key('count'), { windowMs: W, now: T0 + W - 1 })).toEqual({
+        count: 2,
+        previousCount: 0,
+        windowStart: T0,
+      });
+      expect(await a.hit(key('count'), { windowMs: W, now: T0 + 5 })).toEqual({
+        count: 3,
+        previousCount: 0,
+        windowStart: T0,
+      });
+    });
+
+    it('carries the count into previousCount in the next window, and drops it after a gap', async () => {
+      for (let i = 0; i < 3; i++) await a.hit(key('slide'), { windowMs: W, now: T0 + 10 });
+      expect(await b.hit(key('slide'), { windowMs: W, now: T0 + W + 5 })).toEqual({
+        count: 1,
+        previousCount: 3,
+        windowStart: T0 + W,
+      });
+      expect(await a.hit(key('slide'), { windowMs: W, now: T0 + 2 * W })).toEqual({
+        count: 1,
+        previousCount: 1,
+        windowStart: T0 + 2 * W,
+      });
+      // Two windows on: the window just before had no hits.
+      expect(await a.hit(key('slide'), { windowMs: W, now: T0 + 4 * W + 1 })).toEqual({
+        count: 1,
+        previousCount: 0,
+        windowStart: T0 + 4 * W,
+      });
+    });
+
+    it('counts a hit from a caller with a slow clock in the stored, newer window', async () => {
+      await a.hit(key('slow'), { windowMs: W, now: T0 + W });
+      expect(await b.hit(key('slow'), { windowMs: W, now: T0 + 20 })).toEqual({
+        count: 2,
+        previousCount: 0,
+        windowStart: T0 + W,
+      });
+    });
+
+    it('keeps keys apart', async () => {
+      await a.hit(key('one'), { windowMs: W, now: T0 });
+      await a.hit(key('one'), { windowMs: W, now: T0 });
+      expect((await b.hit(key('two'), { windowMs: W, now: T0 })).count).toBe(1);
+      expect((await b.hit(key('one'), { windowMs: W, now: T0 })).count).toBe(3);
+    });
+
+    it('uses the window length of each call', async () => {
+      const w = 1000;
+      expect(await a.hit(key('short'), { windowMs: w, now: T0 + 2500 })).toEqual({
+        count: 1,
+        previousCount: 0,
+        windowStart: T0 + 2000,
+      });
+      expect(await a.hit(key('short'), { windowMs: w, now: T0 + 3999 })).toEqual({
+        count: 1,
+        previousCount: 1,
+        windowStart: T0 + 3000,
+      });
+    });
+
+    it('counts every one of many concurrent hits exactly once, each seeing its own', async () => {
+      const n = 100;
+      const hits = await Promise.all(
+        Array.from({ length: n }, (_, i) =>
+          (i % 2 ? a : b).hit(key('concurrent'), { windowMs: W, now: T0 + i }),
+        ),
+      );
+      expect(hits.map((h) => h.count).sort((x, y) => x - y)).toEqual(
+        Array.from({ length: n }, (_, i) => i + 1),
+      );
+      expect(hits.every((h) => h.windowStart === T0 && h.previousCount === 0)).toBe(true);
+      expect((await a.hit(key('concurrent'), { windowMs: W, now: T0 })).count).toBe(n + 1);
+    });
+
+    it('rolls over exactly once when concurrent hits cross into a new window', async () => {
+      for (let i = 0; i < 4; i++) await a.hit(key('cross'), { windowMs: W, now: T0 });
+      const n = 40;
+      const hits = await Promise.all(
+        Array.from({ length: n }, (_, i) =>
+          (i % 2 ? a : b).hit(key('cross'), { windowMs: W, now: T0 + W + i }),
+        ),
+      );
+      expect(hits.map((h) => h.count).sort((x, y) => x - y)).toEqual(
+        Array.from({ length: n }, (_, i) => i + 1),
+      );
+      expect(hits.every((h) => h.windowStart === T0 + W && h.previousCount === 4)).toBe(true);
+    });
+
+    it('purges windows that ended before the given time, when it can purge', async () => {
+      if (!a.purge) return; // stores whose counters expire on their own need no purge
+      await a.hit(key('purge'), { windowMs: W, now: T0 });
+      await a.hit(key('purge'), { windowMs: W, now: T0 });
+      expect(await a.purge(T0)).toBeGreaterThanOrEqual(0);
+      expect((await b.hit(key('purge'), { windowMs: W, now: T0 })).count).toBe(3);
+      expect(await a.purge(T0 + 1000 * W)).toBeGreaterThanOrEqual(1);
+      expect((await b.hit(key('purge'), { windowMs: W, now: T0 })).count).toBe(1);
+    });
+  });
+}
