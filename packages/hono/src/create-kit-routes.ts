@@ -20,7 +20,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
  *   200 token response; 400 `invalid_request` / `unsupported_grant_type` / `invalid_grant`; 413
  *   over 16 KiB; 429 over the rate limit; 503 `temporarily_unavailable` with `Retry-After`.
  * - `POST /revoke` (RFC 7009): 200 with an empty body, also for an unknown token; 400
- *   `invalid_request`.
+ *   `invalid_request`; 413 over 16 KiB; 429 over its own rate limit (`revokeRateLimit`); 503
+ *   `temporarily_unavailable` with `Retry-After`.
  * - `GET /.well-known/jwks.json`: the public keys, `Cache-Control: public, max-age=N`.
  * - `GET /.well-known/oauth-authorization-server`: RFC 8414 metadata whose URLs follow the mount.
  * - `GET /sessions`, `DELETE /sessions/:id`, `POST /logout?scope=local|others|global`: the
@@ -49,7 +50,9 @@ export function createKitRoutes(kit: AuthKit, options: KitRoutesOptions = {}): H
   const base = o.basePath;
   const clientAddress = o.clientAddress ?? defaultClientAddress;
   const app = new Hono<KitSessionEnv>();
-  const rateLimit: MiddlewareHandler = o.rateLimit ?? (async (_c, next) => next());
+  const unlimited: MiddlewareHandler = async (_c, next) => next();
+  const rateLimit = o.rateLimit ?? unlimited;
+  const revokeRateLimit = o.revokeRateLimit ?? unlimited;
   const sessionAuth = createSessionAuth({ kit, log: o.log });
   const fail = (error: unknown) => kitErrorResponse(error, o.log);
   app.onError(fail);
@@ -107,7 +110,7 @@ export function createKitRoutes(kit: AuthKit, options: KitRoutesOptions = {}): H
     }
   });
 
-  app.post(`${base}/revoke`, async (c) => {
+  app.post(`${base}/revoke`, revokeRateLimit, async (c) => {
     const params = await readBody(c.req.raw, 'Send token once, as a form or a JSON object of strings.');
     if (params instanceof Response) return params;
     if (params.token === undefined || params.token === '') {

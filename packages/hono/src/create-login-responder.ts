@@ -53,7 +53,7 @@ export function createLoginResponder(
   if (typeof kit?.createSession !== 'function') {
     throw new TypeError('createLoginResponder needs the AuthKit made by createAuthKit.');
   }
-  const resolved = resolveRoutesOptions({ ...options, rateLimit: false });
+  const resolved = resolveRoutesOptions({ ...options, rateLimit: false, revokeRateLimit: false });
   const clientAddress = resolved.clientAddress ?? defaultClientAddress;
   return async function respondWithSession(c, input) {
     const cookie = wantsCookieMode(c, resolved.cookie) ? resolved.cookie : undefined;

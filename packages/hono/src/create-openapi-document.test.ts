@@ -18,7 +18,7 @@ describe('createOpenApiDocument and renderApiReference', () => {
     const statuses = (path: string, method: string) =>
       Object.keys(doc.paths[path]![method]!.responses).sort();
     expect(statuses('/auth/token', 'post')).toEqual(['200', '400', '413', '429', '503']);
-    expect(statuses('/auth/revoke', 'post')).toEqual(['200', '400', '413', '503']);
+    expect(statuses('/auth/revoke', 'post')).toEqual(['200', '400', '413', '429', '503']);
     expect(statuses('/auth/.well-known/jwks.json', 'get')).toEqual(['200']);
     expect(statuses('/auth/.well-known/oauth-authorization-server', 'get')).toEqual(['200']);
     expect(statuses('/auth/sessions', 'get')).toEqual(['200', '400', '401', '503']);

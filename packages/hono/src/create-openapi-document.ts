@@ -211,6 +211,7 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): Record<stri
           },
           400: error('Missing or repeated `token`', ['invalid_request']),
           413: error('Body over 16 KiB', ['invalid_request']),
+          429: { ...error('Rate limit exceeded', ['too_many_requests']), headers: retryAfter },
           503: unavailable,
         },
       },

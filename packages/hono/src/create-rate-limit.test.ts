@@ -90,6 +90,65 @@ describe('rate limiting', () => {
     expect(rateLimitSubject('192.0.2.1')).toBe('192.0.2.1');
   });
 
+  it('limits POST /revoke on counters of its own, in the store of rateLimit, before touching a session', async () => {
+    f.clock.set(Date.UTC(2030, 0, 1, 13, 0, 0));
+    const apps = [f.orm, second].map((orm) => {
+      const app = new Hono();
+      app.route(
+        '/',
+        createKitRoutes(f.kit, {
+          clientAddress: ip,
+          rateLimit: { store: createMikroOrmRateLimitStore({ orm }), limit: 3, clock: f.clock.now },
+          revokeRateLimit: { limit: 2 },
+        }),
+      );
+      return app;
+    });
+    const { refreshToken, session } = await f.kit.createSession({ userId: 'revoke-limit' });
+    const revoke = (n: number, token: string) =>
+      post(apps[n % 2]!, '/revoke', form({ token }), undefined, { 'x-test-ip': '198.51.100.20' });
+    expect((await revoke(0, 'kit_rt_unknown')).status).toBe(200);
+    expect((await revoke(1, 'kit_rt_unknown')).status).toBe(200);
+    // The third, on the other instance: the counters are shared through the PostgreSQL store.
+    const limited = await revoke(2, refreshToken);
+    await expectOAuthError(limited, 429, 'too_many_requests');
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(limited.headers.get('cache-control')).toBe('no-store');
+    expect((await f.kit.sessions.get(session.id))?.status).toBe('active');
+    // /token counts apart: the same address still has its three.
+    expect((await hit(0, '198.51.100.20')).status).toBe(400);
+    // Another address is not affected; a minute later the first one may revoke again.
+    expect(
+      (await post(apps[0]!, '/revoke', form({ token: 'x' }), undefined, { 'x-test-ip': '198.51.100.21' }))
+        .status,
+    ).toBe(200);
+    f.clock.advance(120_000);
+    expect((await revoke(3, refreshToken)).status).toBe(200);
+    expect((await f.kit.sessions.get(session.id))?.status).toBe('revoked');
+  });
+
+  it('limits POST /revoke to 60 a minute by default, and not at all with revokeRateLimit: false', async () => {
+    const calls = async (app: Hono, n: number) => {
+      const statuses: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const res = await post(app, '/revoke', form({ token: 'x' }), undefined, {
+          'x-test-ip': '192.0.2.60',
+        });
+        statuses.push(res.status);
+      }
+      return statuses;
+    };
+    const limitedApp = new Hono().route('/', createKitRoutes(f.kit, { clientAddress: ip, rateLimit: false }));
+    const statuses = await calls(limitedApp, 61);
+    expect(statuses.slice(0, 60).every((s) => s === 200)).toBe(true);
+    expect(statuses[60]).toBe(429);
+    const open = new Hono().route(
+      '/',
+      createKitRoutes(f.kit, { clientAddress: ip, rateLimit: false, revokeRateLimit: false }),
+    );
+    expect((await calls(open, 61)).every((s) => s === 200)).toBe(true);
+  });
+
   it('works as middleware for a login route, with the in-memory store', async () => {
     let now = Date.UTC(2030, 0, 1);
     const app = new Hono();

@@ -42,6 +42,17 @@ export interface KitRoutesOptions {
    */
   rateLimit?: false | RateLimitOptions;
   /**
+   * Rate limit of `POST /revoke` per client address, or `false` for none: over it, 429
+   * `too_many_requests` with `Retry-After`, before the body is read. Counted apart from `/token`
+   * (its `name` defaults to `'revoke'`); its `store`, `clock`, `clientAddress` and `log` default
+   * to those of `rateLimit`, so a shared store set there limits both routes fleet-wide, even when
+   * `rateLimit` sets no limit of its own. A revoke can cost a
+   * chain walk (proving an old token genuine), so an unlimited `/revoke` lets one client spend the
+   * server's CPU.
+   * @default 60 per minute, in `rateLimit`'s store (or an in-memory one)
+   */
+  revokeRateLimit?: false | RateLimitOptions;
+  /**
    * The client's address, recorded on sessions and used by the rate limit.
    * @default `defaultClientAddress` (the socket's address)
    */
@@ -60,6 +71,7 @@ export interface ResolvedRoutesOptions {
   baseUrl: string | undefined;
   cookie: CookieMode | undefined;
   rateLimit: MiddlewareHandler | undefined;
+  revokeRateLimit: MiddlewareHandler | undefined;
   clientAddress: ((c: Context) => string | undefined) | undefined;
   log: (line: string) => void;
 }
@@ -95,11 +107,30 @@ export function resolveRoutesOptions(options: KitRoutesOptions = {}): ResolvedRo
           ...(clientAddress ? { clientAddress } : {}),
           ...options.rateLimit,
         });
+  // /revoke shares the /token limit's store (a shared store set once covers both) but not its
+  // counters, nor its limit or window.
+  const shared = options.rateLimit || {};
+  const revokeRateLimit =
+    options.revokeRateLimit === false
+      ? undefined
+      : createRateLimit({
+          name: 'revoke',
+          limit: 60,
+          window: '1m',
+          log: shared.log ?? log,
+          ...(shared.store ? { store: shared.store } : {}),
+          ...(shared.clock ? { clock: shared.clock } : {}),
+          ...((shared.clientAddress ?? clientAddress)
+            ? { clientAddress: shared.clientAddress ?? clientAddress }
+            : {}),
+          ...options.revokeRateLimit,
+        });
   return {
     basePath,
     baseUrl,
     cookie: resolveCookieMode(options.cookie, `${basePath}/token`, baseUrl),
     rateLimit,
+    revokeRateLimit,
     clientAddress,
     log,
   };
