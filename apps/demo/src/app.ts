@@ -1,6 +1,7 @@
 import type { AuthKit, RateLimitStore } from '@kit/core';
 import {
   createBearerAuth,
+  createHealthRoutes,
   createKitRoutes,
   createLoginResponder,
   createOpenApiDocument,
@@ -29,6 +30,11 @@ export interface DemoAppOptions {
    * token or a secret). @default console.error
    */
   log?: (line: string) => void;
+  /**
+   * Aborted when the server begins to shut down: `/readyz` answers 503 from then on, so load
+   * balancers stop sending requests while those in flight finish.
+   */
+  shutdownSignal?: AbortSignal;
 }
 
 // The page's own script is inline: allow exactly that, and nothing from elsewhere.
@@ -37,7 +43,8 @@ const PAGE_CSP =
 
 /**
  * The demo's HTTP app: the kit's routes (with cookie mode for the page), `POST /login` for the
- * seeded users, `GET /me`, the web page at `/`, the OpenAPI document and its reference page.
+ * seeded users, `GET /me`, `GET /healthz` and `GET /readyz`, the web page at `/`, the OpenAPI
+ * document and its reference page.
  */
 export function createApp(kit: AuthKit, users: Users, options: DemoAppOptions = {}): Hono {
   const store = options.rateLimitStore ? { store: options.rateLimitStore } : {};
@@ -48,6 +55,8 @@ export function createApp(kit: AuthKit, users: Users, options: DemoAppOptions = 
     ...log,
   };
   const app = new Hono<KitAuthEnv>();
+  const signal = options.shutdownSignal ? { signal: options.shutdownSignal } : {};
+  app.route('/', createHealthRoutes({ kit, ...signal }));
   app.route('/', createKitRoutes(kit, routesOptions));
 
   const respond = createLoginResponder(kit, routesOptions);
@@ -77,6 +86,7 @@ export function createApp(kit: AuthKit, users: Users, options: DemoAppOptions = 
   const openapi = createOpenApiDocument({
     title: 'kit demo API',
     cookie: true,
+    health: true,
     paths: {
       '/login': {
         post: {
