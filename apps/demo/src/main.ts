@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
@@ -11,6 +12,7 @@ import {
 } from '@kit/core/mikro-orm';
 import { createApp } from './app.ts';
 import { loadConfig } from './config.ts';
+import { createGracefulShutdown } from './graceful-shutdown.ts';
 import { type EmbeddedDatabase, startEmbeddedPostgres } from './embedded-postgres.ts';
 import { createUsers } from './users.ts';
 
@@ -47,22 +49,27 @@ const pruner = kit.startPruner({ interval: '1h', retain: '1d' });
 
 // Rate-limit counters in PostgreSQL: every instance on this database shares them.
 const rateLimitStore = createMikroOrmRateLimitStore({ orm });
-const app = createApp(kit, await createUsers(), { rateLimitStore });
+// Aborted when shutdown begins: /readyz answers 503 from then on.
+const shutdownController = new AbortController();
+const app = createApp(kit, await createUsers(), {
+  rateLimitStore,
+  shutdownSignal: shutdownController.signal,
+});
 const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
   const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
   console.log(`listening on http://${host}:${info.port}`);
 });
 
-let stopping = false;
-async function shutdown() {
-  if (stopping) return;
-  stopping = true;
-  server.close();
-  await pruner.stop();
-  await kit.close();
-  await orm.close();
-  await embedded?.stop();
-  process.exit(0);
+// SIGTERM (an orchestrator) or SIGINT (Ctrl-C): refuse new connections, let requests in flight
+// finish (10 s at most), then stop the pruner and close the pools (the PostgreSQL rate-limit store
+// shares the ORM's) and the embedded database; exit 0, or 1 past the bound. A second signal changes
+// nothing (Ctrl-C under `pnpm demo` reaches the server twice: from the terminal and from pnpm).
+const shutdown = createGracefulShutdown({
+  server: server as Server,
+  controller: shutdownController,
+  drainMs: 10_000,
+  cleanup: [() => pruner.stop(), () => kit.close(), () => orm.close(), () => embedded?.stop()],
+});
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => void shutdown(signal));
 }
-process.on('SIGINT', shutdown);
-process.on('SIGTERM', shutdown);
