@@ -12,8 +12,8 @@ import {
 } from '@kit/core/mikro-orm';
 import { createApp } from './app.ts';
 import { loadConfig } from './config.ts';
-import { createGracefulShutdown } from './graceful-shutdown.ts';
 import { type EmbeddedDatabase, startEmbeddedPostgres } from './embedded-postgres.ts';
+import { createGracefulShutdown } from './graceful-shutdown.ts';
 import { createUsers } from './users.ts';
 
 const dataDir = fileURLToPath(new URL('../.data', import.meta.url));
