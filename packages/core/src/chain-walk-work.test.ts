@@ -80,7 +80,9 @@ describe('chain walks per session (PostgreSQL)', () => {
   it('concurrent refreshes with different ancient tokens walk the chain once and raise one alert', async () => {
     const session = await longRotatedSession('refresh-crowd');
     const alerts: string[] = [];
-    const off = f.kit.on('reuse_detected', (event) => alerts.push(event.session.id));
+    const off = f.kit.on('reuse_detected', (event) => {
+      alerts.push(event.session.id);
+    });
     const successor = vi.spyOn(RefreshTokenCodec.prototype, 'successor');
     const codes = await Promise.all(session.oldTokens.map((token) => codeOf(f.kit.refresh(token))));
     off();

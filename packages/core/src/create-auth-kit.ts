@@ -175,7 +175,8 @@ export interface SessionManager {
   revalidate(id: string): Promise<Session>;
   /**
    * Deletes sessions expired or revoked more than `retain` ago, walking the table in batches of
-   * `batchSize` rows. Returns how many were deleted.
+   * `batchSize` rows. Returns how many were deleted. Rejects with `ERR_PURGE_IN_PROGRESS`, deleting
+   * nothing, while another instance is purging (the store's purge lock).
    * @default retain 0, batchSize 1000
    */
   purgeExpired(options?: { retain?: Duration; batchSize?: number; signal?: AbortSignal }): Promise<number>;
@@ -248,7 +249,11 @@ export interface AuthKit {
   readonly sessions: SessionManager;
   /** Subscribes to an event; returns the unsubscribe function. */
   on<E extends keyof KitEvents>(event: E, listener: KitEventListener<E>): () => void;
-  /** Starts a pruner that purges expired sessions on an interval. */
+  /**
+   * Starts a pruner that purges expired sessions on an interval. On a store with a purge lock (the
+   * MikroORM store), one instance purges at a time; the others' runs are skipped (`onRun(0, {
+   * skipped: true })`).
+   */
   startPruner(options?: PrunerOptions): Pruner;
   /** Issuer, audience and lifetimes in force (seconds). */
   readonly config: Readonly<{

@@ -28,6 +28,9 @@ export type KitErrorCode =
   | 'ERR_STORE_UNAVAILABLE'
   | 'ERR_STORE_FAILURE'
   | 'ERR_KEY_INVALID'
+  | 'ERR_KEY_NOT_FOUND'
+  | 'ERR_KEY_IN_USE'
+  | 'ERR_PURGE_IN_PROGRESS'
   | 'ERR_JWT_MALFORMED'
   | 'ERR_JWT_INVALID'
   | 'ERR_JWT_EXPIRED'
@@ -235,6 +238,54 @@ export class KitStoreFailureError extends KitError {
 export class KitKeyInvalidError extends KitError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('ERR_KEY_INVALID', message, options);
+  }
+}
+
+/**
+ * No signing key with this `kid` is in the key store (`kit keys delete`, `kit.keys.delete`).
+ *
+ * @example
+ * ```ts
+ * await kit.keys.delete('no-such-kid'); // rejects with KitKeyNotFoundError
+ * ```
+ */
+export class KitKeyNotFoundError extends KitError {
+  constructor(message = 'No signing key with this kid is in the key store.', options?: { cause?: unknown }) {
+    super('ERR_KEY_NOT_FOUND', message, options);
+  }
+}
+
+/**
+ * A signing key cannot be deleted yet: it signs now, is published ahead of signing, or was retired
+ * too recently for every token it signed to have expired. The message says which, and when the
+ * key can go.
+ *
+ * @example
+ * ```ts
+ * await kit.keys.delete(kit.jwks().keys[0]!.kid); // the signing key: rejects with KitKeyInUseError
+ * ```
+ */
+export class KitKeyInUseError extends KitError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_KEY_IN_USE', message, options);
+  }
+}
+
+/**
+ * Another instance holds the purge lock: this purge was skipped and deleted nothing. The pruner
+ * reports such a run through `onRun(0, { skipped: true })` instead of throwing.
+ *
+ * @example
+ * ```ts
+ * await kit.sessions.purgeExpired().catch((e) => e.code === 'ERR_PURGE_IN_PROGRESS' ? 0 : Promise.reject(e));
+ * ```
+ */
+export class KitPurgeInProgressError extends KitError {
+  constructor(
+    message = 'Another instance is purging sessions now; this purge was skipped.',
+    options?: { cause?: unknown },
+  ) {
+    super('ERR_PURGE_IN_PROGRESS', message, options);
   }
 }
 

@@ -53,7 +53,13 @@ export type { Pruner, PrunerOptions } from './pruner.ts';
 export { purgeSessions } from './purge-sessions.ts';
 export type { Session } from './session.ts';
 export type { RateLimitHit, RateLimitStore } from './store/rate-limit-store.ts';
-export type { RotateInput, SessionRecord, SessionStatus, SessionStore } from './store/session-store.ts';
+export type {
+  PurgeLock,
+  RotateInput,
+  SessionRecord,
+  SessionStatus,
+  SessionStore,
+} from './store/session-store.ts';
 export { RESERVED_CLAIMS } from './tokens/access-token.ts';
 export { REFRESH_TOKEN_PREFIX } from './tokens/refresh-token.ts';
 export { type Duration, toSeconds } from './util/duration.ts';

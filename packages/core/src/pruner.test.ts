@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { KitError, KitStoreUnavailableError } from './errors.ts';
+import { KitError, KitPurgeInProgressError, KitStoreUnavailableError } from './errors.ts';
 import { createPruner, type Pruner, type PrunerOptions } from './pruner.ts';
 
 const SECOND = 1000;
@@ -114,7 +114,7 @@ describe('createPruner', () => {
       const pruner = start(purge, { interval: '1h', onRun });
       await expect(pruner.runNow()).resolves.toBe(12);
       expect(purge).toHaveBeenCalledTimes(1);
-      expect(onRun).toHaveBeenCalledWith(12);
+      expect(onRun).toHaveBeenCalledWith(12, { skipped: false });
     });
 
     it('shares a run in progress instead of starting another', async () => {
@@ -254,7 +254,24 @@ describe('createPruner', () => {
       const onRun = vi.fn();
       start(purge, { interval: '1m', onRun });
       await vi.advanceTimersByTimeAsync(3 * MINUTE);
-      expect(onRun.mock.calls).toEqual([[3], [0], [250]]);
+      expect(onRun.mock.calls).toEqual([
+        [3, { skipped: false }],
+        [0, { skipped: false }],
+        [250, { skipped: false }],
+      ]);
+    });
+
+    it('reports a run skipped because another instance is purging to onRun, not onError', async () => {
+      const purge = vi.fn(async (_: PurgeOptions) => 4).mockRejectedValueOnce(new KitPurgeInProgressError());
+      const onError = vi.fn();
+      const onRun = vi.fn();
+      const pruner = start(purge, { interval: '1m', onError, onRun });
+      await expect(pruner.runNow()).resolves.toBe(0);
+      expect(onRun.mock.calls).toEqual([[0, { skipped: true }]]);
+      expect(onError).not.toHaveBeenCalled();
+      // The schedule goes on: the next run purges.
+      await vi.advanceTimersByTimeAsync(MINUTE);
+      expect(onRun.mock.calls.at(-1)).toEqual([4, { skipped: false }]);
     });
 
     it('reports a failed scheduled run to onError and keeps the schedule', async () => {
@@ -274,7 +291,7 @@ describe('createPruner', () => {
       expect(onError).toHaveBeenCalledTimes(2);
       await vi.advanceTimersByTimeAsync(MINUTE);
       expect(purge).toHaveBeenCalledTimes(3);
-      expect(onRun).toHaveBeenCalledWith(9);
+      expect(onRun).toHaveBeenCalledWith(9, { skipped: false });
       expect(onError).toHaveBeenCalledTimes(2);
     });
 

@@ -1,4 +1,4 @@
-import { KitInvalidInputError } from './errors.ts';
+import { KitError, KitInvalidInputError } from './errors.ts';
 import { type Duration, toSeconds } from './util/duration.ts';
 
 /**
@@ -29,9 +29,11 @@ export interface PrunerOptions {
    */
   batchSize?: number;
   /**
-   * Called with the number of sessions deleted after each run.
+   * Called after each run with the number of sessions deleted. `skipped` is `true` when another
+   * instance was purging (it held the store's purge lock): this run deleted nothing, which is not
+   * an error, and the next run comes after `interval` as usual.
    */
-  onRun?: (deleted: number) => void;
+  onRun?: (deleted: number, run: { skipped: boolean }) => void;
   /**
    * Called when a run fails; the pruner keeps its schedule.
    * @default logs the error's name and code with console.error
@@ -52,8 +54,9 @@ export interface PrunerOptions {
  */
 export interface Pruner {
   /**
-   * Runs a purge now (waits for a run already under way). Resolves to the number deleted; after
-   * `stop()` it resolves to 0 without purging.
+   * Runs a purge now (waits for a run already under way). Resolves to the number deleted: 0 when
+   * another instance was purging (reported to `onRun` as skipped), and after `stop()`, without
+   * purging.
    */
   runNow(): Promise<number>;
   /**
@@ -100,10 +103,18 @@ export function createPruner(purge: Purge, options: PrunerOptions = {}): Pruner 
     if (running) return running;
     if (stopped) return Promise.resolve(0); // a stopped pruner never touches the store again
     running = purge({ retain, batchSize, signal: controller.signal })
-      .then((deleted) => {
-        options.onRun?.(deleted);
-        return deleted;
-      })
+      .then(
+        (deleted) => {
+          options.onRun?.(deleted, { skipped: false });
+          return deleted;
+        },
+        (error: unknown) => {
+          // Another instance holds the purge lock: one purges at a time, this run has nothing to do.
+          if (!(error instanceof KitError && error.code === 'ERR_PURGE_IN_PROGRESS')) throw error;
+          options.onRun?.(0, { skipped: true });
+          return 0;
+        },
+      )
       .catch((error: unknown) => {
         onError(error);
         throw error;

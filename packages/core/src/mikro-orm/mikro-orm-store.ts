@@ -1,7 +1,9 @@
 import type { FilterQuery } from '@mikro-orm/core';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { RotateInput, SessionRecord, SessionStatus, SessionStore } from '../store/session-store.ts';
+import { type Duration, toSeconds } from '../util/duration.ts';
 import { toStoreError } from './errors.ts';
+import { lockPurge } from './purge-lock.ts';
 import { RotationBatcher } from './rotation-batcher.ts';
 import { runStatement, type Statement } from './run-statement.ts';
 import { KitSession, type KitSessionEntity } from './session-entity.ts';
@@ -184,6 +186,14 @@ export interface MikroOrmStoreOptions {
    * @default 64
    */
   rotationBatchSize?: number;
+  /**
+   * How long a purge may hold the purge lock without a sign of life (between two of its batches)
+   * before PostgreSQL ends its lock transaction, so a holder that hangs cannot block the purges of
+   * other instances for longer. A holder that crashes loses the lock at once.
+   *
+   * @default '60s'
+   */
+  purgeLockTimeout?: Duration;
 }
 
 /**
@@ -222,6 +232,8 @@ export function createMikroOrmStore(options: MikroOrmStoreOptions): SessionStore
   if (!Number.isInteger(rotationBatchSize) || rotationBatchSize < 1 || rotationBatchSize > 1000) {
     throw new TypeError('`rotationBatchSize` must be a whole number from 1 to 1000.');
   }
+
+  const purgeLockMs = toSeconds(options.purgeLockTimeout ?? '60s', 'purgeLockTimeout') * 1000;
 
   const write = (operation: string, statement: Statement) => runStatement(orm, operation, statement);
 
@@ -431,6 +443,8 @@ export function createMikroOrmStore(options: MikroOrmStoreOptions): SessionStore
       const row = result.rows[0];
       return row ? fromRow(row) : null;
     },
+
+    lockPurge: () => lockPurge(orm, { idleTimeoutMs: purgeLockMs }),
 
     async purge({ before, limit, after }) {
       const result = await write('purge', { text: PURGE_SQL, values: [before, after ?? null, limit] });

@@ -77,6 +77,24 @@ export interface RotateInput {
 }
 
 /**
+ * A purge lock held by this process (see {@link SessionStore.lockPurge}).
+ *
+ * @example
+ * ```ts
+ * const lock = await store.lockPurge?.();
+ * if (lock) {
+ *   try { await lock.check(); } finally { await lock.release(); }
+ * }
+ * ```
+ */
+export interface PurgeLock {
+  /** Resolves while the lock is still held; rejects when it was lost (its holder timed out or its connection closed). */
+  check(): Promise<void>;
+  /** Releases the lock. Never rejects. */
+  release(): Promise<void>;
+}
+
+/**
  * Storage of refresh sessions. One row per session, whatever the number of rotations.
  *
  * **Atomicity contract.** Every method is a single atomic operation on the store:
@@ -188,6 +206,15 @@ export interface SessionStore {
     limit: number;
     after?: string | undefined;
   }): Promise<{ deleted: number; cursor: string | null }>;
+
+  /**
+   * Takes the store-wide purge lock, so that one process at a time purges: resolves with the held
+   * lock, or with `null` at once (it never waits) when another holder has it. A holder that
+   * crashes, or stops calling `check` for longer than the store's own timeout, loses the lock by
+   * itself. Purging under it stays a sequence of short `purge` calls; the lock holds no rows.
+   * Optional: without it purges are not coordinated (enough for a store one process uses).
+   */
+  lockPurge?(): Promise<PurgeLock | null>;
 
   /**
    * Ids of revoked sessions whose last access token may still be live: revoked at or after `since`

@@ -397,5 +397,22 @@ export function describeSessionStoreConformance(
       for (const r of dead) expect(await store.find(r.id)).toBeNull();
       for (const r of [...live, revokedLate]) expect(await store.find(r.id)).not.toBeNull();
     });
+
+    it('admits one purge-lock holder at a time, without waiting (when it has lockPurge)', async () => {
+      if (!store.lockPurge) return; // optional: purges are then not coordinated
+      const held = await store.lockPurge();
+      expect(held).not.toBeNull();
+      try {
+        // A second taker is refused at once, not queued behind the holder.
+        expect(await store.lockPurge()).toBeNull();
+        await expect(held!.check()).resolves.toBeUndefined();
+      } finally {
+        await held!.release();
+      }
+      await held!.release(); // idempotent
+      const again = await store.lockPurge();
+      expect(again).not.toBeNull();
+      await again!.release();
+    });
   });
 }

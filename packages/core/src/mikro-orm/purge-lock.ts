@@ -1,0 +1,92 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { PurgeLock } from '../store/session-store.ts';
+import { toStoreError } from './errors.ts';
+import type { Statement, StatementResult } from './run-statement.ts';
+
+interface PgConnection {
+  query(statement: Statement): Promise<StatementResult>;
+}
+
+interface KnexClient {
+  acquireConnection(): Promise<PgConnection>;
+  releaseConnection(connection: PgConnection): Promise<unknown>;
+}
+
+/**
+ * Takes the purge lock of the database of `orm`: `pg_try_advisory_xact_lock` in a transaction of
+ * its own, on a connection of the ORM's pool kept until `release`. Resolves with `null` at once
+ * when another holder has it.
+ *
+ * Why a transaction-scoped lock held by an otherwise idle transaction:
+ *
+ * - A session-level advisory lock does not survive a pooler in transaction mode (PgBouncer,
+ *   Supavisor, RDS Proxy): the server connection goes to another client after each transaction,
+ *   lock included. A transaction keeps its server connection, and its lock ends with it.
+ * - The batches do not run in that transaction: each `purge` call commits on its own connection, so
+ *   no row stays locked beyond its own short statement. The lock transaction touches no row and,
+ *   under READ COMMITTED with no statement running, holds no snapshot that would hold back vacuum.
+ * - Taking the lock per batch instead would let a second instance start between two batches of a
+ *   run; a lease row with an expiry would need a table and would block a crashed holder's
+ *   successors until it expires. Here a crashed holder's connection closes and PostgreSQL ends its
+ *   transaction and lock at once; a holder that hangs is ended by
+ *   `idle_in_transaction_session_timeout` (`idleTimeoutMs`), set for this transaction only.
+ *
+ * The run therefore needs two connections of the pool at once (the lock's and a batch's).
+ *
+ * @internal
+ */
+export async function lockPurge(
+  orm: MikroORM,
+  { idleTimeoutMs }: { idleTimeoutMs: number },
+): Promise<PurgeLock | null> {
+  let client: KnexClient;
+  let connection: PgConnection;
+  try {
+    client = orm.em.getConnection().getKnex().client as unknown as KnexClient;
+    connection = await client.acquireConnection();
+  } catch (error) {
+    throw toStoreError(error, 'lockPurge');
+  }
+  let released = false;
+  async function release(): Promise<void> {
+    if (released) return;
+    released = true;
+    // Ends the transaction and so the lock. On a connection the server already closed this fails,
+    // and the pool discards the connection instead of reusing it.
+    await connection.query({ text: 'rollback', values: [] }).catch(() => undefined);
+    await client.releaseConnection(connection).catch(() => undefined);
+  }
+  try {
+    await connection.query({ text: 'begin', values: [] });
+    // SET LOCAL takes no bind parameter; set_config(..., true) is the same, for this transaction.
+    await connection.query({
+      text: `select set_config('idle_in_transaction_session_timeout', $1, true)`,
+      values: [`${idleTimeoutMs}ms`],
+    });
+    const result = await connection.query({
+      text: `select pg_try_advisory_xact_lock(hashtext('kit_sessions_purge')) as locked`,
+      values: [],
+    });
+    if (result.rows[0]?.locked !== true) {
+      await release();
+      return null;
+    }
+  } catch (error) {
+    await release();
+    throw toStoreError(error, 'lockPurge');
+  }
+  return {
+    async check() {
+      if (released)
+        throw toStoreError(new Error('Connection terminated: the purge lock was released'), 'lockPurge');
+      try {
+        // Also restarts the idle timer.
+        await connection.query({ text: 'select 1', values: [] });
+      } catch (error) {
+        await release();
+        throw toStoreError(error, 'lockPurge');
+      }
+    },
+    release,
+  };
+}
