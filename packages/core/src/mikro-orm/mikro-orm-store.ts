@@ -241,7 +241,6 @@ export function createMikroOrmStore(options: MikroOrmStoreOptions): SessionStore
     {
       async one(input) {
         const result = await write('rotate', {
-          name: 'kit_rotate_session',
           text: ROTATE_SQL,
           values: [
             input.id,
@@ -263,7 +262,6 @@ export function createMikroOrmStore(options: MikroOrmStoreOptions): SessionStore
           .sort((a, b) => compareIds(inputs[a]!.id, inputs[b]!.id));
         const sorted = order.map((index) => inputs[index]!);
         const result = await write('rotate', {
-          name: 'kit_rotate_sessions',
           text: ROTATE_MANY_SQL,
           values: [
             sorted.map((input) => input.id),
@@ -325,7 +323,6 @@ export function createMikroOrmStore(options: MikroOrmStoreOptions): SessionStore
 
     async touch(input) {
       const result = await write('touch', {
-        name: 'kit_touch_session',
         text: `update kit_sessions set
             last_refreshed_at = $4,
             idle_expires_at = least($5::timestamptz, absolute_expires_at)
@@ -344,7 +341,7 @@ export function createMikroOrmStore(options: MikroOrmStoreOptions): SessionStore
       // way, so a failed refresh of an unknown session takes the time of one of a revoked session
       // or a wrong secret (an ORM entity, or a row parsed only when it exists, would tell them
       // apart by their duration).
-      const result = await write('find', { name: 'kit_find_session', text: FIND_SQL, values: [id] });
+      const result = await write('find', { text: FIND_SQL, values: [id] });
       const row = result.rows[0];
       if (!row) return null;
       const record = fromRow(row);
@@ -393,7 +390,6 @@ export function createMikroOrmStore(options: MikroOrmStoreOptions): SessionStore
     async listRevoked({ since }) {
       // Served by the partial index kit_sessions_revoked_at_index (migration 0004).
       const result = await write('listRevoked', {
-        name: 'kit_list_revoked',
         text: 'select id from kit_sessions where revoked_at >= $1 and last_refreshed_at >= $1',
         values: [since],
       });
