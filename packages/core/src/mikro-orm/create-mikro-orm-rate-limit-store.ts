@@ -76,7 +76,6 @@ export function createMikroOrmRateLimitStore(options: MikroOrmRateLimitStoreOpti
       if (!Number.isFinite(now)) throw new KitInvalidInputError('`now` must be a time in milliseconds.');
       const windowStart = Math.floor(now / windowMs) * windowMs;
       const result = await query('rate-limit hit', {
-        name: 'kit_rate_limit_hit',
         text: HIT_SQL,
         values: [key, windowStart, windowStart + windowMs, windowMs],
       });
