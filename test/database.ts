@@ -9,14 +9,41 @@ declare module 'vitest' {
   }
 }
 
+/**
+ * `KIT_TEST_POOLER_URL`: a connection pooler in front of the test server (PgBouncer in transaction
+ * mode, with a wildcard database entry so new databases are reachable through it; see
+ * `.ci/steps/pgbouncer.sh`). Databases are still created on the server directly; the code under
+ * test then connects through the pooler.
+ */
+function poolerUrl(): string | undefined {
+  return process.env.KIT_TEST_POOLER_URL || undefined;
+}
+
 /** A database of its own for one test file, dropped by `drop()`. */
 export interface TestDatabase {
+  /**
+   * The URL the code under test connects with: through the pooler when `KIT_TEST_POOLER_URL` is
+   * set, otherwise straight to the server.
+   */
   url: string;
+  /** The same database on the server itself, never through a pooler. */
+  directUrl: string;
+  /** Whether `url` goes through a pooler. */
+  pooled: boolean;
   name: string;
   drop(): Promise<void>;
 }
 
-/** Creates an empty database on the test server. */
+function onDatabase(serverUrl: string, name: string): string {
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/**
+ * Creates an empty database on the test server (always directly: a pooler in transaction mode
+ * cannot run `create database`).
+ */
 export async function createTestDatabase(): Promise<TestDatabase> {
   const adminUrl = inject('adminDatabaseUrl');
   const name = `kit_test_${randomBytes(6).toString('hex')}`;
@@ -27,10 +54,12 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   } finally {
     await admin.end();
   }
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
+  const pooler = poolerUrl();
+  const directUrl = onDatabase(adminUrl, name);
   return {
-    url: url.toString(),
+    url: pooler ? onDatabase(pooler, name) : directUrl,
+    directUrl,
+    pooled: pooler !== undefined,
     name,
     async drop() {
       const client = new pg.Client({ connectionString: adminUrl });

@@ -2,6 +2,7 @@ import { MikroORM, PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { KitInvalidOptionsError } from '../errors.ts';
 import { KitSession } from './session-entity.ts';
 import { KitSigningKey } from './signing-key-entity.ts';
+import { type PgClientLike, type PgQueryClass, timeStatements } from './statement-timeout.ts';
 
 /**
  * Options of {@link createKitOrm}.
@@ -22,18 +23,38 @@ export interface KitOrmOptions {
   /**
    * Milliseconds to wait for a connection (opening one, or a free one from the pool) and for a
    * statement, before failing with `ERR_STORE_UNAVAILABLE`. Keeps requests from hanging while the
-   * database is unreachable. A refresh stops at its first failing statement, so once the database
-   * stops answering it fails within about this time (a statement already sent gets 500 ms more).
+   * database is unreachable or a row is locked elsewhere. A refresh stops at its first failing
+   * statement, so once the database stops answering it fails within about this time.
+   *
+   * The statement limit is enforced by PostgreSQL itself, so a statement that hangs stops working
+   * on the server too: each statement goes out in one round trip behind
+   * `select set_config('statement_timeout', '<timeoutMs>', true)`, a setting local to that
+   * statement's transaction. It needs no startup parameter and no session state, so it holds
+   * through a pooler in transaction mode (PgBouncer, Supavisor, Neon's pooler; for RDS Proxy see
+   * `statementTimeout`) and never leaks to the pooler's other clients. Transaction control (`begin`, `commit`...), session commands
+   * and several statements sent as one string without parameters go out unchanged; for those, and
+   * for a server that stops answering altogether, the client gives up `timeoutMs + 500` ms after
+   * sending (`query_timeout`).
    * @default 2000
    */
   timeoutMs?: number;
+  /**
+   * Whether each statement carries `timeoutMs` to PostgreSQL as its `statement_timeout` (see
+   * `timeoutMs`). Set `false` behind a pooler that pins a client to one server connection as soon
+   * as it sees a setting change (RDS Proxy counts `set_config` as one), and set the limit where that
+   * pooler wants it instead: on the role (`alter role app set statement_timeout = '2s'`) or in its
+   * initialization query. The client-side limit, `timeoutMs + 500` ms, applies either way.
+   * @default true
+   */
+  statementTimeout?: boolean;
 }
 
 /**
  * Creates a MikroORM instance (PostgreSQL driver) for the kit alone, with {@link KitSession} and
  * `KitSigningKey` registered and timeouts set so an unreachable database fails fast instead of hanging. Use it
  * when the host does not run MikroORM itself; otherwise add `KitSession` to the host's entities.
- * Close it with `await orm.close()`.
+ * It works directly and through a connection pooler in transaction mode: no startup parameters,
+ * no named prepared statements, no session state. Close it with `await orm.close()`.
  *
  * Exported from `@kit/core/mikro-orm`.
  *
@@ -59,7 +80,21 @@ export async function createKitOrm(options: KitOrmOptions): Promise<MikroORM> {
   if (!Number.isInteger(timeoutMs) || timeoutMs < 100) {
     throw new KitInvalidOptionsError('`timeoutMs` must be a whole number of milliseconds, at least 100.');
   }
-  return MikroORM.init({
+  const statementTimeout = options.statementTimeout ?? true;
+  if (typeof statementTimeout !== 'boolean') {
+    throw new KitInvalidOptionsError('`statementTimeout` must be true or false.');
+  }
+  // The pg module knex opened the connection with (the host's install may hold several copies).
+  let orm: MikroORM | undefined;
+  const queryClass = (): PgQueryClass => {
+    const knexClient = orm?.em.getConnection().getKnex().client as
+      | { driver?: { Query?: PgQueryClass } }
+      | undefined;
+    const Query = knexClient?.driver?.Query;
+    if (typeof Query !== 'function') throw new Error('the pg driver of this MikroORM has no Query class');
+    return Query;
+  };
+  orm = await MikroORM.init({
     driver: PostgreSqlDriver,
     clientUrl: url,
     // Connect on first use: an instance may start while the database is down and recover by itself.
@@ -68,15 +103,29 @@ export async function createKitOrm(options: KitOrmOptions): Promise<MikroORM> {
     discovery: { warnWhenNoEntities: false },
     allowGlobalContext: false,
     debug: false,
-    pool: { min: 0, max: poolSize, idleTimeoutMillis: 30_000 },
+    pool: {
+      min: 0,
+      max: poolSize,
+      idleTimeoutMillis: 30_000,
+      // Every new connection carries the statement timeout per statement (see `timeoutMs`): no
+      // startup parameter, which a stock PgBouncer refuses, and no session state.
+      afterCreate(connection: PgClientLike, done: (error: Error | null, connection: PgClientLike) => void) {
+        try {
+          if (statementTimeout) timeStatements(connection, queryClass(), timeoutMs);
+          done(null, connection);
+        } catch (error) {
+          done(error as Error, connection);
+        }
+      },
+    },
     driverOptions: {
       acquireConnectionTimeout: timeoutMs,
       connection: {
         connectionTimeoutMillis: timeoutMs,
-        statement_timeout: timeoutMs,
         query_timeout: timeoutMs + 500,
         keepAlive: true,
       },
     },
   });
+  return orm;
 }

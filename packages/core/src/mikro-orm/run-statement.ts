@@ -1,9 +1,13 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { toStoreError } from './errors.ts';
 
-/** One SQL statement with bound parameters; `name` makes it a per-connection prepared statement. */
+/**
+ * One SQL statement with bound parameters. Deliberately unnamed: a named prepared statement lives
+ * on one server connection, and behind a pooler in transaction mode the next statement may run on
+ * another (`prepared statement "..." does not exist`) or collide with another client's
+ * (`... already exists`).
+ */
 export interface Statement {
-  name?: string;
   text: string;
   values: unknown[];
 }
@@ -26,8 +30,10 @@ interface KnexClient {
 /**
  * Runs one statement on a connection of the ORM's pool, straight through the `pg` driver: bound
  * parameters (never formatted into the SQL text, so they cannot reach a query log), no query
- * builder on the hot path. Driver errors become `ERR_STORE_UNAVAILABLE` or `ERR_STORE_FAILURE`,
- * with bound values stripped.
+ * builder on the hot path, one round trip. On an ORM from `createKitOrm` the statement carries the
+ * server-side statement timeout with it (see statement-timeout.ts), so it is safe behind a pooler
+ * in transaction mode. Driver errors become `ERR_STORE_UNAVAILABLE` or `ERR_STORE_FAILURE`, with
+ * bound values stripped.
  *
  * @internal
  */
