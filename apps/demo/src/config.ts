@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateSecret } from '@kit/core';
 
@@ -27,9 +27,26 @@ function seconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number
   return value;
 }
 
-/** Reads a file of `.data/`, or creates it with `make()` readable by the owner only. */
+/**
+ * Refuses a secret file that the group or others may read or write, as ssh refuses such a private
+ * key. Not repaired: whoever could read it may have copied it already, so the person running the
+ * demo decides (tighten it if nobody else could have read it, or delete it to make a new secret).
+ */
+function checkPrivate(path: string): void {
+  if (process.platform === 'win32') return; // no POSIX mode bits to check
+  const mode = statSync(path).mode & 0o777;
+  if ((mode & 0o077) === 0) return;
+  throw new Error(
+    `${path} can be read or changed by users other than its owner (mode ${mode.toString(8).padStart(4, '0')}); anyone who read it could forge refresh tokens. If nobody else can have read it, run \`chmod 600 ${path}\`; otherwise delete it (a new secret is generated and every session ends).`,
+  );
+}
+
+/** Reads a file of `.data/` (refusing one others can read), or creates it readable by the owner only. */
 function persisted(path: string, make: () => Promise<string> | string): Promise<string> | string {
-  if (existsSync(path)) return readFileSync(path, 'utf8').trim();
+  if (existsSync(path)) {
+    checkPrivate(path);
+    return readFileSync(path, 'utf8').trim();
+  }
   return Promise.resolve(make()).then((value) => {
     writeFileSync(path, `${value}\n`, { mode: 0o600 });
     chmodSync(path, 0o600);

@@ -17,7 +17,11 @@ import { createGracefulShutdown } from './graceful-shutdown.ts';
 import { createUsers } from './users.ts';
 
 const dataDir = fileURLToPath(new URL('../.data', import.meta.url));
-const config = await loadConfig(process.env, dataDir);
+const config = await loadConfig(process.env, dataDir).catch((error: unknown) => {
+  // A configuration mistake is one sentence saying what to do, not a stack trace.
+  console.error(`demo: ${error instanceof Error ? error.message : String(error)}`);
+  return process.exit(1);
+});
 
 let embedded: EmbeddedDatabase | undefined;
 let databaseUrl = config.databaseUrl;
