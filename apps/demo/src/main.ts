@@ -12,7 +12,12 @@ import {
 } from '@kit/core/mikro-orm';
 import { createApp } from './app.ts';
 import { loadConfig } from './config.ts';
-import { type EmbeddedDatabase, startEmbeddedPostgres } from './embedded-postgres.ts';
+import {
+  describeEmbeddedPostgres,
+  type EmbeddedDatabase,
+  exitOnEmbeddedPostgresError,
+  startEmbeddedPostgres,
+} from './embedded-postgres.ts';
 import { createGracefulShutdown } from './graceful-shutdown.ts';
 import { createUsers } from './users.ts';
 
@@ -26,9 +31,12 @@ const config = await loadConfig(process.env, dataDir).catch((error: unknown) => 
 let embedded: EmbeddedDatabase | undefined;
 let databaseUrl = config.databaseUrl;
 if (!databaseUrl) {
-  embedded = await startEmbeddedPostgres({ dataDir: join(dataDir, 'postgres'), persistent: true });
+  const postgresDir = join(dataDir, 'postgres');
+  embedded = await startEmbeddedPostgres({ dataDir: postgresDir, persistent: true }).catch(
+    exitOnEmbeddedPostgresError,
+  );
   databaseUrl = embedded.url;
-  console.log('using an embedded PostgreSQL with its data under apps/demo/.data/postgres');
+  console.log(describeEmbeddedPostgres(embedded, postgresDir, 'apps/demo/.data/postgres'));
 }
 
 const orm = await createKitOrm({ databaseUrl });
