@@ -71,6 +71,13 @@ const server = serve({ fetch: app.fetch, port: config.port, hostname: config.hos
   const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
   console.log(`listening on http://${host}:${info.port}`);
 });
+// A port in use (or not permitted) is one sentence, not a stack trace; exiting stops the embedded
+// database too.
+server.once('error', (error: NodeJS.ErrnoException) => {
+  const reason = error.code === 'EADDRINUSE' ? 'is already in use' : `cannot be used (${error.code})`;
+  console.error(`demo: ${config.host}:${config.port} ${reason}: set PORT to another port.`);
+  process.exit(1);
+});
 
 // SIGTERM (an orchestrator) or SIGINT (Ctrl-C): refuse new connections, let requests in flight
 // finish (10 s at most), then stop the pruner and close the pools (the PostgreSQL rate-limit store
