@@ -279,7 +279,7 @@ export async function relationSizes(client: pg.Client, table: string): Promise<R
 
 /** One statement the kit sent, as seen on its `pg` connections. */
 export interface SentStatement {
-  /** The prepared statement's name, or the first word of the SQL. */
+  /** The prepared statement's name, the kit statement's label, or the first word of the SQL. */
   kind: string;
   /** Milliseconds from sending to the result (statements sent with a promise only). */
   ms?: number;
@@ -306,10 +306,23 @@ type Query = (this: unknown, ...args: unknown[]) => unknown;
 
 const patched = new WeakSet<object>();
 
+// The kit's statements are unnamed (they must work behind a pooler in transaction mode); these are
+// the labels the reports have always used for them, recognised by their text.
+const KIT_STATEMENTS: [string, (text: string) => boolean][] = [
+  ['kit_rotate_sessions', (text) => text.startsWith('update kit_sessions s set') && text.includes('unnest(')],
+  ['kit_rotate_session', (text) => text.includes('generation = generation + 1')],
+  ['kit_touch_session', (text) => /^update kit_sessions set\s+last_refreshed_at = \$4/.test(text)],
+  ['kit_find_session', (text) => text.startsWith('select s.id is not null as found')],
+  ['kit_list_revoked', (text) => text.startsWith('select id from kit_sessions where revoked_at >=')],
+  ['kit_rate_limit_hit', (text) => text.startsWith('insert into kit_rate_limits')],
+];
+
 function kindOf(config: unknown): { kind: string; text: string } {
   const text = typeof config === 'string' ? config : ((config as QueryConfigLike | null)?.text ?? '');
   const name = typeof config === 'object' && config !== null ? (config as QueryConfigLike).name : undefined;
   if (name) return { kind: name, text };
+  const known = KIT_STATEMENTS.find(([, matches]) => matches(text.trim()));
+  if (known) return { kind: known[0], text };
   const first = text.trim().split(/\s+/, 1)[0]?.toLowerCase() ?? '?';
   if (first === 'with' && /\bdelete\b/i.test(text)) return { kind: 'with … delete', text };
   return { kind: first, text };
@@ -318,8 +331,8 @@ function kindOf(config: unknown): { kind: string; text: string } {
 /**
  * Counts every statement the kit sends through `orm`'s connections (the `pg` client class the
  * ORM's driver uses, which may be another copy of `pg` than the benchmark's own). The kit's
- * writes go through `runStatement` (promise form: timed, first row kept); its reads through
- * knex (callback form: counted only).
+ * writes go through `runStatement` (timed, first row kept); its reads through knex (callback
+ * form: counted only).
  */
 export async function logStatements(orm: MikroORM): Promise<StatementLog> {
   const log: StatementLog = {
@@ -350,6 +363,22 @@ export async function logStatements(orm: MikroORM): Promise<StatementLog> {
     log.sent.push(entry);
     log.texts.set(kind, text);
     const started = performance.now();
+    // The kit's ORM sends its statements as query objects carrying their own callback (the
+    // statement timeout rides in front of each): time those through the callback.
+    const submitted = args[0] as {
+      submit?: unknown;
+      callback?: (error: unknown, value?: { rows?: Record<string, unknown>[] }) => void;
+    } | null;
+    if (typeof submitted?.submit === 'function' && typeof submitted.callback === 'function') {
+      const callback = submitted.callback;
+      submitted.callback = (error, value) => {
+        if (!error) {
+          entry.ms = performance.now() - started;
+          entry.firstRow = value?.rows?.[0];
+        }
+        callback(error, value);
+      };
+    }
     const result = original.apply(this, args);
     if (result && typeof (result as Promise<unknown>).then === 'function') {
       (result as Promise<{ rows?: Record<string, unknown>[] }>).then(
