@@ -119,7 +119,10 @@ export function timeStatements(client: PgClientLike, Query: PgQueryClass, timeou
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1)
     throw new RangeError('timeoutMs must be a positive integer');
   const TimedQuery = timedQueryClass(Query);
-  const send = client.query.bind(client);
+  // Looked up on every call, so whatever wraps the client class's `query` later (a tracer, a
+  // statement log) still sees every statement, timed ones included.
+  const prototype = Object.getPrototypeOf(client) as PgClientLike;
+  const send = (...args: unknown[]): unknown => prototype.query.apply(client, args as [unknown]);
   client.query = (config: unknown, values?: unknown, callback?: unknown): unknown => {
     if (!carries(config, values)) return send(config, values, callback);
     const query = new TimedQuery(config, values, callback) as PgQuery & {
