@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Root in a private directory: clones the committed HEAD into a mode-700 directory (as a container's
+# /root is) and, there, as root and with DATABASE_URL unset, runs the README's demo command (smoke
+# test against it, then a graceful stop), then the embedded-PostgreSQL test path on a few test files.
+# There the server runs as the `postgres` user, who cannot enter the clone: the binaries are copied
+# to a root-owned directory and the data kept outside the clone (docs/operations.md, "Containers and
+# root").
+#
+# Test files run (each on the embedded PostgreSQL, started once by the tests' global setup from the
+# copied binaries):
+# - apps/demo/src/embedded-postgres.test.ts: the helper itself, run from the private clone (server
+#   as `postgres`, data linked from the private directory, one-sentence failures);
+# - apps/demo/src/app.test.ts: the demo's HTTP app on that server;
+# - packages/core/src/mikro-orm/mikro-orm-store.test.ts: the session store's conformance suite and
+#   grouped rotations, the kit's heaviest use of PostgreSQL.
+# The whole suite already runs twice in .ci/run; this step proves the private-directory path.
+#
+# Runs from the repository's root as root, after `pnpm install --frozen-lockfile`. Needs git, Node
+# with corepack, and useradd (it creates the `postgres` user when missing). Cleans up its processes,
+# the clone and the demo's relocated data on exit.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+step() { printf '\n==> %s\n' "$*"; }
+started=$SECONDS
+
+if [ "$(id -u)" != 0 ]; then
+  echo "private-root: must run as root (it tests what root meets)" >&2
+  exit 1
+fi
+
+demo_command=$(grep -m1 -E '^corepack enable .*pnpm demo$' README.md)
+dir=$(mktemp -d /tmp/kit-private-root.XXXXXX)
+chmod 700 "$dir"
+log="$dir/demo.log"
+demo_pid=''
+
+cleanup() {
+  if [ -n "$demo_pid" ]; then
+    kill -INT -- "-$demo_pid" 2>/dev/null || true
+    wait "$demo_pid" 2>/dev/null || true
+    demo_pid=''
+  fi
+  # The demo's data lives outside the clone (the clone's .data/postgres links to it).
+  local link="$dir/kit/apps/demo/.data/postgres"
+  if [ -L "$link" ]; then rm -rf -- "$(readlink "$link")"; fi
+  rm -rf -- "$dir"
+}
+trap cleanup EXIT
+
+step "private-root: clone of HEAD in $dir (mode $(stat -c %a "$dir"))"
+git clone -q "$PWD" "$dir/kit"
+cd "$dir/kit"
+git log --oneline -1
+
+port=$(node -e "const s = require('node:net').createServer().listen(0, '127.0.0.1', () => { console.log(s.address().port); s.close(); });")
+
+step "private-root: the README's demo command, as root, DATABASE_URL unset, PORT=$port: $demo_command"
+env -u DATABASE_URL PORT="$port" setsid bash -c "$demo_command" >"$log" 2>&1 &
+demo_pid=$!
+for _ in $(seq 1 180); do
+  grep -q "^listening on http://127.0.0.1:$port\$" "$log" && break
+  kill -0 "$demo_pid" 2>/dev/null || break
+  sleep 1
+done
+if ! grep -q "^listening on http://127.0.0.1:$port\$" "$log"; then
+  cat "$log"
+  echo "private-root: the demo did not start in a private directory" >&2
+  exit 1
+fi
+grep -E '^using an embedded PostgreSQL' "$log"
+# Where the data went, and why, in the line it printed; the clone keeps a link to it.
+grep -q "links there): as root the server runs as the postgres user, who cannot enter $dir\$" "$log" || {
+  cat "$log"
+  echo "private-root: the demo did not say where its data lives and why" >&2
+  exit 1
+}
+data=$(readlink apps/demo/.data/postgres)
+[ "$(stat -c %U "$data")" = postgres ] || { echo "private-root: $data is not owned by postgres" >&2; exit 1; }
+node scripts/demo-smoke.mjs "http://127.0.0.1:$port"
+
+step "private-root: stopping the demo (SIGINT): the embedded PostgreSQL stops with it"
+kill -INT -- "-$demo_pid"
+wait "$demo_pid" || true
+demo_pid=''
+if pgrep -f -- "-D $data" >/dev/null; then
+  echo "private-root: the embedded PostgreSQL still runs after the demo stopped" >&2
+  exit 1
+fi
+echo "ok: the demo ran and stopped from a private directory"
+
+step "private-root: the embedded test path, as root, DATABASE_URL unset"
+env -u DATABASE_URL pnpm test \
+  apps/demo/src/embedded-postgres.test.ts \
+  apps/demo/src/app.test.ts \
+  packages/core/src/mikro-orm/mikro-orm-store.test.ts
+
+echo "ok: private-root took $((SECONDS - started)) s"
