@@ -50,7 +50,9 @@ export function createApp(kit: AuthKit, users: Users, options: DemoAppOptions = 
   const store = options.rateLimitStore ? { store: options.rateLimitStore } : {};
   const log = options.log ? { log: options.log } : {};
   const routesOptions: KitRoutesOptions = {
-    cookie: true,
+    // The demo's port is chosen at start (PORT=0 in tests) and its page is opened on localhost:
+    // cookie mode allows the page's own loopback origin and nothing else.
+    cookie: { localDevelopment: true },
     rateLimit: { ...store, ...log, name: 'token', limit: options.tokenLimit ?? 120, window: '1m' },
     ...log,
   };

@@ -13,7 +13,7 @@ describe('cookie mode', () => {
   let app: Hono;
   beforeAll(async () => {
     f = await createKitFixture();
-    const options = { basePath: '/auth', cookie: true, rateLimit: false as const };
+    const options = { basePath: '/auth', cookie: { localDevelopment: true }, rateLimit: false as const };
     app = new Hono();
     app.route('/', createKitRoutes(f.kit, options));
     const respond = createLoginResponder(f.kit, options);
@@ -160,6 +160,107 @@ describe('cookie mode', () => {
     });
     await expectOAuthError(res, 400, 'invalid_request');
     expect(res.headers.get('set-cookie')).toBeNull();
+  });
+
+  it('refuses cookie mode on a host that is not localhost under localDevelopment, logging it once per factory', async () => {
+    const lines: string[] = [];
+    const options = {
+      basePath: '/auth',
+      cookie: { localDevelopment: true },
+      rateLimit: false as const,
+      log: (line: string) => lines.push(line),
+    };
+    const deployed = new Hono();
+    deployed.route('/', createKitRoutes(f.kit, options));
+    const respond = createLoginResponder(f.kit, options);
+    deployed.post('/login', (c) => respond(c, { userId: 'user-cookie' }));
+    const site = 'https://app.example.com';
+    const headers = browser({ origin: site });
+
+    // The Origin matches the request's own URL: allowed on localhost, not here.
+    const loginRes = await deployed.request(`${site}/login`, { method: 'POST', headers });
+    const body = await expectOAuthError(loginRes, 400, 'invalid_request');
+    expect(body.error_description).toMatch(/localhost only/);
+    expect(loginRes.headers.get('set-cookie')).toBeNull();
+
+    const { cookie } = await login(); // a genuine cookie, minted on 127.0.0.1
+    const refreshRes = await deployed.request(`${site}/auth/token`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        cookie: `${NAME}=${cookie.value}`,
+        ...headers,
+      },
+      body: 'grant_type=refresh_token',
+    });
+    expect((await expectOAuthError(refreshRes, 400, 'invalid_request')).error_description).toMatch(
+      /localhost only/,
+    );
+    // One line from each factory (the routes and the login responder), not one per request.
+    await deployed.request(`${site}/login`, { method: 'POST', headers });
+    expect(lines).toEqual(
+      Array(2).fill(
+        'kit: cookie mode refused a request to a host that is not localhost (localDevelopment is set); set baseUrl or cookie.allowedOrigins',
+      ),
+    );
+    // Nothing rotated: the cookie still refreshes on the loopback app.
+    expect((await refresh(cookie.value, browser())).status).toBe(200);
+  });
+
+  it.each([
+    'http://localhost:3000',
+    'http://app.localhost:3000',
+    'http://127.0.0.2:3000',
+    'http://[::1]:3000',
+  ])('allows the request origin %s under localDevelopment', async (origin) => {
+    const res = await app.request(`${origin}/login`, { method: 'POST', headers: browser({ origin }) });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('set-cookie')).toMatch(new RegExp(`^${NAME}=kit_rt_`));
+  });
+
+  it.each(['http://localhost.example.com', 'http://127.0.0.1.nip.io', 'http://10.0.0.5', 'http://[::2]'])(
+    'refuses the request origin %s under localDevelopment',
+    async (origin) => {
+      const res = await app.request(`${origin}/login`, { method: 'POST', headers: browser({ origin }) });
+      await expectOAuthError(res, 400, 'invalid_request');
+    },
+  );
+
+  it('with baseUrl, allows its origin and refuses the request origin of another host', async () => {
+    const deployed = new Hono();
+    const options = {
+      baseUrl: 'https://app.example.com/auth',
+      basePath: '/auth',
+      cookie: true,
+      rateLimit: false as const,
+    };
+    deployed.route('/', createKitRoutes(f.kit, options));
+    const respond = createLoginResponder(f.kit, options);
+    deployed.post('/login', (c) => respond(c, { userId: 'user-cookie' }));
+    const ok = await deployed.request('https://app.example.com/login', {
+      method: 'POST',
+      headers: browser({ origin: 'https://app.example.com' }),
+    });
+    expect(ok.status).toBe(200);
+    // A request whose Host names another origin gets nothing from it.
+    const other = await deployed.request('https://other.example/login', {
+      method: 'POST',
+      headers: browser({ origin: 'https://other.example' }),
+    });
+    await expectOAuthError(other, 400, 'invalid_request');
+  });
+
+  it('needs baseUrl, allowedOrigins or localDevelopment when the factory runs', () => {
+    const message = /set `baseUrl`.*`cookie.allowedOrigins`.*localDevelopment: true/;
+    expect(() => createKitRoutes(f.kit, { cookie: true })).toThrow(message);
+    expect(() => createKitRoutes(f.kit, { cookie: {} })).toThrow(message);
+    expect(() => createKitRoutes(f.kit, { cookie: { localDevelopment: false } })).toThrow(message);
+    expect(() => createLoginResponder(f.kit, { cookie: true })).toThrow(message);
+    expect(() => createKitRoutes(f.kit, { cookie: true, baseUrl: 'https://app.example.com' })).not.toThrow();
+    expect(() =>
+      createKitRoutes(f.kit, { cookie: { allowedOrigins: ['https://app.example.com'] } }),
+    ).not.toThrow();
+    expect(() => createKitRoutes(f.kit, { cookie: false })).not.toThrow();
   });
 
   it('checks its options when the factory runs', () => {

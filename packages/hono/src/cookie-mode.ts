@@ -12,11 +12,18 @@ import type { Context } from 'hono';
  * on it. The refresh token itself is never readable by page scripts, so an XSS can use the
  * session while the page is open but cannot carry the refresh token away.
  *
+ * The allowed origins must be configured: `allowedOrigins`, or the routes' `baseUrl`. Without
+ * either the factory throws, unless `localDevelopment: true` is set, which allows the request's
+ * own origin for requests to a loopback host only (a deployment never depends on the `Host` it is
+ * sent).
+ *
  * Exported from `@kit/hono`.
  *
  * @example
  * ```ts
  * const cookie: CookieModeOptions = { allowedOrigins: ['https://app.example.com'] };
+ * // on a developer's machine only, for a page served by this server at http://localhost:3000:
+ * const local: CookieModeOptions = { localDevelopment: true };
  * ```
  */
 export interface CookieModeOptions {
@@ -34,9 +41,18 @@ export interface CookieModeOptions {
   header?: string;
   /**
    * Origins (`scheme://host[:port]`) allowed to use the cookie.
-   * @default the origin of `baseUrl` when set, otherwise the origin of the request's own URL
+   * @default the origin of `baseUrl`; one of the two is required unless `localDevelopment` is set
    */
   allowedOrigins?: readonly string[];
+  /**
+   * Without `allowedOrigins` or `baseUrl`: allow the origin of the request's own URL, for requests
+   * to a loopback host only (`localhost`, `*.localhost`, `127.0.0.0/8`, `[::1]`). Cookie mode is
+   * refused (400) for a request to any other host, and the first such refusal is logged. For a
+   * demo or a developer's machine, where the port is not known in advance; a deployment sets
+   * `baseUrl` or `allowedOrigins` instead.
+   * @default false
+   */
+  localDevelopment?: boolean;
 }
 
 /** Resolved cookie-mode settings. @internal */
@@ -44,7 +60,10 @@ export interface CookieMode {
   name: string;
   header: string;
   path: string;
+  /** `undefined` only with `localDevelopment`: the request's own loopback origin. */
   allowedOrigins: readonly string[] | undefined;
+  /** Set once a refusal under `localDevelopment` was logged. */
+  warnedNotLocal?: boolean;
 }
 
 const COOKIE_NAME = /^[A-Za-z0-9_-]+$/;
@@ -75,8 +94,58 @@ export function resolveCookieMode(
     });
   } else if (baseUrl !== undefined) {
     allowedOrigins = [new URL(baseUrl).origin];
+  } else if (o.localDevelopment !== true) {
+    // The request's Host is what a production deployment must not depend on: it is set by
+    // whoever sends the request (and rewritten by proxies), not by this server's configuration.
+    throw new TypeError(
+      'Cookie mode needs the origins allowed to use the cookie: set `baseUrl` (its origin is allowed) or `cookie.allowedOrigins`. For a page served from localhost during development only, set `cookie: { localDevelopment: true }`.',
+    );
   }
   return { name, header, path: tokenPath, allowedOrigins };
+}
+
+/**
+ * Whether a URL's host is a loopback host: `localhost` and its subdomains (RFC 6761 §6.3), IPv4
+ * 127.0.0.0/8 and IPv6 `::1`. @internal
+ */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/\.$/, '');
+  return (
+    host === 'localhost' ||
+    host.endsWith('.localhost') ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) ||
+    host === '[::1]'
+  );
+}
+
+/**
+ * The `error_description` of a refused cookie-mode request: `fallback`, or, for a request to a
+ * host that is not a loopback host under `localDevelopment`, a sentence saying what to configure
+ * (the first such refusal is also logged: the server is deployed with a development setting).
+ * @internal
+ */
+export function cookieRefusal(
+  c: Context,
+  mode: CookieMode,
+  fallback: string,
+  log: (line: string) => void,
+): string {
+  if (!refusedAsNotLocal(c, mode)) return fallback;
+  if (!mode.warnedNotLocal) {
+    mode.warnedNotLocal = true;
+    log(
+      'kit: cookie mode refused a request to a host that is not localhost (localDevelopment is set); set baseUrl or cookie.allowedOrigins',
+    );
+  }
+  return 'Cookie mode is configured for localhost only on this server.';
+}
+
+/**
+ * Whether cookie mode is refused for this request only because it was configured with
+ * `localDevelopment` and the request is to a host that is not a loopback host. @internal
+ */
+export function refusedAsNotLocal(c: Context, mode: CookieMode): boolean {
+  return mode.allowedOrigins === undefined && !isLoopbackHost(new URL(c.req.url).hostname);
 }
 
 /**
@@ -86,6 +155,7 @@ export function resolveCookieMode(
 export function cookieRequestAllowed(c: Context, mode: CookieMode): boolean {
   if (c.req.header(mode.header) !== '1') return false;
   if (c.req.header('sec-fetch-site') === 'cross-site') return false;
+  if (refusedAsNotLocal(c, mode)) return false;
   const origin = c.req.header('origin');
   if (origin === undefined) return true;
   const allowed = mode.allowedOrigins ?? [new URL(c.req.url).origin];

@@ -1,7 +1,7 @@
 import type { AuthKit, Session } from '@kit/core';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { defaultClientAddress } from './client-address.ts';
-import { clearedCookie, cookieRequestAllowed, readRefreshCookie } from './cookie-mode.ts';
+import { clearedCookie, cookieRefusal, cookieRequestAllowed, readRefreshCookie } from './cookie-mode.ts';
 import { createSessionAuth, type KitSessionEnv } from './create-session-auth.ts';
 import { kitErrorResponse } from './kit-error-response.ts';
 import { oauthErrorResponse } from './oauth-error-response.ts';
@@ -84,7 +84,12 @@ export function createKitRoutes(kit: AuthKit, options: KitRoutesOptions = {}): H
           return oauthErrorResponse(
             400,
             'invalid_request',
-            `A cookie-authenticated request needs the ${o.cookie.header} header and a same-origin Origin.`,
+            cookieRefusal(
+              c,
+              o.cookie,
+              `A cookie-authenticated request needs the ${o.cookie.header} header and a same-origin Origin.`,
+              o.log,
+            ),
           );
         }
         token = cookie;

@@ -1,7 +1,7 @@
 import type { AuthKit, CreateSessionInput } from '@kit/core';
 import type { Context } from 'hono';
 import { defaultClientAddress } from './client-address.ts';
-import { cookieRequestAllowed, wantsCookieMode } from './cookie-mode.ts';
+import { cookieRefusal, cookieRequestAllowed, wantsCookieMode } from './cookie-mode.ts';
 import { kitErrorResponse } from './kit-error-response.ts';
 import { oauthErrorResponse } from './oauth-error-response.ts';
 import { type KitRoutesOptions, resolveRoutesOptions } from './options.ts';
@@ -36,7 +36,7 @@ export type LoginInput = Omit<CreateSessionInput, 'userAgent' | 'ip'>;
  * ```ts
  * import { createKitRoutes, createLoginResponder, createRateLimit } from '@kit/hono';
  *
- * const options = { cookie: true };
+ * const options = { baseUrl: 'https://app.example.com', cookie: true };
  * app.route('/', createKitRoutes(kit, options));
  * const respond = createLoginResponder(kit, options);
  * app.post('/login', createRateLimit({ name: 'login', limit: 10 }), async (c) => {
@@ -58,7 +58,11 @@ export function createLoginResponder(
   return async function respondWithSession(c, input) {
     const cookie = wantsCookieMode(c, resolved.cookie) ? resolved.cookie : undefined;
     if (cookie && !cookieRequestAllowed(c, cookie)) {
-      return oauthErrorResponse(400, 'invalid_request', 'Cookie mode is not allowed for this request.');
+      return oauthErrorResponse(
+        400,
+        'invalid_request',
+        cookieRefusal(c, cookie, 'Cookie mode is not allowed for this request.', resolved.log),
+      );
     }
     try {
       const tokens = await kit.createSession({

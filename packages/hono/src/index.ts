@@ -10,7 +10,7 @@
  * import { Hono } from 'hono';
  *
  * const app = new Hono<KitAuthEnv>();
- * app.route('/', createKitRoutes(kit, { cookie: true }));
+ * app.route('/', createKitRoutes(kit, { baseUrl: 'https://app.example.com', cookie: true }));
  * app.get('/me', createBearerAuth({ kit }), (c) => c.json(c.var.claims));
  * ```
  *

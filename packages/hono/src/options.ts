@@ -12,6 +12,7 @@ import { createRateLimit, type RateLimitOptions } from './create-rate-limit.ts';
  * ```ts
  * const options: KitRoutesOptions = {
  *   basePath: '/auth',
+ *   baseUrl: 'https://app.example.com/auth', // its origin may use cookie mode
  *   cookie: true,
  *   rateLimit: { store: createMikroOrmRateLimitStore({ orm }), limit: 60, window: '1m' },
  * };
@@ -31,7 +32,9 @@ export interface KitRoutesOptions {
    */
   baseUrl?: string;
   /**
-   * Cookie mode for browser clients (see {@link CookieModeOptions}).
+   * Cookie mode for browser clients (see {@link CookieModeOptions}). It needs `baseUrl` or
+   * `cookie.allowedOrigins` (or `cookie.localDevelopment` on a developer's machine): without
+   * them the factory throws.
    * @default false
    */
   cookie?: boolean | CookieModeOptions;
