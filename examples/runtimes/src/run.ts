@@ -49,15 +49,33 @@ const { server, port } = await new Promise<{ server: ReturnType<typeof serve>; p
   );
 });
 
+/**
+ * Runs one command; resolves to its exit code, or 1 when it printed a runtime warning (a
+ * deprecation, say) on stderr: users would see it in their logs, so it fails the run too.
+ */
 function run(command: string, env: Record<string, string>): Promise<number> {
   const [file, ...args] = command.split(' ').filter((part) => part !== '');
   return new Promise((resolve) => {
-    const child = spawn(file!, args, { cwd: dir, stdio: 'inherit', env: { ...process.env, ...env } });
+    const child = spawn(file!, args, {
+      cwd: dir,
+      stdio: ['ignore', 'inherit', 'pipe'],
+      env: { ...process.env, ...env },
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+      process.stderr.write(chunk);
+    });
     child.on('error', (error) => {
       console.error(`${file}: ${error.message}`);
       resolve(1);
     });
-    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+    child.on('close', (code, signal) => {
+      if (/Warning\b/.test(stderr)) {
+        console.error(`${file} printed a warning`);
+        resolve(1);
+      } else resolve(code ?? (signal ? 1 : 0));
+    });
   });
 }
 

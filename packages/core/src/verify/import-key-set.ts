@@ -173,7 +173,10 @@ async function importPublicKey(
   alg: VerifierAlgorithm,
 ): Promise<CryptoKey | undefined> {
   try {
-    const key = await importJWK(jwk, alg, { extractable: false });
+    // Extractable: a public key's material is in the JWKS anyway, and the `node:crypto` path turns
+    // the CryptoKey into a KeyObject, which for a non-extractable key is deprecated (DEP0204: a
+    // warning in Bun and newer Node, an error in a future Node).
+    const key = await importJWK(jwk, alg, { extractable: true });
     // `importJWK` returns bytes only for `oct`, which never gets here; checked anyway.
     if (key instanceof Uint8Array || key.type !== 'public') return undefined;
     if (ALGORITHMS[alg].kty === 'RSA') {
