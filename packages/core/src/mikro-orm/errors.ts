@@ -15,6 +15,11 @@ const UNAVAILABLE_ERRNO = new Set([
 const UNAVAILABLE_SQLSTATE = new Set(['57P01', '57P02', '57P03', '53300', '57014']);
 const UNAVAILABLE_MESSAGE =
   /Connection terminated|connection timeout|timeout expired|Query read timeout|Knex: Timeout acquiring a connection|Client has encountered a connection error|not queryable/i;
+// A pooler in front of the server answers its own outage and capacity errors with SQLSTATE 08P01
+// (PgBouncer: no server connection within query_wait_timeout, max_client_conn reached, the server
+// refusing its logins): the database is out of reach, as surely as a refused connection.
+const POOLER_UNAVAILABLE_MESSAGE =
+  /query_wait_timeout|no more connections allowed|cannot connect to server|server_login_retry|client_login_timeout|server conn crashed|shutting down/i;
 
 function isUnavailable(error: unknown, depth = 0): boolean {
   if (depth > 5 || typeof error !== 'object' || error === null) return false;
@@ -22,8 +27,10 @@ function isUnavailable(error: unknown, depth = 0): boolean {
   if (typeof e.code === 'string' && (UNAVAILABLE_ERRNO.has(e.code) || UNAVAILABLE_SQLSTATE.has(e.code)))
     return true;
   // Class 08 is connection exceptions, except 08P01 (protocol violation), which bad input such as a
-  // NUL byte in a parameter can cause: that is not an outage.
+  // NUL byte in a parameter can cause: that is not an outage, unless a pooler says it is one.
   if (typeof e.code === 'string' && e.code.startsWith('08') && e.code !== '08P01') return true;
+  if (e.code === '08P01' && typeof e.message === 'string' && POOLER_UNAVAILABLE_MESSAGE.test(e.message))
+    return true;
   if (e.name === 'KnexTimeoutError' || e.name === 'ConnectionException') return true;
   if (typeof e.message === 'string' && UNAVAILABLE_MESSAGE.test(e.message)) return true;
   if (Array.isArray(e.errors) && e.errors.some((inner) => isUnavailable(inner, depth + 1))) return true;
