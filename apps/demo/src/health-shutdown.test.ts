@@ -236,7 +236,7 @@ describe('demo health routes and graceful shutdown', () => {
       expect({ code, signal }).toEqual({ code: 0, signal: null });
       expect(elapsed, `exited ${Math.round(elapsed)} ms after SIGTERM`).toBeLessThan(SHUTDOWN_BOUND_MS);
       console.info(
-        `shutdown: exited 0 ${Math.round(elapsed)} ms after SIGTERM (the request in flight was held ~0.5 s)`,
+        `shutdown: exited 0 ${Math.round(elapsed)} ms after SIGTERM (including the time the test held the request body back)`,
       );
     }, 60_000);
   });
