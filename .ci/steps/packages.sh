@@ -69,10 +69,18 @@ echo "ok: kit secret generate, kit keys generate, @kit/core and @kit/core/verify
 # MikroORM at the version the kit is tested on; the peer range is ^6.6.16, so a later 6.x patch can
 # be tried with KIT_MIKRO_ORM_VERSION=6.6.x.
 orm_version=${KIT_MIKRO_ORM_VERSION:-6.6.16}
-peers=("@mikro-orm/core@$orm_version" "@mikro-orm/postgresql@$orm_version" 'hono@^4.13.0' '@hono/node-server@^2.1.0')
+peers=("@mikro-orm/core@$orm_version" "@mikro-orm/postgresql@$orm_version" 'hono@^4.13.0' '@hono/node-server@^2.1.0'
+  'redis@^6')
 step "packages: npm install both tarballs and the documented peers: ${peers[*]}"
 npm install --save --loglevel=error "$core" "$hono" "${peers[@]}" typescript@5.9.3 @types/node@20
 npm ls --depth=0 | tail -n +2
+node --input-type=module -e '
+  const entries = ["@kit/core", "@kit/core/verify", "@kit/core/mikro-orm", "@kit/core/redis", "@kit/hono"];
+  for (const entry of entries) await import(entry);
+  const { createRedisRateLimitStore } = await import("@kit/core/redis");
+  if (typeof createRedisRateLimitStore !== "function") process.exit(1);
+'
+echo "ok: every entry point loads from node_modules"
 
 step "packages: the READMEs' TypeScript blocks type-check against the published types"
 mkdir -p readme
