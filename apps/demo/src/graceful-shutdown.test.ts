@@ -150,6 +150,7 @@ describe('createGracefulShutdown', () => {
     expect(await done).toBe(0);
     expect(h.steps).toEqual(['pruner', 'pools']);
     expect(h.exits).toEqual([0]);
+    expect(h.lines.at(-1)).toMatch(/^shutdown: done in \d+ ms$/);
     expect(h.lines[0]).toMatch(
       /^shutting down \(SIGTERM\): refusing new connections, waiting up to 2 s for 1 request in flight$/,
     );

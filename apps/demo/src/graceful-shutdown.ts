@@ -110,6 +110,7 @@ export function createGracefulShutdown(options: GracefulShutdownOptions): Shutdo
   }
 
   async function run(reason: string): Promise<number> {
+    const startedAt = Date.now();
     controller.abort();
     for (const res of pending) if (!res.headersSent) res.setHeader('connection', 'close');
     if (lingerMs > 0) {
@@ -148,6 +149,7 @@ export function createGracefulShutdown(options: GracefulShutdownOptions): Shutdo
     } finally {
       clearTimeout(backstop);
     }
+    if (code === 0) log(`shutdown: done in ${Date.now() - startedAt} ms`);
     exit(code);
     return code;
   }
