@@ -21,6 +21,7 @@ import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import {
+  describeFileError,
   ensurePostgresAccount,
   findBlockedDirectory,
   findUnusableEntry,
@@ -352,7 +353,21 @@ function placeData(
     rmdirSync(dataDir);
   }
   const relocated = relocatedDataDir(stagingRoot(), dataDir);
-  if (persistent) symlinkSync(relocated, dataDir);
+  if (persistent) {
+    try {
+      symlinkSync(relocated, dataDir);
+    } catch (error) {
+      // Another start in the same checkout made the same link a moment ago.
+      if (
+        !lstatSync(dataDir, { throwIfNoEntry: false })?.isSymbolicLink() ||
+        readlinkSync(dataDir) !== relocated
+      ) {
+        throw new EmbeddedPostgresError(
+          `Could not link ${dataDir} to ${relocated}: ${describeFileError(error)}.`,
+        );
+      }
+    }
+  }
   return { dataDir: relocated, relocated: { requested: dataDir, blockedAt } };
 }
 
