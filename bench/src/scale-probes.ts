@@ -317,12 +317,21 @@ const KIT_STATEMENTS: [string, (text: string) => boolean][] = [
   ['kit_rate_limit_hit', (text) => text.startsWith('insert into kit_rate_limits')],
 ];
 
+/**
+ * The label the reports use for one of the kit's own statements (the names the store once prepared
+ * them under), or `undefined` for any other SQL.
+ */
+export function kitStatementLabel(text: string): string | undefined {
+  const trimmed = text.trim();
+  return KIT_STATEMENTS.find(([, matches]) => matches(trimmed))?.[0];
+}
+
 function kindOf(config: unknown): { kind: string; text: string } {
   const text = typeof config === 'string' ? config : ((config as QueryConfigLike | null)?.text ?? '');
   const name = typeof config === 'object' && config !== null ? (config as QueryConfigLike).name : undefined;
   if (name) return { kind: name, text };
-  const known = KIT_STATEMENTS.find(([, matches]) => matches(text.trim()));
-  if (known) return { kind: known[0], text };
+  const known = kitStatementLabel(text);
+  if (known) return { kind: known, text };
   const first = text.trim().split(/\s+/, 1)[0]?.toLowerCase() ?? '?';
   if (first === 'with' && /\bdelete\b/i.test(text)) return { kind: 'with … delete', text };
   return { kind: first, text };
