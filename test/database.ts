@@ -30,6 +30,12 @@ export interface TestDatabase {
   directUrl: string;
   /** Whether `url` goes through a pooler. */
   pooled: boolean;
+  /**
+   * Whether the server is a Citus coordinator. The database then comes with the kit's tables
+   * already migrated and distributed (`distributeKitTables`), as a deployment has them after
+   * `kit migrate` and `kit citus distribute`.
+   */
+  citus: boolean;
   name: string;
   drop(): Promise<void>;
 }
@@ -40,35 +46,104 @@ function onDatabase(serverUrl: string, name: string): string {
   return url.toString();
 }
 
+async function withClient<T>(url: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await run(client);
+  } finally {
+    await client.end();
+  }
+}
+
+interface CitusNode {
+  host: string;
+  port: number;
+  coordinator: boolean;
+}
+
+/** The Citus nodes of the admin database's cluster, or null when the server is not Citus. */
+async function citusNodes(admin: pg.Client): Promise<CitusNode[] | null> {
+  const extension = await admin.query(`select 1 from pg_extension where extname = 'citus'`);
+  if (extension.rowCount === 0) return null;
+  const nodes = await admin.query<{ nodename: string; nodeport: number; groupid: number }>(
+    `select nodename, nodeport, groupid from pg_dist_node where noderole = 'primary' and isactive order by groupid`,
+  );
+  return nodes.rows.map((row) => ({
+    host: row.nodename,
+    port: row.nodeport,
+    coordinator: row.groupid === 0,
+  }));
+}
+
+function onNode(serverUrl: string, node: CitusNode, name: string): string {
+  const url = new URL(onDatabase(serverUrl, name));
+  url.hostname = node.host;
+  url.port = String(node.port);
+  return url.toString();
+}
+
+/**
+ * Makes a new database of a Citus cluster usable as one: Citus keeps its metadata per database, so
+ * the extension goes into the new database on every node and the workers are added to it; then the
+ * kit's tables are migrated and distributed with the kit's own functions.
+ */
+async function prepareCitusDatabase(adminUrl: string, name: string, nodes: CitusNode[]): Promise<void> {
+  const coordinatorUrl = onDatabase(adminUrl, name);
+  for (const node of nodes.filter((n) => !n.coordinator)) {
+    await withClient(onNode(adminUrl, node, name), (c) => c.query('create extension if not exists citus'));
+  }
+  await withClient(coordinatorUrl, async (c) => {
+    await c.query('create extension if not exists citus');
+    const coordinator = nodes.find((n) => n.coordinator);
+    if (coordinator)
+      await c.query('select citus_set_coordinator_host($1, $2)', [coordinator.host, coordinator.port]);
+    for (const node of nodes.filter((n) => !n.coordinator)) {
+      await c.query('select citus_add_node($1, $2)', [node.host, node.port]);
+    }
+  });
+  const { createKitOrm, distributeKitTables, migrate } = await import(
+    '../packages/core/src/mikro-orm/index.ts'
+  );
+  const orm = await createKitOrm({ databaseUrl: coordinatorUrl });
+  try {
+    await migrate(orm);
+    await distributeKitTables(orm);
+  } finally {
+    await orm.close();
+  }
+}
+
 /**
  * Creates an empty database on the test server (always directly: a pooler in transaction mode
- * cannot run `create database`).
+ * cannot run `create database`). On a Citus coordinator (a test run with `DATABASE_URL` naming one,
+ * see `scripts/test-citus.sh`) the database spans the cluster and holds the kit's distributed
+ * tables.
  */
 export async function createTestDatabase(): Promise<TestDatabase> {
   const adminUrl = inject('adminDatabaseUrl');
   const name = `kit_test_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
+  const nodes = await withClient(adminUrl, async (admin) => {
+    const cluster = await citusNodes(admin);
+    // Citus creates (and drops) the database on every node when asked to.
+    if (cluster) await admin.query('set citus.enable_create_database_propagation to on');
     await admin.query(`create database ${name}`);
-  } finally {
-    await admin.end();
-  }
+    return cluster;
+  });
+  if (nodes) await prepareCitusDatabase(adminUrl, name, nodes);
   const pooler = poolerUrl();
   const directUrl = onDatabase(adminUrl, name);
   return {
     url: pooler ? onDatabase(pooler, name) : directUrl,
     directUrl,
     pooled: pooler !== undefined,
+    citus: nodes !== null,
     name,
     async drop() {
-      const client = new pg.Client({ connectionString: adminUrl });
-      await client.connect();
-      try {
+      await withClient(adminUrl, async (client) => {
+        if (nodes) await client.query('set citus.enable_create_database_propagation to on');
         await client.query(`drop database if exists ${name} with (force)`);
-      } finally {
-        await client.end();
-      }
+      });
     },
   };
 }

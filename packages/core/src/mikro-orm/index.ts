@@ -21,6 +21,11 @@
  *
  * @packageDocumentation
  */
+export {
+  type DistributeKitTablesOptions,
+  type DistributeKitTablesResult,
+  distributeKitTables,
+} from './citus.ts';
 export { createKitOrm, type KitOrmOptions } from './create-kit-orm.ts';
 export {
   createMikroOrmRateLimitStore,

@@ -2,9 +2,10 @@ import type { FilterQuery } from '@mikro-orm/core';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { RotateInput, SessionRecord, SessionStatus, SessionStore } from '../store/session-store.ts';
 import { type Duration, toSeconds } from '../util/duration.ts';
+import { isSessionsTableDistributed } from './citus.ts';
 import { toStoreError } from './errors.ts';
 import { lockPurge } from './purge-lock.ts';
-import { RotationBatcher } from './rotation-batcher.ts';
+import { type BatchRunner, RotationBatcher } from './rotation-batcher.ts';
 import { runStatement, type Statement } from './run-statement.ts';
 import { KitSession, type KitSessionEntity } from './session-entity.ts';
 
@@ -54,6 +55,22 @@ const ROTATE_MANY_SQL = `update kit_sessions s set
     and s.revoked_at is null and s.idle_expires_at > i.now and s.absolute_expires_at > i.now
   returning i.position, ${S_COLUMNS}`;
 
+// A user's sessions, locked in id order (see revokeByUser).
+const REVOKE_BY_USER_SQL = `with target as (
+    select id from kit_sessions
+    where user_id = $1 and revoked_at is null and ($4::uuid is null or id <> $4)
+    order by id
+    for update
+  )
+  update kit_sessions s set revoked_at = $2, revoked_reason = $3
+  from target t where s.id = t.id
+  returning ${S_COLUMNS}`;
+
+// The same on a distributed table: every shard updates its own rows.
+const REVOKE_BY_USER_DISTRIBUTED_SQL = `update kit_sessions set revoked_at = $2, revoked_reason = $3
+  where user_id = $1 and revoked_at is null and ($4::uuid is null or id <> $4)
+  returning ${COLUMNS}`;
+
 // Reads one session, or a decoy row of the same shape when there is none (see find()).
 const FIND_SQL = `select s.id is not null as found,
     coalesce(s.id, v.id) as id,
@@ -87,6 +104,22 @@ const PURGE_SQL = `with batch as (
   select (select count(*) from gone)::int as deleted,
          (select count(*) from batch)::int as scanned,
          (select id from batch order by id desc limit 1) as last_id`;
+
+/**
+ * Runs `run` again when PostgreSQL (or Citus's distributed deadlock detector) chose its statement
+ * to break a deadlock (SQLSTATE 40P01): the statement was rolled back whole, so running it again is
+ * safe. A few tries, then the error stands.
+ */
+async function retryDeadlock<T>(run: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (error) {
+      const code = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
+      if (code !== '40P01' || attempt >= 3) throw error;
+    }
+  }
+}
 
 function toDate(value: unknown): Date {
   return value instanceof Date ? value : new Date(value as string);
@@ -183,9 +216,22 @@ export interface MikroOrmStoreOptions {
    * commit for many sessions, each still its own compare-and-set. A quiet server sends each
    * rotation alone, at once. `1` sends every rotation alone.
    *
-   * @default 64
+   * On Citus (`kit_sessions` distributed) grouping is off unless set here: the sessions of one
+   * group live on different shards, so the grouped statement would run on every shard as a
+   * distributed transaction, where a single rotation is routed to one shard and commits there.
+   *
+   * @default 64, or 1 when `kit_sessions` is distributed
    */
   rotationBatchSize?: number;
+  /**
+   * Whether `kit_sessions` is a distributed table (Citus, distributed by `id`, see
+   * `distributeKitTables`). The store then keeps every rotation to one shard and revokes a user's
+   * sessions with a statement Citus runs (it cannot lock rows across shards with `FOR UPDATE`).
+   * Set it only to override what the store finds.
+   *
+   * @default read from Citus's catalogue (`pg_dist_partition`) before the store's first write
+   */
+  distributed?: boolean;
   /**
    * How long a purge may hold the purge lock without a sign of life (between two of its batches)
    * before PostgreSQL ends its lock transaction, so a holder that hangs cannot block the purges of
@@ -228,62 +274,91 @@ export function createMikroOrmStore(options: MikroOrmStoreOptions): SessionStore
     );
   }
 
-  const rotationBatchSize = options.rotationBatchSize ?? 64;
-  if (!Number.isInteger(rotationBatchSize) || rotationBatchSize < 1 || rotationBatchSize > 1000) {
+  const chosenBatchSize = options.rotationBatchSize;
+  if (
+    chosenBatchSize !== undefined &&
+    (!Number.isInteger(chosenBatchSize) || chosenBatchSize < 1 || chosenBatchSize > 1000)
+  ) {
     throw new TypeError('`rotationBatchSize` must be a whole number from 1 to 1000.');
+  }
+  if (options.distributed !== undefined && typeof options.distributed !== 'boolean') {
+    throw new TypeError('`distributed` must be true or false (or left out to detect it).');
   }
 
   const purgeLockMs = toSeconds(options.purgeLockTimeout ?? '60s', 'purgeLockTimeout') * 1000;
 
   const write = (operation: string, statement: Statement) => runStatement(orm, operation, statement);
 
-  const rotations = new RotationBatcher<RotateInput, SessionRecord | null>(
-    {
-      async one(input) {
-        const result = await write('rotate', {
-          text: ROTATE_SQL,
-          values: [
-            input.id,
-            input.generation,
-            bytes(input.secretHash),
-            bytes(input.nextSecretHash),
-            input.now,
-            input.idleExpiresAt,
-            input.userAgent ?? null,
-            input.ip ?? null,
-          ],
-        });
-        const row = result.rows[0];
-        return row ? fromRow(row) : null;
-      },
-      async many(inputs) {
-        const order = inputs
-          .map((_, index) => index)
-          .sort((a, b) => compareIds(inputs[a]!.id, inputs[b]!.id));
-        const sorted = order.map((index) => inputs[index]!);
-        const result = await write('rotate', {
-          text: ROTATE_MANY_SQL,
-          values: [
-            sorted.map((input) => input.id),
-            sorted.map((input) => input.generation),
-            sorted.map((input) => bytes(input.secretHash)),
-            sorted.map((input) => bytes(input.nextSecretHash)),
-            sorted.map((input) => input.now),
-            sorted.map((input) => input.idleExpiresAt),
-            sorted.map((input) => input.userAgent ?? null),
-            sorted.map((input) => input.ip ?? null),
-          ],
-        });
-        const outputs: (SessionRecord | null)[] = inputs.map(() => null);
-        for (const row of result.rows) {
-          // `position` is the 1-based place in the sorted arrays (a bigint, which pg returns as text).
-          outputs[order[Number(row.position) - 1]!] = fromRow(row);
-        }
-        return outputs;
-      },
+  const runner: BatchRunner<RotateInput, SessionRecord | null> = {
+    async one(input) {
+      const result = await write('rotate', {
+        text: ROTATE_SQL,
+        values: [
+          input.id,
+          input.generation,
+          bytes(input.secretHash),
+          bytes(input.nextSecretHash),
+          input.now,
+          input.idleExpiresAt,
+          input.userAgent ?? null,
+          input.ip ?? null,
+        ],
+      });
+      const row = result.rows[0];
+      return row ? fromRow(row) : null;
     },
-    { maxBatch: rotationBatchSize, maxInFlight: 2 },
-  );
+    async many(inputs) {
+      const order = inputs.map((_, index) => index).sort((a, b) => compareIds(inputs[a]!.id, inputs[b]!.id));
+      const sorted = order.map((index) => inputs[index]!);
+      const result = await write('rotate', {
+        text: ROTATE_MANY_SQL,
+        values: [
+          sorted.map((input) => input.id),
+          sorted.map((input) => input.generation),
+          sorted.map((input) => bytes(input.secretHash)),
+          sorted.map((input) => bytes(input.nextSecretHash)),
+          sorted.map((input) => input.now),
+          sorted.map((input) => input.idleExpiresAt),
+          sorted.map((input) => input.userAgent ?? null),
+          sorted.map((input) => input.ip ?? null),
+        ],
+      });
+      const outputs: (SessionRecord | null)[] = inputs.map(() => null);
+      for (const row of result.rows) {
+        // `position` is the 1-based place in the sorted arrays (a bigint, which pg returns as text).
+        outputs[order[Number(row.position) - 1]!] = fromRow(row);
+      }
+      return outputs;
+    },
+  };
+
+  // The table's layout, read once before the first statement that depends on it. A failed read
+  // (database down) is not kept: the next call asks again.
+  let distributed: boolean | undefined = options.distributed;
+  let detecting: Promise<boolean> | undefined;
+  function layout(): Promise<boolean> {
+    if (distributed !== undefined) return Promise.resolve(distributed);
+    detecting ??= isSessionsTableDistributed(orm).then(
+      (value) => {
+        distributed = value;
+        return value;
+      },
+      (error: unknown) => {
+        detecting = undefined;
+        throw error;
+      },
+    );
+    return detecting;
+  }
+
+  let rotations: RotationBatcher<RotateInput, SessionRecord | null> | undefined;
+  const batcher = (isDistributed: boolean) => {
+    rotations ??= new RotationBatcher(runner, {
+      maxBatch: chosenBatchSize ?? (isDistributed ? 1 : 64),
+      maxInFlight: 2,
+    });
+    return rotations;
+  };
 
   async function read<T>(operation: string, run: () => Promise<T>): Promise<T> {
     try {
@@ -318,7 +393,9 @@ export function createMikroOrmStore(options: MikroOrmStoreOptions): SessionStore
     },
 
     rotate(input: RotateInput) {
-      return rotations.run(input);
+      // After the first call, straight to the batcher: the hot path awaits nothing more.
+      if (rotations) return rotations.run(input);
+      return layout().then((isDistributed) => batcher(isDistributed).run(input));
     },
 
     async touch(input) {
@@ -397,21 +474,22 @@ export function createMikroOrmStore(options: MikroOrmStoreOptions): SessionStore
     },
 
     async revokeByUser(userId, { reason, now, exceptId }) {
-      // The user's rows are locked in id order, the order grouped rotations lock theirs in, so the
-      // two never wait on each other in a cycle.
-      const result = await write('revokeByUser', {
-        text: `with target as (
-            select id from kit_sessions
-            where user_id = $1 and revoked_at is null and ($4::uuid is null or id <> $4)
-            order by id
-            for update
-          )
-          update kit_sessions s set revoked_at = $2, revoked_reason = $3
-          from target t where s.id = t.id
-          returning ${S_COLUMNS}`,
-        values: [userId, now, reason, exceptId ?? null],
+      const values = [userId, now, reason, exceptId ?? null];
+      if (!(await layout())) {
+        // The user's rows are locked in id order, the order grouped rotations lock theirs in, so
+        // the two never wait on each other in a cycle.
+        const result = await write('revokeByUser', { text: REVOKE_BY_USER_SQL, values });
+        return result.rows.map(fromRow);
+      }
+      // Citus runs `FOR UPDATE` only on one shard, and a user's sessions are spread over all of
+      // them: one plain UPDATE, which each shard runs on its own rows. Rotations are not grouped
+      // there, so they lock one row each and cannot close a cycle with it; two revocations of one
+      // user can (on two shards in opposite orders), which Citus's deadlock detector breaks by
+      // cancelling one with 40P01: that one runs again, as the statement was rolled back whole.
+      return retryDeadlock(async () => {
+        const result = await write('revokeByUser', { text: REVOKE_BY_USER_DISTRIBUTED_SQL, values });
+        return result.rows.map(fromRow);
       });
-      return result.rows.map(fromRow);
     },
 
     async updateData(id, data) {
@@ -461,16 +539,20 @@ export async function revokeEverySession(
   orm: MikroORM,
   { reason, now }: { reason: string; now: Date },
 ): Promise<number> {
-  let total = 0;
-  for (;;) {
-    const result = await runStatement(orm, 'revokeAll', {
-      text: `with batch as (
+  // On Citus (no FOR UPDATE across shards) the window is chosen first, as an intermediate result,
+  // and each shard updates its rows of it; the update re-checks the condition on every row.
+  const text = (await isSessionsTableDistributed(orm))
+    ? `update kit_sessions set revoked_at = $1, revoked_reason = $2
+        where revoked_at is null and created_at <= $1 and id in (
+          select id from kit_sessions where revoked_at is null and created_at <= $1 order by id limit 10000)`
+    : `with batch as (
           select id from kit_sessions where revoked_at is null and created_at <= $1
           order by id limit 10000 for update
         )
-        update kit_sessions s set revoked_at = $1, revoked_reason = $2 from batch b where s.id = b.id`,
-      values: [now, reason],
-    });
+        update kit_sessions s set revoked_at = $1, revoked_reason = $2 from batch b where s.id = b.id`;
+  let total = 0;
+  for (;;) {
+    const result = await retryDeadlock(() => runStatement(orm, 'revokeAll', { text, values: [now, reason] }));
     const count = result.rowCount ?? 0;
     total += count;
     if (count === 0) return total;

@@ -1,0 +1,177 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { KitError, KitStoreFailureError } from '../errors.ts';
+import { toStoreError } from './errors.ts';
+
+/**
+ * How the kit's tables are laid out on Citus: `kit_sessions` by its id (every refresh is then a
+ * single-shard statement routed to one worker), `kit_rate_limits` by its key (each hit is a
+ * single-key upsert), `kit_signing_keys` as a reference table (a handful of rows, read by every
+ * instance, copied to every node). `kit_migrations` stays on the coordinator.
+ */
+const LAYOUT = [
+  { table: 'kit_sessions', column: 'id' },
+  { table: 'kit_rate_limits', column: 'key' },
+  { table: 'kit_signing_keys', column: null },
+] as const;
+
+/**
+ * Options of {@link distributeKitTables}.
+ *
+ * Exported from `@kit/core/mikro-orm`.
+ *
+ * @example
+ * ```ts
+ * const options: DistributeKitTablesOptions = { concurrently: true };
+ * ```
+ */
+export interface DistributeKitTablesOptions {
+  /**
+   * Distribute tables that already hold rows without blocking writes, with Citus's
+   * `create_distributed_table_concurrently` (for a live deployment moving to Citus). It copies
+   * the rows in the background and takes longer; reads and writes go on meanwhile. The reference
+   * table (`kit_signing_keys`, a handful of rows) is always distributed the ordinary way.
+   * @default false
+   */
+  concurrently?: boolean;
+}
+
+/**
+ * What {@link distributeKitTables} did, table by table.
+ *
+ * Exported from `@kit/core/mikro-orm`.
+ *
+ * @example
+ * ```ts
+ * const { distributed, unchanged } = await distributeKitTables(orm);
+ * console.log(`distributed ${distributed.join(', ') || 'nothing'}; already so: ${unchanged.join(', ')}`);
+ * ```
+ */
+export interface DistributeKitTablesResult {
+  /** Tables this call distributed. */
+  distributed: string[];
+  /** Tables that were already laid out as the kit needs. */
+  unchanged: string[];
+}
+
+type Query = (sql: string, values?: unknown[]) => Promise<Record<string, unknown>[]>;
+
+function queryOf(orm: MikroORM): Query {
+  const knex = orm.em.getConnection().getKnex();
+  return async (sql, values = []) => {
+    const result = (await knex.raw(sql, values as never[])) as { rows: Record<string, unknown>[] };
+    return result.rows;
+  };
+}
+
+async function citusVersion(query: Query): Promise<string | null> {
+  const rows = await query(`select extversion from pg_extension where extname = 'citus'`);
+  return (rows[0]?.extversion as string | undefined) ?? null;
+}
+
+/**
+ * Distribution method and column of one table in Citus's catalogue: `h` hash-distributed, `n`
+ * reference table (or a local table added to the metadata), none when Citus does not manage it.
+ */
+async function layoutOf(
+  query: Query,
+  table: string,
+): Promise<{ method: string; column: string | null } | null> {
+  const rows = await query(
+    `select partmethod as method, column_to_column_name(logicalrelid, partkey) as column
+       from pg_dist_partition where logicalrelid = to_regclass(?)`,
+    [table],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  return { method: String(row.method), column: (row.column as string | null) ?? null };
+}
+
+/**
+ * Whether `kit_sessions` is a distributed (Citus) table in the database of `orm`. The store asks
+ * once, at its first write, to pick the statements and the rotation grouping that suit it.
+ *
+ * @internal
+ */
+export async function isSessionsTableDistributed(orm: MikroORM): Promise<boolean> {
+  const query = queryOf(orm);
+  try {
+    if ((await citusVersion(query)) === null) return false;
+    const layout = await layoutOf(query, 'kit_sessions');
+    return layout?.method === 'h';
+  } catch (error) {
+    throw toStoreError(error, 'detectDistribution');
+  }
+}
+
+/**
+ * Distributes the kit's tables on a Citus cluster, after `migrate` has created them: run it once,
+ * on the coordinator. `kit_sessions` is distributed by `id`, `kit_rate_limits` by `key`, and
+ * `kit_signing_keys` becomes a reference table; `kit_migrations` stays on the coordinator, and later
+ * kit migrations propagate to the workers by themselves. Tables already laid out so are left alone,
+ * so calling it again is harmless; a table distributed some other way (by another column) is an
+ * error, since the kit's statements would then fan out to every shard.
+ *
+ * Stores created afterwards notice the distributed `kit_sessions` at their first write and adapt:
+ * rotations are not grouped (a grouped statement would touch every shard), and multi-row
+ * revocations take a form Citus can run. Instances started before the change pick it up when they
+ * restart.
+ *
+ * Exported from `@kit/core/mikro-orm`. The CLI runs it as `kit citus distribute`.
+ *
+ * @throws {@link KitStoreFailureError} when the database has no `citus` extension, when the kit's
+ *   migrations have not run, or when a table is distributed by another column.
+ * @example
+ * ```ts
+ * import { createKitOrm, distributeKitTables, migrate } from '@kit/core/mikro-orm';
+ *
+ * const orm = await createKitOrm({ databaseUrl: process.env.CITUS_COORDINATOR_URL! });
+ * await migrate(orm);
+ * // A deployment already serving users: copy the rows without blocking writes.
+ * await distributeKitTables(orm, { concurrently: true });
+ * ```
+ */
+export async function distributeKitTables(
+  orm: MikroORM,
+  options: DistributeKitTablesOptions = {},
+): Promise<DistributeKitTablesResult> {
+  const query = queryOf(orm);
+  const result: DistributeKitTablesResult = { distributed: [], unchanged: [] };
+  try {
+    if ((await citusVersion(query)) === null) {
+      throw new KitStoreFailureError(
+        'This database has no citus extension: run `create extension citus` on the coordinator (and add its workers) first.',
+      );
+    }
+    for (const { table } of LAYOUT) {
+      const present = await query('select to_regclass(?) is not null as present', [table]);
+      if (!present[0]?.present) {
+        throw new KitStoreFailureError(`Table ${table} does not exist: run \`kit migrate\` first.`);
+      }
+    }
+    for (const { table, column } of LAYOUT) {
+      const layout = await layoutOf(query, table);
+      const wanted = column === null ? 'n' : 'h';
+      if (layout && layout.method === wanted && (column === null || layout.column === column)) {
+        result.unchanged.push(table);
+        continue;
+      }
+      if (layout && layout.method !== 'n') {
+        throw new KitStoreFailureError(
+          `Table ${table} is already distributed ${layout.column ? `by ${layout.column}` : 'another way'}; the kit needs ${column ? `distribution by ${column}` : 'a reference table'}: undistribute it first (undistribute_table).`,
+        );
+      }
+      if (column === null) {
+        await query('select create_reference_table(?)', [table]);
+      } else if (options.concurrently) {
+        await query('select create_distributed_table_concurrently(?, ?)', [table, column]);
+      } else {
+        await query('select create_distributed_table(?, ?)', [table, column]);
+      }
+      result.distributed.push(table);
+    }
+    return result;
+  } catch (error) {
+    if (error instanceof KitError) throw error;
+    throw toStoreError(error, 'distributeKitTables');
+  }
+}
