@@ -241,7 +241,7 @@ export async function importSigningKeys(input: string | PrivateJwks): Promise<Si
       privateKey = (await importJWK({ ...material, alg: jwk.alg }, jwk.alg, {
         extractable: false,
       })) as CryptoKey;
-      sign = createSigner(jwk.alg, privateKey);
+      sign = createSigner(jwk.alg, privateKey, material);
       // Prove the private key belongs to the published public key: runtimes check this for EC and
       // OKP keys on import, but not for RSA, whose mismatched key would sign tokens nobody verifies.
       const probe = `${encodeBase64url(new TextEncoder().encode(JSON.stringify({ alg: jwk.alg })))}.e30`;
