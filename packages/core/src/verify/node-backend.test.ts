@@ -1,7 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { KeyObject } from 'node:crypto';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createVerifier as createWebVerifier } from './index.ts';
 import { createVerifier as createNodeVerifier } from './node.ts';
 import { AUDIENCE, createTestKey, expectKitError, ISSUER, mint, T0 } from './test-fixtures.ts';
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
 
 describe('node:crypto backend', () => {
   it('checks the signature over the token as written, not over the low bytes of its characters', async () => {
@@ -20,5 +25,20 @@ describe('node:crypto backend', () => {
     await expectKitError(createNodeVerifier(options)(forged), 'ERR_JWT_INVALID', forged);
     await expectKitError(createWebVerifier(options)(forged), 'ERR_JWT_INVALID', forged);
     await expect(createNodeVerifier(options)(token)).resolves.toMatchObject({ sub: 'user-1' });
+  });
+
+  it('makes KeyObjects from extractable keys only (KeyObject.from() of another is deprecated, DEP0204)', async () => {
+    // A warning in Bun and Node 26, an error in a future Node: the node path would stop verifying.
+    const from = vi.spyOn(KeyObject, 'from');
+    const key = await createTestKey('ES256');
+    const verify = createNodeVerifier({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      jwks: { keys: [key.jwk] },
+      clock: () => T0,
+    });
+    await expect(verify(await mint(key))).resolves.toMatchObject({ sub: 'user-1' });
+    expect(from).toHaveBeenCalled();
+    expect(from.mock.calls.filter(([cryptoKey]) => !(cryptoKey as CryptoKey).extractable)).toEqual([]);
   });
 });
