@@ -13,17 +13,20 @@ import {
   readParams,
   renderApiReference,
 } from '@kit/hono';
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { PAGE_HTML } from './page.ts';
 import type { Users } from './users.ts';
 
 /** Options of {@link createApp}. */
 export interface DemoAppOptions {
-  /** Where rate-limit counters live (the demo passes its PostgreSQL store). @default in memory */
+  /** Where rate-limit counters live (the demo passes its PostgreSQL or Redis store). @default in memory */
   rateLimitStore?: RateLimitStore;
-  /** Logins allowed per client address per minute. @default 20 */
+  /** Logins allowed per client address per minute; 0 turns the limit off. @default 20 */
   loginLimit?: number;
-  /** Refreshes allowed per client address per minute. @default 120 */
+  /**
+   * Requests allowed per client address per minute at `/token`, and separately at `/revoke`; 0
+   * turns both limits off. @default 120
+   */
   tokenLimit?: number;
   /**
    * Where the kit's routes and the rate limits log failures (one line with an error code, never a
@@ -49,11 +52,17 @@ const PAGE_CSP =
 export function createApp(kit: AuthKit, users: Users, options: DemoAppOptions = {}): Hono {
   const store = options.rateLimitStore ? { store: options.rateLimitStore } : {};
   const log = options.log ? { log: options.log } : {};
+  const tokenLimit = options.tokenLimit ?? 120;
+  const loginLimit = options.loginLimit ?? 20;
   const routesOptions: KitRoutesOptions = {
     // The demo's port is chosen at start (PORT=0 in tests) and its page is opened on localhost:
     // cookie mode allows the page's own loopback origin and nothing else.
     cookie: { localDevelopment: true },
-    rateLimit: { ...store, ...log, name: 'token', limit: options.tokenLimit ?? 120, window: '1m' },
+    // KIT_RATE_LIMIT_TOKEN: /token and /revoke allow the same number a minute, counted apart.
+    rateLimit:
+      tokenLimit === 0 ? false : { ...store, ...log, name: 'token', limit: tokenLimit, window: '1m' },
+    revokeRateLimit:
+      tokenLimit === 0 ? false : { ...store, ...log, name: 'revoke', limit: tokenLimit, window: '1m' },
     ...log,
   };
   const app = new Hono<KitAuthEnv>();
@@ -62,14 +71,11 @@ export function createApp(kit: AuthKit, users: Users, options: DemoAppOptions = 
   app.route('/', createKitRoutes(kit, routesOptions));
 
   const respond = createLoginResponder(kit, routesOptions);
-  const loginLimit = createRateLimit({
-    ...store,
-    ...log,
-    name: 'login',
-    limit: options.loginLimit ?? 20,
-    window: '1m',
-  });
-  app.post('/login', loginLimit, async (c) => {
+  const limitLogins: MiddlewareHandler =
+    loginLimit === 0
+      ? async (_c, next) => next()
+      : createRateLimit({ ...store, ...log, name: 'login', limit: loginLimit, window: '1m' });
+  app.post('/login', limitLogins, async (c) => {
     const read = await readParams(c.req.raw, { maxBytes: MAX_BODY_BYTES });
     if ('error' in read && read.error === 'too_large') {
       return oauthErrorResponse(413, 'invalid_request', 'The request body is larger than 16 KiB.');

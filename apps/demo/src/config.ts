@@ -17,6 +17,15 @@ export interface DemoConfig {
   signingKeys: string | undefined;
   secret: string;
   dataDir: string;
+  /** KIT_RATE_LIMIT_LOGIN: logins per client address per minute at `/login`; 0 turns the limit off. */
+  loginRateLimit: number;
+  /**
+   * KIT_RATE_LIMIT_TOKEN: requests per client address per minute at `/token`, and (counted apart)
+   * at `/revoke`; 0 turns both limits off.
+   */
+  tokenRateLimit: number;
+  /** REDIS_URL: when set, rate-limit counters live in this Redis rather than in PostgreSQL. */
+  redisUrl: string | undefined;
 }
 
 function seconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -25,6 +34,34 @@ function seconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a whole number of seconds.`);
   return value;
+}
+
+function perMinute(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = /^\d{1,9}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(value)) {
+    throw new Error(
+      `${name} must be a whole number of requests per client address per minute (at most 999999999), or 0 to turn that limit off.`,
+    );
+  }
+  return value;
+}
+
+function redisUrl(env: NodeJS.ProcessEnv): string | undefined {
+  const raw = env.REDIS_URL;
+  if (raw === undefined || raw === '') return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  // Never echo the value: a Redis URL can carry a password.
+  if (!url || (url.protocol !== 'redis:' && url.protocol !== 'rediss:') || url.hostname === '') {
+    throw new Error('REDIS_URL must be a redis:// or rediss:// URL, such as redis://127.0.0.1:6379.');
+  }
+  return raw;
 }
 
 /**
@@ -73,5 +110,8 @@ export async function loadConfig(env: NodeJS.ProcessEnv, dataDir: string): Promi
     signingKeys: env.KIT_SIGNING_KEYS || undefined,
     secret: env.KIT_SECRET || (await persisted(join(dataDir, 'secret'), generateSecret)),
     dataDir,
+    loginRateLimit: perMinute(env, 'KIT_RATE_LIMIT_LOGIN', 20),
+    tokenRateLimit: perMinute(env, 'KIT_RATE_LIMIT_TOKEN', 120),
+    redisUrl: redisUrl(env),
   };
 }

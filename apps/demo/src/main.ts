@@ -3,13 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import { createAuthKit } from '@kit/core';
-import {
-  createKitOrm,
-  createMikroOrmKeyStore,
-  createMikroOrmRateLimitStore,
-  createMikroOrmStore,
-  migrate,
-} from '@kit/core/mikro-orm';
+import { createKitOrm, createMikroOrmKeyStore, createMikroOrmStore, migrate } from '@kit/core/mikro-orm';
 import { createApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import {
@@ -19,6 +13,7 @@ import {
   startEmbeddedPostgres,
 } from './embedded-postgres.ts';
 import { createGracefulShutdown } from './graceful-shutdown.ts';
+import { openRateLimitStore } from './rate-limit-store.ts';
 import { createUsers } from './users.ts';
 
 const dataDir = fileURLToPath(new URL('../.data', import.meta.url));
@@ -59,12 +54,16 @@ const kit = await createAuthKit({
 kit.on('reuse_detected', ({ session }) => console.log(`reuse detected: session ${session.id} revoked`));
 const pruner = kit.startPruner({ interval: '1h', retain: '1d' });
 
-// Rate-limit counters in PostgreSQL: every instance on this database shares them.
-const rateLimitStore = createMikroOrmRateLimitStore({ orm });
+// Rate-limit counters in PostgreSQL, or in Redis when REDIS_URL is set: every instance on the same
+// database (or Redis) shares them.
+const rateLimits = await openRateLimitStore({ orm, redisUrl: config.redisUrl });
+console.log(rateLimits.description);
 // Aborted when shutdown begins: /readyz answers 503 from then on.
 const shutdownController = new AbortController();
 const app = createApp(kit, await createUsers(), {
-  rateLimitStore,
+  rateLimitStore: rateLimits.store,
+  loginLimit: config.loginRateLimit,
+  tokenLimit: config.tokenRateLimit,
   shutdownSignal: shutdownController.signal,
 });
 const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
@@ -87,7 +86,13 @@ const shutdown = createGracefulShutdown({
   server: server as Server,
   controller: shutdownController,
   drainMs: 10_000,
-  cleanup: [() => pruner.stop(), () => kit.close(), () => orm.close(), () => embedded?.stop()],
+  cleanup: [
+    () => pruner.stop(),
+    () => kit.close(),
+    () => rateLimits.close(),
+    () => orm.close(),
+    () => embedded?.stop(),
+  ],
 });
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => void shutdown(signal));

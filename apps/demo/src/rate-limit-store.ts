@@ -1,0 +1,81 @@
+import type { RateLimitStore } from '@kit/core';
+import { createMikroOrmRateLimitStore } from '@kit/core/mikro-orm';
+import { createRedisRateLimitStore } from '@kit/core/redis';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { createClient } from 'redis';
+
+/** Where the demo keeps its rate-limit counters, and how to let go of it at shutdown. */
+export interface DemoRateLimitStore {
+  store: RateLimitStore;
+  /** One line for the log: which store, and where (never a password). */
+  description: string;
+  /** Closes what this module opened (the Redis client); the ORM is the caller's. */
+  close(): Promise<void>;
+}
+
+/** How long the demo waits for Redis at startup before serving anyway (limited routes answer 503). */
+const REDIS_START_WAIT_MS = 5000;
+
+/**
+ * The demo's rate-limit store: in PostgreSQL (the kit's `kit_rate_limits` table, shared by every
+ * instance on the database) unless `redisUrl` is set, then in that Redis (shared by every instance
+ * on it). The demo creates and owns the Redis client: it logs one line when the connection is lost
+ * and one when it is back, and node-redis reconnects by itself. While Redis is away, `/login`,
+ * `/token` and `/revoke` answer 503 `temporarily_unavailable` (a limit that cannot be checked is not
+ * waived); nothing else is affected.
+ */
+export async function openRateLimitStore(options: {
+  orm: MikroORM;
+  redisUrl: string | undefined;
+  log?: (line: string) => void;
+}): Promise<DemoRateLimitStore> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  if (!options.redisUrl) {
+    return {
+      store: createMikroOrmRateLimitStore({ orm: options.orm }),
+      description: 'rate limits in PostgreSQL (kit_rate_limits)',
+      close: async () => undefined,
+    };
+  }
+  const url = new URL(options.redisUrl);
+  const where = `${url.hostname}:${url.port || 6379}`;
+  const client = createClient({ url: options.redisUrl });
+  let down = false;
+  // node-redis emits `error` on every failed (re)connection; unheard, it would end the process.
+  client.on('error', (error: unknown) => {
+    if (down) return;
+    down = true;
+    const code = (error as { code?: unknown } | null)?.code;
+    const name = error instanceof Error ? error.constructor.name : typeof error;
+    log(`redis: no connection to ${where} (${typeof code === 'string' ? code : name}); retrying`);
+  });
+  client.on('ready', () => {
+    if (!down) return;
+    down = false;
+    log(`redis: connected to ${where} again`);
+  });
+  // connect() resolves once Redis answers and retries until then: wait a little, then serve anyway,
+  // so the demo starts (and recovers by itself) while Redis is still coming up.
+  const connected = client.connect().then(
+    () => true,
+    () => false,
+  );
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const ready = await Promise.race([
+    connected,
+    new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), REDIS_START_WAIT_MS);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (!ready) log(`redis: ${where} does not answer yet; /login, /token and /revoke answer 503 until it does`);
+  return {
+    store: createRedisRateLimitStore({ client, prefix: 'kit-demo:rate-limit:' }),
+    description: `rate limits in Redis at ${where}`,
+    async close() {
+      // After the server has drained: no request waits on Redis any more.
+      if (client.isOpen) client.destroy();
+      await connected;
+    },
+  };
+}
