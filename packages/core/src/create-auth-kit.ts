@@ -219,7 +219,7 @@ export interface AuthKit {
    * its activation, and retired keys until their last token has expired.
    */
   jwks(): { keys: PublicJwk[] };
-  /** Signing-key lifecycle. `rotate` needs a `keyStore`. */
+  /** Signing-key lifecycle. `rotate` and `delete` need a `keyStore`. */
   readonly keys: {
     /**
      * Stores a new key that starts signing `jwksMaxAge + keyRotation.refreshInterval` from now
@@ -228,6 +228,19 @@ export interface AuthKit {
     rotate(): Promise<{ kid: string; activatesAt: Date }>;
     /** Reloads the key set from the store now, instead of at the next interval. */
     refresh(): Promise<void>;
+    /**
+     * Deletes a retired key that no live token can need: retired (its successor signs) at least
+     * `accessTokenTtl` + 60 s ago (what `kit keys delete --kid` does). Rejects with `ERR_KEY_IN_USE`
+     * for the key signing now, a key published ahead, or one retired more recently (the message
+     * says from when), and with `ERR_KEY_NOT_FOUND` for an unknown kid. `force: true` deletes a key
+     * that leaked even so (docs/security.md); it never lets an older key sign again.
+     *
+     * @example
+     * ```ts
+     * const { retiredAt } = await kit.keys.delete(oldKid);
+     * ```
+     */
+    delete(kid: string, options?: { force?: boolean }): Promise<{ kid: string; retiredAt: Date | null }>;
   };
   /**
    * The sessions revoked while one of their access tokens may still be live (revoked, and last
@@ -906,6 +919,7 @@ export async function createAuthKit(options: AuthKitOptions): Promise<AuthKit> {
     keys: {
       rotate: () => keys.rotate(),
       refresh: () => keys.refresh(),
+      delete: (kid, deleteOptions) => keys.delete(kid, deleteOptions),
     },
 
     revocations,

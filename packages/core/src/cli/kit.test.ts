@@ -153,3 +153,121 @@ describe('kit sessions revoke', () => {
     });
   });
 });
+
+describe('kit keys delete', () => {
+  const db = migratedDatabase();
+  const HOUR = 3_600_000;
+
+  async function query<T extends Record<string, unknown>>(
+    text: string,
+    values: unknown[] = [],
+  ): Promise<T[]> {
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      return (await client.query(text, values)).rows as T[];
+    } finally {
+      await client.end();
+    }
+  }
+
+  /** Three stored keys: `old` retired 2 h ago, `recent` retired 60 s ago, `current` signing. */
+  async function threeKeys() {
+    await query('delete from kit_signing_keys');
+    const kids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const result = await kit(['keys', 'rotate'], { DATABASE_URL: db.url, KIT_SECRET: SECRET });
+      expect(result.code).toBe(0);
+      kids.push(result.stdout.trim());
+    }
+    const now = Date.now();
+    const activations = [now - 3 * HOUR, now - 2 * HOUR, now - 60_000];
+    for (const [i, kid] of kids.entries()) {
+      await query('update kit_signing_keys set created_at = $2, activates_at = $2 where kid = $1', [
+        kid,
+        new Date(activations[i]!),
+      ]);
+    }
+    const [old, recent, current] = kids as [string, string, string];
+    return { old, recent, current };
+  }
+
+  const storedKids = async () =>
+    (await query<{ kid: string }>('select kid from kit_signing_keys order by activates_at')).map(
+      (r) => r.kid,
+    );
+
+  it('refuses the current key and a recently retired one, deletes an old retired one', async () => {
+    const { old, recent, current } = await threeKeys();
+    const env = { DATABASE_URL: db.url, KIT_SECRET: '' };
+
+    const listed = await kit(['keys', 'list'], env);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout.trim().split('\n').map((line) => line.split('\t').slice(0, 3))).toEqual([
+      [old, 'ES256', 'deletable'],
+      [recent, 'ES256', 'retired'],
+      [current, 'ES256', 'signing'],
+    ]);
+
+    const signing = await kit(['keys', 'delete', '--kid', current], env);
+    expect(signing.code).toBe(1);
+    expect(signing.stderr).toContain('ERR_KEY_IN_USE');
+    expect(signing.stderr).toContain('is signing now');
+
+    const retired = await kit(['keys', 'delete', '--kid', recent], env);
+    expect(retired.code).toBe(1);
+    expect(retired.stderr).toContain('ERR_KEY_IN_USE');
+    expect(retired.stderr).toMatch(/retired at .*It can be deleted from /);
+
+    // Retired 2 h ago: too recent when access tokens live 3 h.
+    const longTtl = await kit(['keys', 'delete', '--kid', old, '--access-ttl', '3h'], env);
+    expect(longTtl.code).toBe(1);
+    expect(longTtl.stderr).toContain('ERR_KEY_IN_USE');
+    expect(await storedKids()).toEqual([old, recent, current]);
+
+    const deleted = await kit(['keys', 'delete', '--kid', old], env);
+    expect(deleted.code).toBe(0);
+    expect(deleted.stdout).toBe(`${old}\n`);
+    expect(deleted.stderr).toContain(`deleted key ${old}`);
+    expect(await storedKids()).toEqual([recent, current]);
+    // Only the kid is ever printed: no key material, no secret.
+    for (const output of [listed, signing, retired, longTtl, deleted]) {
+      expect(`${output.stdout}${output.stderr}`).not.toMatch(/"d"|encrypted|BEGIN/);
+      expect(`${output.stdout}${output.stderr}`).not.toContain(SECRET);
+    }
+  }, 120_000);
+
+  it('an unknown kid fails with ERR_KEY_NOT_FOUND; a missing kid or --force without --yes is a usage error', async () => {
+    const env = { DATABASE_URL: db.url };
+    const unknown = await kit(['keys', 'delete', '--kid', 'no-such-kid'], env);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('ERR_KEY_NOT_FOUND');
+    expect((await kit(['keys', 'delete'], env)).code).toBe(2);
+    const { current } = await threeKeys();
+    const unconfirmed = await kit(['keys', 'delete', '--kid', current, '--force'], env);
+    expect(unconfirmed.code).toBe(2);
+    expect(await storedKids()).toContain(current);
+  }, 120_000);
+});
+
+describe('kit prune', () => {
+  const db = migratedDatabase();
+
+  it('deletes nothing and fails with ERR_PURGE_IN_PROGRESS while another purge holds the lock', async () => {
+    const holder = new pg.Client({ connectionString: db.url });
+    await holder.connect();
+    try {
+      await holder.query('begin');
+      await holder.query(`select pg_try_advisory_xact_lock(hashtext('kit_sessions_purge'))`);
+      const busy = await kit(['prune'], { DATABASE_URL: db.url });
+      expect(busy.code).toBe(1);
+      expect(busy.stderr).toContain('ERR_PURGE_IN_PROGRESS');
+      await holder.query('rollback');
+      const free = await kit(['prune'], { DATABASE_URL: db.url });
+      expect(free.code).toBe(0);
+      expect(free.stdout).toBe('0\n');
+    } finally {
+      await holder.end();
+    }
+  }, 60_000);
+});

@@ -7,6 +7,8 @@
  *   kit migrate [--database-url URL]
  *   kit prune [--database-url URL] [--retain 7d] [--batch-size 1000]
  *   kit keys rotate [--database-url URL] [--alg ALG] [--lead 330s]
+ *   kit keys list [--access-ttl 300s] [--database-url URL]
+ *   kit keys delete --kid KID [--access-ttl 300s] [--force --yes] [--database-url URL]
  *   kit sessions revoke --user ID [--reason R] [--database-url URL]
  *   kit sessions revoke --all --yes [--reason R] [--database-url URL]
  *
@@ -16,6 +18,7 @@
 import { parseArgs } from 'node:util';
 import { KitError } from '../errors.ts';
 import { isSigningAlgorithm, SIGNING_ALGORITHMS } from '../keys/algorithms.ts';
+import { deleteStoredKey, describeStoredKeys } from '../keys/delete-stored-key.ts';
 import { generateSecret } from '../keys/generate-secret.ts';
 import { rotateStoredKeys } from '../keys/key-ring.ts';
 import { generateSigningKeys } from '../keys/signing-keys.ts';
@@ -33,6 +36,13 @@ Commands:
       --alg ALG               Algorithm of the new key (default ES256).
       --lead DURATION         Pre-publication time; at least your jwksMaxAge + keyRotation.refreshInterval.
                               Reads KIT_SECRET (and KIT_PREVIOUS_SECRETS, comma-separated, while rotating it).
+  keys list                   Print the stored keys, one a line: kid, alg, state (signing, ahead, retired,
+                              deletable), activates_at, retired_at, deletable_from (tab-separated).
+  keys delete --kid KID       Delete a retired key from the database key store once no live token can need it:
+                              refused (ERR_KEY_IN_USE) for the signing key, a key published ahead, or a key
+                              retired less than the access-token lifetime + 60 s ago. Prints the kid.
+      --access-ttl DURATION   The longest accessTokenTtl of your instances (default KIT_ACCESS_TTL, else ${DEFAULTS.accessTokenTtl}s).
+      --force --yes           A leaked key: delete it although tokens it signed may be live (they stop verifying).
   secret generate             Print a new random value for KIT_SECRET.
   migrate                     Apply the kit's pending migrations (its own kit_* tables only).
   prune                       Delete expired and revoked sessions.
@@ -83,6 +93,13 @@ async function loadDatabase() {
   }
 }
 
+/** The longest access-token lifetime of the instances: --access-ttl, else KIT_ACCESS_TTL, else the default. */
+function accessTtl(value: string | undefined): number {
+  const ttl = value ?? process.env.KIT_ACCESS_TTL;
+  if (ttl === undefined || ttl === '') return DEFAULTS.accessTokenTtl;
+  return toSeconds(/^\d+$/.test(ttl) ? Number(ttl) : ttl, '--access-ttl');
+}
+
 export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -94,6 +111,9 @@ export async function main(argv: string[]): Promise<number> {
       retain: { type: 'string' },
       'batch-size': { type: 'string' },
       lead: { type: 'string' },
+      kid: { type: 'string' },
+      'access-ttl': { type: 'string' },
+      force: { type: 'boolean' },
       user: { type: 'string' },
       all: { type: 'boolean' },
       yes: { type: 'boolean' },
@@ -135,6 +155,51 @@ export async function main(argv: string[]): Promise<number> {
         });
         process.stdout.write(`${kid}\n`);
         process.stderr.write(`stored key ${kid}; it signs from ${activatesAt.toISOString()}\n`);
+      } finally {
+        await orm.close();
+      }
+      return 0;
+    }
+    case 'keys list': {
+      const accessTokenTtl = accessTtl(values['access-ttl']);
+      const { createKitOrm, createMikroOrmKeyStore } = await loadDatabase();
+      const orm = await createKitOrm({ databaseUrl: databaseUrl(values['database-url']) });
+      try {
+        const rows = await createMikroOrmKeyStore({ orm }).list();
+        for (const key of describeStoredKeys(rows, { now: Date.now(), accessTokenTtl })) {
+          const at = (d: Date | null) => d?.toISOString() ?? '-';
+          process.stdout.write(
+            `${[key.kid, key.alg, key.state, at(key.activatesAt), at(key.retiredAt), at(key.deletableFrom)].join('\t')}\n`,
+          );
+        }
+      } finally {
+        await orm.close();
+      }
+      return 0;
+    }
+    case 'keys delete': {
+      const kid = values.kid;
+      if (kid === undefined || kid.length === 0 || kid.length > 128 || CONTROL.test(kid))
+        throw new UsageError('Pass --kid KID: the kid of a stored signing key.');
+      if (values.force && !values.yes)
+        throw new UsageError(
+          '--force deletes a key whose tokens may still be live, and they stop verifying: add --yes to confirm.',
+        );
+      const accessTokenTtl = accessTtl(values['access-ttl']);
+      const { createKitOrm, createMikroOrmKeyStore } = await loadDatabase();
+      const orm = await createKitOrm({ databaseUrl: databaseUrl(values['database-url']) });
+      try {
+        // The rows' timeline is all it reads: no KIT_SECRET needed, no key material touched.
+        const { retiredAt } = await deleteStoredKey({
+          store: createMikroOrmKeyStore({ orm }),
+          kid,
+          accessTokenTtl,
+          force: values.force === true,
+        });
+        process.stdout.write(`${kid}\n`);
+        process.stderr.write(
+          `deleted key ${kid}${retiredAt ? ` (retired at ${retiredAt.toISOString()})` : ''}; instances drop it from their JWKS at their next reload\n`,
+        );
       } finally {
         await orm.close();
       }

@@ -1,7 +1,9 @@
 import { KitKeyInvalidError } from '../errors.ts';
 import type { SigningAlgorithm } from './algorithms.ts';
+import { type DeletedKey, deleteStoredKey } from './delete-stored-key.ts';
 import type { SigningKeyStore, SigningKeyStoreTransaction, StoredSigningKey } from './key-store.ts';
 import { createKeyWrapper, type KeyWrapper, keyAad } from './key-wrap.ts';
+import { RETIRED_KEY_MARGIN_SECONDS } from './retired-key-margin.ts';
 import {
   generateSigningKeys,
   importSigningKeys,
@@ -27,6 +29,11 @@ export interface KeyProvider {
   refresh(): Promise<void>;
   /** Stores a new key that signs after the pre-publication lead; returns its kid and activation. */
   rotate(): Promise<{ kid: string; activatesAt: Date }>;
+  /**
+   * Deletes a retired key no live token can need (or, with `force`, a leaked one) from the store,
+   * then reloads. Refused for a fixed set.
+   */
+  delete(kid: string, options?: { force?: boolean }): Promise<DeletedKey>;
   /** Stops background work. */
   close(): void;
   /**
@@ -51,19 +58,17 @@ export function staticKeyProvider(set: SigningKeySet): KeyProvider {
         'Signing keys come from `signingKeys` (KIT_SIGNING_KEYS): rotate them by publishing the new key second, then first. Use `keyStore` for automatic rotation.',
       );
     },
+    delete: async () => {
+      throw new KitKeyInvalidError(
+        'Signing keys come from `signingKeys` (KIT_SIGNING_KEYS): remove the key from it and deploy, `accessTokenTtl` + 60 s after it stopped signing.',
+      );
+    },
     close: () => {},
     stale: () => false,
   };
 }
 
-/**
- * After the key that replaced it starts signing, a retired key stays published for the access-token
- * lifetime plus this margin: verifiers accept a token until `exp` + their clock tolerance (5 s by
- * default), and instances' clocks may disagree by a few seconds. 60 s covers both.
- *
- * @internal
- */
-export const RETIRED_KEY_MARGIN_SECONDS = 60;
+export { RETIRED_KEY_MARGIN_SECONDS } from './retired-key-margin.ts';
 
 /** Settled options of a key ring. @internal */
 export interface KeyRingOptions {
@@ -307,6 +312,17 @@ export async function createKeyRing(options: KeyRingOptions): Promise<KeyProvide
       const created = await options.store.exclusive((tx) => maintain(tx, true));
       await reload();
       return { kid: created!.kid, activatesAt: created!.activatesAt };
+    },
+    async delete(kid, deleteOptions = {}) {
+      const deleted = await deleteStoredKey({
+        store: options.store,
+        kid,
+        accessTokenTtl: options.accessTokenTtl,
+        clock: options.clock,
+        force: deleteOptions.force === true,
+      });
+      await reload();
+      return deleted;
     },
     close() {
       closed = true;
