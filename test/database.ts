@@ -56,14 +56,15 @@ async function withClient<T>(url: string, run: (client: pg.Client) => Promise<T>
   }
 }
 
-interface CitusNode {
+/** One primary node of a Citus cluster, as `pg_dist_node` lists it. */
+export interface CitusNode {
   host: string;
   port: number;
   coordinator: boolean;
 }
 
 /** The Citus nodes of the admin database's cluster, or null when the server is not Citus. */
-async function citusNodes(admin: pg.Client): Promise<CitusNode[] | null> {
+export async function citusNodes(admin: pg.Client): Promise<CitusNode[] | null> {
   const extension = await admin.query(`select 1 from pg_extension where extname = 'citus'`);
   if (extension.rowCount === 0) return null;
   const nodes = await admin.query<{ nodename: string; nodeport: number; groupid: number }>(
@@ -86,9 +87,14 @@ function onNode(serverUrl: string, node: CitusNode, name: string): string {
 /**
  * Makes a new database of a Citus cluster usable as one: Citus keeps its metadata per database, so
  * the extension goes into the new database on every node and the workers are added to it; then the
- * kit's tables are migrated and distributed with the kit's own functions.
+ * kit's tables are migrated and distributed with the kit's own functions. Also used by the
+ * benchmarks (`pnpm --filter @kit/bench citus`).
  */
-async function prepareCitusDatabase(adminUrl: string, name: string, nodes: CitusNode[]): Promise<void> {
+export async function prepareCitusDatabase(
+  adminUrl: string,
+  name: string,
+  nodes: CitusNode[],
+): Promise<void> {
   const coordinatorUrl = onDatabase(adminUrl, name);
   for (const node of nodes.filter((n) => !n.coordinator)) {
     await withClient(onNode(adminUrl, node, name), (c) => c.query('create extension if not exists citus'));
@@ -112,6 +118,17 @@ async function prepareCitusDatabase(adminUrl: string, name: string, nodes: Citus
   } finally {
     await orm.close();
   }
+}
+
+let citusCheck: Promise<boolean> | undefined;
+
+/**
+ * Whether the test server is a Citus coordinator, for the few tests that only mean something on
+ * one kind of server (`describe.skipIf(await testServerIsCitus())`).
+ */
+export function testServerIsCitus(): Promise<boolean> {
+  citusCheck ??= withClient(inject('adminDatabaseUrl'), async (admin) => (await citusNodes(admin)) !== null);
+  return citusCheck;
 }
 
 /**
