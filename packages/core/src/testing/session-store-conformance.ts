@@ -414,5 +414,14 @@ export function describeSessionStoreConformance(
       expect(again).not.toBeNull();
       await again!.release();
     });
+
+    it('answers ping while it works, changing nothing (when it has ping)', async () => {
+      if (!store.ping) return; // optional: kit.checkReady() then reads one nonexistent session
+      const r = record();
+      await store.insert(r);
+      await expect(store.ping()).resolves.toBeUndefined();
+      await Promise.all(Array.from({ length: 5 }, () => store.ping!()));
+      expect(await store.find(r.id)).toEqual(r);
+    });
   });
 }
