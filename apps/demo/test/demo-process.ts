@@ -42,12 +42,16 @@ process.once('exit', killSurvivors);
 
 /**
  * The parent's environment without anything that configures the demo, so the test alone decides
- * (a developer's own KIT_SIGNING_KEYS or PORT must not leak into the servers under test).
+ * (a developer's own KIT_SIGNING_KEYS, PORT or REDIS_URL must not leak into the servers under test).
  */
 function baseEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) {
-    if (name.startsWith('KIT_') || ['PORT', 'HOST', 'DATABASE_URL', 'NODE_OPTIONS'].includes(name)) continue;
+    if (
+      name.startsWith('KIT_') ||
+      ['PORT', 'HOST', 'DATABASE_URL', 'REDIS_URL', 'NODE_OPTIONS'].includes(name)
+    )
+      continue;
     env[name] = value;
   }
   return env;
