@@ -43,7 +43,11 @@ cleanup() {
   fi
   # The demo's data lives outside the clone (the clone's .data/postgres links to it).
   local link="$dir/kit/apps/demo/.data/postgres"
-  if [ -L "$link" ]; then rm -rf -- "$(readlink "$link")"; fi
+  if [ -L "$link" ]; then
+    case "$(readlink "$link")" in
+      */data/postgres-*) rm -rf -- "$(readlink "$link")" ;;
+    esac
+  fi
   rm -rf -- "$dir"
 }
 trap cleanup EXIT
