@@ -77,6 +77,37 @@ describe('chain walks per session (PostgreSQL)', () => {
     expect(successor).not.toHaveBeenCalled();
   });
 
+  it('a revoke whose row was read before another walk revoked the session does not walk', async () => {
+    const session = await longRotatedSession('stale-read');
+    const { createMikroOrmStore } = await import('./mikro-orm/index.ts');
+    const real = createMikroOrmStore({ orm: f.orm });
+    // The first find of the session reads the row, then waits: its caller holds a row from before
+    // the revocation below.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let reads = 0;
+    const store = {
+      ...real,
+      async find(id: string) {
+        const record = await real.find(id);
+        if (id === session.id && ++reads === 1) await held;
+        return record;
+      },
+    };
+    const kit = await f.makeKit({ store });
+    const successor = vi.spyOn(RefreshTokenCodec.prototype, 'successor');
+    const late = kit.revokeRefreshToken(session.oldTokens[0]!);
+    await vi.waitFor(() => expect(reads).toBe(1));
+    expect(await kit.revokeRefreshToken(session.oldTokens[1]!)).toBe(true);
+    const walked = successor.mock.calls.length;
+    expect(walked).toBe(ROTATIONS - 1);
+    release();
+    expect(await late).toBe(false);
+    expect(successor.mock.calls.length).toBe(walked);
+  });
+
   it('concurrent refreshes with different ancient tokens walk the chain once and raise one alert', async () => {
     const session = await longRotatedSession('refresh-crowd');
     const alerts: string[] = [];
@@ -111,10 +142,10 @@ describe('chain walks per session (PostgreSQL)', () => {
     // Only the holder of the server secret can tag a token; this one carries a secret of no chain.
     const forged = await codec.encode(RefreshTokenCodec.parts(session.id, 3, new Uint8Array(32).fill(7)));
     const successor = vi.spyOn(RefreshTokenCodec.prototype, 'successor');
-    const answers = await Promise.all([
-      f.kit.revokeRefreshToken(forged),
-      f.kit.revokeRefreshToken(session.oldTokens[1]!),
-    ]);
+    const first = f.kit.revokeRefreshToken(forged);
+    // The forged token's walk is under way when the genuine one arrives and waits behind it.
+    await vi.waitFor(() => expect(successor).toHaveBeenCalled());
+    const answers = await Promise.all([first, f.kit.revokeRefreshToken(session.oldTokens[1]!)]);
     expect(answers).toEqual([false, true]);
     expect((await f.kit.sessions.get(session.id))?.revokedReason).toBe('logout');
     // The forged walk proved nothing, so the genuine caller behind it walked its own chain.

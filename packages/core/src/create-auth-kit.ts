@@ -529,16 +529,19 @@ export async function createAuthKit(options: AuthKitOptions): Promise<AuthKit> {
   const walks = new Map<string, Promise<unknown>>();
 
   /**
-   * Runs `walk` (a chain walk and the revocation it leads to) for one session at a time. A caller
-   * that had to wait reads the row again first and, when the session is gone or revoked by then,
-   * returns `settled(row)` without walking. Every walk ends in a revocation (or in a token only the
-   * holder of `KIT_SECRET` could forge), so N concurrent old tokens of one session cost one walk
-   * per instance, not N walks one after another.
+   * Runs `walk` (a chain walk and the revocation it leads to) for one session at a time, and, with
+   * `recheck`, only after reading the row again once no other walk of the session can start or end:
+   * when the session is gone or revoked by then, it returns `settled(row)` without walking. (The
+   * caller's row may have been read before a walk that has since revoked the session.) Callers that
+   * had to wait also read the row as soon as the walk ahead ends, so a crowd leaves at once. Every
+   * walk ends in a revocation (or in a token only the holder of `KIT_SECRET` could forge), so N
+   * concurrent old tokens of one session cost one walk per instance, not N walks one after another.
    */
   async function oneWalkPerSession<T>(
     sessionId: string,
     walk: () => Promise<T>,
     settled: (row: SessionRecord | null) => T,
+    recheck: boolean,
   ): Promise<T> {
     for (let ahead = walks.get(sessionId); ahead !== undefined; ahead = walks.get(sessionId)) {
       await ahead.catch(() => undefined);
@@ -546,7 +549,13 @@ export async function createAuthKit(options: AuthKitOptions): Promise<AuthKit> {
       if (!row || row.revokedAt) return settled(row);
     }
     // No await between the check above and this line: no second walk can start in between.
-    const run = walk();
+    const run = (async () => {
+      if (recheck) {
+        const row = await store.find(sessionId);
+        if (!row || row.revokedAt) return settled(row);
+      }
+      return walk();
+    })();
     walks.set(sessionId, run);
     try {
       return await run;
@@ -672,6 +681,7 @@ export async function createAuthKit(options: AuthKitOptions): Promise<AuthKit> {
           (row) => {
             throw row ? new KitSessionRevokedError() : new KitRefreshTokenInvalidError();
           },
+          true,
         );
       }
       // The parent.
@@ -909,6 +919,9 @@ export async function createAuthKit(options: AuthKitOptions): Promise<AuthKit> {
           return true;
         },
         () => false,
+        // The current token walks no link: its revocation needs no fresh read (a stale row only
+        // makes store.revoke change nothing).
+        parts.generation < record.generation,
       );
     },
 
