@@ -1,5 +1,6 @@
 import { MikroORM, PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { KitInvalidOptionsError } from '../errors.ts';
+import { prepareStatementsOf } from './run-statement.ts';
 import { KitSession } from './session-entity.ts';
 import { KitSigningKey } from './signing-key-entity.ts';
 import { type PgClientLike, type PgQueryClass, timeStatements } from './statement-timeout.ts';
@@ -47,6 +48,17 @@ export interface KitOrmOptions {
    * @default true
    */
   statementTimeout?: boolean;
+  /**
+   * Send the kit's own statements (rotation, find, touch, rate-limit hit...) as named prepared
+   * statements, parsed and planned once per connection instead of on every call. It shortens each
+   * statement by its parse and plan, which shows at low concurrency (see the rotation figures in
+   * the operations guide). Only for a direct connection, session pooling, or a pooler that tracks
+   * prepared statements (PgBouncer 1.21 and later with `max_prepared_statements` above zero): behind
+   * a pooler in transaction mode without tracking, named statements fail between clients
+   * (`prepared statement "..." already exists`).
+   * @default false
+   */
+  preparedStatements?: boolean;
 }
 
 /**
@@ -54,7 +66,7 @@ export interface KitOrmOptions {
  * `KitSigningKey` registered and timeouts set so an unreachable database fails fast instead of hanging. Use it
  * when the host does not run MikroORM itself; otherwise add `KitSession` to the host's entities.
  * It works directly and through a connection pooler in transaction mode: no startup parameters,
- * no named prepared statements, no session state. Close it with `await orm.close()`.
+ * no named prepared statements (unless `preparedStatements`), no session state. Close it with `await orm.close()`.
  *
  * Exported from `@kit/core/mikro-orm`.
  *
@@ -83,6 +95,10 @@ export async function createKitOrm(options: KitOrmOptions): Promise<MikroORM> {
   const statementTimeout = options.statementTimeout ?? true;
   if (typeof statementTimeout !== 'boolean') {
     throw new KitInvalidOptionsError('`statementTimeout` must be true or false.');
+  }
+  const preparedStatements = options.preparedStatements ?? false;
+  if (typeof preparedStatements !== 'boolean') {
+    throw new KitInvalidOptionsError('`preparedStatements` must be true or false.');
   }
   // The pg module knex opened the connection with (the host's install may hold several copies).
   let orm: MikroORM | undefined;
@@ -127,5 +143,6 @@ export async function createKitOrm(options: KitOrmOptions): Promise<MikroORM> {
       },
     },
   });
+  if (preparedStatements) prepareStatementsOf(orm);
   return orm;
 }

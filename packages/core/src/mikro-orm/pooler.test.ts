@@ -215,6 +215,61 @@ describe(`the kit through ${process.env.KIT_TEST_POOLER_URL ? 'a pooler in trans
     ).rejects.toThrow(/statementTimeout/);
   });
 
+  // Named statements are for direct connections (and poolers that track them), not for this pooler.
+  it.skipIf(Boolean(process.env.KIT_TEST_POOLER_URL))(
+    'prepares the kit’s statements once per connection with preparedStatements, still timed by the server',
+    async () => {
+      const timeoutMs = 500;
+      const prepared = await createKitOrm({
+        databaseUrl: db.url,
+        poolSize: 1,
+        timeoutMs,
+        preparedStatements: true,
+      });
+      const locker = new pg.Client({ connectionString: db.url });
+      await locker.connect();
+      try {
+        const store = createMikroOrmStore({ orm: prepared });
+        const session = record(9, 'prepared');
+        await store.insert(session);
+        const rotated = await rotateChain(store, session, 3, 40);
+        const names = (await prepared.em
+          .getConnection()
+          .execute(
+            `select name from pg_prepared_statements where statement like 'update kit_sessions set%'`,
+          )) as {
+          name: string;
+        }[];
+        expect(names).toHaveLength(1);
+        expect(names[0]!.name).toMatch(/^kit_[0-9a-f]{24}$/);
+        // A named statement stuck behind a row lock is cancelled by the server as well.
+        await locker.query('begin');
+        await locker.query('select 1 from kit_sessions where id = $1 for update', [session.id]);
+        const error = await store
+          .rotate({
+            id: rotated.id,
+            generation: rotated.generation,
+            secretHash: rotated.secretHash,
+            nextSecretHash: new Uint8Array(32).fill(1),
+            now: new Date(t0 + 5000),
+            idleExpiresAt: new Date(t0 + 86_400_000),
+          })
+          .then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+        expect((error as { cause?: { code?: string } }).cause?.code).toBe('57014');
+      } finally {
+        await locker.query('rollback').catch(() => undefined);
+        await locker.end();
+        await prepared.close();
+      }
+      await expect(
+        createKitOrm({ databaseUrl: db.url, preparedStatements: 1 as unknown as boolean }),
+      ).rejects.toThrow(/preparedStatements/);
+    },
+  );
+
   it('leaves no session state behind: the timeout is local to each statement', async () => {
     const connection = orms[0]!.em.getConnection();
     // The kit's own statement sees its timeout...

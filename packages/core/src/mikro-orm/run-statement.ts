@@ -1,15 +1,40 @@
+import { createHash } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { toStoreError } from './errors.ts';
 
 /**
- * One SQL statement with bound parameters. Deliberately unnamed: a named prepared statement lives
- * on one server connection, and behind a pooler in transaction mode the next statement may run on
- * another (`prepared statement "..." does not exist`) or collide with another client's
- * (`... already exists`).
+ * One SQL statement with bound parameters. Sent unnamed by default: a named prepared statement
+ * lives on one server connection, and behind a pooler in transaction mode the next statement may
+ * run on another (`prepared statement "..." does not exist`) or collide with another client's
+ * (`... already exists`). See {@link prepareStatementsOf}.
  */
 export interface Statement {
   text: string;
   values: unknown[];
+}
+
+const preparing = new WeakSet<object>();
+const names = new Map<string, string>();
+
+/**
+ * Makes {@link runStatement} send the statements of `orm` as named prepared statements, parsed and
+ * planned once per connection (`createKitOrm({ preparedStatements: true })`). Only for a direct
+ * connection, or a pooler that tracks prepared statements.
+ *
+ * @internal
+ */
+export function prepareStatementsOf(orm: object): void {
+  preparing.add(orm);
+}
+
+/** A stable name per statement text: the texts are the store's constants, so the set is small. */
+function nameOf(text: string): string {
+  let name = names.get(text);
+  if (name === undefined) {
+    name = `kit_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
+    names.set(text, name);
+  }
+  return name;
 }
 
 /** What a statement returns: the `pg` result's rows and count. */
@@ -19,7 +44,7 @@ export interface StatementResult {
 }
 
 interface PgConnection {
-  query(statement: Statement): Promise<StatementResult>;
+  query(statement: Statement & { name?: string }): Promise<StatementResult>;
 }
 
 interface KnexClient {
@@ -51,7 +76,9 @@ export async function runStatement(
     throw toStoreError(error, operation);
   }
   try {
-    return await connection.query(statement);
+    return await connection.query(
+      preparing.has(orm) ? { ...statement, name: nameOf(statement.text) } : statement,
+    );
   } catch (error) {
     throw toStoreError(error, operation);
   } finally {

@@ -54,9 +54,17 @@ const LEADING_COMMENTS = /^(?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*/;
 function statementText(config: unknown): string | undefined {
   if (typeof config === 'string') return config;
   if (typeof config !== 'object' || config === null) return undefined;
-  const c = config as { text?: unknown; name?: unknown; rows?: unknown; submit?: unknown };
-  // Submittables (cursors, streams), named statements and paged portals keep their own protocol.
-  if (typeof c.submit === 'function' || c.name !== undefined || c.rows !== undefined) return undefined;
+  const c = config as {
+    text?: unknown;
+    name?: unknown;
+    rows?: unknown;
+    submit?: unknown;
+    queryMode?: unknown;
+  };
+  // Submittables (cursors, streams), paged portals and queries that ask for the simple protocol
+  // keep their own protocol. A named statement is carried: its Parse is skipped once prepared.
+  if (typeof c.submit === 'function' || c.rows !== undefined) return undefined;
+  if (c.queryMode === 'simple') return undefined;
   return typeof c.text === 'string' ? c.text : undefined;
 }
 
@@ -128,9 +136,13 @@ export function timeStatements(client: PgClientLike, Query: PgQueryClass, timeou
     const query = new TimedQuery(config, values, callback) as PgQuery & {
       timeoutText: string;
       queryMode?: string;
+      query_timeout?: unknown;
     };
     // The extended protocol even without parameters: the simple one cannot be pipelined.
     query.queryMode = 'extended';
+    // pg reads a per-query client-side timeout from the object it is handed.
+    const perQuery = (config as { query_timeout?: unknown } | null)?.query_timeout;
+    if (perQuery !== undefined) query.query_timeout = perQuery;
     query.timeoutText = String(timeoutMs);
     if (query.callback) {
       send(query);
