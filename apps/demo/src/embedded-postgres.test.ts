@@ -124,6 +124,29 @@ describe('startEmbeddedPostgres', () => {
     }
   });
 
+  it.skipIf(!isRoot)(
+    'says in one sentence that the disk is full, and leaves no data behind (root: mounts a tmpfs)',
+    async (ctx) => {
+      const mountPoint = temporaryDir(0o755);
+      try {
+        await promisify(execFile)('mount', ['-t', 'tmpfs', '-o', 'size=3m,mode=755', 'tmpfs', mountPoint]);
+      } catch {
+        ctx.skip('mounting a small tmpfs is not permitted here (a container without CAP_SYS_ADMIN)');
+      }
+      try {
+        const dataDir = join(mountPoint, 'pg');
+        await expect(startEmbeddedPostgres({ dataDir, persistent: false })).rejects.toThrow(
+          new EmbeddedPostgresError(
+            `Initialising the embedded PostgreSQL failed because the disk holding ${dataDir} is full: free some space there and try again.`,
+          ),
+        );
+        expect(existsSync(dataDir)).toBe(false);
+      } finally {
+        await promisify(execFile)('umount', [mountPoint]);
+      }
+    },
+  );
+
   describe.skipIf(!isRoot)('as root, from a checkout in a private directory (mode 700)', () => {
     // Tests run as root here; the skip says why elsewhere: only root runs the server as `postgres`.
     let privateDir: string;

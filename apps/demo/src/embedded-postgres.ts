@@ -152,7 +152,7 @@ function serverEnvironment(): NodeJS.ProcessEnv {
 }
 
 /** The one sentence that says why initdb or the server failed, from what it printed. */
-function failure(what: string, output: string, port: number): EmbeddedPostgresError {
+function failure(what: string, output: string, port: number, dataDir: string): EmbeddedPostgresError {
   if (/Address already in use/i.test(output)) {
     return new EmbeddedPostgresError(
       `The embedded PostgreSQL cannot listen on 127.0.0.1:${port}, which is already in use: stop what listens there or choose another port.`,
@@ -160,7 +160,7 @@ function failure(what: string, output: string, port: number): EmbeddedPostgresEr
   }
   if (/No space left on device/i.test(output)) {
     return new EmbeddedPostgresError(
-      `${what} failed because the disk is full: free some space and try again.`,
+      `${what} failed because the disk holding ${dataDir} is full: free some space there and try again.`,
     );
   }
   const lines = output.split('\n').map((line) => line.trim());
@@ -235,7 +235,9 @@ async function initialise(options: {
       child.stderr.on('data', collect);
       child.once('error', (error) => reject(spawnFailure(initdb, error, account)));
       child.once('close', (code) =>
-        code === 0 ? resolvePromise() : reject(failure('Initialising the embedded PostgreSQL', output, 0)),
+        code === 0
+          ? resolvePromise()
+          : reject(failure('Initialising the embedded PostgreSQL', output, 0, options.dataDir)),
       );
     });
   } finally {
@@ -291,7 +293,9 @@ async function startServer(options: {
     child.stdout?.on('data', collect);
     child.stderr?.on('data', collect);
     child.once('error', (error) => settle(spawnFailure(postgres, error, options.account)));
-    child.once('exit', () => settle(failure('Starting the embedded PostgreSQL', output, options.port)));
+    child.once('exit', () =>
+      settle(failure('Starting the embedded PostgreSQL', output, options.port, options.dataDir)),
+    );
   });
   await ready;
   // Keep draining its output (and stop holding what it printed while starting).
