@@ -28,8 +28,9 @@ const UNAVAILABLE_ERRNO = new Set([
   'EAI_AGAIN',
 ]);
 // Error replies of a server that is up but cannot take writes now: loading its data set, busy with
-// a script, a replica during failover, a cluster resharding or down, persistence failing.
-const UNAVAILABLE_REPLY = /^(LOADING|BUSY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|READONLY|MISCONF|NOREPLICAS) /;
+// a script, a replica during failover, a cluster resharding or down, persistence failing, out of
+// memory under `maxmemory-policy noeviction`.
+const UNAVAILABLE_REPLY = /^(LOADING|BUSY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|READONLY|MISCONF|NOREPLICAS|OOM) /;
 // The same errors by message, for a bundled client whose class names were minified.
 const UNAVAILABLE_MESSAGE =
   /^(The client is closed|The client is offline|The queue is full|Connection timeout|Socket closed unexpectedly|Socket timeout|Disconnects client|The command was aborted|All the root nodes are unavailable)/;
