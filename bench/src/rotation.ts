@@ -7,6 +7,7 @@
  * - as the kit ran before it supported poolers (`previous`): `statement_timeout` as a startup
  *   parameter and the store's hot statements as named prepared statements, parsed and planned once
  *   per connection (see {@link createPreviousKitOrm});
+ * - with `createKitOrm({ preparedStatements: true })`, the opt-in for direct connections (`prepared`);
  * - with `BENCH_POOLER_URL` set, as shipped through that pooler (`pooled`).
  *
  * Alternating rounds in one process put the same background load on every variant, which matters
@@ -139,6 +140,16 @@ async function main(): Promise<void> {
     if (prepared.length !== 1)
       throw new Error('The previous-release ORM did not prepare kit_rotate_session.');
 
+    const preparedOrm = await createKitOrm({
+      databaseUrl: db.url,
+      poolSize: POOL_SIZE,
+      timeoutMs: TIMEOUT_MS,
+      preparedStatements: true,
+    });
+    closers.unshift(() => preparedOrm.close());
+    const preparedStore = createMikroOrmStore({ orm: preparedOrm });
+    const preparedKit = await makeKit(preparedStore);
+
     let pooled: { kit: Awaited<ReturnType<typeof makeKit>>; store: typeof store } | undefined;
     if (poolerUrl) {
       const pooledOrm = await createKitOrm({
@@ -157,8 +168,10 @@ async function main(): Promise<void> {
         { key: 'raw', makeOperation: rawRotation(kit, pool, concurrency) },
         { key: 'kit', makeOperation: kitRefresh(kit, concurrency) },
         { key: 'kit-previous', makeOperation: kitRefresh(previousKit, concurrency) },
+        { key: 'kit-prepared', makeOperation: kitRefresh(preparedKit, concurrency) },
         { key: 'store', makeOperation: storeRotation(kit, store, pool, concurrency) },
         { key: 'store-previous', makeOperation: storeRotation(kit, previousStore, pool, concurrency) },
+        { key: 'store-prepared', makeOperation: storeRotation(kit, preparedStore, pool, concurrency) },
       ];
       if (pooled) {
         variants.push(
