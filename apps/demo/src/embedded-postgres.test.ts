@@ -95,6 +95,21 @@ describe('startEmbeddedPostgres', () => {
     }
   });
 
+  it('says in one sentence that initdb cannot be run, and leaves no data behind', async () => {
+    const installDir = join(temporaryDir(0o755), 'native');
+    for (const part of ['bin', 'lib', 'share']) mkdirSync(join(installDir, part), { recursive: true });
+    // Not runnable by anyone (as on a file system mounted noexec).
+    writeFileSync(join(installDir, 'bin', 'initdb'), '#!/bin/sh\n', { mode: 0o644 });
+    const dataDir = join(temporaryDir(0o755), 'pg');
+    const who = isRoot ? 'The postgres user' : 'This user';
+    await expect(startEmbeddedPostgres({ dataDir, persistent: false, installDir })).rejects.toThrow(
+      new EmbeddedPostgresError(
+        `${who} cannot run ${join(installDir, 'bin', 'initdb')} (EACCES): make it runnable there (a file system mounted noexec cannot run it), or set DATABASE_URL.`,
+      ),
+    );
+    expect(existsSync(dataDir)).toBe(false);
+  });
+
   it('prints the one sentence alone, with no stack trace, when a program exits on it', async () => {
     const holder: Server = createServer();
     await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));

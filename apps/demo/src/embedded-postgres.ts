@@ -182,8 +182,10 @@ function spawnPostgres(command: string, args: string[], cwd: string, account: Po
 }
 
 function spawnFailure(command: string, error: NodeJS.ErrnoException, account: PostgresAccount | undefined) {
-  const who = account ? `the ${account.name} user` : 'this user';
-  return new EmbeddedPostgresError(`${who} cannot run ${command} (${error.code ?? error.message}).`);
+  const who = account ? `The ${account.name} user` : 'This user';
+  return new EmbeddedPostgresError(
+    `${who} cannot run ${command} (${error.code ?? error.message}): make it runnable there (a file system mounted noexec cannot run it), or set DATABASE_URL.`,
+  );
 }
 
 async function initialise(options: {
