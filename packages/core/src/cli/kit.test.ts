@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../../../test/database.ts';
+import { createTestDatabase, type TestDatabase, testServerIsCitus } from '../../../../test/database.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/kit.js', import.meta.url));
 const SECRET = 'cli-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
@@ -203,7 +203,12 @@ describe('kit keys delete', () => {
 
     const listed = await kit(['keys', 'list'], env);
     expect(listed.code).toBe(0);
-    expect(listed.stdout.trim().split('\n').map((line) => line.split('\t').slice(0, 3))).toEqual([
+    expect(
+      listed.stdout
+        .trim()
+        .split('\n')
+        .map((line) => line.split('\t').slice(0, 3)),
+    ).toEqual([
       [old, 'ES256', 'deletable'],
       [recent, 'ES256', 'retired'],
       [current, 'ES256', 'signing'],
@@ -270,4 +275,74 @@ describe('kit prune', () => {
       await holder.end();
     }
   }, 60_000);
+});
+
+const onCitus = await testServerIsCitus();
+
+describe('kit citus distribute', () => {
+  const db = migratedDatabase();
+
+  async function sql(text: string) {
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      return (await client.query(text)).rows;
+    } finally {
+      await client.end();
+    }
+  }
+
+  it.skipIf(onCitus)('on plain PostgreSQL says what to install, and changes nothing', async () => {
+    const result = await kit(['citus', 'distribute'], { DATABASE_URL: db.url });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/no citus extension: run `create extension citus`.*\(ERR_STORE_FAILURE\)/);
+    expect(result.stdout).toBe('');
+  });
+
+  it.runIf(onCitus)(
+    'lays the tables out once, concurrently on request, and refuses a wrong layout',
+    async () => {
+      // The test database comes distributed: a second run changes nothing.
+      const again = await kit(['citus', 'distribute'], { DATABASE_URL: db.url });
+      expect(again).toMatchObject({ code: 0, stdout: '' });
+      expect(again.stderr).toMatch(
+        /nothing to distribute; already laid out: kit_sessions, kit_rate_limits, kit_signing_keys/,
+      );
+
+      // Back to local tables, then a live-table move, which needs logical decoding on the cluster.
+      await sql(`select undistribute_table('kit_sessions'), undistribute_table('kit_rate_limits')`);
+      const [{ wal_level }] = (await sql('show wal_level')) as [{ wal_level: string }];
+      if (wal_level !== 'logical') {
+        const refused = await kit(['citus', 'distribute', '--concurrently'], { DATABASE_URL: db.url });
+        expect(refused.code).toBe(1);
+        expect(refused.stderr).toMatch(/needs wal_level = logical/);
+      }
+      const concurrently = wal_level === 'logical' ? ['--concurrently'] : [];
+      const moved = await kit(['citus', 'distribute', ...concurrently], { DATABASE_URL: db.url });
+      expect(moved.stderr).toMatch(
+        /^distributed: kit_sessions, kit_rate_limits; already laid out: kit_signing_keys/,
+      );
+      expect(moved.code).toBe(0);
+      expect(moved.stdout.trim().split('\n')).toEqual(['kit_sessions', 'kit_rate_limits']);
+      const layout = await sql(
+        `select logicalrelid::text as t, partmethod as m, column_to_column_name(logicalrelid, partkey) as c
+         from pg_dist_partition where logicalrelid::text like 'kit_%' order by 1`,
+      );
+      expect(layout).toEqual([
+        { t: 'kit_rate_limits', m: 'h', c: 'key' },
+        { t: 'kit_sessions', m: 'h', c: 'id' },
+        { t: 'kit_signing_keys', m: 'n', c: null },
+      ]);
+
+      // A reference table would copy every session to every node: refused, with the way out.
+      await sql(`select undistribute_table('kit_sessions')`);
+      await sql(`select create_reference_table('kit_sessions')`);
+      const wrong = await kit(['citus', 'distribute'], { DATABASE_URL: db.url });
+      expect(wrong.code).toBe(1);
+      expect(wrong.stderr).toMatch(
+        /kit_sessions is already a reference table; the kit needs distributed by id: undistribute it first .*\(ERR_STORE_FAILURE\)/,
+      );
+    },
+    120_000,
+  );
 });

@@ -5,6 +5,7 @@
  *   kit keys generate [--alg ES256|EdDSA|ES384|RS256|PS256]
  *   kit secret generate
  *   kit migrate [--database-url URL]
+ *   kit citus distribute [--concurrently] [--database-url URL]
  *   kit prune [--database-url URL] [--retain 7d] [--batch-size 1000]
  *   kit keys rotate [--database-url URL] [--alg ALG] [--lead 330s]
  *   kit keys list [--access-ttl 300s] [--database-url URL]
@@ -45,6 +46,10 @@ Commands:
       --force --yes           A leaked key: delete it although tokens it signed may be live (they stop verifying).
   secret generate             Print a new random value for KIT_SECRET.
   migrate                     Apply the kit's pending migrations (its own kit_* tables only).
+  citus distribute            On a Citus coordinator, after migrate: distribute kit_sessions by id and
+                              kit_rate_limits by key, make kit_signing_keys a reference table.
+                              Tables already laid out so are left alone. Prints the tables distributed.
+      --concurrently          Tables with live traffic: copy their rows without blocking writes.
   prune                       Delete expired and revoked sessions.
       --retain DURATION       Keep them this long after they ended (default 0), e.g. 7d.
       --batch-size N          Rows examined per statement (default 1000).
@@ -76,13 +81,14 @@ function databaseUrl(value: string | undefined): string {
  */
 async function loadDatabase() {
   try {
-    const [orm, migrations, keyStore, store] = await Promise.all([
+    const [orm, migrations, keyStore, store, citus] = await Promise.all([
       import('../mikro-orm/create-kit-orm.ts'),
       import('../mikro-orm/migrate.ts'),
       import('../mikro-orm/mikro-orm-key-store.ts'),
       import('../mikro-orm/mikro-orm-store.ts'),
+      import('../mikro-orm/citus.ts'),
     ]);
-    return { ...orm, ...migrations, ...keyStore, ...store };
+    return { ...orm, ...migrations, ...keyStore, ...store, ...citus };
   } catch (error) {
     if ((error as { code?: string })?.code === 'ERR_MODULE_NOT_FOUND') {
       throw new UsageError(
@@ -118,6 +124,7 @@ export async function main(argv: string[]): Promise<number> {
       all: { type: 'boolean' },
       yes: { type: 'boolean' },
       reason: { type: 'string' },
+      concurrently: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -214,6 +221,22 @@ export async function main(argv: string[]): Promise<number> {
       try {
         const { applied } = await migrate(orm);
         process.stderr.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'up to date\n');
+      } finally {
+        await orm.close();
+      }
+      return 0;
+    }
+    case 'citus distribute': {
+      const { createKitOrm, distributeKitTables } = await loadDatabase();
+      const orm = await createKitOrm({ databaseUrl: databaseUrl(values['database-url']) });
+      try {
+        const { distributed, unchanged } = await distributeKitTables(orm, {
+          concurrently: values.concurrently === true,
+        });
+        if (distributed.length > 0) process.stdout.write(`${distributed.join('\n')}\n`);
+        process.stderr.write(
+          `${distributed.length ? `distributed: ${distributed.join(', ')}` : 'nothing to distribute'}${unchanged.length ? `; already laid out: ${unchanged.join(', ')}` : ''}\n`,
+        );
       } finally {
         await orm.close();
       }

@@ -28,7 +28,8 @@ export interface DistributeKitTablesOptions {
   /**
    * Distribute tables that already hold rows without blocking writes, with Citus's
    * `create_distributed_table_concurrently` (for a live deployment moving to Citus). It copies
-   * the rows in the background and takes longer; reads and writes go on meanwhile. The reference
+   * the rows in the background and takes longer; reads and writes go on meanwhile. It needs
+   * `wal_level = logical` on every node (Citus copies through logical replication). The reference
    * table (`kit_signing_keys`, a handful of rows) is always distributed the ordinary way.
    * @default false
    */
@@ -63,27 +64,61 @@ function queryOf(orm: MikroORM): Query {
   };
 }
 
+interface PgConnection {
+  query(config: { text: string; queryMode?: 'simple'; query_timeout?: number }): Promise<unknown>;
+}
+
+interface KnexClient {
+  acquireConnection(): Promise<PgConnection>;
+  releaseConnection(connection: PgConnection): Promise<unknown>;
+}
+
+/**
+ * Runs one of Citus's table functions as a statement of its own, in the simple protocol: the
+ * kit's connections otherwise send each statement with a transaction-local statement timeout
+ * ahead of it (see statement-timeout.ts), and `create_distributed_table_concurrently` refuses to
+ * run inside a transaction, while copying a large table may take far longer than that timeout
+ * (or than the pool's client-side `query_timeout`, lifted here too).
+ * `sql` is built from the kit's own table and column names only, never from input.
+ */
+async function runUtility(orm: MikroORM, sql: string): Promise<void> {
+  const client = orm.em.getConnection().getKnex().client as unknown as KnexClient;
+  const connection = await client.acquireConnection();
+  try {
+    // No client-side timeout either (pg's longest timer): the copy takes as long as the table.
+    await connection.query({ text: sql, queryMode: 'simple', query_timeout: 2_147_483_647 });
+  } finally {
+    await client.releaseConnection(connection).catch(() => undefined);
+  }
+}
+
 async function citusVersion(query: Query): Promise<string | null> {
   const rows = await query(`select extversion from pg_extension where extname = 'citus'`);
   return (rows[0]?.extversion as string | undefined) ?? null;
 }
 
-/**
- * Distribution method and column of one table in Citus's catalogue: `h` hash-distributed, `n`
- * reference table (or a local table added to the metadata), none when Citus does not manage it.
- */
-async function layoutOf(
-  query: Query,
-  table: string,
-): Promise<{ method: string; column: string | null } | null> {
+/** How Citus holds one table. */
+type Layout =
+  /** Not managed by Citus, or a Citus local table (on the coordinator, added to the metadata). */
+  { kind: 'local' } | { kind: 'reference' } | { kind: 'distributed'; column: string | null };
+
+/** One table's layout in Citus's catalogue (`pg_dist_partition`). */
+async function layoutOf(query: Query, table: string): Promise<Layout> {
   const rows = await query(
-    `select partmethod as method, column_to_column_name(logicalrelid, partkey) as column
+    `select partmethod as method, repmodel as model, column_to_column_name(logicalrelid, partkey) as column
        from pg_dist_partition where logicalrelid = to_regclass(?)`,
     [table],
   );
   const row = rows[0];
-  if (!row) return null;
-  return { method: String(row.method), column: (row.column as string | null) ?? null };
+  if (!row) return { kind: 'local' };
+  if (row.method === 'n') return row.model === 't' ? { kind: 'reference' } : { kind: 'local' };
+  return { kind: 'distributed', column: (row.column as string | null) ?? null };
+}
+
+function describeLayout(layout: Layout): string {
+  if (layout.kind === 'reference') return 'a reference table';
+  if (layout.kind === 'distributed') return `distributed by ${layout.column ?? 'another method'}`;
+  return 'a local table';
 }
 
 /**
@@ -96,8 +131,7 @@ export async function isSessionsTableDistributed(orm: MikroORM): Promise<boolean
   const query = queryOf(orm);
   try {
     if ((await citusVersion(query)) === null) return false;
-    const layout = await layoutOf(query, 'kit_sessions');
-    return layout?.method === 'h';
+    return (await layoutOf(query, 'kit_sessions')).kind === 'distributed';
   } catch (error) {
     throw toStoreError(error, 'detectDistribution');
   }
@@ -148,24 +182,33 @@ export async function distributeKitTables(
         throw new KitStoreFailureError(`Table ${table} does not exist: run \`kit migrate\` first.`);
       }
     }
+    if (options.concurrently) {
+      // Citus copies the rows through logical replication, and fails deep inside without it.
+      const wal = await query(`select current_setting('wal_level') as level`);
+      if (wal[0]?.level !== 'logical') {
+        throw new KitStoreFailureError(
+          'Distributing concurrently needs wal_level = logical on the coordinator and every worker (a restart): set it, or distribute without `concurrently`, which blocks writes to each table while its rows are copied.',
+        );
+      }
+    }
     for (const { table, column } of LAYOUT) {
       const layout = await layoutOf(query, table);
-      const wanted = column === null ? 'n' : 'h';
-      if (layout && layout.method === wanted && (column === null || layout.column === column)) {
+      const wanted: Layout = column === null ? { kind: 'reference' } : { kind: 'distributed', column };
+      if (describeLayout(layout) === describeLayout(wanted)) {
         result.unchanged.push(table);
         continue;
       }
-      if (layout && layout.method !== 'n') {
+      if (layout.kind !== 'local') {
         throw new KitStoreFailureError(
-          `Table ${table} is already distributed ${layout.column ? `by ${layout.column}` : 'another way'}; the kit needs ${column ? `distribution by ${column}` : 'a reference table'}: undistribute it first (undistribute_table).`,
+          `Table ${table} is already ${describeLayout(layout)}; the kit needs ${describeLayout(wanted)}: undistribute it first (select undistribute_table('${table}')).`,
         );
       }
       if (column === null) {
-        await query('select create_reference_table(?)', [table]);
+        await runUtility(orm, `select create_reference_table('${table}')`);
       } else if (options.concurrently) {
-        await query('select create_distributed_table_concurrently(?, ?)', [table, column]);
+        await runUtility(orm, `select create_distributed_table_concurrently('${table}', '${column}')`);
       } else {
-        await query('select create_distributed_table(?, ?)', [table, column]);
+        await runUtility(orm, `select create_distributed_table('${table}', '${column}')`);
       }
       result.distributed.push(table);
     }
