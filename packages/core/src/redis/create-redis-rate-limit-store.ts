@@ -44,7 +44,7 @@ const HIT_SHA = createHash('sha1').update(HIT_SCRIPT).digest('hex');
  * ```ts
  * import { createClient } from 'redis';
  *
- * const client: RedisScriptClient = await createClient({ url: process.env.REDIS_URL }).connect();
+ * const client: RedisScriptClient = await createClient({ url: process.env.REDIS_URL! }).connect();
  * ```
  */
 export interface RedisScriptClient {
@@ -112,8 +112,8 @@ export interface RedisRateLimitStoreOptions {
  * import { createKitRoutes } from '@kit/hono';
  * import { createClient } from 'redis';
  *
- * const redis = createClient({ url: process.env.REDIS_URL });
- * redis.on('error', (error) => log.warn({ name: error.name }, 'redis'));
+ * const redis = createClient({ url: process.env.REDIS_URL! });
+ * redis.on('error', (error) => console.warn(`redis: ${error.name}`)); // it reconnects by itself
  * await redis.connect();
  * const routes = createKitRoutes(kit, {
  *   rateLimit: { store: createRedisRateLimitStore({ client: redis }), limit: 120, window: '1m' },

@@ -8,7 +8,7 @@
  * import { createRedisRateLimitStore } from '@kit/core/redis';
  * import { createClient } from 'redis';
  *
- * const redis = createClient({ url: process.env.REDIS_URL });
+ * const redis = createClient({ url: process.env.REDIS_URL! });
  * redis.on('error', (error) => console.warn(`redis: ${error.name}`)); // node-redis reconnects by itself
  * await redis.connect();
  * const store = createRedisRateLimitStore({ client: redis });
