@@ -127,7 +127,7 @@ describe('rate limiting', () => {
     expect((await f.kit.sessions.get(session.id))?.status).toBe('revoked');
   });
 
-  it('limits POST /revoke to 60 a minute by default, and not at all with revokeRateLimit: false', async () => {
+  it('limits POST /revoke to 60 a minute by default; off with revokeRateLimit: false, or rateLimit: false alone', async () => {
     const calls = async (app: Hono, n: number) => {
       const statuses: number[] = [];
       for (let i = 0; i < n; i++) {
@@ -138,15 +138,20 @@ describe('rate limiting', () => {
       }
       return statuses;
     };
-    const limitedApp = new Hono().route('/', createKitRoutes(f.kit, { clientAddress: ip, rateLimit: false }));
+    const limitedApp = new Hono().route('/', createKitRoutes(f.kit, { clientAddress: ip }));
     const statuses = await calls(limitedApp, 61);
     expect(statuses.slice(0, 60).every((s) => s === 200)).toBe(true);
     expect(statuses[60]).toBe(429);
-    const open = new Hono().route(
+    // Only /revoke's limit explicitly: it holds even with /token's turned off.
+    const revokeOnly = new Hono().route(
       '/',
-      createKitRoutes(f.kit, { clientAddress: ip, rateLimit: false, revokeRateLimit: false }),
+      createKitRoutes(f.kit, { clientAddress: ip, rateLimit: false, revokeRateLimit: { limit: 2 } }),
     );
-    expect((await calls(open, 61)).every((s) => s === 200)).toBe(true);
+    expect(await calls(revokeOnly, 3)).toEqual([200, 200, 429]);
+    for (const options of [{ revokeRateLimit: false as const }, { rateLimit: false as const }]) {
+      const open = new Hono().route('/', createKitRoutes(f.kit, { clientAddress: ip, ...options }));
+      expect((await calls(open, 61)).every((s) => s === 200)).toBe(true);
+    }
   });
 
   it('works as middleware for a login route, with the in-memory store', async () => {

@@ -52,7 +52,8 @@ export interface KitRoutesOptions {
    * `rateLimit` sets no limit of its own. A revoke can cost a
    * chain walk (proving an old token genuine), so an unlimited `/revoke` lets one client spend the
    * server's CPU.
-   * @default 60 per minute, in `rateLimit`'s store (or an in-memory one)
+   * @default 60 per minute, in `rateLimit`'s store (or an in-memory one); none when `rateLimit` is
+   * `false` and this is left unset
    */
   revokeRateLimit?: false | RateLimitOptions;
   /**
@@ -112,9 +113,12 @@ export function resolveRoutesOptions(options: KitRoutesOptions = {}): ResolvedRo
         });
   // /revoke shares the /token limit's store (a shared store set once covers both) but not its
   // counters, nor its limit or window.
+  // Unset, it follows `rateLimit: false` too: a host that limits elsewhere (a proxy, a gateway) and
+  // turned the kit's limit off does not get one back on /revoke.
   const shared = options.rateLimit || {};
   const revokeRateLimit =
-    options.revokeRateLimit === false
+    options.revokeRateLimit === false ||
+    (options.revokeRateLimit === undefined && options.rateLimit === false)
       ? undefined
       : createRateLimit({
           name: 'revoke',
