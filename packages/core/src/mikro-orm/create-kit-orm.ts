@@ -32,30 +32,32 @@ export interface KitOrmOptions {
    * `select set_config('statement_timeout', '<timeoutMs>', true)`, a setting local to that
    * statement's transaction. It needs no startup parameter and no session state, so it holds
    * through a pooler in transaction mode (PgBouncer, Supavisor, Neon's pooler; for RDS Proxy see
-   * `statementTimeout`) and never leaks to the pooler's other clients. Transaction control (`begin`, `commit`...), session commands
-   * and several statements sent as one string without parameters go out unchanged; for those, and
-   * for a server that stops answering altogether, the client gives up `timeoutMs + 500` ms after
-   * sending (`query_timeout`).
+   * `statementTimeout`) and never leaks to the pooler's other clients. Transaction control
+   * (`begin`, `commit`...), session commands and several statements sent as one string without
+   * parameters go out unchanged; for those, and for a server that stops answering altogether, the
+   * client gives up `timeoutMs + 500` ms after sending (`query_timeout`).
    * @default 2000
    */
   timeoutMs?: number;
   /**
-   * Whether each statement carries `timeoutMs` to PostgreSQL as its `statement_timeout` (see
-   * `timeoutMs`). Set `false` behind a pooler that pins a client to one server connection as soon
-   * as it sees a setting change (RDS Proxy counts `set_config` as one), and set the limit where that
-   * pooler wants it instead: on the role (`alter role app set statement_timeout = '2s'`) or in its
-   * initialization query. The client-side limit, `timeoutMs + 500` ms, applies either way.
+   * Whether PostgreSQL enforces `timeoutMs` as each statement's `statement_timeout` (see
+   * `timeoutMs`, and `preparedStatements` for direct connections). Set `false` behind a pooler
+   * that pins a client to one server connection as soon as it sees a setting change (RDS Proxy
+   * counts `set_config` as one), and set the limit where that pooler wants it instead: on the
+   * role (`alter role app set statement_timeout = '2s'`) or in its initialization query. The
+   * client-side limit, `timeoutMs + 500` ms, applies either way.
    * @default true
    */
   statementTimeout?: boolean;
   /**
-   * Send the kit's own statements (rotation, find, touch, rate-limit hit...) as named prepared
-   * statements, parsed and planned once per connection instead of on every call. It shortens each
-   * statement by its parse and plan, which shows at low concurrency (see the rotation figures in
-   * the operations guide). Only for a direct connection, session pooling, or a pooler that tracks
-   * prepared statements (PgBouncer 1.21 and later with `max_prepared_statements` above zero): behind
-   * a pooler in transaction mode without tracking, named statements fail between clients
-   * (`prepared statement "..." already exists`).
+   * For a direct connection to PostgreSQL, no pooler in between: the kit's own statements
+   * (rotation, find, touch, rate-limit hit...) are sent as named prepared statements, parsed and
+   * planned once per connection, and the statement timeout is set once per connection, as the
+   * `statement_timeout` startup parameter, instead of with each statement. Each statement then
+   * costs the server less, which shows at low concurrency (see the rotation figures in the
+   * operations guide). Through a pooler it fails: PgBouncer refuses the startup parameter
+   * (`unsupported startup parameter`), and in transaction mode named statements collide between
+   * clients (`prepared statement "..." already exists`).
    * @default false
    */
   preparedStatements?: boolean;
@@ -65,8 +67,9 @@ export interface KitOrmOptions {
  * Creates a MikroORM instance (PostgreSQL driver) for the kit alone, with {@link KitSession} and
  * `KitSigningKey` registered and timeouts set so an unreachable database fails fast instead of hanging. Use it
  * when the host does not run MikroORM itself; otherwise add `KitSession` to the host's entities.
- * It works directly and through a connection pooler in transaction mode: no startup parameters,
- * no named prepared statements (unless `preparedStatements`), no session state. Close it with `await orm.close()`.
+ * By default it works directly and through a connection pooler in transaction mode: no startup
+ * parameters, no named prepared statements, no session state (`preparedStatements` trades that
+ * for less work per statement on a direct connection). Close it with `await orm.close()`.
  *
  * Exported from `@kit/core/mikro-orm`.
  *
@@ -127,7 +130,8 @@ export async function createKitOrm(options: KitOrmOptions): Promise<MikroORM> {
       // startup parameter, which a stock PgBouncer refuses, and no session state.
       afterCreate(connection: PgClientLike, done: (error: Error | null, connection: PgClientLike) => void) {
         try {
-          if (statementTimeout) timeStatements(connection, queryClass(), timeoutMs);
+          // With preparedStatements the startup parameter below carries the timeout instead.
+          if (statementTimeout && !preparedStatements) timeStatements(connection, queryClass(), timeoutMs);
           done(null, connection);
         } catch (error) {
           done(error as Error, connection);
@@ -138,6 +142,7 @@ export async function createKitOrm(options: KitOrmOptions): Promise<MikroORM> {
       acquireConnectionTimeout: timeoutMs,
       connection: {
         connectionTimeoutMillis: timeoutMs,
+        ...(statementTimeout && preparedStatements ? { statement_timeout: timeoutMs } : {}),
         query_timeout: timeoutMs + 500,
         keepAlive: true,
       },

@@ -217,7 +217,7 @@ describe(`the kit through ${process.env.KIT_TEST_POOLER_URL ? 'a pooler in trans
 
   // Named statements are for direct connections (and poolers that track them), not for this pooler.
   it.skipIf(Boolean(process.env.KIT_TEST_POOLER_URL))(
-    'prepares the kit’s statements once per connection with preparedStatements, still timed by the server',
+    'prepares the kit’s statements once per connection with preparedStatements, timed by the server through a startup parameter',
     async () => {
       const timeoutMs = 500;
       const prepared = await createKitOrm({
