@@ -8,8 +8,10 @@
  *   (header, signature, `exp`, `iss`, `aud`) and answers the claims: the physical limit of a
  *   verifying endpoint on this machine.
  *
- * Talks to the parent over IPC: `sessions` (open n sessions, answer their refresh tokens),
- * `access` (an access token), `stats` (CPU and event-loop counters of this process), `stop`.
+ * `BENCH_HTTP_ROTATION_BATCH_SIZE` sets the store's `rotationBatchSize` (unset: the store's own
+ * choice). Talks to the parent over IPC: `sessions` (open n sessions, answer their refresh tokens),
+ * `access` (an access token), `stats` (CPU and event-loop counters of this process, and its pid),
+ * `stop`.
  */
 import { createPublicKey, verify as verifySignature } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -23,6 +25,10 @@ import { Hono } from 'hono';
 
 const databaseUrl = process.env.BENCH_HTTP_DATABASE_URL;
 const poolSize = Number(process.env.BENCH_HTTP_POOL_SIZE ?? 16);
+// Unset: the store's own choice (grouping on, or off when kit_sessions is distributed).
+const rotationBatchSize = process.env.BENCH_HTTP_ROTATION_BATCH_SIZE
+  ? Number(process.env.BENCH_HTTP_ROTATION_BATCH_SIZE)
+  : undefined;
 if (!databaseUrl || !process.send) throw new Error('http-server.ts is started by bench/src/http.ts.');
 
 const orm = await createKitOrm({ databaseUrl, poolSize });
@@ -31,7 +37,7 @@ const kit = await createAuthKit({
   audience: 'https://api.bench.test',
   secret: generateSecret(),
   signingKeys: await generateSigningKeys({ alg: 'ES256' }),
-  store: createMikroOrmStore({ orm }),
+  store: createMikroOrmStore(rotationBatchSize === undefined ? { orm } : { orm, rotationBatchSize }),
   accessTokenTtl: '1h',
 });
 
@@ -89,7 +95,7 @@ process.on('message', async (message: { type: string; id: number; count?: number
     case 'access':
       return reply((await kit.createSession({ userId: 'bench-http-me' })).accessToken);
     case 'stats':
-      return reply({ cpu: process.cpuUsage(), elu: performance.eventLoopUtilization() });
+      return reply({ cpu: process.cpuUsage(), elu: performance.eventLoopUtilization(), pid: process.pid });
     case 'stop':
       if (stopping) return;
       stopping = true;

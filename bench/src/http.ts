@@ -29,13 +29,13 @@ export interface HttpFigure {
 }
 
 /** A child process of the HTTP figures, answering requests over IPC. */
-interface Child<Ready> {
+export interface Child<Ready> {
   ready: Ready;
   call<T>(type: string, extra?: Record<string, unknown>): Promise<T>;
   stop(): Promise<void>;
 }
 
-async function startChild<Ready>(
+export async function startChild<Ready>(
   file: string,
   name: string,
   env: Record<string, string>,
@@ -87,16 +87,18 @@ async function startChild<Ready>(
   };
 }
 
-type Server = Child<{ kitPort: number; barePort: number }>;
-type Generator = Child<unknown>;
+/** The HTTP bench's server process (http-server.ts). */
+export type Server = Child<{ kitPort: number; barePort: number }>;
+/** The load generator's process (load-process.ts). */
+export type Generator = Child<unknown>;
 
 type Stats = { cpu: NodeJS.CpuUsage; elu: { idle: number; active: number } };
 
 /** What one window loads: a named chain of `/token` clients, or a GET of a path. */
-type Load = { chain: string } | { get: string; headers?: Record<string, string> };
+export type Load = { chain: string } | { get: string; headers?: Record<string, string> };
 
 /** One load window (in the generator's process), with the server's CPU and event-loop counters around it. */
-async function measure(
+export async function measure(
   server: Server,
   generator: Generator,
   options: { port: number; connections: number; seconds: number; load: Load },
@@ -137,20 +139,20 @@ async function measure(
 }
 
 /** Short unmeasured load before every round but the first, as the in-process figures have. */
-const REWARM_SECONDS = 0.3;
+export const REWARM_SECONDS = 0.3;
 
 /**
  * The server is a fresh process: V8 optimises the paths of Hono, the kit and pg over the first
  * seconds of load (a fresh server's first 4 s of `/token` ran 15–30% below the following windows
  * here), so its first warm-up lasts at least this long, whatever `warmupSeconds` says.
  */
-const SERVER_WARMUP_SECONDS = 5;
+export const SERVER_WARMUP_SECONDS = 5;
 
 /**
  * Rounds of one figure combined: throughput over the total time; latency p50 the median of the
  * rounds' p50s, p99 and max the worst round's (percentiles are kept per window).
  */
-function combine(windows: readonly RunResult[]): RunResult {
+export function combine(windows: readonly RunResult[]): RunResult {
   const seconds = windows.reduce((sum, w) => sum + w.seconds, 0);
   const operations = windows.reduce((sum, w) => sum + w.operations, 0);
   const weighted = (pick: (w: RunResult) => number) =>
