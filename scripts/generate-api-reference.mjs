@@ -21,6 +21,7 @@ const MODULE_NAMES = new Map([
   ['core/src', '@kit/core'],
   ['core/src/verify', '@kit/core/verify'],
   ['core/src/mikro-orm', '@kit/core/mikro-orm'],
+  ['core/src/redis', '@kit/core/redis'],
   ['core/src/testing', '@kit/core/testing'],
   ['hono/src', '@kit/hono'],
 ]);
