@@ -34,6 +34,7 @@ import { type BenchDatabase, openBenchDatabase } from './database.ts';
 import { interleave, prepareRounds, type RunResult, type RunSettings, run } from './harness.ts';
 import { measureHttp } from './http.ts';
 import { measureSoak } from './measure-soak.ts';
+import { benchRedisUrl, formatRateLimitFigures, measureRateLimitStores } from './rate-limit-stores.ts';
 import {
   checkRotateSql,
   kitRefresh,
@@ -258,6 +259,23 @@ async function main(): Promise<void> {
     })) {
       figures.set(figure.key, figure);
     }
+
+    // 4b: what each rate-limit store costs POST /token next to no limit (see rate-limit-stores.ts;
+    // alone: `pnpm --filter @kit/bench rate-limits`).
+    const rateLimitFigures = await measureRateLimitStores({
+      databaseUrl: db.url,
+      poolSize: POOL_SIZE,
+      connections: 16,
+      warmupSeconds,
+      benchSeconds,
+      rounds,
+      redisUrl: await benchRedisUrl(),
+      log,
+    });
+    log(`rate-limit stores on POST /token:\n${formatRateLimitFigures(rateLimitFigures)}`);
+    // Figures only: the chart's comparisons are the kit against physical limits, and a limit's
+    // cost is read against no limit, in the table just logged.
+    for (const figure of rateLimitFigures) figures.set(figure.key, figure);
 
     // 5: the Node and Web Crypto verification paths, signing, per algorithm; the edge bundle size.
     const paths = await measureCryptoPaths({ settings: at(1), rounds, figures, log });

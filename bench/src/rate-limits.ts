@@ -1,0 +1,72 @@
+/**
+ * `pnpm --filter @kit/bench rate-limits`: the rate-limit section of `pnpm bench` alone (see
+ * rate-limit-stores.ts): `POST /token` with no limit, and with the in-memory, PostgreSQL and Redis
+ * stores, in alternating rounds. Prints a table and writes `bench/results/rate-limits-latest.json`.
+ *
+ * Environment: `DATABASE_URL` (unset: an embedded PostgreSQL), `REDIS_URL` (unset: the Redis on
+ * 127.0.0.1:6379 when one answers, otherwise the Redis store is left out), `BENCH_SECONDS`
+ * (default 5, measured seconds per variant), `BENCH_WARMUP_SECONDS` (default 1), `BENCH_ROUNDS`
+ * (default 5).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { createKitOrm, migrate } from '@kit/core/mikro-orm';
+import { openBenchDatabase } from './database.ts';
+import { benchRedisUrl, formatRateLimitFigures, measureRateLimitStores } from './rate-limit-stores.ts';
+import { machineInfo, softwareInfo } from './report.ts';
+
+const POOL_SIZE = 16;
+const log = (line: string) => console.error(`bench: ${line}`);
+
+function positive(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number.`);
+  return value;
+}
+
+const benchSeconds = positive('BENCH_SECONDS', 5);
+const warmupSeconds = positive('BENCH_WARMUP_SECONDS', 1);
+const rounds = Math.max(1, Math.round(positive('BENCH_ROUNDS', 5)));
+
+const machine = machineInfo(); // its load average is the one at the start
+const db = await openBenchDatabase(log);
+try {
+  const orm = await createKitOrm({ databaseUrl: db.url, poolSize: 2 });
+  try {
+    await migrate(orm);
+  } finally {
+    await orm.close();
+  }
+  const figures = await measureRateLimitStores({
+    databaseUrl: db.url,
+    poolSize: POOL_SIZE,
+    connections: 16,
+    warmupSeconds,
+    benchSeconds,
+    rounds,
+    redisUrl: await benchRedisUrl(),
+    log,
+  });
+  console.log(formatRateLimitFigures(figures));
+  const result = {
+    date: new Date().toISOString(),
+    settings: { benchSeconds, warmupSeconds, rounds, poolSize: POOL_SIZE, connections: 16 },
+    machine: { ...machine, loadAverageAtEnd: os.loadavg() },
+    software: softwareInfo(),
+    database: { source: db.source, version: db.version, settings: db.settings },
+    figures: Object.fromEntries(
+      figures.map((f) => [
+        f.key,
+        { name: f.name, contains: f.contains, ...f.result, machineCpuMicrosPerOp: f.machineCpuMicrosPerOp },
+      ]),
+    ),
+  };
+  mkdirSync(new URL('../results/', import.meta.url), { recursive: true });
+  const file = new URL('../results/rate-limits-latest.json', import.meta.url);
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(`\nresults written to bench/results/rate-limits-latest.json`);
+} finally {
+  await db.close();
+}
