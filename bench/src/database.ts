@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../../apps/demo/src/embedded-postgres.ts';
+import { citusNodes, prepareCitusDatabase } from '../../test/database.ts';
 
 /** The database the whole run uses: created fresh, dropped (and its server stopped) by `close`. */
 export interface BenchDatabase {
@@ -11,7 +12,7 @@ export interface BenchDatabase {
   url: string;
   name: string;
   /** Where the server came from. */
-  source: 'DATABASE_URL' | 'embedded-postgres';
+  source: 'DATABASE_URL' | 'embedded-postgres' | 'CITUS_URL';
   /** `select version()`. */
   version: string;
   /** Server settings that change write throughput a lot; recorded so results can be compared. */
@@ -38,6 +39,62 @@ export async function withClient<T>(url: string, use: (client: pg.Client) => Pro
   } finally {
     await client.end();
   }
+}
+
+/** `select version()` and the {@link REPORTED_SETTINGS} of the server `client` is on. */
+async function serverInfo(client: pg.Client): Promise<{ version: string; settings: Record<string, string> }> {
+  const version = (await client.query<{ version: string }>('select version()')).rows[0]!.version;
+  const rows = (
+    await client.query<{ name: string; setting: string; unit: string | null }>(
+      'select name, setting, unit from pg_settings where name = any($1) order by name',
+      [REPORTED_SETTINGS],
+    )
+  ).rows;
+  const settings: Record<string, string> = {};
+  for (const row of rows) settings[row.name] = row.unit ? `${row.setting} (${row.unit})` : row.setting;
+  return { version, settings };
+}
+
+/**
+ * Opens a fresh `kit_bench_<random>` database spanning the Citus cluster whose coordinator
+ * `coordinatorUrl` names, with the kit's tables migrated and distributed as a deployment has them
+ * after `kit migrate` and `kit citus distribute` (the tests' own preparation, test/database.ts).
+ * `settings` also records the Citus version.
+ */
+export async function openCitusBenchDatabase(
+  coordinatorUrl: string,
+  log: (line: string) => void,
+): Promise<BenchDatabase> {
+  const name = `kit_bench_${randomBytes(6).toString('hex')}`;
+  const { nodes, info } = await withClient(coordinatorUrl, async (client) => {
+    const cluster = await citusNodes(client);
+    if (!cluster) throw new Error('CITUS_URL does not name a Citus coordinator (no citus extension there).');
+    const citus = (
+      await client.query<{ v: string }>(`select extversion as v from pg_extension where extname = 'citus'`)
+    ).rows[0]!.v;
+    // Citus creates (and drops) the database on every node when asked to.
+    await client.query('set citus.enable_create_database_propagation to on');
+    await client.query(`create database ${name}`);
+    const server = await serverInfo(client);
+    return { nodes: cluster, info: { ...server, settings: { ...server.settings, citus } } };
+  });
+  const drop = () =>
+    withClient(coordinatorUrl, async (client) => {
+      await client.query('set citus.enable_create_database_propagation to on');
+      await client.query(`drop database if exists ${name} with (force)`);
+    });
+  try {
+    await prepareCitusDatabase(coordinatorUrl, name, nodes);
+  } catch (error) {
+    await drop();
+    throw error;
+  }
+  const url = new URL(coordinatorUrl);
+  url.pathname = `/${name}`;
+  log(
+    `database ${name} created on the Citus coordinator (${nodes.length - 1} workers), kit tables distributed`,
+  );
+  return { url: url.toString(), name, source: 'CITUS_URL', ...info, close: drop };
 }
 
 /**
@@ -70,16 +127,7 @@ export async function openBenchDatabase(log: (line: string) => void): Promise<Be
   try {
     info = await withClient(adminUrl, async (client) => {
       await client.query(`create database ${name}`);
-      const version = (await client.query<{ version: string }>('select version()')).rows[0]!.version;
-      const rows = (
-        await client.query<{ name: string; setting: string; unit: string | null }>(
-          'select name, setting, unit from pg_settings where name = any($1) order by name',
-          [REPORTED_SETTINGS],
-        )
-      ).rows;
-      const settings: Record<string, string> = {};
-      for (const row of rows) settings[row.name] = row.unit ? `${row.setting} (${row.unit})` : row.setting;
-      return { version, settings };
+      return serverInfo(client);
     });
   } catch (error) {
     await stopServer();
