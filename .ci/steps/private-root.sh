@@ -1,19 +1,11 @@
 #!/usr/bin/env bash
 # Root in a private directory: clones the committed HEAD into a mode-700 directory (as a container's
 # /root is) and, there, as root and with DATABASE_URL unset, runs the README's demo command (smoke
-# test against it, then a graceful stop), then the embedded-PostgreSQL test path on a few test files.
+# test against it, then a graceful stop), then the README's test command: the whole suite on the
+# embedded PostgreSQL (the run of .ci/run on that path).
 # There the server runs as the `postgres` user, who cannot enter the clone: the binaries are copied
 # to a root-owned directory and the data kept outside the clone (docs/operations.md, "Containers and
 # root").
-#
-# Test files run (each on the embedded PostgreSQL, started once by the tests' global setup from the
-# copied binaries):
-# - apps/demo/src/embedded-postgres.test.ts: the helper itself, run from the private clone (server
-#   as `postgres`, data linked from the private directory, one-sentence failures);
-# - apps/demo/src/app.test.ts: the demo's HTTP app on that server;
-# - packages/core/src/mikro-orm/mikro-orm-store.test.ts: the session store's conformance suite and
-#   grouped rotations, the kit's heaviest use of PostgreSQL.
-# The whole suite already runs twice in .ci/run; this step proves the private-directory path.
 #
 # Runs from the repository's root as root, after `pnpm install --frozen-lockfile`. Needs git, Node
 # with corepack, and useradd (it creates the `postgres` user when missing). Cleans up its processes,
@@ -30,6 +22,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 demo_command=$(grep -m1 -E '^corepack enable .*pnpm demo$' README.md)
+test_command=$(grep -m1 -E '^corepack enable .*pnpm test$' README.md)
 dir=$(mktemp -d /tmp/kit-private-root.XXXXXX)
 chmod 700 "$dir"
 log="$dir/demo.log"
@@ -93,10 +86,7 @@ if pgrep -f -- "-D $data" >/dev/null; then
 fi
 echo "ok: the demo ran and stopped from a private directory"
 
-step "private-root: the embedded test path, as root, DATABASE_URL unset"
-env -u DATABASE_URL pnpm test \
-  apps/demo/src/embedded-postgres.test.ts \
-  apps/demo/src/app.test.ts \
-  packages/core/src/mikro-orm/mikro-orm-store.test.ts
+step "private-root: the README's test command, as root, DATABASE_URL unset: $test_command"
+env -u DATABASE_URL bash -c "$test_command"
 
 echo "ok: private-root took $((SECONDS - started)) s"
