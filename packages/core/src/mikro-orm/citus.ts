@@ -152,8 +152,8 @@ export async function isSessionsTableDistributed(orm: MikroORM): Promise<boolean
  *
  * Exported from `@kit/core/mikro-orm`. The CLI runs it as `kit citus distribute`.
  *
- * @throws {@link KitStoreFailureError} when the database has no `citus` extension, when the kit's
- *   migrations have not run, or when a table is distributed by another column.
+ * @throws `KitStoreFailureError` (`ERR_STORE_FAILURE`) when the database has no `citus` extension, when the kit's
+ *   migrations have not run, or when a table is laid out another way.
  * @example
  * ```ts
  * import { createKitOrm, distributeKitTables, migrate } from '@kit/core/mikro-orm';
