@@ -12,7 +12,8 @@
  * 2. The revocation list's statement (`store.listRevoked`, what `GET /.well-known/...revocations`
  *    runs on a cache miss), one caller, on a table of active sessions of which some were revoked
  *    within the window: latency per call.
- * 3. The purge (`purgeSessions`, what `kit prune` runs) of expired sessions: rows per second.
+ * 3. The purge (`purgeSessions`, what `kit prune` runs) of expired sessions: rows per second, in
+ *    batches of 1000 (the default) and of 10,000.
  *
  * Never run in CI: it needs a Citus cluster, which has no package (see docs/operations.md).
  *
@@ -54,6 +55,8 @@ import {
 
 const POOL_SIZE = 16;
 const PURGE_ROUNDS = 3;
+/** `kit prune`'s default batch, and a larger one (`--batch-size 10000`). */
+const PURGE_BATCH_SIZES = [1000, 10_000] as const;
 const LIST_ROUNDS = 5;
 const LIST_CALLS_PER_ROUND = 100;
 
@@ -308,17 +311,21 @@ async function measureListRevoked(sides: Side[], revoked: number) {
 
 /** `purgeSessions` (what `kit prune` runs) of `rows` expired sessions, rounds alternating. */
 async function measurePurge(sides: Side[], rows: number) {
-  const results = new Map<string, { deleted: number; seconds: number }[]>(sides.map((s) => [s.key, []]));
+  const results = new Map<string, { deleted: number; seconds: number }[]>();
   for (let round = 0; round < PURGE_ROUNDS; round++) {
-    for (const side of sides) {
-      await seedSessions(side.orm, rows, 'expired');
-      await execute(side.orm, 'analyze kit_sessions');
-      const store = createMikroOrmStore({ orm: side.orm });
-      const start = performance.now();
-      const deleted = await purgeSessions(store, { before: new Date(), batchSize: 1000 });
-      const seconds = (performance.now() - start) / 1000;
-      if (deleted < rows) throw new Error(`the purge on ${side.key} deleted ${deleted} of ${rows} sessions`);
-      results.get(side.key)!.push({ deleted, seconds });
+    for (const batchSize of PURGE_BATCH_SIZES) {
+      for (const side of sides) {
+        await seedSessions(side.orm, rows, 'expired');
+        await execute(side.orm, 'analyze kit_sessions');
+        const store = createMikroOrmStore({ orm: side.orm });
+        const start = performance.now();
+        const deleted = await purgeSessions(store, { before: new Date(), batchSize });
+        const seconds = (performance.now() - start) / 1000;
+        if (deleted < rows)
+          throw new Error(`the purge on ${side.key} deleted ${deleted} of ${rows} sessions`);
+        const key = `${side.key}@${batchSize}`;
+        results.set(key, [...(results.get(key) ?? []), { deleted, seconds }]);
+      }
     }
   }
   return Object.fromEntries(
@@ -468,7 +475,7 @@ async function main(): Promise<void> {
       ),
       token,
       listRevoked: { activeRows, revokedRows, ...listRevoked },
-      purge: { rowsPerRound: purgeRows, batchSize: 1000, ...purge },
+      purge: { rowsPerRound: purgeRows, ...purge },
     };
 
     const f = (x: number | null, digits = 0) => (x === null ? '-' : x.toFixed(digits));
@@ -484,11 +491,11 @@ async function main(): Promise<void> {
         const l = listRevoked[s.key]!;
         return `  ${s.key.padEnd(6)} p50 ${f(l.p50Ms, 2)} ms  p99 ${f(l.p99Ms, 2)} ms  ${f(l.callsPerSecond)} calls/s`;
       }),
-      `purge (purgeSessions, batches of 1000): ${purgeRows} expired sessions, ${PURGE_ROUNDS} alternating rounds`,
-      ...sides.map((s) => {
-        const p = purge[s.key]!;
-        return `  ${s.key.padEnd(6)} ${f(p.rowsPerSecond)} rows/s (${p.deleted} rows in ${f(p.seconds, 1)} s)`;
-      }),
+      `purge (purgeSessions): ${purgeRows} expired sessions, ${PURGE_ROUNDS} alternating rounds, batches of ${PURGE_BATCH_SIZES.join(' and ')}`,
+      ...Object.entries(purge).map(
+        ([key, p]) =>
+          `  ${key.padEnd(12)} ${f(p.rowsPerSecond)} rows/s (${p.deleted} rows in ${f(p.seconds, 1)} s)`,
+      ),
     ];
     console.log(lines.join('\n'));
     const dir = new URL('../results/', import.meta.url);
