@@ -76,7 +76,8 @@ describe('demo HTTP app', () => {
       ['{not json', 'application/json', 400, 'invalid_request'],
       ['grant_type=refresh_token&refresh_token=abc', 'text/plain', 400, 'invalid_request'],
       [
-        `grant_type=refresh_token&refresh_token=${refresh_token.slice(0, -1)}B`,
+        // The last character changed (to B, or to C when it was a B: 1 token in 64).
+        `grant_type=refresh_token&refresh_token=${refresh_token.slice(0, -1)}${refresh_token.endsWith('B') ? 'C' : 'B'}`,
         'application/x-www-form-urlencoded',
         400,
         'invalid_grant',
@@ -189,5 +190,48 @@ describe('demo pages and cookie login', () => {
     const limited = await wrong();
     expect(limited.status).toBe(429);
     expect(limited.headers.get('retry-after')).toMatch(/^\d+$/);
+  });
+});
+
+describe('demo behind a public address (KIT_ISSUER)', () => {
+  let f: KitFixture;
+  beforeAll(async () => {
+    f = await createKitFixture();
+  });
+  afterAll(async () => {
+    await f.close();
+  });
+
+  const cookieLogin = (app: ReturnType<typeof createApp>, url: string, origin: string) =>
+    app.request(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-kit-cookie': '1', origin },
+      body: JSON.stringify({ username: 'bob', password: 'bob-password' }),
+    });
+
+  it('allows cookie logins from that origin only, where loopback-only mode refuses every one', async () => {
+    const local = createApp(f.kit, await createUsers(), { loginLimit: 0 });
+    const atHost = await cookieLogin(local, 'http://auth.example.test/login', 'http://auth.example.test');
+    expect(atHost.status).toBe(400);
+    expect(atHost.headers.get('set-cookie')).toBeNull();
+
+    const published = createApp(f.kit, await createUsers(), {
+      loginLimit: 0,
+      publicUrl: 'http://auth.example.test',
+    });
+    const ok = await cookieLogin(published, 'http://auth.example.test/login', 'http://auth.example.test');
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('set-cookie')).toMatch(/^__Secure-kit_refresh=kit_rt_/);
+    const foreign = await cookieLogin(
+      published,
+      'http://auth.example.test/login',
+      'http://evil.example.test',
+    );
+    expect(foreign.status).toBe(400);
+    expect(foreign.headers.get('set-cookie')).toBeNull();
+    const metadata = (await (
+      await published.request('http://10.0.0.7:3000/.well-known/oauth-authorization-server')
+    ).json()) as { token_endpoint: string };
+    expect(metadata.token_endpoint).toBe('http://auth.example.test/token');
   });
 });

@@ -38,6 +38,11 @@ export interface DemoAppOptions {
    * balancers stop sending requests while those in flight finish.
    */
   shutdownSignal?: AbortSignal;
+  /**
+   * The demo's public address (KIT_ISSUER when it is a URL): the routes' `baseUrl`, and the one
+   * origin cookie mode allows. @default none: cookie mode allows loopback origins only
+   */
+  publicUrl?: string;
 }
 
 // The page's own script is inline: allow exactly that, and nothing from elsewhere.
@@ -55,9 +60,12 @@ export function createApp(kit: AuthKit, users: Users, options: DemoAppOptions = 
   const tokenLimit = options.tokenLimit ?? 120;
   const loginLimit = options.loginLimit ?? 20;
   const routesOptions: KitRoutesOptions = {
-    // The demo's port is chosen at start (PORT=0 in tests) and its page is opened on localhost:
-    // cookie mode allows the page's own loopback origin and nothing else.
-    cookie: { localDevelopment: true },
+    // Behind a public address (KIT_ISSUER), cookie mode allows that origin. Otherwise the page is
+    // opened on localhost, on a port chosen at start (PORT=0 in tests): cookie mode allows the
+    // page's own loopback origin and nothing else.
+    ...(options.publicUrl
+      ? { baseUrl: options.publicUrl, cookie: true }
+      : { cookie: { localDevelopment: true } }),
     // KIT_RATE_LIMIT_TOKEN: /token and /revoke allow the same number a minute, counted apart.
     rateLimit:
       tokenLimit === 0 ? false : { ...store, ...log, name: 'token', limit: tokenLimit, window: '1m' },

@@ -26,6 +26,11 @@ export interface DemoConfig {
   tokenRateLimit: number;
   /** REDIS_URL: when set, rate-limit counters live in this Redis rather than in PostgreSQL. */
   redisUrl: string | undefined;
+  /**
+   * KIT_ISSUER when it is an http(s) URL: the address browsers reach the demo at. Cookie mode then
+   * allows that origin; otherwise (the default issuer, `http://HOST:PORT`) only loopback origins.
+   */
+  publicUrl: string | undefined;
 }
 
 function seconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -91,6 +96,14 @@ function persisted(path: string, make: () => Promise<string> | string): Promise<
   });
 }
 
+function publicUrl(issuer: string | undefined): string | undefined {
+  if (!issuer || !URL.canParse(issuer)) return undefined;
+  const url = new URL(issuer);
+  return url.protocol === 'https:' || url.protocol === 'http:'
+    ? url.toString().replace(/\/$/, '')
+    : undefined;
+}
+
 export async function loadConfig(env: NodeJS.ProcessEnv, dataDir: string): Promise<DemoConfig> {
   const port = env.PORT ? Number(env.PORT) : 3000;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('PORT must be a port number.');
@@ -113,5 +126,6 @@ export async function loadConfig(env: NodeJS.ProcessEnv, dataDir: string): Promi
     loginRateLimit: perMinute(env, 'KIT_RATE_LIMIT_LOGIN', 20),
     tokenRateLimit: perMinute(env, 'KIT_RATE_LIMIT_TOKEN', 120),
     redisUrl: redisUrl(env),
+    publicUrl: publicUrl(env.KIT_ISSUER),
   };
 }

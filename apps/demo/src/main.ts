@@ -65,6 +65,7 @@ const app = createApp(kit, await createUsers(), {
   loginLimit: config.loginRateLimit,
   tokenLimit: config.tokenRateLimit,
   shutdownSignal: shutdownController.signal,
+  ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
 });
 const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
   const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
