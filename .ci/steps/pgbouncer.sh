@@ -67,7 +67,12 @@ printf '"postgres" ""\n' >"$dir/userlist.txt"
 chown -R postgres "$dir"
 chmod 700 "$dir"
 stop() {
-  if [ -s "$dir/pgbouncer.pid" ]; then kill "$(cat "$dir/pgbouncer.pid")" 2>/dev/null || true; fi
+  # The pid file belongs to the postgres user: signal that pid only if it is a pgbouncer process.
+  local pid
+  pid=$(cat "$dir/pgbouncer.pid" 2>/dev/null || true)
+  if [[ $pid =~ ^[0-9]+$ ]] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = pgbouncer ]; then
+    kill "$pid" 2>/dev/null || true
+  fi
   for _ in $(seq 1 20); do [ -e "$dir/pgbouncer.pid" ] || break; sleep 0.25; done
   rm -rf "$dir"
 }
