@@ -11,8 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-export COREPACK_ENABLE_DOWNLOAD_PROMPT=0 COREPACK_INTEGRITY_KEYS=0 TURBO_TELEMETRY_DISABLED=1
-step() { printf '\n==> %s\n' "$*"; }
+source .ci/lib.sh
 
 port=3077
 bound_s=15

@@ -19,25 +19,11 @@
 # PgBouncer on exit.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-export COREPACK_ENABLE_DOWNLOAD_PROMPT=0 COREPACK_INTEGRITY_KEYS=0 TURBO_TELEMETRY_DISABLED=1
-export NO_COLOR=1 FORCE_COLOR=0
-
-step() { printf '\n==> %s\n' "$*"; }
-answers() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-apt_updated=false
-apt_install() {
-  if [ "$apt_updated" = false ]; then apt-get update -qq; apt_updated=true; fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
-}
+source .ci/lib.sh
 started=$SECONDS
 
 step "pgbouncer: PostgreSQL on 127.0.0.1:5432"
-if ! answers 5432; then
-  [ -d /etc/postgresql ] || apt_install postgresql
-  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start
-  for _ in $(seq 1 30); do answers 5432 && break; sleep 1; done
-fi
-answers 5432 || { echo "PostgreSQL does not answer on 127.0.0.1:5432" >&2; exit 1; }
+ensure_postgres
 
 step "pgbouncer: install"
 command -v pgbouncer >/dev/null || apt_install pgbouncer

@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-step() { printf '\n==> %s\n' "$*"; }
+source .ci/lib.sh
 started=$SECONDS
 
 if [ "$(id -u)" != 0 ]; then

@@ -10,10 +10,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-step() { printf '\n==> %s\n' "$*"; }
+source .ci/lib.sh
 
 # Whether a Redis answers PING on 127.0.0.1:6379 (any reply: +PONG, or -NOAUTH from a protected one).
-answers() {
+redis_answers() {
   local reply
   exec 3<>/dev/tcp/127.0.0.1/6379 || return 1
   printf 'PING\r\n' >&3
@@ -23,18 +23,17 @@ answers() {
 }
 
 step "redis: Redis on 127.0.0.1:6379"
-if answers 2>/dev/null; then
+if redis_answers 2>/dev/null; then
   echo "a Redis already answers on 127.0.0.1:6379"
 else
   if ! command -v redis-server >/dev/null; then
     step "redis: installing redis-server"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+    apt_install redis-server
   fi
   step "redis: starting redis-server"
   redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
-  for _ in $(seq 1 30); do answers 2>/dev/null && break; sleep 1; done
-  answers 2>/dev/null || { echo "Redis does not answer on 127.0.0.1:6379 after 30 s" >&2; exit 1; }
+  for _ in $(seq 1 30); do redis_answers 2>/dev/null && break; sleep 1; done
+  redis_answers 2>/dev/null || { echo "Redis does not answer on 127.0.0.1:6379 after 30 s" >&2; exit 1; }
 fi
 redis-server --version 2>/dev/null || true
 echo "ok: Redis answers on 127.0.0.1:6379"

@@ -14,29 +14,19 @@
 # database of its own and drops it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-export COREPACK_ENABLE_DOWNLOAD_PROMPT=0 COREPACK_INTEGRITY_KEYS=0 TURBO_TELEMETRY_DISABLED=1
-export NO_COLOR=1 FORCE_COLOR=0 npm_config_fund=false npm_config_audit=false npm_config_update_notifier=false
+source .ci/lib.sh
+export npm_config_fund=false npm_config_audit=false npm_config_update_notifier=false
 
 # The runtimes' versions, pinned: bump them here on purpose.
 BUN_VERSION=1.4.5
 DENO_VERSION=2.9.6
 
-step() { printf '\n==> %s\n' "$*"; }
 repo=$(pwd)
 started=$SECONDS
 
 step "runtimes: PostgreSQL on 127.0.0.1:5432"
-if ! (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
-  if [ ! -d /etc/postgresql ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
-  fi
-  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start
-  for _ in $(seq 1 30); do (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null && break; sleep 1; done
-fi
-if ! command -v psql >/dev/null; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client >/dev/null
-fi
-psql() { command psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -U postgres "$@"; }
+ensure_postgres
+ensure_psql
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/kit-runtimes.XXXXXX")
 database="kit_runtimes_$(date +%s)_$$"
