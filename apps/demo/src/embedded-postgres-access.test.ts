@@ -1,7 +1,9 @@
 import { execFile } from 'node:child_process';
 import {
   chmodSync,
+  chownSync,
   existsSync,
+  lchownSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -19,6 +21,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   ensurePostgresAccount,
   findBlockedDirectory,
+  findUntrustedPath,
   findUnusableEntry,
   type PostgresAccount,
   prepareStagingRoot,
@@ -87,6 +90,39 @@ describe('findBlockedDirectory', () => {
     const owner = statSync(dir);
     expect(findBlockedDirectory(dir, { name: 'me', uid: owner.uid, gid: owner.gid + 1 })).toBe(dir);
     expect(findBlockedDirectory(dir, stranger)).toBeUndefined();
+  });
+});
+
+describe('findUntrustedPath', () => {
+  it('names a directory on the way that others may write, unless it is sticky', () => {
+    const open = temporaryDir(0o755);
+    const shared = join(open, 'shared');
+    mkdirSync(join(shared, 'kit', '.data'), { recursive: true });
+    chmodSync(shared, 0o777);
+    expect(findUntrustedPath(join(shared, 'kit', '.data', 'postgres'))).toBe(shared);
+    chmodSync(shared, 0o1777);
+    expect(findUntrustedPath(join(shared, 'kit', '.data', 'postgres'))).toBeUndefined();
+    chmodSync(join(shared, 'kit'), 0o775);
+    expect(findUntrustedPath(join(shared, 'kit', '.data'))).toBe(join(shared, 'kit'));
+  });
+
+  it.skipIf(!isRoot)("names another user's directory, link, or where a link leads (root only)", () => {
+    const open = temporaryDir(0o755);
+    const checkout = join(open, 'home', 'alice', 'kit');
+    mkdirSync(join(checkout, '.data'), { recursive: true });
+    chownSync(join(open, 'home', 'alice'), stranger.uid, stranger.gid);
+    expect(findUntrustedPath(join(checkout, '.data', 'postgres'))).toBe(join(open, 'home', 'alice'));
+
+    const mine = join(open, 'mine');
+    mkdirSync(mine);
+    symlinkSync(checkout, join(mine, 'via-link'));
+    // A link of root's that leads through alice's directory.
+    expect(findUntrustedPath(join(mine, 'via-link', '.data'))).toBe(join(open, 'home', 'alice'));
+    symlinkSync(mine, join(open, 'alices-link'));
+    lchownSync(join(open, 'alices-link'), stranger.uid, stranger.gid);
+    expect(findUntrustedPath(join(open, 'alices-link', 'x'))).toBe(join(open, 'alices-link'));
+    // Parts that do not exist yet end the walk: whoever makes them is the caller.
+    expect(findUntrustedPath(join(mine, 'not', 'yet'))).toBeUndefined();
   });
 });
 
@@ -175,6 +211,32 @@ describe('stagePostgresBinaries', () => {
     );
     expect(readdirSync(root)).toEqual([]);
   });
+
+  /** The sentence that refuses a copy of the binaries, naming the entry at fault. */
+  const untrustedCopy = (staged: string, bad: string, why: string) =>
+    new EmbeddedPostgresError(
+      `The copy of PostgreSQL's binaries in ${staged} cannot be trusted, because ${bad} ${why}: remove ${staged} (it is copied again on the next start).`,
+    );
+
+  it('refuses to reuse a copy with a binary others may write, naming what to remove', () => {
+    const installDir = fakeBuild(temporaryDir());
+    const root = temporaryDir();
+    const staged = stagePostgresBinaries(installDir, root);
+    chmodSync(join(staged, 'bin', 'postgres'), 0o777);
+    expect(() => stagePostgresBinaries(installDir, root)).toThrow(
+      untrustedCopy(staged, join(staged, 'bin', 'postgres'), 'may be written by users other than its owner'),
+    );
+  });
+
+  it.skipIf(!isRoot)("refuses to reuse a copy with another user's directory in it (root only)", () => {
+    const installDir = fakeBuild(temporaryDir());
+    const root = temporaryDir();
+    const staged = stagePostgresBinaries(installDir, root);
+    chownSync(join(staged, 'share', 'postgresql'), stranger.uid, stranger.gid);
+    expect(() => stagePostgresBinaries(installDir, root)).toThrow(
+      untrustedCopy(staged, join(staged, 'share', 'postgresql'), 'belongs to another user (uid 4242)'),
+    );
+  });
 });
 
 describe('prepareStagingRoot', () => {
@@ -186,6 +248,32 @@ describe('prepareStagingRoot', () => {
       ),
     );
   });
+
+  it.skipIf(!isRoot)(
+    'refuses a directory whose parent another user owns, or others may write without the sticky bit (root only)',
+    () => {
+      const parent = temporaryDir(0o755);
+      const shared = join(parent, 'shared');
+      mkdirSync(shared);
+      chmodSync(shared, 0o777);
+      const message = (candidate: string, bad: string, why: string) =>
+        `Found no directory for PostgreSQL's binaries and data that the postgres user can reach (${candidate} is inside ${bad}, which ${why}): set KIT_EMBEDDED_PG_DIR to a directory every user may enter, or set DATABASE_URL.`;
+      // Whoever may write `shared` could rename the staging root away and put their own in its place.
+      expect(() => prepareStagingRoot([join(shared, 'staging')], stranger)).toThrow(
+        message(join(shared, 'staging'), shared, 'may be written by users other than its owner'),
+      );
+      expect(existsSync(join(shared, 'staging'))).toBe(false);
+      const alices = join(parent, 'alice');
+      mkdirSync(join(alices, 'deeper'), { recursive: true });
+      chownSync(alices, stranger.uid, stranger.gid);
+      expect(() => prepareStagingRoot([join(alices, 'deeper', 'staging')], stranger)).toThrow(
+        message(join(alices, 'deeper', 'staging'), alices, 'belongs to another user (uid 4242)'),
+      );
+      // Sticky, as /tmp is: others cannot replace root's entries there.
+      chmodSync(shared, 0o1777);
+      expect(prepareStagingRoot([join(shared, 'staging')], stranger)).toBe(join(shared, 'staging'));
+    },
+  );
 
   it.skipIf(!isRoot)(
     'skips a candidate the account cannot enter and opens the one it picks (root only)',

@@ -8,6 +8,7 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   realpathSync,
   renameSync,
   rmSync,
@@ -15,7 +16,7 @@ import {
   statSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { EmbeddedPostgresError } from './embedded-postgres-error.ts';
 
 // PostgreSQL refuses to run as root. When the demo or the tests run as root, the server runs as the
@@ -177,12 +178,85 @@ export function describeFileError(error: unknown): string {
 }
 
 /**
+ * Whether an entry (its `lstat`) is one that only `owners` can change: owned by one of them and,
+ * unless it is a symbolic link (whose mode means nothing), writable by no one else. A directory
+ * others may write is accepted when it is sticky (as `/tmp` is): others may add entries there but
+ * not rename or replace someone else's, and the entries that matter are checked on their own.
+ */
+function isTrustedEntry(stats: Stats, owners: readonly number[]): boolean {
+  if (!owners.includes(stats.uid)) return false;
+  if (stats.isSymbolicLink() || (stats.mode & 0o022) === 0) return true;
+  return stats.isDirectory() && (stats.mode & 0o1000) !== 0;
+}
+
+/** The user ids whose files root may trust: root's and, when that is another, this process's. */
+export function trustedOwners(): number[] {
+  const uid = process.getuid?.();
+  return uid === undefined || uid === 0 ? [0] : [0, uid];
+}
+
+/**
+ * The first entry on the way to `path` (the root directory and `path` itself included, when they
+ * exist) that someone other than `owners` could change: an entry another user owns, or one others
+ * may write (a sticky directory excepted). A symbolic link on the way must be owned by `owners`,
+ * and the way to where it points is checked too. `undefined` when only `owners` control the path,
+ * so that root may create, write and hand over what is there without being led elsewhere. Entries
+ * that do not exist yet end the walk: whoever makes them is the caller.
+ *
+ * @example
+ * ```ts
+ * findUntrustedPath('/home/alice/kit/apps/demo/.data/postgres'); // '/home/alice' (alice owns it)
+ * findUntrustedPath('/tmp/kit-test-pg-x1y2z3/data'); // undefined (/tmp is sticky)
+ * ```
+ */
+export function findUntrustedPath(
+  path: string,
+  owners: readonly number[] = trustedOwners(),
+  depth = 0,
+): string | undefined {
+  let current = '/';
+  for (const part of ['', ...resolve(path).split('/').filter(Boolean)]) {
+    current = join(current, part);
+    const stats = lstatSync(current, { throwIfNoEntry: false });
+    if (!stats) return undefined;
+    if (!isTrustedEntry(stats, owners)) return current;
+    if (stats.isSymbolicLink()) {
+      // The link cannot be changed by others; where it points must not be either.
+      if (depth >= 40) return current;
+      const inner = findUntrustedPath(resolve(dirname(current), readlinkSync(current)), owners, depth + 1);
+      if (inner) return inner;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Why {@link findUntrustedPath} named `path`, to follow its name in a sentence.
+ *
+ * @example
+ * ```ts
+ * `${path} ${describeUntrusted(path)}`; // '/home/alice belongs to another user (uid 1000)'
+ * ```
+ */
+export function describeUntrusted(path: string, owners: readonly number[] = trustedOwners()): string {
+  const stats = lstatSync(path, { throwIfNoEntry: false });
+  if (stats && !owners.includes(stats.uid)) return `belongs to another user (uid ${stats.uid})`;
+  return 'may be written by users other than its owner';
+}
+
+/**
  * Creates `path` (or accepts it as it is) as a directory owned by root that no one else may write
  * and everyone may enter, and returns `undefined`; or says why it cannot. Anything else (someone
- * else's directory, a symbolic link, a directory others may write) is refused: root copies binaries
- * into it that the `postgres` user then runs.
+ * else's directory, a symbolic link, a directory others may write) is refused, and so is a path
+ * whose parents someone other than root could change (a parent owned by another user, or one others
+ * may write that is not sticky): root copies binaries into it that the `postgres` user then runs,
+ * and whoever controls a parent could swap the directory for one of their own.
  */
 function prepareRootOwnedDirectory(path: string): string | undefined {
+  const untrustedParent = findUntrustedPath(dirname(path), [0]);
+  if (untrustedParent) {
+    return `${path} is inside ${untrustedParent}, which ${describeUntrusted(untrustedParent, [0])}`;
+  }
   try {
     mkdirSync(path, { recursive: true, mode: 0o755 });
   } catch (error) {
@@ -286,7 +360,7 @@ function removeAbandonedCopies(root: string): void {
 export function stagePostgresBinaries(installDir: string, root: string): string {
   const target = join(root, installKey(installDir));
   const complete = () => existsSync(join(target, 'bin')) && existsSync(join(target, 'share'));
-  if (complete()) return target;
+  if (complete()) return checkedCopy(target);
   removeAbandonedCopies(root);
   const temporary = join(root, `.staging-${randomBytes(6).toString('hex')}`);
   try {
@@ -307,6 +381,37 @@ export function stagePostgresBinaries(installDir: string, root: string): string 
     );
   } finally {
     rmSync(temporary, { recursive: true, force: true });
+  }
+  return checkedCopy(target);
+}
+
+/**
+ * The first entry of a tree (`path` included) that is not root's alone: owned by another user, or
+ * writable by others. Symbolic links are not followed: their targets are entries of the tree.
+ */
+function findEntryNotRootsAlone(path: string): string | undefined {
+  const stats = lstatSync(path, { throwIfNoEntry: false });
+  // Root's set of owners is root alone; another user's (which never stages) adds their own.
+  if (!stats || !isTrustedEntry(stats, trustedOwners()) || stats.mode & 0o1000) return path;
+  if (stats.isDirectory()) {
+    for (const entry of readdirSync(path)) {
+      const inner = findEntryNotRootsAlone(join(path, entry));
+      if (inner) return inner;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * `target`, a copy of the binaries, once every entry of it (`bin`, `lib`, `share`) is root's alone: the `postgres` user runs them, and initdb runs the SQL in `share` as superuser,
+ * so a copy someone else could have changed is refused rather than reused.
+ */
+function checkedCopy(target: string): string {
+  const bad = findEntryNotRootsAlone(target);
+  if (bad) {
+    throw new EmbeddedPostgresError(
+      `The copy of PostgreSQL's binaries in ${target} cannot be trusted, because ${bad} ${describeUntrusted(bad)}: remove ${target} (it is copied again on the next start).`,
+    );
   }
   return target;
 }
