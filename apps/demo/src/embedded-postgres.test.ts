@@ -1,8 +1,10 @@
 import { execFile } from 'node:child_process';
 import {
   chmodSync,
+  chownSync,
   cpSync,
   existsSync,
+  lchownSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
@@ -10,6 +12,7 @@ import {
   readlinkSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { createServer, type Server } from 'node:net';
@@ -25,7 +28,7 @@ import {
   packagedInstallDir,
   startEmbeddedPostgres,
 } from './embedded-postgres.ts';
-import { ensurePostgresAccount } from './embedded-postgres-access.ts';
+import { ensurePostgresAccount, relocatedDataDir } from './embedded-postgres-access.ts';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -239,6 +242,122 @@ describe('startEmbeddedPostgres', () => {
           `The PostgreSQL data in ${requested} cannot be used as root, because the postgres user the server runs as cannot enter ${privateDir}: move it to a directory that user can reach and leave a symbolic link in its place, or run as another user.`,
         ),
       );
+    });
+  });
+  describe.skipIf(!isRoot)('as root, in a checkout another user could change', () => {
+    // Tests run as root here; elsewhere the skip says why: only root hands directories to `postgres`.
+    const alice = { uid: 4242, gid: 4242 }; // a user who owns nothing here
+    let stagingDir: string;
+    beforeAll(() => {
+      stagingDir = mkdtempSync(join(tmpdir(), 'kit-staging-'));
+      chmodSync(stagingDir, 0o755);
+    });
+    afterAll(() => {
+      rmSync(stagingDir, { recursive: true, force: true });
+    });
+    /** A directory root would hand over, were it led there: not empty, no PG_VERSION, root's. */
+    function victim(): string {
+      const dir = join(temporaryDir(0o755), 'etc');
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'passwd'), 'root:x:0:0::/root:/bin/sh\n');
+      return dir;
+    }
+    const refusal = (dataDir: string, why: string) =>
+      new EmbeddedPostgresError(
+        `As root, the embedded PostgreSQL does not use ${dataDir}, because ${why}: run it as the user who owns the checkout, or set DATABASE_URL.`,
+      );
+
+    it('refuses a link planted in a checkout another user owns, and hands nothing over', async () => {
+      const checkout = join(temporaryDir(0o755), 'kit');
+      mkdirSync(join(checkout, 'apps', 'demo', '.data'), { recursive: true });
+      chownSync(checkout, alice.uid, alice.gid);
+      const target = victim();
+      const requested = join(checkout, 'apps', 'demo', '.data', 'postgres');
+      symlinkSync(target, requested);
+      lchownSync(requested, alice.uid, alice.gid);
+      await expect(
+        startEmbeddedPostgres({ dataDir: requested, persistent: true, stagingDir }),
+      ).rejects.toThrow(
+        refusal(
+          requested,
+          `${checkout} belongs to another user (uid ${alice.uid}), so another user could point it at a directory or file root would then hand over or overwrite`,
+        ),
+      );
+      expect(statSync(target).uid).toBe(0);
+      expect(existsSync(`${requested}.password`)).toBe(false);
+    });
+
+    it('refuses a link of another user in a directory of its own, and one of root that leads elsewhere', async () => {
+      const data = join(temporaryDir(0o755), '.data');
+      mkdirSync(data);
+      const target = victim();
+      const requested = join(data, 'postgres');
+      symlinkSync(target, requested);
+      lchownSync(requested, alice.uid, alice.gid);
+      await expect(
+        startEmbeddedPostgres({ dataDir: requested, persistent: true, stagingDir }),
+      ).rejects.toThrow(
+        refusal(requested, `it is a symbolic link that belongs to another user (uid ${alice.uid})`),
+      );
+      // Root's own link, but not one the demo made: only its data directory under the staging root is followed.
+      lchownSync(requested, 0, 0);
+      await expect(
+        startEmbeddedPostgres({ dataDir: requested, persistent: true, stagingDir }),
+      ).rejects.toThrow(
+        new EmbeddedPostgresError(
+          `As root, the embedded PostgreSQL follows the symbolic link ${requested} only to the directory it made for the data under ${join(stagingDir, 'data')}, not to ${target}: remove the link (to keep the data elsewhere, set KIT_EMBEDDED_PG_DIR to a directory owned by root there), or set DATABASE_URL.`,
+        ),
+      );
+      expect(statSync(target).uid).toBe(0);
+    });
+
+    it('refuses a directory that holds something but no cluster, before handing it over', async () => {
+      const requested = victim();
+      await expect(
+        startEmbeddedPostgres({ dataDir: requested, persistent: true, stagingDir }),
+      ).rejects.toThrow(
+        new EmbeddedPostgresError(`${requested} holds no PostgreSQL cluster but is not empty: remove it.`),
+      );
+      expect(statSync(requested).uid).toBe(0);
+      expect(readFileSync(join(requested, 'passwd'), 'utf8')).toBe('root:x:0:0::/root:/bin/sh\n');
+    });
+
+    it('neither writes through nor reads a password file that is a link or is not its own', async () => {
+      const data = temporaryDir(0o755);
+      const requested = join(data, 'postgres');
+      const precious = join(temporaryDir(0o755), 'shadow');
+      writeFileSync(precious, 'keep me\n', { mode: 0o600 });
+      symlinkSync(precious, `${requested}.password`);
+      const message = new EmbeddedPostgresError(
+        `${requested}.password is not a regular file owned by this user, so the embedded PostgreSQL's password is not read from it: remove it, or set DATABASE_URL.`,
+      );
+      await expect(
+        startEmbeddedPostgres({ dataDir: requested, persistent: true, stagingDir }),
+      ).rejects.toThrow(message);
+      expect(readFileSync(precious, 'utf8')).toBe('keep me\n');
+      rmSync(`${requested}.password`);
+      writeFileSync(`${requested}.password`, 'chosen-by-alice\n', { mode: 0o600 });
+      chownSync(`${requested}.password`, alice.uid, alice.gid);
+      await expect(
+        startEmbeddedPostgres({ dataDir: requested, persistent: true, stagingDir }),
+      ).rejects.toThrow(message);
+      expect(existsSync(requested)).toBe(false);
+    });
+
+    it('follows the link it made under the staging root, in a checkout of its own', async () => {
+      const data = join(temporaryDir(0o755), '.data');
+      mkdirSync(data);
+      const requested = join(data, 'postgres');
+      const relocated = relocatedDataDir(stagingDir, requested);
+      symlinkSync(relocated, requested);
+      const db = await start({ dataDir: requested, persistent: true, stagingDir });
+      expect(db.dataDir).toBe(relocated);
+      expect(statSync(relocated).uid).toBe(ensurePostgresAccount().uid);
+      expect(statSync(`${requested}.password`).mode & 0o777).toBe(0o600);
+      await query(db.url, 'select 1');
+      await db.stop();
+      started.splice(0);
+      rmSync(relocated, { recursive: true, force: true });
     });
   });
 });

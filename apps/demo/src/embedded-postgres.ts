@@ -12,6 +12,7 @@ import {
   rmdirSync,
   rmSync,
   symlinkSync,
+  unlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -22,14 +23,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import {
   describeFileError,
+  describeUntrusted,
   ensurePostgresAccount,
   findBlockedDirectory,
+  findUntrustedPath,
   findUnusableEntry,
   type PostgresAccount,
   prepareStagingRoot,
   relocatedDataDir,
   stagePostgresBinaries,
   stagingCandidates,
+  trustedOwners,
 } from './embedded-postgres-access.ts';
 import { EmbeddedPostgresError } from './embedded-postgres-error.ts';
 
@@ -56,6 +60,10 @@ export interface EmbeddedPostgresOptions {
    * Where the cluster's data lives. A symbolic link there is followed: it chooses where the data
    * really is. As root, when the `postgres` user cannot reach it, the data is kept under
    * `stagingDir` instead and, for a persistent cluster, `dataDir` becomes a symbolic link to it.
+   * As root, `dataDir` is refused when another user could change it or a directory on the way
+   * (they could lead root to hand over or overwrite what they chose), and a symbolic link there is
+   * followed only to the directory made for it under `stagingDir`'s `data`. The superuser
+   * password is kept in `${dataDir}.password`, read only when it is a regular file of this user's.
    */
   dataDir: string;
   /** Port on 127.0.0.1. @default a free port */
@@ -311,12 +319,67 @@ async function startServer(options: {
 
 /** `dataDir`, or where it points when it is a symbolic link (even to a directory not made yet). */
 function followLink(dataDir: string): string {
-  try {
-    if (lstatSync(dataDir).isSymbolicLink()) return resolve(dirname(dataDir), readlinkSync(dataDir));
-  } catch {
-    // Not there yet.
+  const stats = lstatSync(dataDir, { throwIfNoEntry: false });
+  return stats?.isSymbolicLink() ? resolve(dirname(dataDir), readlinkSync(dataDir)) : dataDir;
+}
+
+/**
+ * As root, `dataDir` when only root controls it, else a refusal. Root creates the data directory,
+ * hands it to the `postgres` user and writes the password file beside it: had another user
+ * control of a directory on the way (a checkout that user owns, say, run with sudo), they could
+ * plant a symbolic link there and have root hand over, or overwrite, any directory or file. So
+ * every directory on the way must be root's (or this process's user's) and closed to others (or
+ * sticky), a link at `dataDir` must be root's too and may only point where the demo itself put the
+ * data (a directory directly under the staging root's `data`), and a directory at `dataDir` must be
+ * root's or the `postgres` user's (an earlier run's cluster).
+ */
+function checkDataDirAsRoot(dataDir: string, account: PostgresAccount, stagingRoot: () => string): string {
+  const parent = dirname(dataDir);
+  const untrusted = findUntrustedPath(parent);
+  const refuse = (why: string) =>
+    new EmbeddedPostgresError(
+      `As root, the embedded PostgreSQL does not use ${dataDir}, because ${why}: run it as the user who owns the checkout, or set DATABASE_URL.`,
+    );
+  if (untrusted) {
+    throw refuse(
+      `${untrusted} ${describeUntrusted(untrusted)}, so another user could point it at a directory or file root would then hand over or overwrite`,
+    );
+  }
+  const stats = lstatSync(dataDir, { throwIfNoEntry: false });
+  if (!stats) return dataDir;
+  if (stats.isSymbolicLink()) {
+    if (!trustedOwners().includes(stats.uid)) {
+      throw refuse(`it is a symbolic link that belongs to another user (uid ${stats.uid})`);
+    }
+    const target = followLink(dataDir);
+    const dataRoot = join(stagingRoot(), 'data');
+    if (dirname(target) !== dataRoot) {
+      throw new EmbeddedPostgresError(
+        `As root, the embedded PostgreSQL follows the symbolic link ${dataDir} only to the directory it made for the data under ${dataRoot}, not to ${target}: remove the link (to keep the data elsewhere, set KIT_EMBEDDED_PG_DIR to a directory owned by root there), or set DATABASE_URL.`,
+      );
+    }
+    const targetStats = lstatSync(target, { throwIfNoEntry: false });
+    if (targetStats && !targetStats.isDirectory()) {
+      throw refuse(`it links to ${target}, which is not a directory`);
+    }
+    return target;
+  }
+  if (stats.isDirectory() && ![...trustedOwners(), account.uid].includes(stats.uid)) {
+    throw refuse(`it belongs to another user (uid ${stats.uid})`);
   }
   return dataDir;
+}
+
+/**
+ * Refuses an existing `dataDir` that holds something but no PostgreSQL cluster, before root hands
+ * it to the `postgres` user: it is not the kit's to give away (nor to delete).
+ */
+function refuseForeignContent(dataDir: string): void {
+  const stats = lstatSync(dataDir, { throwIfNoEntry: false });
+  if (!stats || existsSync(join(dataDir, 'PG_VERSION'))) return;
+  if (!stats.isDirectory() || readdirSync(dataDir).length > 0) {
+    throw new EmbeddedPostgresError(`${dataDir} holds no PostgreSQL cluster but is not empty: remove it.`);
+  }
 }
 
 /**
@@ -329,7 +392,8 @@ function placeData(
   account: PostgresAccount,
   stagingRoot: () => string,
 ): { dataDir: string; relocated?: EmbeddedDatabase['relocated'] } {
-  const target = followLink(dataDir);
+  const target = checkDataDirAsRoot(dataDir, account, stagingRoot);
+  refuseForeignContent(target);
   mkdirSync(dirname(target), { recursive: true });
   const blockedAt = findBlockedDirectory(dirname(target), account);
   if (!blockedAt) {
@@ -353,12 +417,10 @@ function placeData(
   }
   if (existsSync(dataDir)) {
     // An empty directory (as an earlier failed start left): the pointer takes its place.
-    if (!lstatSync(dataDir).isDirectory() || readdirSync(dataDir).length > 0) {
-      throw new EmbeddedPostgresError(`${dataDir} holds no PostgreSQL cluster but is not empty: remove it.`);
-    }
     rmdirSync(dataDir);
   }
   const relocated = relocatedDataDir(stagingRoot(), dataDir);
+  refuseForeignContent(relocated);
   if (persistent) {
     try {
       symlinkSync(relocated, dataDir);
@@ -375,6 +437,43 @@ function placeData(
     }
   }
   return { dataDir: relocated, relocated: { requested: dataDir, blockedAt } };
+}
+
+/**
+ * The superuser password kept in `path`, or `''` when there is none. Read only from a regular file
+ * this process's user owns (looked at with lstat: a symbolic link is not followed), so that nobody
+ * else can choose the password or point root at a file to read.
+ */
+function readPasswordFile(path: string): string {
+  const stats = lstatSync(path, { throwIfNoEntry: false });
+  if (!stats) return '';
+  const uid = process.getuid?.();
+  if (!stats.isFile() || (uid !== undefined && stats.uid !== uid)) {
+    throw new EmbeddedPostgresError(
+      `${path} is not a regular file owned by this user, so the embedded PostgreSQL's password is not read from it: remove it, or set DATABASE_URL.`,
+    );
+  }
+  return readFileSync(path, 'utf8').trim();
+}
+
+/**
+ * Writes the superuser password to `path`, readable by its owner only: whatever is there is removed
+ * first (a symbolic link itself, not what it points to) and the file is created anew, failing if
+ * something appears in between (O_EXCL), so the write never goes through a planted link.
+ */
+function writePasswordFile(path: string, password: string): void {
+  try {
+    unlinkSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new EmbeddedPostgresError(`Could not replace ${path}: ${describeFileError(error)}.`);
+    }
+  }
+  try {
+    writeFileSync(path, `${password}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    throw new EmbeddedPostgresError(`Could not write ${path}: ${describeFileError(error)}.`);
+  }
 }
 
 /**
@@ -423,10 +522,10 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   // A random superuser password, kept beside (not inside) the requested data directory, readable by
   // its owner only: any local user can reach 127.0.0.1.
   const passwordFile = `${options.dataDir}.password`;
-  let password = existsSync(passwordFile) ? readFileSync(passwordFile, 'utf8').trim() : '';
+  let password = readPasswordFile(passwordFile);
   if (!password || !existsSync(`${dataDir}/PG_VERSION`)) {
     password = randomBytes(24).toString('base64url');
-    if (options.persistent) writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
+    if (options.persistent) writePasswordFile(passwordFile, password);
   }
 
   await stopLeftover(dataDir);
