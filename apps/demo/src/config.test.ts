@@ -1,4 +1,14 @@
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateSecret } from '@kit/core';
@@ -54,5 +64,74 @@ describe.skipIf(process.platform === 'win32')('loadConfig and .data/secret', () 
     chmodSync(secretPath(), 0o644);
     const secret = generateSecret();
     expect((await loadConfig({ KIT_SECRET: secret }, dir)).secret).toBe(secret);
+  });
+});
+
+/** The files of `.data/` must be this user's own regular files: a link or another user's file is refused. */
+describe.skipIf(process.platform === 'win32')('loadConfig and who owns the files of .data/', () => {
+  const isRoot = process.getuid?.() === 0;
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'kit-demo-config-'));
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const failure = (env: NodeJS.ProcessEnv = {}) =>
+    loadConfig(env, dir).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+
+  it('refuses a secret that is a symbolic link, even to a private file, and never writes through one', async () => {
+    const elsewhere = join(mkdtempSync(join(tmpdir(), 'kit-demo-elsewhere-')), 'file');
+    try {
+      writeFileSync(elsewhere, `${generateSecret()}\n`, { mode: 0o600 });
+      symlinkSync(elsewhere, join(dir, 'secret'));
+      expect((await failure())?.message).toBe(
+        `${join(dir, 'secret')} is a symbolic link; anyone who chose what it holds could forge refresh tokens. Replace it with a regular file of your own, or delete it.`,
+      );
+      // A link to nothing yet: refused too, and nothing is created where it points.
+      rmSync(elsewhere);
+      expect((await failure())?.message).toContain('is a symbolic link');
+      expect(existsSync(elsewhere)).toBe(false);
+    } finally {
+      rmSync(join(elsewhere, '..'), { recursive: true, force: true });
+    }
+  });
+
+  it.skipIf(!isRoot)("refuses another user's secret, naming the fix (root only: makes one)", async () => {
+    writeFileSync(join(dir, 'secret'), `${generateSecret()}\n`, { mode: 0o600 });
+    chownSync(join(dir, 'secret'), 4242, 4242);
+    expect((await failure())?.message).toBe(
+      `${join(dir, 'secret')} belongs to another user (uid 4242), not to the user running the demo (uid 0); that user could forge refresh tokens. If the file is yours, run \`chown 0 ${join(dir, 'secret')}\`; otherwise delete it (a new secret is generated and every session ends).`,
+    );
+  });
+
+  it('refuses an embedded PostgreSQL password file others may read, unless DATABASE_URL is set', async () => {
+    const path = join(dir, 'postgres.password');
+    writeFileSync(path, 'superuser-password\n');
+    chmodSync(path, 0o644);
+    const error = await failure();
+    expect(error?.message).toBe(
+      `${path} can be read or changed by users other than its owner (mode 0644); anyone who read it could log in to the embedded PostgreSQL as its superuser, who can run programs as the server's user. If nobody else can have read it, run \`chmod 600 ${path}\`; otherwise delete it together with the postgres directory beside it (the demo starts afresh with a new cluster and password).`,
+    );
+    expect(error?.message).not.toContain('superuser-password');
+    expect(statSync(path).mode & 0o777).toBe(0o644);
+    // With DATABASE_URL nothing embedded starts: the file is not used, nor checked.
+    expect(await failure({ DATABASE_URL: 'postgres://127.0.0.1/x' })).toBeUndefined();
+    chmodSync(path, 0o600);
+    expect(await failure()).toBeUndefined();
+  });
+
+  it("refuses an embedded PostgreSQL password file that is a link, or (root only) another user's", async () => {
+    const path = join(dir, 'postgres.password');
+    symlinkSync('/dev/null', path);
+    expect((await failure())?.message).toContain(`${path} is a symbolic link;`);
+    if (!isRoot) return;
+    rmSync(path);
+    writeFileSync(path, 'x\n', { mode: 0o600 });
+    chownSync(path, 4242, 4242);
+    expect((await failure())?.message).toContain(`${path} belongs to another user (uid 4242)`);
   });
 });

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateSecret } from '@kit/core';
 
@@ -69,28 +69,63 @@ function redisUrl(env: NodeJS.ProcessEnv): string | undefined {
   return raw;
 }
 
+/** What a private file of `.data/` guards, for the sentence that refuses it. */
+interface PrivateFile {
+  /** What whoever read it could do. */
+  harm: string;
+  /** What to do when others may have read it. */
+  otherwise: string;
+}
+
+const SECRET: PrivateFile = {
+  harm: 'could forge refresh tokens',
+  otherwise: 'delete it (a new secret is generated and every session ends)',
+};
+
+const POSTGRES_PASSWORD: PrivateFile = {
+  harm: "could log in to the embedded PostgreSQL as its superuser, who can run programs as the server's user",
+  otherwise:
+    'delete it together with the postgres directory beside it (the demo starts afresh with a new cluster and password)',
+};
+
 /**
- * Refuses a secret file that the group or others may read or write, as ssh refuses such a private
- * key. Not repaired: whoever could read it may have copied it already, so the person running the
- * demo decides (tighten it if nobody else could have read it, or delete it to make a new secret).
+ * Refuses a secret file that is not this user's own regular file, or that the group or others may
+ * read or write, as ssh refuses such a private key. Looked at with lstat: a symbolic link is
+ * refused, not followed (whoever made it chooses what it points to). Not repaired: whoever could
+ * read it may have copied it already, so the person running the demo decides (tighten it if nobody
+ * else could have read it, or delete it to make a new one).
  */
-function checkPrivate(path: string): void {
-  if (process.platform === 'win32') return; // no POSIX mode bits to check
-  const mode = statSync(path).mode & 0o777;
+function checkPrivate(path: string, file: PrivateFile): void {
+  if (process.platform === 'win32') return; // no POSIX owners or mode bits to check
+  const stats = lstatSync(path);
+  if (!stats.isFile()) {
+    throw new Error(
+      `${path} is ${stats.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}; anyone who chose what it holds ${file.harm}. Replace it with a regular file of your own, or delete it.`,
+    );
+  }
+  const uid = process.getuid?.();
+  if (uid !== undefined && stats.uid !== uid) {
+    throw new Error(
+      `${path} belongs to another user (uid ${stats.uid}), not to the user running the demo (uid ${uid}); that user ${file.harm}. If the file is yours, run \`chown ${uid} ${path}\`; otherwise ${file.otherwise}.`,
+    );
+  }
+  const mode = stats.mode & 0o777;
   if ((mode & 0o077) === 0) return;
   throw new Error(
-    `${path} can be read or changed by users other than its owner (mode ${mode.toString(8).padStart(4, '0')}); anyone who read it could forge refresh tokens. If nobody else can have read it, run \`chmod 600 ${path}\`; otherwise delete it (a new secret is generated and every session ends).`,
+    `${path} can be read or changed by users other than its owner (mode ${mode.toString(8).padStart(4, '0')}); anyone who read it ${file.harm}. If nobody else can have read it, run \`chmod 600 ${path}\`; otherwise ${file.otherwise}.`,
   );
 }
 
 /** Reads a file of `.data/` (refusing one others can read), or creates it readable by the owner only. */
 function persisted(path: string, make: () => Promise<string> | string): Promise<string> | string {
-  if (existsSync(path)) {
-    checkPrivate(path);
+  // lstat, not exists: a dangling symbolic link must be refused, not written through.
+  if (lstatSync(path, { throwIfNoEntry: false })) {
+    checkPrivate(path, SECRET);
     return readFileSync(path, 'utf8').trim();
   }
   return Promise.resolve(make()).then((value) => {
-    writeFileSync(path, `${value}\n`, { mode: 0o600 });
+    // O_EXCL: never through something that appeared there meanwhile.
+    writeFileSync(path, `${value}\n`, { mode: 0o600, flag: 'wx' });
     chmodSync(path, 0o600);
     return value;
   });
@@ -110,6 +145,11 @@ export async function loadConfig(env: NodeJS.ProcessEnv, dataDir: string): Promi
   const host = env.HOST || '127.0.0.1';
   const origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   mkdirSync(dataDir, { recursive: true, mode: 0o755 });
+  // The embedded PostgreSQL's superuser password (see embedded-postgres.ts): checked as the secret is.
+  const postgresPassword = join(dataDir, 'postgres.password');
+  if (!env.DATABASE_URL && lstatSync(postgresPassword, { throwIfNoEntry: false })) {
+    checkPrivate(postgresPassword, POSTGRES_PASSWORD);
+  }
   return {
     port,
     host,
