@@ -60,13 +60,27 @@ Commands:
       --reason R              Recorded reason, a-z 0-9 _ (default admin_revoked).
                               No events fire: this runs outside the application.
 
-Database commands read --database-url or DATABASE_URL.
+Database commands read --database-url or DATABASE_URL, and --timeout DURATION: the limit on each
+statement and on getting a connection (default 2s; raise it for a migration of a large table).
 `;
 
 class UsageError extends Error {}
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
 const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/**
+ * The database commands' connection: --database-url or DATABASE_URL, and --timeout, the limit on
+ * each statement and on waiting for a connection (a migration on a large table may need more than
+ * an application's 2 s; a `SET statement_timeout` in SQL does not lift it).
+ */
+function ormOptions(values: { 'database-url'?: string; timeout?: string }) {
+  const timeout = values.timeout;
+  if (timeout === undefined) return { databaseUrl: databaseUrl(values['database-url']) };
+  const seconds = toSeconds(/^\d+$/.test(timeout) ? Number(timeout) : timeout, '--timeout');
+  if (seconds > 86_400) throw new UsageError('--timeout must be at most 1d.');
+  return { databaseUrl: databaseUrl(values['database-url']), timeoutMs: seconds * 1000 };
+}
 
 function databaseUrl(value: string | undefined): string {
   const url = value ?? process.env.DATABASE_URL;
@@ -125,6 +139,7 @@ export async function main(argv: string[]): Promise<number> {
       yes: { type: 'boolean' },
       reason: { type: 'string' },
       concurrently: { type: 'boolean' },
+      timeout: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -151,7 +166,7 @@ export async function main(argv: string[]): Promise<number> {
       const previous = (process.env.KIT_PREVIOUS_SECRETS ?? '').split(',').filter((s) => s !== '');
       const encoder = new TextEncoder();
       const { createKitOrm, createMikroOrmKeyStore } = await loadDatabase();
-      const orm = await createKitOrm({ databaseUrl: databaseUrl(values['database-url']) });
+      const orm = await createKitOrm(ormOptions(values));
       try {
         const { kid, activatesAt } = await rotateStoredKeys({
           store: createMikroOrmKeyStore({ orm }),
@@ -170,7 +185,7 @@ export async function main(argv: string[]): Promise<number> {
     case 'keys list': {
       const accessTokenTtl = accessTtl(values['access-ttl']);
       const { createKitOrm, createMikroOrmKeyStore } = await loadDatabase();
-      const orm = await createKitOrm({ databaseUrl: databaseUrl(values['database-url']) });
+      const orm = await createKitOrm(ormOptions(values));
       try {
         const rows = await createMikroOrmKeyStore({ orm }).list();
         for (const key of describeStoredKeys(rows, { now: Date.now(), accessTokenTtl })) {
@@ -194,7 +209,7 @@ export async function main(argv: string[]): Promise<number> {
         );
       const accessTokenTtl = accessTtl(values['access-ttl']);
       const { createKitOrm, createMikroOrmKeyStore } = await loadDatabase();
-      const orm = await createKitOrm({ databaseUrl: databaseUrl(values['database-url']) });
+      const orm = await createKitOrm(ormOptions(values));
       try {
         // The rows' timeline is all it reads: no KIT_SECRET needed, no key material touched.
         const { retiredAt } = await deleteStoredKey({
@@ -217,7 +232,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     case 'migrate': {
       const { createKitOrm, migrate } = await loadDatabase();
-      const orm = await createKitOrm({ databaseUrl: databaseUrl(values['database-url']) });
+      const orm = await createKitOrm(ormOptions(values));
       try {
         const { applied } = await migrate(orm);
         process.stderr.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'up to date\n');
@@ -228,7 +243,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'citus distribute': {
       const { createKitOrm, distributeKitTables } = await loadDatabase();
-      const orm = await createKitOrm({ databaseUrl: databaseUrl(values['database-url']) });
+      const orm = await createKitOrm(ormOptions(values));
       try {
         const { distributed, unchanged } = await distributeKitTables(orm, {
           concurrently: values.concurrently === true,
@@ -246,7 +261,7 @@ export async function main(argv: string[]): Promise<number> {
       const retain = toSeconds(values.retain ?? 0, '--retain', { allowZero: true });
       const batchSize = values['batch-size'] === undefined ? 1000 : Number(values['batch-size']);
       const { createKitOrm, createMikroOrmStore } = await loadDatabase();
-      const orm = await createKitOrm({ databaseUrl: databaseUrl(values['database-url']) });
+      const orm = await createKitOrm(ormOptions(values));
       try {
         const deleted = await purgeSessions(createMikroOrmStore({ orm }), {
           before: new Date(Date.now() - retain * 1000),
@@ -271,7 +286,7 @@ export async function main(argv: string[]): Promise<number> {
       if (values.all && !values.yes)
         throw new UsageError('--all revokes every session of every user: add --yes to confirm.');
       const { createKitOrm, createMikroOrmStore, revokeEverySession } = await loadDatabase();
-      const orm = await createKitOrm({ databaseUrl: databaseUrl(values['database-url']) });
+      const orm = await createKitOrm(ormOptions(values));
       try {
         const now = new Date();
         const revoked =
