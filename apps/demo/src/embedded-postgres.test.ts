@@ -239,7 +239,7 @@ describe('startEmbeddedPostgres', () => {
         startEmbeddedPostgres({ dataDir: requested, persistent: true, installDir, stagingDir }),
       ).rejects.toThrow(
         new EmbeddedPostgresError(
-          `The PostgreSQL data in ${requested} cannot be used as root, because the postgres user the server runs as cannot enter ${privateDir}: move it to a directory that user can reach and leave a symbolic link in its place, or run as another user.`,
+          `The PostgreSQL data in ${requested} cannot be used as root, because the postgres user the server runs as cannot enter ${privateDir}: move it to ${relocatedDataDir(stagingDir, requested)} and leave a symbolic link to it in its place, or run as another user.`,
         ),
       );
     });

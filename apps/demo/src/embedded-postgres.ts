@@ -411,8 +411,9 @@ function placeData(
     );
   }
   if (existsSync(join(dataDir, 'PG_VERSION'))) {
+    // As root a link is followed only to the directory made for it under the staging root: name it.
     throw new EmbeddedPostgresError(
-      `The PostgreSQL data in ${dataDir} cannot be used as root, because ${why}: move it to a directory that user can reach and leave a symbolic link in its place, or run as another user.`,
+      `The PostgreSQL data in ${dataDir} cannot be used as root, because ${why}: move it to ${relocatedDataDir(stagingRoot(), dataDir)} and leave a symbolic link to it in its place, or run as another user.`,
     );
   }
   if (existsSync(dataDir)) {
