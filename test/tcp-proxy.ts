@@ -16,7 +16,15 @@ export type CutMode =
    * forwarded, and delivered when the partition heals), and new connections are held as in
    * `blackhole`. Only timeouts can end the app's waits.
    */
-  | 'partition';
+  | 'partition'
+  /**
+   * A pooler with no server connection to give (PgBouncer queueing a client's statement until
+   * `query_wait_timeout`): open connections stay open and what the app sends is read and held by
+   * the proxy, not forwarded; new connections are held as in `blackhole`. On restore, a held
+   * connection whose app is still there gets what it sent delivered; one the app closed meanwhile
+   * loses it, as a pooler drops the queued statements of a client that left.
+   */
+  | 'stall';
 
 export interface OutageProxy {
   port: number;
@@ -32,7 +40,12 @@ export interface OutageProxy {
 /** Starts a proxy on 127.0.0.1, at a free port, forwarding every connection to `target`. */
 export async function startProxy(target: { host: string; port: number }): Promise<OutageProxy> {
   const sockets = new Set<Socket>();
-  const pairs = new Set<{ client: Socket; upstream: Socket }>();
+  const pairs = new Set<{
+    client: Socket;
+    upstream: Socket;
+    held?: Buffer[];
+    hold?: (chunk: Buffer) => void;
+  }>();
   let mode: 'open' | CutMode = 'open';
   let listening = false;
   const track = (socket: Socket) => {
@@ -89,20 +102,39 @@ export async function startProxy(target: { host: string; port: number }): Promis
         }
         return;
       }
+      if (next === 'stall') {
+        for (const pair of pairs) {
+          const held: Buffer[] = [];
+          pair.held = held;
+          pair.hold = (chunk) => held.push(chunk);
+          pair.client.unpipe(pair.upstream);
+          pair.upstream.unpipe(pair.client);
+          pair.upstream.pause();
+          pair.client.on('data', pair.hold);
+        }
+        return;
+      }
       for (const socket of sockets) socket.destroy();
       if (next === 'refuse') await stopListening();
     },
     async restore() {
       if (mode === 'open') return;
-      const healed = mode === 'partition';
+      const healed = mode === 'partition' || mode === 'stall';
       mode = 'open';
       for (const socket of sockets) {
         // Connections held while cut were never forwarded: the app has given up on them.
         if (![...pairs].some((p) => p.client === socket || p.upstream === socket)) socket.destroy();
       }
       if (healed) {
-        // The partition heals: what each side sent meanwhile is delivered, as TCP would.
-        for (const { client, upstream } of pairs) {
+        // The partition heals (or the pooler gets a server connection): what each side sent
+        // meanwhile is delivered.
+        for (const pair of pairs) {
+          const { client, upstream } = pair;
+          // A pair whose app left is gone, and what it held with it (see the client's 'close').
+          if (pair.hold) client.off('data', pair.hold);
+          for (const chunk of pair.held ?? []) upstream.write(chunk);
+          delete pair.held;
+          delete pair.hold;
           client.pipe(upstream);
           upstream.pipe(client);
         }

@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { KitError, KitStoreFailureError } from '../errors.ts';
 import { toStoreError } from './errors.ts';
+import { withPooledConnection } from './pooled-connection.ts';
 
 /**
  * How the kit's tables are laid out on Citus: `kit_sessions` by its id (every refresh is then a
@@ -64,15 +65,6 @@ function queryOf(orm: MikroORM): Query {
   };
 }
 
-interface PgConnection {
-  query(config: { text: string; queryMode?: 'simple'; query_timeout?: number }): Promise<unknown>;
-}
-
-interface KnexClient {
-  acquireConnection(): Promise<PgConnection>;
-  releaseConnection(connection: PgConnection): Promise<unknown>;
-}
-
 /**
  * Runs one of Citus's table functions as a statement of its own, in the simple protocol: the
  * kit's connections otherwise send each statement with a transaction-local statement timeout
@@ -82,14 +74,10 @@ interface KnexClient {
  * `sql` is built from the kit's own table and column names only, never from input.
  */
 async function runUtility(orm: MikroORM, sql: string): Promise<void> {
-  const client = orm.em.getConnection().getKnex().client as unknown as KnexClient;
-  const connection = await client.acquireConnection();
-  try {
+  await withPooledConnection(orm, 'distributeKitTables', (connection) =>
     // No client-side timeout either (pg's longest timer): the copy takes as long as the table.
-    await connection.query({ text: sql, queryMode: 'simple', query_timeout: 2_147_483_647 });
-  } finally {
-    await client.releaseConnection(connection).catch(() => undefined);
-  }
+    connection.query({ text: sql, queryMode: 'simple', query_timeout: 2_147_483_647 }),
+  );
 }
 
 async function citusVersion(query: Query): Promise<string | null> {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { toStoreError } from './errors.ts';
+import { type PgQueryResult, withPooledConnection } from './pooled-connection.ts';
 
 /**
  * One SQL statement with bound parameters. Sent unnamed by default: a named prepared statement
@@ -38,19 +38,7 @@ function nameOf(text: string): string {
 }
 
 /** What a statement returns: the `pg` result's rows and count. */
-export interface StatementResult {
-  rows: Record<string, unknown>[];
-  rowCount: number | null;
-}
-
-interface PgConnection {
-  query(statement: Statement & { name?: string }): Promise<StatementResult>;
-}
-
-interface KnexClient {
-  acquireConnection(): Promise<PgConnection>;
-  releaseConnection(connection: PgConnection): Promise<unknown>;
-}
+export type StatementResult = PgQueryResult;
 
 /**
  * Runs one statement on a connection of the ORM's pool, straight through the `pg` driver: bound
@@ -58,7 +46,8 @@ interface KnexClient {
  * builder on the hot path, one round trip. On an ORM from `createKitOrm` the statement carries the
  * server-side statement timeout with it (see statement-timeout.ts), so it is safe behind a pooler
  * in transaction mode. Driver errors become `ERR_STORE_UNAVAILABLE` or `ERR_STORE_FAILURE`, with
- * bound values stripped.
+ * bound values stripped; after a client-side read timeout the connection is closed, not reused
+ * (see pooled-connection.ts).
  *
  * @internal
  */
@@ -67,21 +56,7 @@ export async function runStatement(
   operation: string,
   statement: Statement,
 ): Promise<StatementResult> {
-  let client: KnexClient;
-  let connection: PgConnection;
-  try {
-    client = orm.em.getConnection().getKnex().client as unknown as KnexClient;
-    connection = await client.acquireConnection();
-  } catch (error) {
-    throw toStoreError(error, operation);
-  }
-  try {
-    return await connection.query(
-      preparing.has(orm) ? { ...statement, name: nameOf(statement.text) } : statement,
-    );
-  } catch (error) {
-    throw toStoreError(error, operation);
-  } finally {
-    await client.releaseConnection(connection).catch(() => undefined);
-  }
+  return withPooledConnection(orm, operation, (connection) =>
+    connection.query(preparing.has(orm) ? { ...statement, name: nameOf(statement.text) } : statement),
+  );
 }
