@@ -5,7 +5,8 @@ import { createTestDatabase, type TestDatabase } from '../../../../test/database
 import { type OutageProxy, proxyDatabase } from '../../../../test/tcp-proxy.ts';
 import { KitError } from '../errors.ts';
 import { createKitOrm } from './create-kit-orm.ts';
-import { type PgConnection, withPooledConnection } from './pooled-connection.ts';
+import { leaseConnection, type PgConnection, withPooledConnection } from './pooled-connection.ts';
+import { lockPurge } from './purge-lock.ts';
 import { runStatement } from './run-statement.ts';
 
 async function onServer<T>(url: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
@@ -83,5 +84,41 @@ describe('a statement that hits the client-side read timeout', () => {
       expect(seen[1]).not.toBe(seen[0]);
     },
     30_000,
+  );
+
+  it('the purge lock, on a connection outside the pool, is released within a second on a silent network', async () => {
+    const lock = await lockPurge(orm, { idleTimeoutMs: 60_000 });
+    expect(lock).not.toBeNull();
+    // The pool's only connection stays free for the batches meanwhile.
+    await expect(runStatement(orm, 'test', { text: 'select 1 as n', values: [] })).resolves.toMatchObject({
+      rows: [{ n: 1 }],
+    });
+    await proxy.cut('partition');
+    // A graceful close waits for the server's side of it, which a partition never delivers.
+    const started = Date.now();
+    await lock!.release();
+    expect(Date.now() - started).toBeLessThan(3_000);
+    await proxy.restore();
+    // The server saw the connection go and ended its transaction: the lock is free.
+    const next = await lockPurge(orm, { idleTimeoutMs: 60_000 });
+    expect(next).not.toBeNull();
+    await next!.release();
+  }, 30_000);
+
+  // Through a pooler the server connection outlives the client's, by design.
+  it.skipIf(Boolean(process.env.KIT_TEST_POOLER_URL))(
+    'a connection opened outside the pool is closed at release',
+    async () => {
+      const lease = await leaseConnection(orm, 'test', { dedicated: true });
+      const pid = (await lease.connection.query({ text: 'select pg_backend_pid() as pid', values: [] }))
+        .rows[0]!.pid;
+      await lease.release();
+      await expect(
+        onServer(
+          db.directUrl,
+          async (c) => (await c.query('select 1 from pg_stat_activity where pid = $1', [pid])).rowCount,
+        ),
+      ).resolves.toBe(0);
+    },
   );
 });

@@ -85,6 +85,25 @@ async function abort(connection: RawConnection): Promise<void> {
   }
 }
 
+/** How long a graceful close of a connection opened outside the pool may take. */
+const CLOSE_WAIT_MS = 1_000;
+
+/**
+ * Closes a connection opened outside the pool: gracefully (a Terminate message), but when the
+ * server does not answer within `waitMs` (a network gone silent would never confirm the close) its
+ * socket is destroyed, so `release` never hangs.
+ */
+async function closeWithin(client: KnexClient, connection: RawConnection, waitMs: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const waited = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, waitMs);
+    (timer as { unref?: () => void }).unref?.();
+  });
+  await Promise.race([client.destroyRawConnection(connection).catch(() => undefined), waited]);
+  clearTimeout(timer);
+  connection.connection?.stream?.destroy();
+}
+
 /**
  * Takes a connection of the ORM's knex pool (or, with `dedicated`, opens one outside the pool,
  * closed again at `release`). A failure to get one becomes `ERR_STORE_UNAVAILABLE` or
@@ -113,7 +132,7 @@ export async function leaseConnection(
       released = true;
       if (isReadTimeout(error)) await abort(connection);
       if (dedicated) {
-        await client.destroyRawConnection(connection).catch(() => undefined);
+        await closeWithin(client, connection, CLOSE_WAIT_MS);
       } else {
         // A connection marked disposed is refused by the pool's validation at its next acquire and
         // destroyed; it is never handed out again.

@@ -32,6 +32,16 @@ function gated(store: SessionStore) {
   };
 }
 
+async function onServer<T>(url: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await run(client);
+  } finally {
+    await client.end();
+  }
+}
+
 describe('one purge at a time across instances (PostgreSQL)', () => {
   let f: KitFixture;
   let otherOrm: MikroORM;
@@ -145,6 +155,49 @@ describe('one purge at a time across instances (PostgreSQL)', () => {
     expect((lost as KitError).code).toBe('ERR_STORE_UNAVAILABLE');
     await lock!.release();
     await next!.release();
+  }, 60_000);
+
+  it('purges with poolSize 1: the lock takes no connection of the pool', async () => {
+    // Serverless hosts often run one connection per instance. Were the lock on a pool connection,
+    // every batch would wait for it until the acquire timeout and fail, run after run.
+    const backends = () =>
+      onServer(f.db.directUrl, async (c) => {
+        const r = await c.query(
+          'select count(*)::int as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()',
+        );
+        return r.rows[0].n as number;
+      });
+    const baseline = await backends();
+    const single = await createKitOrm({ databaseUrl: f.db.url, poolSize: 1, timeoutMs: 500 });
+    try {
+      const kit = await f.makeKit({ store: createMikroOrmStore({ orm: single }) });
+      const before = await seed(kit, 6, 2);
+      const errors: unknown[] = [];
+      const runs: number[] = [];
+      const pruner = kit.startPruner({
+        interval: '1h',
+        retain: 0,
+        batchSize: 4,
+        onRun: (deleted) => runs.push(deleted),
+        onError: (error) => errors.push(error),
+      });
+      try {
+        await expect(pruner.runNow()).resolves.toBe(6);
+      } finally {
+        await pruner.stop();
+      }
+      expect(errors).toEqual([]);
+      expect(runs).toEqual([6]);
+      expect(await rowCount()).toBe(before - 6);
+      // The lock was released: the next run takes it again, and the pool still serves requests.
+      await expect(kit.sessions.purgeExpired()).resolves.toBe(0);
+      await expect(kit.createSession({ userId: 'after' })).resolves.toMatchObject({ tokenType: 'Bearer' });
+    } finally {
+      await single.close();
+    }
+    // The lock's own connection was closed at release, not left open beside the pool.
+    if (!f.db.pooled)
+      await vi.waitFor(async () => expect(await backends()).toBe(baseline), { timeout: 5_000 });
   }, 60_000);
 
   it('a held lock blocks no refresh and no revalidation of the rows it may purge', async () => {

@@ -1,21 +1,12 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { PurgeLock } from '../store/session-store.ts';
 import { toStoreError } from './errors.ts';
-import type { Statement, StatementResult } from './run-statement.ts';
-
-interface PgConnection {
-  query(statement: Statement): Promise<StatementResult>;
-}
-
-interface KnexClient {
-  acquireConnection(): Promise<PgConnection>;
-  releaseConnection(connection: PgConnection): Promise<unknown>;
-}
+import { leaseConnection } from './pooled-connection.ts';
 
 /**
  * Takes the purge lock of the database of `orm`: `pg_try_advisory_xact_lock` in a transaction of
- * its own, on a connection of the ORM's pool kept until `release`. Resolves with `null` at once
- * when another holder has it.
+ * its own, on a connection of its own, opened with the pool's settings but outside the pool and
+ * closed at `release`. Resolves with `null` at once when another holder has it.
  *
  * Why a transaction-scoped lock held by an otherwise idle transaction:
  *
@@ -31,7 +22,11 @@ interface KnexClient {
  *   transaction and lock at once; a holder that hangs is ended by
  *   `idle_in_transaction_session_timeout` (`idleTimeoutMs`), set for this transaction only.
  *
- * The run therefore needs two connections of the pool at once (the lock's and a batch's).
+ * The run needs two connections at once, the lock's and a batch's. The lock's is not taken from
+ * the pool: with `poolSize: 1` (common on serverless platforms) it would hold the pool's only
+ * connection, and every batch would wait for it until `acquireConnectionTimeout` and fail, run
+ * after run. Outside the pool, the purge works at any pool size, and a run costs one connection
+ * setup; an instance that prunes opens at most `poolSize + 1` connections.
  *
  * @internal
  */
@@ -39,22 +34,15 @@ export async function lockPurge(
   orm: MikroORM,
   { idleTimeoutMs }: { idleTimeoutMs: number },
 ): Promise<PurgeLock | null> {
-  let client: KnexClient;
-  let connection: PgConnection;
-  try {
-    client = orm.em.getConnection().getKnex().client as unknown as KnexClient;
-    connection = await client.acquireConnection();
-  } catch (error) {
-    throw toStoreError(error, 'lockPurge');
-  }
+  const lease = await leaseConnection(orm, 'lockPurge', { dedicated: true });
+  const { connection } = lease;
   let released = false;
-  async function release(): Promise<void> {
+  async function release(error?: unknown): Promise<void> {
     if (released) return;
     released = true;
-    // Ends the transaction and so the lock. On a connection the server already closed this fails,
-    // and the pool discards the connection instead of reusing it.
-    await connection.query({ text: 'rollback', values: [] }).catch(() => undefined);
-    await client.releaseConnection(connection).catch(() => undefined);
+    // Closes the connection (a Terminate message, or a reset after a read timeout): PostgreSQL
+    // ends its transaction and so the lock.
+    await lease.release(error);
   }
   try {
     await connection.query({ text: 'begin', values: [] });
@@ -72,7 +60,7 @@ export async function lockPurge(
       return null;
     }
   } catch (error) {
-    await release();
+    await release(error);
     throw toStoreError(error, 'lockPurge');
   }
   return {
@@ -83,10 +71,10 @@ export async function lockPurge(
         // Also restarts the idle timer.
         await connection.query({ text: 'select 1', values: [] });
       } catch (error) {
-        await release();
+        await release(error);
         throw toStoreError(error, 'lockPurge');
       }
     },
-    release,
+    release: () => release(),
   };
 }
