@@ -7,8 +7,9 @@
  *    requests per second, p50/p99, the server process's CPU per refresh, and the whole machine's
  *    CPU per refresh (on one machine: server, generator and every PostgreSQL process). Variants:
  *    plain PostgreSQL with the store's defaults (grouping on) and with `rotationBatchSize: 1`,
- *    Citus with the store's defaults (it detects the distributed `kit_sessions`: grouping off) and
- *    with grouping forced on (`rotationBatchSize: 64`).
+ *    Citus with the store's defaults (it detects the distributed `kit_sessions`: grouping off), with
+ *    `createKitOrm({ preparedStatements: true })` (the coordinator then plans each statement once
+ *    per connection) and with grouping forced on (`rotationBatchSize: 64`).
  * 2. The revocation list's statement (`store.listRevoked`, what `GET /.well-known/...revocations`
  *    runs on a cache miss), one caller, on a table of active sessions of which some were revoked
  *    within the window: latency per call.
@@ -119,6 +120,8 @@ interface Variant {
   name: string;
   side: Side;
   rotationBatchSize?: number;
+  /** `createKitOrm({ preparedStatements: true })`. */
+  preparedStatements?: boolean;
   server?: Server;
   windows: RunResult[];
   /** Measured windows' totals of {@link Counters} differences. */
@@ -222,6 +225,7 @@ async function measureToken(
       BENCH_HTTP_DATABASE_URL: v.side.db.url,
       BENCH_HTTP_POOL_SIZE: String(POOL_SIZE),
       BENCH_HTTP_ROTATION_BATCH_SIZE: v.rotationBatchSize === undefined ? '' : String(v.rotationBatchSize),
+      BENCH_HTTP_PREPARED_STATEMENTS: v.preparedStatements ? '1' : '',
     });
   }
   const load = (v: Variant): Load => ({ chain: v.key });
@@ -431,6 +435,14 @@ async function main(): Promise<void> {
         key: 'citus',
         name: 'Citus, store defaults (grouping off)',
         side: citus,
+        windows: [],
+        totals: totals(),
+      },
+      {
+        key: 'citus-prepared',
+        name: 'Citus, preparedStatements: true',
+        side: citus,
+        preparedStatements: true,
         windows: [],
         totals: totals(),
       },

@@ -9,7 +9,7 @@
  *   verifying endpoint on this machine.
  *
  * `BENCH_HTTP_ROTATION_BATCH_SIZE` sets the store's `rotationBatchSize` (unset: the store's own
- * choice). Talks to the parent over IPC: `sessions` (open n sessions, answer their refresh tokens),
+ * choice); `BENCH_HTTP_PREPARED_STATEMENTS=1` makes the ORM with `preparedStatements: true`. Talks to the parent over IPC: `sessions` (open n sessions, answer their refresh tokens),
  * `access` (an access token), `stats` (CPU and event-loop counters of this process, and its pid),
  * `stop`.
  */
@@ -29,9 +29,11 @@ const poolSize = Number(process.env.BENCH_HTTP_POOL_SIZE ?? 16);
 const rotationBatchSize = process.env.BENCH_HTTP_ROTATION_BATCH_SIZE
   ? Number(process.env.BENCH_HTTP_ROTATION_BATCH_SIZE)
   : undefined;
+// `createKitOrm({ preparedStatements: true })`, the direct-connection mode.
+const preparedStatements = process.env.BENCH_HTTP_PREPARED_STATEMENTS === '1';
 if (!databaseUrl || !process.send) throw new Error('http-server.ts is started by bench/src/http.ts.');
 
-const orm = await createKitOrm({ databaseUrl, poolSize });
+const orm = await createKitOrm({ databaseUrl, poolSize, preparedStatements });
 const kit = await createAuthKit({
   issuer: 'https://auth.bench.test',
   audience: 'https://api.bench.test',
