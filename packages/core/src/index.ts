@@ -60,6 +60,7 @@ export type {
   SessionStatus,
   SessionStore,
 } from './store/session-store.ts';
+export { validateRateLimitHit } from './store/validate-rate-limit-hit.ts';
 export { RESERVED_CLAIMS } from './tokens/access-token.ts';
 export { REFRESH_TOKEN_PREFIX } from './tokens/refresh-token.ts';
 export { type Duration, toSeconds } from './util/duration.ts';

@@ -1,4 +1,4 @@
-import type { RateLimitHit, RateLimitStore } from '@kit/core';
+import { type RateLimitHit, type RateLimitStore, validateRateLimitHit } from '@kit/core';
 
 /**
  * A {@link RateLimitStore} in the memory of one process (or one edge isolate): limits hold per
@@ -27,7 +27,8 @@ export function createMemoryRateLimitStore(options: { maxKeys?: number } = {}): 
   const counters = new Map<string, RateLimitHit>();
   return {
     async hit(key, { windowMs, now }) {
-      const windowStart = Math.floor(now / windowMs) * windowMs;
+      // The same checks as every store of the kit (an empty key, a zero window, NaN...).
+      const windowStart = validateRateLimitHit(key, { windowMs, now });
       const stored = counters.get(key);
       let next: RateLimitHit;
       if (!stored) next = { count: 1, previousCount: 0, windowStart };

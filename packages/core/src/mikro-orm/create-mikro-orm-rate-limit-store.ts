@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { KitInvalidInputError } from '../errors.ts';
 import type { RateLimitHit, RateLimitStore } from '../store/rate-limit-store.ts';
+import { validateRateLimitHit } from '../store/validate-rate-limit-hit.ts';
 import { toStoreError } from './errors.ts';
 import { runStatement, type Statement } from './run-statement.ts';
 
@@ -67,14 +68,7 @@ export function createMikroOrmRateLimitStore(options: MikroOrmRateLimitStoreOpti
 
   return {
     async hit(key, { windowMs, now }): Promise<RateLimitHit> {
-      if (typeof key !== 'string' || key.length === 0 || key.length > 255 || key.includes('\u0000')) {
-        throw new KitInvalidInputError('A rate-limit key must be a string of 1 to 255 characters.');
-      }
-      if (!Number.isSafeInteger(windowMs) || windowMs < 1) {
-        throw new KitInvalidInputError('`windowMs` must be a positive whole number of milliseconds.');
-      }
-      if (!Number.isFinite(now)) throw new KitInvalidInputError('`now` must be a time in milliseconds.');
-      const windowStart = Math.floor(now / windowMs) * windowMs;
+      const windowStart = validateRateLimitHit(key, { windowMs, now });
       const result = await query('rate-limit hit', {
         text: HIT_SQL,
         values: [key, windowStart, windowStart + windowMs, windowMs],

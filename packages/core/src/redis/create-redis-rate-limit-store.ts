@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { KitInvalidInputError, KitInvalidOptionsError, KitStoreUnavailableError } from '../errors.ts';
+import { KitInvalidOptionsError, KitStoreUnavailableError } from '../errors.ts';
 import type { RateLimitHit, RateLimitStore } from '../store/rate-limit-store.ts';
+import { validateRateLimitHit } from '../store/validate-rate-limit-hit.ts';
 import { toRedisStoreError } from './errors.ts';
 
 // One script per hit: Redis runs a script atomically (no other command interleaves), so concurrent
@@ -158,19 +159,7 @@ export function createRedisRateLimitStore(options: RedisRateLimitStoreOptions): 
 
   return {
     async hit(key, { windowMs, now }): Promise<RateLimitHit> {
-      if (typeof key !== 'string' || key.length === 0 || key.length > 255 || key.includes('\u0000')) {
-        throw new KitInvalidInputError('A rate-limit key must be a string of 1 to 255 characters.');
-      }
-      if (!Number.isSafeInteger(windowMs) || windowMs < 1) {
-        throw new KitInvalidInputError('`windowMs` must be a positive whole number of milliseconds.');
-      }
-      if (!Number.isFinite(now)) {
-        throw new KitInvalidInputError('`now` must be a time in milliseconds.');
-      }
-      const windowStart = Math.floor(now / windowMs) * windowMs;
-      if (!Number.isSafeInteger(Math.abs(windowStart) + 2 * windowMs)) {
-        throw new KitInvalidInputError('`now` and `windowMs` are too large.');
-      }
+      const windowStart = validateRateLimitHit(key, { windowMs, now });
       const args = {
         keys: [prefix + key],
         arguments: [String(windowStart), String(windowMs), String(Math.floor(now))],

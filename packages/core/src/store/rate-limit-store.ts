@@ -49,7 +49,8 @@ export interface RateLimitStore {
    * Counts one hit on `key` in the window `floor(now / windowMs) * windowMs`. When that window is
    * newer than the stored one, the counter restarts at 1 and `previousCount` becomes the stored
    * count if the stored window was the one just before, 0 otherwise. A hit whose window is older
-   * than the stored one (a caller with a slow clock) counts in the stored window.
+   * than the stored one (a caller with a slow clock) counts in the stored window. Arguments that
+   * `validateRateLimitHit` refuses reject with `ERR_INVALID_INPUT`, and count nothing.
    */
   hit(key: string, options: { windowMs: number; now: number }): Promise<RateLimitHit>;
   /** Deletes counters whose windows ended before `before` (ms since the epoch); returns how many. */

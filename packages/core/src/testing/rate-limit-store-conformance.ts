@@ -159,6 +159,43 @@ export function describeRateLimitStoreConformance(
       expect(hits.every((h) => h.windowStart === T0 + W && h.previousCount === 4)).toBe(true);
     });
 
+    it('refuses the same invalid calls as every store, with ERR_INVALID_INPUT (validateRateLimitHit)', async () => {
+      const invalid: [unknown, { windowMs: unknown; now: unknown }][] = [
+        ['', { windowMs: W, now: T0 }],
+        [key('x').padEnd(256, 'x'), { windowMs: W, now: T0 }],
+        [key('nul\u0000'), { windowMs: W, now: T0 }],
+        [42, { windowMs: W, now: T0 }],
+        [key('window'), { windowMs: 0, now: T0 }],
+        [key('window'), { windowMs: -W, now: T0 }],
+        [key('window'), { windowMs: 1.5, now: T0 }],
+        [key('window'), { windowMs: Number.NaN, now: T0 }],
+        [key('window'), { windowMs: '60000', now: T0 }],
+        [key('now'), { windowMs: W, now: Number.NaN }],
+        [key('now'), { windowMs: W, now: Number.POSITIVE_INFINITY }],
+        [key('now'), { windowMs: W, now: String(T0) }],
+        // Windows past 2^53 ms could not be told apart exactly.
+        [key('large'), { windowMs: W, now: 2 ** 60 }],
+        [key('large'), { windowMs: 2 ** 52, now: T0 }],
+      ];
+      for (const [k, options] of invalid) {
+        await expect(
+          a.hit(k as string, options as { windowMs: number; now: number }),
+          `hit(${JSON.stringify(k)}, ${String(options.windowMs)}, ${String(options.now)})`,
+        ).rejects.toMatchObject({ code: 'ERR_INVALID_INPUT' });
+      }
+      // A refused call counted nothing.
+      expect((await b.hit(key('window'), { windowMs: W, now: T0 })).count).toBe(1);
+      expect((await b.hit(key('large'), { windowMs: W, now: T0 })).count).toBe(1);
+      // The longest key allowed, and a time before the epoch, are counted.
+      const longest = key('x').padEnd(255, 'x');
+      expect((await a.hit(longest, { windowMs: W, now: T0 })).count).toBe(1);
+      expect(await b.hit(key('early'), { windowMs: W, now: -1 })).toEqual({
+        count: 1,
+        previousCount: 0,
+        windowStart: -W,
+      });
+    });
+
     it('purges windows that ended before the given time, when it can purge', async () => {
       if (!a.purge) return; // stores whose counters expire on their own need no purge
       await a.hit(key('purge'), { windowMs: W, now: T0 });
