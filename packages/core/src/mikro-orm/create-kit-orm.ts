@@ -1,6 +1,7 @@
 import { MikroORM, PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { KitInvalidOptionsError } from '../errors.ts';
-import { prepareStatementsOf } from './run-statement.ts';
+import { type DetectableClient, detectDirect, statementMode } from './connection-mode.ts';
+import { useStatementMode } from './run-statement.ts';
 import { KitSession } from './session-entity.ts';
 import { KitSigningKey } from './signing-key-entity.ts';
 import { type PgClientLike, type PgQueryClass, timeStatements } from './statement-timeout.ts';
@@ -28,20 +29,22 @@ export interface KitOrmOptions {
    * statement, so once the database stops answering it fails within about this time.
    *
    * The statement limit is enforced by PostgreSQL itself, so a statement that hangs stops working
-   * on the server too: each statement goes out in one round trip behind
+   * on the server too. How depends on the connection (see `preparedStatements`): on a direct
+   * connection the session's `statement_timeout` is set once, right after connect; through a
+   * pooler each statement goes out in one round trip behind
    * `select set_config('statement_timeout', '<timeoutMs>', true)`, a setting local to that
-   * statement's transaction. It needs no startup parameter and no session state, so it holds
-   * through a pooler in transaction mode (PgBouncer, Supavisor, Neon's pooler; for RDS Proxy see
-   * `statementTimeout`) and never leaks to the pooler's other clients. Transaction control
-   * (`begin`, `commit`...), session commands and several statements sent as one string without
-   * parameters go out unchanged; for those, and for a server that stops answering altogether, the
-   * client gives up `timeoutMs + 500` ms after sending (`query_timeout`).
+   * statement's transaction, which needs no startup parameter and no session state, so it holds in
+   * transaction mode (PgBouncer, Supavisor, Neon's pooler; for RDS Proxy see `statementTimeout`)
+   * and never leaks to the pooler's other clients. There, transaction control (`begin`,
+   * `commit`...), session commands and several statements sent as one string without parameters go
+   * out unchanged; for those, and for a server that stops answering altogether, the client gives up
+   * `timeoutMs + 500` ms after sending (`query_timeout`).
    * @default 2000
    */
   timeoutMs?: number;
   /**
-   * Whether PostgreSQL enforces `timeoutMs` as each statement's `statement_timeout` (see
-   * `timeoutMs`, and `preparedStatements` for direct connections). Set `false` behind a pooler
+   * Whether PostgreSQL enforces `timeoutMs` as the `statement_timeout` of the kit's connections
+   * (see `timeoutMs`). Set `false` behind a pooler
    * that pins a client to one server connection as soon as it sees a setting change (RDS Proxy
    * counts `set_config` as one), and set the limit where that pooler wants it instead: on the
    * role (`alter role app set statement_timeout = '2s'`) or in its initialization query. The
@@ -50,26 +53,37 @@ export interface KitOrmOptions {
    */
   statementTimeout?: boolean;
   /**
-   * For a direct connection to PostgreSQL, no pooler in between: the kit's own statements
-   * (rotation, find, touch, rate-limit hit...) are sent as named prepared statements, parsed and
-   * planned once per connection, and the statement timeout is set once per connection, as the
-   * `statement_timeout` startup parameter, instead of with each statement. Each statement then
-   * costs the server less, which shows at low concurrency (see the rotation figures in the
-   * operations guide). Through a pooler it fails: PgBouncer refuses the startup parameter
-   * (`unsupported startup parameter`), and in transaction mode named statements collide between
-   * clients (`prepared statement "..." already exists`).
-   * @default false
+   * How the kit's own statements (rotation, find, touch, rate-limit hit...) go out.
+   *
+   * - `'auto'`: each new connection is judged once, with one round trip: when `pg_backend_pid()`
+   *   equals the process id the server announced at connect, nothing sits in between, and that
+   *   connection gets the fast way: `statement_timeout` set once on its session, the kit's
+   *   statements sent as named prepared statements, parsed and planned once per connection. A
+   *   pooler announces a key of its own (PgBouncer in every pool mode), so its connections get the
+   *   pooler-safe way: unnamed statements, each with its transaction-local timeout, no session
+   *   state. Should a pooler pass the backend's process id through, its first named statement to
+   *   land on another server connection fails before running (SQLSTATE 42P05 or 26000); the ORM
+   *   then switches all its connections to the pooler-safe way for good and runs that statement
+   *   again, without a restart. Such a pooler keeps the session timeout the fooled connections set.
+   *   Behind a pooler that answers `pg_backend_pid()` with the key it announced (ProxySQL does), or
+   *   one you do not know, set `false`.
+   * - `true`: named statements on every connection, and `statement_timeout` as a startup
+   *   parameter. Only for a direct connection or a pooler that tracks prepared statements and
+   *   accepts that parameter: a stock PgBouncer refuses it (`unsupported startup parameter`).
+   * - `false`: the pooler-safe way on every connection, no detection.
+   * @default 'auto'
    */
-  preparedStatements?: boolean;
+  preparedStatements?: boolean | 'auto';
 }
 
 /**
  * Creates a MikroORM instance (PostgreSQL driver) for the kit alone, with {@link KitSession} and
  * `KitSigningKey` registered and timeouts set so an unreachable database fails fast instead of hanging. Use it
  * when the host does not run MikroORM itself; otherwise add `KitSession` to the host's entities.
- * By default it works directly and through a connection pooler in transaction mode: no startup
- * parameters, no named prepared statements, no session state (`preparedStatements` trades that
- * for less work per statement on a direct connection). Close it with `await orm.close()`.
+ * By default it works directly and through a connection pooler in transaction mode, telling them
+ * apart per connection: named prepared statements and a session timeout on a direct connection;
+ * through a pooler no startup parameters, no named prepared statements, no session state (see
+ * `preparedStatements`). Close it with `await orm.close()`.
  *
  * Exported from `@kit/core/mikro-orm`.
  *
@@ -78,6 +92,8 @@ export interface KitOrmOptions {
  * import { createKitOrm } from '@kit/core/mikro-orm';
  *
  * const orm = await createKitOrm({ databaseUrl: process.env.DATABASE_URL! });
+ * // Behind a pooler known in advance, skip the per-connection check:
+ * const pooled = await createKitOrm({ databaseUrl: process.env.POOLER_URL!, preparedStatements: false });
  * ```
  */
 export async function createKitOrm(options: KitOrmOptions): Promise<MikroORM> {
@@ -99,10 +115,11 @@ export async function createKitOrm(options: KitOrmOptions): Promise<MikroORM> {
   if (typeof statementTimeout !== 'boolean') {
     throw new KitInvalidOptionsError('`statementTimeout` must be true or false.');
   }
-  const preparedStatements = options.preparedStatements ?? false;
-  if (typeof preparedStatements !== 'boolean') {
-    throw new KitInvalidOptionsError('`preparedStatements` must be true or false.');
+  const preparedStatements = options.preparedStatements ?? 'auto';
+  if (typeof preparedStatements !== 'boolean' && preparedStatements !== 'auto') {
+    throw new KitInvalidOptionsError("`preparedStatements` must be 'auto' (the default), true or false.");
   }
+  const mode = statementMode(preparedStatements === true);
   // The pg module knex opened the connection with (the host's install may hold several copies).
   let orm: MikroORM | undefined;
   const queryClass = (): PgQueryClass => {
@@ -126,15 +143,38 @@ export async function createKitOrm(options: KitOrmOptions): Promise<MikroORM> {
       min: 0,
       max: poolSize,
       idleTimeoutMillis: 30_000,
-      // Every new connection carries the statement timeout per statement (see `timeoutMs`): no
-      // startup parameter, which a stock PgBouncer refuses, and no session state.
+      // Each new connection is judged (preparedStatements 'auto'): direct, it gets the statement
+      // timeout once on its session and named statements; through a pooler, the timeout with each
+      // statement, no startup parameter and no session state (see connection-mode.ts).
       afterCreate(connection: PgClientLike, done: (error: Error | null, connection: PgClientLike) => void) {
+        const fail = (error: unknown) => {
+          // knex leaves a connection whose afterCreate failed open: close it here.
+          (connection as { end?(): Promise<void> }).end?.().catch(() => undefined);
+          done(error instanceof Error ? error : new Error(String(error)), connection);
+        };
         try {
-          // With preparedStatements the startup parameter below carries the timeout instead.
-          if (statementTimeout && !preparedStatements) timeStatements(connection, queryClass(), timeoutMs);
-          done(null, connection);
+          // preparedStatements: true carries the timeout in the startup parameter below.
+          if (preparedStatements === true) return done(null, connection);
+          if (preparedStatements === false) {
+            if (statementTimeout) timeStatements(connection, queryClass(), timeoutMs);
+            return done(null, connection);
+          }
+          const Query = statementTimeout ? queryClass() : undefined;
+          detectDirect(
+            connection as unknown as DetectableClient,
+            statementTimeout ? timeoutMs : undefined,
+          ).then((direct) => {
+            try {
+              if (direct) mode.direct.add(connection);
+              // A direct connection times statements itself only once the ORM has met a pooler.
+              if (Query) timeStatements(connection, Query, timeoutMs, direct ? () => mode.pooled : undefined);
+              done(null, connection);
+            } catch (error) {
+              fail(error);
+            }
+          }, fail);
         } catch (error) {
-          done(error as Error, connection);
+          fail(error);
         }
       },
     },
@@ -142,12 +182,12 @@ export async function createKitOrm(options: KitOrmOptions): Promise<MikroORM> {
       acquireConnectionTimeout: timeoutMs,
       connection: {
         connectionTimeoutMillis: timeoutMs,
-        ...(statementTimeout && preparedStatements ? { statement_timeout: timeoutMs } : {}),
+        ...(statementTimeout && preparedStatements === true ? { statement_timeout: timeoutMs } : {}),
         query_timeout: timeoutMs + 500,
         keepAlive: true,
       },
     },
   });
-  if (preparedStatements) prepareStatementsOf(orm);
+  if (preparedStatements !== false) useStatementMode(orm, mode);
   return orm;
 }

@@ -16,6 +16,9 @@
  * One round trip, as before; `set_config` rather than `SET LOCAL`, which would log a warning for
  * every statement outside an explicit transaction block.
  *
+ * This is the pooler-safe way. A connection judged direct at connect carries the timeout on its
+ * session instead, and is timed here only once its ORM has met a pooler (see connection-mode.ts).
+ *
  * @internal
  */
 
@@ -121,9 +124,18 @@ function timedQueryClass(Query: PgQueryClass): PgQueryClass {
  * statements in one string without parameters, cursors) go out unchanged; `query_timeout` on the
  * client side still bounds them.
  *
+ * `active`, when given, is asked before each statement: while it answers false the statement goes
+ * out unchanged (a direct connection whose session already carries `statement_timeout`, see
+ * connection-mode.ts); once it answers true the statement is timed as above.
+ *
  * @internal
  */
-export function timeStatements(client: PgClientLike, Query: PgQueryClass, timeoutMs: number): void {
+export function timeStatements(
+  client: PgClientLike,
+  Query: PgQueryClass,
+  timeoutMs: number,
+  active?: () => boolean,
+): void {
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1)
     throw new RangeError('timeoutMs must be a positive integer');
   const TimedQuery = timedQueryClass(Query);
@@ -132,7 +144,7 @@ export function timeStatements(client: PgClientLike, Query: PgQueryClass, timeou
   const prototype = Object.getPrototypeOf(client) as PgClientLike;
   const send = (...args: unknown[]): unknown => prototype.query.apply(client, args as [unknown]);
   client.query = (config: unknown, values?: unknown, callback?: unknown): unknown => {
-    if (!carries(config, values)) return send(config, values, callback);
+    if ((active && !active()) || !carries(config, values)) return send(config, values, callback);
     const query = new TimedQuery(config, values, callback) as PgQuery & {
       timeoutText: string;
       queryMode?: string;
