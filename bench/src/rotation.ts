@@ -3,12 +3,18 @@
  * the store's rotate at 1 and 16 callers, next to the raw `pg` limit), in alternating rounds, each
  * measured three ways in the same run:
  *
- * - as shipped: `createKitOrm`, unnamed statements, the statement timeout sent with each statement;
+ * - as shipped: `createKitOrm` with its default `preparedStatements: 'auto'`, which judges each
+ *   connection at connect; on this direct connection: named statements and the statement timeout
+ *   set once on the session;
  * - as the kit ran before it supported poolers (`previous`): `statement_timeout` as a startup
  *   parameter and the store's hot statements as named prepared statements, parsed and planned once
  *   per connection (see {@link createPreviousKitOrm});
- * - with `createKitOrm({ preparedStatements: true })`, the opt-in for direct connections (`prepared`);
- * - with `BENCH_POOLER_URL` set, as shipped through that pooler (`pooled`).
+ * - with `createKitOrm({ preparedStatements: true })`, the forced direct way (`prepared`);
+ * - with `createKitOrm({ preparedStatements: false })`, the pooler-safe way forced on a direct
+ *   connection (`unnamed`: unnamed statements, the timeout sent with each), which was the default
+ *   before the per-connection check;
+ * - with `BENCH_POOLER_URL` set, as shipped through that pooler (`pooled`), which the check judges
+ *   pooled.
  *
  * Alternating rounds in one process put the same background load on every variant, which matters
  * on a shared machine far more than run-to-run differences.
@@ -21,7 +27,9 @@
  * - `BENCH_SECONDS` (default 10), `BENCH_WARMUP_SECONDS` (default 1), `BENCH_ROUNDS` (default 10):
  *   measured seconds per figure, warm-up, and how many alternating windows they are cut into.
  *
- * Prints one JSON object: operations per second and p50 latency of each figure.
+ * Prints one JSON object: operations per second, p50 latency, and CPU per operation of each figure:
+ * this Node process's (`clientCpuUs`) and the whole machine's (`machineCpuUs`: PostgreSQL, the
+ * client, PgBouncer, and whatever else runs on a shared machine).
  */
 
 import { createAuthKit, generateSecret, generateSigningKeys, importSigningKeys } from '@kit/core';
@@ -150,6 +158,24 @@ async function main(): Promise<void> {
     const preparedStore = createMikroOrmStore({ orm: preparedOrm });
     const preparedKit = await makeKit(preparedStore);
 
+    // The default on this direct connection must really have judged it direct: named statements.
+    await kit.refresh((await kit.createSession({ userId: 'bench-auto' })).refreshToken);
+    const autoPrepared = (await orm.em
+      .getConnection()
+      .execute(`select name from pg_prepared_statements where name like 'kit\\_%'`)) as unknown[];
+    if (autoPrepared.length === 0)
+      throw new Error('The default ORM did not judge the direct connection direct (no named statements).');
+
+    const unnamedOrm = await createKitOrm({
+      databaseUrl: db.url,
+      poolSize: POOL_SIZE,
+      timeoutMs: TIMEOUT_MS,
+      preparedStatements: false,
+    });
+    closers.unshift(() => unnamedOrm.close());
+    const unnamedStore = createMikroOrmStore({ orm: unnamedOrm });
+    const unnamedKit = await makeKit(unnamedStore);
+
     let pooled: { kit: Awaited<ReturnType<typeof makeKit>>; store: typeof store } | undefined;
     if (poolerUrl) {
       const pooledOrm = await createKitOrm({
@@ -162,16 +188,21 @@ async function main(): Promise<void> {
       pooled = { kit: await makeKit(pooledStore), store: pooledStore };
     }
 
-    const figures: Record<string, { opsPerSecond: number; p50Ms: number }> = {};
+    const figures: Record<
+      string,
+      { opsPerSecond: number; p50Ms: number; clientCpuUs: number; machineCpuUs: number | null }
+    > = {};
     for (const concurrency of [1, 16]) {
       const variants: { key: string; makeOperation: MakeOperation }[] = [
         { key: 'raw', makeOperation: rawRotation(kit, pool, concurrency) },
         { key: 'kit', makeOperation: kitRefresh(kit, concurrency) },
         { key: 'kit-previous', makeOperation: kitRefresh(previousKit, concurrency) },
         { key: 'kit-prepared', makeOperation: kitRefresh(preparedKit, concurrency) },
+        { key: 'kit-unnamed', makeOperation: kitRefresh(unnamedKit, concurrency) },
         { key: 'store', makeOperation: storeRotation(kit, store, pool, concurrency) },
         { key: 'store-previous', makeOperation: storeRotation(kit, previousStore, pool, concurrency) },
         { key: 'store-prepared', makeOperation: storeRotation(kit, preparedStore, pool, concurrency) },
+        { key: 'store-unnamed', makeOperation: storeRotation(kit, unnamedStore, pool, concurrency) },
       ];
       if (pooled) {
         variants.push(
@@ -185,6 +216,11 @@ async function main(): Promise<void> {
         figures[`refresh.${key}@${concurrency}`] = {
           opsPerSecond: Math.round(result.opsPerSecond),
           p50Ms: Number(result.latencyMs.p50.toFixed(3)),
+          clientCpuUs: Math.round(result.processCpuMicrosPerOp),
+          machineCpuUs:
+            result.machineCpuCores === null
+              ? null
+              : Math.round(((result.machineCpuCores * result.seconds) / result.operations) * 1e6),
         };
       }
     }
