@@ -214,23 +214,23 @@ describe('kit keys delete', () => {
       [current, 'ES256', 'signing'],
     ]);
 
-    const signing = await kit(['keys', 'delete', '--kid', current], env);
+    const signing = await kit(['keys', 'delete', `--kid=${current}`], env);
     expect(signing.code).toBe(1);
     expect(signing.stderr).toContain('ERR_KEY_IN_USE');
     expect(signing.stderr).toContain('is signing now');
 
-    const retired = await kit(['keys', 'delete', '--kid', recent], env);
+    const retired = await kit(['keys', 'delete', `--kid=${recent}`], env);
     expect(retired.code).toBe(1);
     expect(retired.stderr).toContain('ERR_KEY_IN_USE');
     expect(retired.stderr).toMatch(/retired at .*It can be deleted from /);
 
     // Retired 2 h ago: too recent when access tokens live 3 h.
-    const longTtl = await kit(['keys', 'delete', '--kid', old, '--access-ttl', '3h'], env);
+    const longTtl = await kit(['keys', 'delete', `--kid=${old}`, '--access-ttl', '3h'], env);
     expect(longTtl.code).toBe(1);
     expect(longTtl.stderr).toContain('ERR_KEY_IN_USE');
     expect(await storedKids()).toEqual([old, recent, current]);
 
-    const deleted = await kit(['keys', 'delete', '--kid', old], env);
+    const deleted = await kit(['keys', 'delete', `--kid=${old}`], env);
     expect(deleted.code).toBe(0);
     expect(deleted.stdout).toBe(`${old}\n`);
     expect(deleted.stderr).toContain(`deleted key ${old}`);
@@ -244,12 +244,13 @@ describe('kit keys delete', () => {
 
   it('an unknown kid fails with ERR_KEY_NOT_FOUND; a missing kid or --force without --yes is a usage error', async () => {
     const env = { DATABASE_URL: db.url };
-    const unknown = await kit(['keys', 'delete', '--kid', 'no-such-kid'], env);
+    // A kid may begin with '-' (base64url): the = form passes it as a value, never as an option.
+    const unknown = await kit(['keys', 'delete', '--kid=-no-such-kid'], env);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('ERR_KEY_NOT_FOUND');
     expect((await kit(['keys', 'delete'], env)).code).toBe(2);
     const { current } = await threeKeys();
-    const unconfirmed = await kit(['keys', 'delete', '--kid', current, '--force'], env);
+    const unconfirmed = await kit(['keys', 'delete', `--kid=${current}`, '--force'], env);
     expect(unconfirmed.code).toBe(2);
     expect(await storedKids()).toContain(current);
   }, 120_000);

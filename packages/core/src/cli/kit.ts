@@ -9,7 +9,7 @@
  *   kit prune [--database-url URL] [--retain 7d] [--batch-size 1000]
  *   kit keys rotate [--database-url URL] [--alg ALG] [--lead 330s]
  *   kit keys list [--access-ttl 300s] [--database-url URL]
- *   kit keys delete --kid KID [--access-ttl 300s] [--force --yes] [--database-url URL]
+ *   kit keys delete --kid=KID [--access-ttl 300s] [--force --yes] [--database-url URL]
  *   kit sessions revoke --user ID [--reason R] [--database-url URL]
  *   kit sessions revoke --all --yes [--reason R] [--database-url URL]
  *
@@ -39,7 +39,7 @@ Commands:
                               Reads KIT_SECRET (and KIT_PREVIOUS_SECRETS, comma-separated, while rotating it).
   keys list                   Print the stored keys, one a line: kid, alg, state (signing, ahead, retired,
                               deletable), activates_at, retired_at, deletable_from (tab-separated).
-  keys delete --kid KID       Delete a retired key from the database key store once no live token can need it:
+  keys delete --kid=KID       Delete a retired key from the database key store once no live token can need it:
                               refused (ERR_KEY_IN_USE) for the signing key, a key published ahead, or a key
                               retired less than the access-token lifetime + 60 s ago. Prints the kid.
       --access-ttl DURATION   The longest accessTokenTtl of your instances (default KIT_ACCESS_TTL, else ${DEFAULTS.accessTokenTtl}s).
