@@ -1,7 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { KitError, KitStoreFailureError } from '../errors.ts';
 import { toStoreError } from './errors.ts';
-import { withPooledConnection } from './pooled-connection.ts';
+import { leaseConnection } from './pooled-connection.ts';
 
 /**
  * How the kit's tables are laid out on Citus: `kit_sessions` by its id (every refresh is then a
@@ -74,10 +74,20 @@ function queryOf(orm: MikroORM): Query {
  * `sql` is built from the kit's own table and column names only, never from input.
  */
 async function runUtility(orm: MikroORM, sql: string): Promise<void> {
-  await withPooledConnection(orm, 'distributeKitTables', (connection) =>
+  // A connection of its own, outside the pool and closed afterwards: a pooled connection judged
+  // direct carries the statement timeout on its session, and lifting it there would leave the
+  // pool with a connection that has none.
+  const lease = await leaseConnection(orm, 'distributeKitTables', { dedicated: true });
+  let failure: unknown;
+  try {
     // No client-side timeout either (pg's longest timer): the copy takes as long as the table.
-    connection.query({ text: sql, queryMode: 'simple', query_timeout: 2_147_483_647 }),
-  );
+    await lease.connection.query({ text: sql, queryMode: 'simple', query_timeout: 2_147_483_647 });
+  } catch (error) {
+    failure = error;
+    throw toStoreError(error, 'distributeKitTables');
+  } finally {
+    await lease.release(failure);
+  }
 }
 
 async function citusVersion(query: Query): Promise<string | null> {
