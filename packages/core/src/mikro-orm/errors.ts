@@ -1,15 +1,6 @@
 import { KitStoreFailureError, KitStoreUnavailableError } from '../errors.ts';
+import { NETWORK_ERRNO } from '../store/network-errno.ts';
 
-const UNAVAILABLE_ERRNO = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
-]);
 // SQLSTATE: 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now,
 // 53300 too_many_connections, 57014 query_canceled (statement_timeout).
 const UNAVAILABLE_SQLSTATE = new Set(['57P01', '57P02', '57P03', '53300', '57014']);
@@ -24,7 +15,7 @@ const POOLER_UNAVAILABLE_MESSAGE =
 function isUnavailable(error: unknown, depth = 0): boolean {
   if (depth > 5 || typeof error !== 'object' || error === null) return false;
   const e = error as { code?: unknown; name?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
-  if (typeof e.code === 'string' && (UNAVAILABLE_ERRNO.has(e.code) || UNAVAILABLE_SQLSTATE.has(e.code)))
+  if (typeof e.code === 'string' && (NETWORK_ERRNO.has(e.code) || UNAVAILABLE_SQLSTATE.has(e.code)))
     return true;
   // Class 08 is connection exceptions, except 08P01 (protocol violation), which bad input such as a
   // NUL byte in a parameter can cause: that is not an outage, unless a pooler says it is one.

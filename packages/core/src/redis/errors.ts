@@ -1,4 +1,5 @@
 import { KitStoreFailureError, KitStoreUnavailableError } from '../errors.ts';
+import { NETWORK_ERRNO } from '../store/network-errno.ts';
 
 // node-redis errors that mean the server could not be reached or did not answer in time. Matched
 // by class name, so a host's copy of the client (another version, another install) is recognised.
@@ -17,16 +18,6 @@ const UNAVAILABLE_NAMES = new Set([
   'DisconnectsClientError',
   'MaxCommandRedirectionsError',
 ]);
-const UNAVAILABLE_ERRNO = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
-]);
 // Error replies of a server that is up but cannot take writes now: loading its data set, busy with
 // a script, a replica during failover, a cluster resharding or down, persistence failing, out of
 // memory under `maxmemory-policy noeviction`.
@@ -40,7 +31,7 @@ function isUnavailable(error: unknown, depth = 0): boolean {
   const e = error as { name?: unknown; code?: unknown; message?: unknown; cause?: unknown };
   const name = typeof e.name === 'string' && e.name !== 'Error' ? e.name : error.constructor?.name;
   if (typeof name === 'string' && UNAVAILABLE_NAMES.has(name)) return true;
-  if (typeof e.code === 'string' && UNAVAILABLE_ERRNO.has(e.code)) return true;
+  if (typeof e.code === 'string' && NETWORK_ERRNO.has(e.code)) return true;
   if (
     typeof e.message === 'string' &&
     (UNAVAILABLE_REPLY.test(e.message) || UNAVAILABLE_MESSAGE.test(e.message))
