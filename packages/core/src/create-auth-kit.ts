@@ -22,13 +22,10 @@ import { RefreshTokenCodec, type RefreshTokenParts } from './tokens/refresh-toke
 import { encodeBase64url } from './util/base64url.ts';
 import { type Duration, toSeconds } from './util/duration.ts';
 import { webCryptoBackend } from './verify/backend.ts';
-import {
-  type AccessTokenClaims,
-  type AccessTokenVerifier,
-  createVerifierWith,
-} from './verify/create-verifier.ts';
+import { createVerifierWith } from './verify/create-verifier.ts';
 import { createNodeBackend } from './verify/node-backend.ts';
 import { encodeSessionIds } from './verify/revocation-format.ts';
+import type { AccessTokenClaims, AccessTokenVerifier } from './verify/types.ts';
 
 // The kit verifies its own tokens through node:crypto where it runs on Node.
 const verifyBackend = createNodeBackend() ?? webCryptoBackend;

@@ -20,11 +20,5 @@
 export * from '../errors.ts';
 export type { Duration } from '../util/duration.ts';
 export type { VerifierAlgorithm } from './algorithms.ts';
-export {
-  type AccessTokenClaims,
-  type AccessTokenVerifier,
-  createVerifier,
-  MAX_TOKEN_LENGTH,
-  type VerifierJwk,
-  type VerifierOptions,
-} from './create-verifier.ts';
+export { createVerifier, MAX_TOKEN_LENGTH } from './create-verifier.ts';
+export type { AccessTokenClaims, AccessTokenVerifier, VerifierJwk, VerifierOptions } from './types.ts';

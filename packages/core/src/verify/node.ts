@@ -16,8 +16,9 @@
  */
 
 import { webCryptoBackend } from './backend.ts';
-import { type AccessTokenVerifier, createVerifierWith, type VerifierOptions } from './create-verifier.ts';
+import { createVerifierWith } from './create-verifier.ts';
 import { createNodeBackend } from './node-backend.ts';
+import type { AccessTokenVerifier, VerifierOptions } from './types.ts';
 
 export * from './index.ts';
 

@@ -1,5 +1,4 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { VerifierOptions } from './create-verifier.ts';
 import { createVerifier } from './index.ts';
 import { cacheMaxAgeSeconds, MAX_CACHE_SECONDS, MAX_JWKS_BYTES } from './remote-key-set.ts';
 import {
@@ -13,6 +12,7 @@ import {
   mint,
   type TestKey,
 } from './test-fixtures.ts';
+import type { VerifierOptions } from './types.ts';
 
 // Top-level, not in `beforeAll`: the `it.each` tables below are built when the file is collected.
 const [key1, key2, rsa] = await Promise.all([

@@ -1,0 +1,160 @@
+import type { Duration } from '../util/duration.ts';
+import type { VerifierAlgorithm } from './algorithms.ts';
+
+/**
+ * A JSON Web Key as found in a JWKS (jose's `JWK` and the DOM's `JsonWebKey` fit). Only the
+ * public members are ever read; private members (`d`, `p`, `q`, ...) are ignored.
+ *
+ * Exported from `@kit/core/verify`.
+ *
+ * @example
+ * ```ts
+ * const key: VerifierJwk = { kty: 'EC', crv: 'P-256', x: '...', y: '...', kid: 'key-1', alg: 'ES256', use: 'sig' };
+ * ```
+ */
+export interface VerifierJwk {
+  kty?: string;
+  kid?: string;
+  alg?: string;
+  use?: string;
+  key_ops?: readonly string[];
+  crv?: string;
+  x?: string;
+  y?: string;
+  n?: string;
+  e?: string;
+  /** Private and other members: accepted, never read. */
+  d?: string;
+  p?: string;
+  q?: string;
+  dp?: string;
+  dq?: string;
+  qi?: string;
+  k?: string;
+  ext?: boolean;
+  x5c?: readonly string[];
+  x5t?: string;
+  'x5t#S256'?: string;
+  x5u?: string;
+}
+
+/**
+ * Options of {@link createVerifier}. Set exactly one of `jwksUrl` and `jwks`.
+ *
+ * Exported from `@kit/core/verify`.
+ *
+ * @example
+ * ```ts
+ * const options: VerifierOptions = {
+ *   issuer: 'https://auth.example.com',
+ *   audience: 'https://api.example.com',
+ *   jwksUrl: 'https://auth.example.com/.well-known/jwks.json',
+ * };
+ * ```
+ */
+export interface VerifierOptions {
+  /** Expected `iss`, compared exactly. */
+  issuer: string;
+  /** Accepted audiences: the token's `aud` (a string or an array) must contain one of them. */
+  audience: string | readonly string[];
+  /** URL (`https:` or `http:`) of the issuer's JWKS, for example `https://auth.example.com/.well-known/jwks.json`. */
+  jwksUrl?: string;
+  /** A JWK set held locally, instead of `jwksUrl`. Private members are ignored. */
+  jwks?: { keys: readonly VerifierJwk[] };
+  /**
+   * Allow-list of algorithms. Symmetric algorithms (`HS*`) and `none` are refused here.
+   * @default ['ES256', 'EdDSA', 'ES384', 'RS256', 'PS256']
+   */
+  algorithms?: readonly VerifierAlgorithm[];
+  /**
+   * Leeway for `exp`, `nbf` and `iat`, to absorb clock skew between issuer and verifier.
+   * @default 5 (seconds)
+   */
+  clockTolerance?: Duration;
+  /**
+   * Minimum time between two fetches of `jwksUrl`, whatever triggers them (a stale set, or a
+   * token whose `kid` is unknown, as after a key rotation). `0` disables it.
+   * @default '30s'
+   */
+  cooldown?: Duration;
+  /**
+   * How long a fetched JWKS stays fresh when its response has no `Cache-Control` max-age.
+   * @default '5m'
+   */
+  cacheMaxAge?: Duration;
+  /**
+   * `fetch` used for `jwksUrl`.
+   * @default globalThis.fetch
+   */
+  fetch?: typeof fetch;
+  /**
+   * Time limit of one JWKS fetch, body included.
+   * @default '5s'
+   */
+  timeout?: Duration;
+  /**
+   * Current time in milliseconds since the epoch, for `exp`/`nbf`/`iat` and for cache timing.
+   * @default Date.now
+   */
+  clock?: () => number;
+  /**
+   * URL of the issuer's revocation list (`kit.revocations()`, served by the HTTP layer). When
+   * set, a token whose `sid` names a session revoked while the token may still be live is
+   * rejected with `ERR_JWT_REVOKED`, at most `revocationsInterval` after the revocation.
+   */
+  revocationsUrl?: string;
+  /**
+   * The longest a revocation list is used, from when the server read it (or the fetch started, if
+   * earlier): the bound on how long a revoked session's tokens still pass. There is no background
+   * refetch: the first verification that finds the list past it fetches a new one.
+   * @default 10 (seconds)
+   */
+  revocationsInterval?: Duration;
+  /**
+   * What happens when the list cannot be refreshed in time. `'open'`: tokens are checked against
+   * the last list held (or none), so availability wins and new revocations are not seen until a
+   * fetch succeeds. `'closed'`: every verification rejects with `ERR_JWKS_FETCH_FAILED` until a
+   * fetch succeeds, so the bound always holds.
+   * @default 'open'
+   */
+  revocationsFailure?: 'open' | 'closed';
+}
+
+/**
+ * Claims of a verified access token (RFC 9068 profile). Every listed claim has been checked: the
+ * strings are non-empty, the dates are numbers.
+ *
+ * Exported from `@kit/core/verify`.
+ *
+ * @example
+ * ```ts
+ * const claims: AccessTokenClaims = await verify(token);
+ * console.log(claims.sub, claims.sid);
+ * ```
+ */
+export interface AccessTokenClaims {
+  iss: string;
+  sub: string;
+  aud: string | string[];
+  exp: number;
+  iat: number;
+  nbf?: number;
+  jti: string;
+  /** Id of the refresh session the token was minted for. */
+  sid: string;
+  client_id: string;
+  /** Claims the issuer's hook added. */
+  [claim: string]: unknown;
+}
+
+/**
+ * Verifies one access token: resolves with its claims, or rejects with a {@link KitError}.
+ *
+ * Exported from `@kit/core/verify`.
+ *
+ * @example
+ * ```ts
+ * const verify: AccessTokenVerifier = createVerifier({ issuer, audience, jwksUrl });
+ * ```
+ */
+export type AccessTokenVerifier = (token: string) => Promise<AccessTokenClaims>;
