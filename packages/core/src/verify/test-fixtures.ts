@@ -4,10 +4,11 @@
  *
  * @module
  */
-import { exportJWK, generateKeyPair, type JWK, type JWTHeaderParameters, SignJWT } from 'jose';
+import { exportJWK, generateKeyPair, importJWK, type JWK, type JWTHeaderParameters, SignJWT } from 'jose';
 import { expect } from 'vitest';
 import { KitError, type KitErrorCode } from '../errors.ts';
 import type { VerifierAlgorithm } from './algorithms.ts';
+import type { VerifierOptions } from './types.ts';
 
 /**
  * Issuer every test token carries.
@@ -69,6 +70,64 @@ export async function createTestKey(
   const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
   const jwk = { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' };
   return { alg, kid, privateKey, publicKey, jwk };
+}
+
+/**
+ * Every algorithm the verifier supports.
+ *
+ * @example
+ * ```ts
+ * it.each(ALL_ALGORITHMS)('accepts a valid %s token', async (alg) => {});
+ * ```
+ */
+export const ALL_ALGORITHMS: readonly VerifierAlgorithm[] = ['ES256', 'ES384', 'EdDSA', 'RS256', 'PS256'];
+
+/**
+ * One test key per supported algorithm, each under its own kid.
+ *
+ * @example
+ * ```ts
+ * const keys = await createTestKeySet();
+ * await mint(keys.EdDSA);
+ * ```
+ */
+export async function createTestKeySet(): Promise<Record<VerifierAlgorithm, TestKey>> {
+  const list = await Promise.all(ALL_ALGORITHMS.map((alg) => createTestKey(alg)));
+  return Object.fromEntries(list.map((key) => [key.alg, key])) as Record<VerifierAlgorithm, TestKey>;
+}
+
+/**
+ * Options of a verifier over a local JWKS holding every key of `keys`, with a clock frozen at
+ * {@link T0}; `changes` override them.
+ *
+ * @example
+ * ```ts
+ * const verify = createVerifier(localVerifierOptions(keys, { algorithms: ['ES256'] }));
+ * ```
+ */
+export function localVerifierOptions(
+  keys: Record<VerifierAlgorithm, TestKey>,
+  changes: Partial<VerifierOptions> = {},
+): VerifierOptions {
+  return {
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    jwks: { keys: Object.values(keys).map((key) => key.jwk) },
+    clock: createClock().now,
+    ...changes,
+  };
+}
+
+/**
+ * An RS256 test key's private key, imported for PS256 (same RSA key material).
+ *
+ * @example
+ * ```ts
+ * await mint({ alg: 'PS256', kid: keys.RS256.kid, privateKey: await rsaKeyAsPss(keys.RS256) });
+ * ```
+ */
+export async function rsaKeyAsPss(rs256: TestKey): Promise<CryptoKey> {
+  return (await importJWK(await exportJWK(rs256.privateKey), 'PS256')) as CryptoKey;
 }
 
 /**
