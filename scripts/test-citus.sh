@@ -26,9 +26,9 @@ files=(
   packages/core/src/keys/delete-stored-key.test.ts
   packages/core/src/cli/kit.test.ts
   # The kit on the store: sessions, refresh with grace and reuse, revocation feed.
-  packages/core/src/create-auth-kit.test.ts
-  packages/core/src/sessions.test.ts
-  packages/core/src/revocations.test.ts
+  packages/core/src/kit/create-auth-kit.test.ts
+  packages/core/src/kit/sessions.test.ts
+  packages/core/src/kit/revocations.test.ts
   # The HTTP contract, /logout scopes included, and two instances on one cluster.
   packages/hono/src/create-kit-routes.test.ts
   apps/demo/src/instances.test.ts

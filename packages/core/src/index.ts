@@ -33,7 +33,7 @@ export {
   type RevocationList,
   type SessionManager,
   type TokenSet,
-} from './create-auth-kit.ts';
+} from './kit/create-auth-kit.ts';
 export * from './errors.ts';
 export type { KitEventListener, KitEvents } from './events.ts';
 export { isSigningAlgorithm, SIGNING_ALGORITHMS, type SigningAlgorithm } from './keys/algorithms.ts';

@@ -2,7 +2,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createKitFixture, type KitFixture } from '../../test/fixture.ts';
-import type { AuthKit } from '../create-auth-kit.ts';
+import type { AuthKit } from '../kit/create-auth-kit.ts';
 import { KitError } from '../errors.ts';
 import type { SessionStore } from '../store/session-store.ts';
 import { createKitOrm } from './create-kit-orm.ts';

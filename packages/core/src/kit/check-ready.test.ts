@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../../test/database.ts';
-import { type OutageProxy, proxyDatabase } from '../../../test/tcp-proxy.ts';
-import { createFakeClock, TEST_SECRET, testKeys } from '../test/fixture.ts';
-import { type AuthKit, createAuthKit, KitError, type SessionStore } from './index.ts';
-import { createKitOrm, createMikroOrmKeyStore, createMikroOrmStore, migrate } from './mikro-orm/index.ts';
+import { createTestDatabase, type TestDatabase } from '../../../../test/database.ts';
+import { type OutageProxy, proxyDatabase } from '../../../../test/tcp-proxy.ts';
+import { createFakeClock, TEST_SECRET, testKeys } from '../../test/fixture.ts';
+import { type AuthKit, createAuthKit, KitError, type SessionStore } from '../index.ts';
+import { createKitOrm, createMikroOrmKeyStore, createMikroOrmStore, migrate } from '../mikro-orm/index.ts';
 
 /**
  * `kit.checkReady()` and the store's `ping`, on a real PostgreSQL behind a TCP proxy the test cuts:

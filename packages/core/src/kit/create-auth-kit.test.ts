@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createKitFixture, type KitFixture } from '../test/fixture.ts';
-import { KitError } from './errors.ts';
-import type { KitEvents } from './events.ts';
-import { REFRESH_TOKEN_PREFIX } from './tokens/refresh-token.ts';
+import { createKitFixture, type KitFixture } from '../../test/fixture.ts';
+import { KitError } from '../errors.ts';
+import type { KitEvents } from '../events.ts';
+import { REFRESH_TOKEN_PREFIX } from '../tokens/refresh-token.ts';
 
 const SECOND = 1000;
 const DAY = 86_400 * SECOND;
@@ -241,7 +241,7 @@ describe('rotation, grace and reuse detection (PostgreSQL)', () => {
 
   it('a revocation committed during a grace decision wins over the grace answer', async () => {
     // A store whose find() lets a revocation commit before the engine decides.
-    const { createMikroOrmStore } = await import('./mikro-orm/index.ts');
+    const { createMikroOrmStore } = await import('../mikro-orm/index.ts');
     const real = createMikroOrmStore({ orm: f.orm });
     let revokeDuringFind: string | undefined;
     const store = {
@@ -342,7 +342,7 @@ describe('lifetimes with a fake clock (PostgreSQL)', () => {
   });
 
   it('extending only the absolute expiry keeps an idle expiry slid by a refresh meanwhile', async () => {
-    const { createMikroOrmStore } = await import('./mikro-orm/index.ts');
+    const { createMikroOrmStore } = await import('../mikro-orm/index.ts');
     const real = createMikroOrmStore({ orm: f.orm });
     let refreshDuringFind: (() => Promise<unknown>) | undefined;
     const store = {

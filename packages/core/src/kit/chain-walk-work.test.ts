@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createKitFixture, type KitFixture, TEST_SECRET } from '../test/fixture.ts';
-import { sha256, utf8 } from './crypto/primitives.ts';
-import { KitError } from './errors.ts';
-import { RefreshTokenCodec, type RefreshTokenParts } from './tokens/refresh-token.ts';
+import { createKitFixture, type KitFixture, TEST_SECRET } from '../../test/fixture.ts';
+import { sha256, utf8 } from '../crypto/primitives.ts';
+import { KitError } from '../errors.ts';
+import { RefreshTokenCodec, type RefreshTokenParts } from '../tokens/refresh-token.ts';
 
 /**
  * Proving an old refresh token genuine walks the session's chain forward, one HMAC per link. A
@@ -79,7 +79,7 @@ describe('chain walks per session (PostgreSQL)', () => {
 
   it('a revoke whose row was read before another walk revoked the session does not walk', async () => {
     const session = await longRotatedSession('stale-read');
-    const { createMikroOrmStore } = await import('./mikro-orm/index.ts');
+    const { createMikroOrmStore } = await import('../mikro-orm/index.ts');
     const real = createMikroOrmStore({ orm: f.orm });
     // The first find of the session reads the row, then waits: its caller holds a row from before
     // the revocation below.

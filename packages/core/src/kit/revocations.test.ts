@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKitFixture, type KitFixture } from '../test/fixture.ts';
-import { decodeSessionIds } from './verify/revocation-format.ts';
+import { createKitFixture, type KitFixture } from '../../test/fixture.ts';
+import { decodeSessionIds } from '../verify/revocation-format.ts';
 
 describe('kit.revocations()', () => {
   let f: KitFixture;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKitFixture, type KitFixture } from '../test/fixture.ts';
-import { KitError } from './errors.ts';
+import { createKitFixture, type KitFixture } from '../../test/fixture.ts';
+import { KitError } from '../errors.ts';
 
 const DAY = 86_400_000;
 

@@ -1,4 +1,4 @@
-import { sha256, timingSafeEqual } from './crypto/primitives.ts';
+import { sha256, timingSafeEqual } from '../crypto/primitives.ts';
 import {
   KitInvalidInputError,
   KitInvalidOptionsError,
@@ -8,24 +8,24 @@ import {
   KitSessionExpiredError,
   KitSessionNotFoundError,
   KitSessionRevokedError,
-} from './errors.ts';
-import { Emitter, type KitEventListener, type KitEvents } from './events.ts';
-import { createKeyRing, type KeyProvider, staticKeyProvider } from './keys/key-ring.ts';
-import { importSigningKeys, type PublicJwk, type SigningKeySet } from './keys/signing-keys.ts';
-import { type AuthKitOptions, resolveOptions } from './options.ts';
-import { createPruner, type Pruner, type PrunerOptions } from './pruner.ts';
-import { purgeSessions } from './purge-sessions.ts';
-import { type Session, toSession } from './session.ts';
-import type { SessionRecord, SessionStatus } from './store/session-store.ts';
-import { checkExtraClaims, signAccessToken } from './tokens/access-token.ts';
-import { RefreshTokenCodec, type RefreshTokenParts } from './tokens/refresh-token.ts';
-import { encodeBase64url } from './util/base64url.ts';
-import { type Duration, toSeconds } from './util/duration.ts';
-import { webCryptoBackend } from './verify/backend.ts';
-import { createVerifierWith } from './verify/create-verifier.ts';
-import { createNodeBackend } from './verify/node-backend.ts';
-import { encodeSessionIds } from './verify/revocation-format.ts';
-import type { AccessTokenClaims, AccessTokenVerifier } from './verify/types.ts';
+} from '../errors.ts';
+import { Emitter, type KitEventListener, type KitEvents } from '../events.ts';
+import { createKeyRing, type KeyProvider, staticKeyProvider } from '../keys/key-ring.ts';
+import { importSigningKeys, type PublicJwk, type SigningKeySet } from '../keys/signing-keys.ts';
+import { type AuthKitOptions, resolveOptions } from '../options.ts';
+import { createPruner, type Pruner, type PrunerOptions } from '../pruner.ts';
+import { purgeSessions } from '../purge-sessions.ts';
+import { type Session, toSession } from '../session.ts';
+import type { SessionRecord, SessionStatus } from '../store/session-store.ts';
+import { checkExtraClaims, signAccessToken } from '../tokens/access-token.ts';
+import { RefreshTokenCodec, type RefreshTokenParts } from '../tokens/refresh-token.ts';
+import { encodeBase64url } from '../util/base64url.ts';
+import { type Duration, toSeconds } from '../util/duration.ts';
+import { webCryptoBackend } from '../verify/backend.ts';
+import { createVerifierWith } from '../verify/create-verifier.ts';
+import { createNodeBackend } from '../verify/node-backend.ts';
+import { encodeSessionIds } from '../verify/revocation-format.ts';
+import type { AccessTokenClaims, AccessTokenVerifier } from '../verify/types.ts';
 
 // The kit verifies its own tokens through node:crypto where it runs on Node.
 const verifyBackend = createNodeBackend() ?? webCryptoBackend;

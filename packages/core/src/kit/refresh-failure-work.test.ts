@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createKitFixture, type KitFixture, TEST_SECRET } from '../test/fixture.ts';
-import { utf8 } from './crypto/primitives.ts';
-import { RefreshTokenCodec } from './tokens/refresh-token.ts';
+import { createKitFixture, type KitFixture, TEST_SECRET } from '../../test/fixture.ts';
+import { utf8 } from '../crypto/primitives.ts';
+import { RefreshTokenCodec } from '../tokens/refresh-token.ts';
 
 /**
  * A refresh that fails must not tell by its duration why it failed: an unknown session, a wrong
@@ -14,8 +14,8 @@ import { RefreshTokenCodec } from './tokens/refresh-token.ts';
 
 const counts = vi.hoisted(() => ({ sha256: 0, hmac: 0, compare: 0, entities: 0 }));
 
-vi.mock('./crypto/primitives.ts', async (importOriginal) => {
-  const original = await importOriginal<typeof import('./crypto/primitives.ts')>();
+vi.mock('../crypto/primitives.ts', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../crypto/primitives.ts')>();
   return {
     ...original,
     sha256: (data: Uint8Array) => {
