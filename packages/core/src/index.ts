@@ -24,16 +24,6 @@
  * @module
  */
 
-export {
-  type AuthKit,
-  type ClientContext,
-  type CreateSessionInput,
-  createAuthKit,
-  type ReadinessReport,
-  type RevocationList,
-  type SessionManager,
-  type TokenSet,
-} from './kit/create-auth-kit.ts';
 export * from './errors.ts';
 export type { KitEventListener, KitEvents } from './events.ts';
 export { isSigningAlgorithm, SIGNING_ALGORITHMS, type SigningAlgorithm } from './keys/algorithms.ts';
@@ -48,6 +38,16 @@ export {
   type SigningKey,
   type SigningKeySet,
 } from './keys/signing-keys.ts';
+export { createAuthKit } from './kit/create-auth-kit.ts';
+export type {
+  AuthKit,
+  ClientContext,
+  CreateSessionInput,
+  ReadinessReport,
+  RevocationFeed,
+  SessionManager,
+  TokenSet,
+} from './kit/types.ts';
 export { type AuthKitOptions, DEFAULTS } from './options.ts';
 export type { Pruner, PrunerOptions } from './pruner.ts';
 export { purgeSessions } from './purge-sessions.ts';

@@ -61,3 +61,8 @@ export function toSession(record: SessionRecord, nowMs: number): Session {
     status: record.revokedAt ? 'revoked' : expiresAt.getTime() <= nowMs ? 'expired' : 'active',
   };
 }
+
+/** Whether the record's idle or absolute expiry has passed at `nowMs`. @internal */
+export function isExpired(record: SessionRecord, nowMs: number): boolean {
+  return record.idleExpiresAt.getTime() <= nowMs || record.absoluteExpiresAt.getTime() <= nowMs;
+}

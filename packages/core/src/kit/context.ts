@@ -1,0 +1,87 @@
+import { KitInvalidInputError } from '../errors.ts';
+import { Emitter } from '../events.ts';
+import { createKeyRing, type KeyProvider, staticKeyProvider } from '../keys/key-ring.ts';
+import { importSigningKeys, type SigningKeySet } from '../keys/signing-keys.ts';
+import { type AuthKitOptions, type ResolvedOptions, resolveOptions } from '../options.ts';
+import type { SessionStore } from '../store/session-store.ts';
+import { RefreshTokenCodec } from '../tokens/refresh-token.ts';
+
+/**
+ * What every part of the kit shares: the options, resolved and checked once, and the objects made
+ * from them. Built by {@link createKitContext}; the parts take it as their first argument.
+ *
+ * @internal
+ */
+export interface KitContext {
+  readonly config: ResolvedOptions;
+  readonly store: SessionStore;
+  readonly codec: RefreshTokenCodec;
+  readonly keys: KeyProvider;
+  readonly emitter: Emitter;
+  readonly claimsHook: AuthKitOptions['claims'];
+  /** The configured clock, refused when it returns something that is not a time. */
+  now(): number;
+}
+
+/**
+ * Resolves the options (throwing `KitInvalidOptionsError` naming what to set), derives the
+ * refresh-token keys from the secret and imports or loads the signing keys.
+ *
+ * @internal
+ */
+export async function createKitContext(options: AuthKitOptions): Promise<KitContext> {
+  const config = resolveOptions(options);
+  const codec = await RefreshTokenCodec.create(config.secret, config.previousSecrets);
+  const now = () => {
+    const ms = config.clock();
+    if (!Number.isFinite(ms))
+      throw new KitInvalidInputError('The `clock` option returned a value that is not a time.');
+    return ms;
+  };
+  const emitter = new Emitter(
+    options.onListenerError ??
+      ((error, event) => {
+        // The error's name only: a listener's message could carry anything.
+        console.error(
+          `kit: a "${event}" listener failed (${error instanceof Error ? error.name : typeof error}).`,
+        );
+      }),
+  );
+  return {
+    config,
+    store: options.store,
+    codec,
+    keys: await createKeys(options, config),
+    emitter,
+    claimsHook: options.claims,
+    now,
+  };
+}
+
+async function createKeys(options: AuthKitOptions, config: ResolvedOptions): Promise<KeyProvider> {
+  if (options.keyStore) {
+    return createKeyRing({
+      store: options.keyStore,
+      secrets: [config.secret, ...config.previousSecrets],
+      algorithm: config.keyRotation.algorithm,
+      rotateEvery: config.keyRotation.every,
+      leadTime: config.keyRotation.leadTime,
+      refreshInterval: config.keyRotation.refreshInterval,
+      accessTokenTtl: config.accessTokenTtl,
+      clock: config.clock,
+      onError: (error) => {
+        // The error's code or name only: never key material.
+        console.error(
+          `kit: reloading signing keys failed (${(error as { code?: string })?.code ?? (error instanceof Error ? error.name : 'error')}).`,
+        );
+      },
+    });
+  }
+  // resolveOptions has checked that exactly one of `keyStore` and `signingKeys` is set.
+  const signingKeys = options.signingKeys!;
+  const keySet: SigningKeySet =
+    typeof signingKeys === 'object' && 'current' in signingKeys
+      ? signingKeys
+      : await importSigningKeys(signingKeys);
+  return staticKeyProvider(keySet);
+}

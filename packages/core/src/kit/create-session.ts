@@ -1,0 +1,42 @@
+import { KitInvalidInputError } from '../errors.ts';
+import type { SessionRecord } from '../store/session-store.ts';
+import { checkContext, checkData, checkIdentifier } from './check-input.ts';
+import type { KitContext } from './context.ts';
+import { issueTokens } from './issue-tokens.ts';
+import type { CreateSessionInput, TokenSet } from './types.ts';
+
+/** `kit.createSession`: stores a new session at generation 0 and issues its first tokens. @internal */
+export async function createSession(ctx: KitContext, input: CreateSessionInput): Promise<TokenSet> {
+  const { config, codec } = ctx;
+  if (typeof input !== 'object' || input === null)
+    throw new KitInvalidInputError('createSession needs { userId }.');
+  const userId = checkIdentifier(input.userId, 'userId');
+  const clientId = checkIdentifier(input.clientId ?? config.clientId, 'clientId');
+  const data = input.data === undefined ? {} : checkData(input.data, config.maxDataBytes);
+  const context = checkContext(input);
+  const nowMs = ctx.now();
+  const id = crypto.randomUUID();
+  const parts = codec.first(id);
+  const absoluteMs = nowMs + config.sessionMaxAge * 1000;
+  const record: SessionRecord = {
+    id,
+    userId,
+    clientId,
+    createdAt: new Date(nowMs),
+    lastRefreshedAt: new Date(nowMs),
+    idleExpiresAt: new Date(Math.min(nowMs + config.sessionIdleTtl * 1000, absoluteMs)),
+    absoluteExpiresAt: new Date(absoluteMs),
+    revokedAt: null,
+    revokedReason: null,
+    userAgent: context.userAgent ?? null,
+    ip: context.ip ?? null,
+    data,
+    generation: 0,
+    secretHash: await codec.hashSecret(parts.secret),
+    rotatedAt: null,
+  };
+  await ctx.store.insert(record);
+  const tokens = await issueTokens(ctx, record, parts, nowMs);
+  ctx.emitter.emit('session_created', { session: tokens.session });
+  return tokens;
+}
