@@ -1,9 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { startScratchPostgres } from '@kit/embedded-postgres';
 import pg from 'pg';
-import { startEmbeddedPostgres } from '../../apps/demo/src/embedded-postgres.ts';
 import { citusNodes, prepareCitusDatabase } from '../../test/database.ts';
 
 /** The database the whole run uses: created fresh, dropped (and its server stopped) by `close`. */
@@ -100,9 +97,9 @@ export async function openCitusBenchDatabase(
 /**
  * Opens the benchmark database. With `DATABASE_URL` set, a fresh database is created on that
  * server (the URL's own database is only used to run `create database`). Otherwise an embedded
- * PostgreSQL is started in a temporary directory (via the demo app's helper, so both run the same
- * server set-up) and the fresh database is created on it. Either way every measurement of the run
- * uses this one database.
+ * PostgreSQL is started in a temporary directory (the repository's one helper, so the demo, the
+ * tests and the bench run the same server set-up) and the fresh database is created on it. Either
+ * way every measurement of the run uses this one database.
  */
 export async function openBenchDatabase(log: (line: string) => void): Promise<BenchDatabase> {
   let adminUrl = process.env.DATABASE_URL;
@@ -110,18 +107,12 @@ export async function openBenchDatabase(log: (line: string) => void): Promise<Be
   let stopServer = async () => {};
   if (!adminUrl) {
     source = 'embedded-postgres';
-    // A directory of our own, made atomically (as the tests' global setup does), the cluster
-    // inside it; as root it is opened to 755 so the server, running as `postgres`, may enter it.
-    const scratch = mkdtempSync(join(tmpdir(), 'kit-bench-pg-'));
-    if (process.getuid?.() === 0) chmodSync(scratch, 0o755);
-    const dataDir = join(scratch, 'data');
-    log(`starting embedded PostgreSQL in ${dataDir}`);
-    const server = await startEmbeddedPostgres({ dataDir, persistent: false });
+    // A throwaway cluster in a directory of its own, made atomically (as the tests' global setup's).
+    log('starting embedded PostgreSQL');
+    const server = await startScratchPostgres({ prefix: 'kit-bench-pg-' });
+    log(`embedded PostgreSQL started in ${server.dataDir}`);
     adminUrl = server.url;
-    stopServer = async () => {
-      await server.stop();
-      rmSync(scratch, { recursive: true, force: true });
-    };
+    stopServer = () => server.stop();
   }
 
   const name = `kit_bench_${randomBytes(6).toString('hex')}`;

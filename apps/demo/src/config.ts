@@ -145,7 +145,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv, dataDir: string): Promi
   const host = env.HOST || '127.0.0.1';
   const origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   mkdirSync(dataDir, { recursive: true, mode: 0o755 });
-  // The embedded PostgreSQL's superuser password (see embedded-postgres.ts): checked as the secret is.
+  // The embedded PostgreSQL's superuser password (see @kit/embedded-postgres): checked as the secret is.
   const postgresPassword = join(dataDir, 'postgres.password');
   if (!env.DATABASE_URL && lstatSync(postgresPassword, { throwIfNoEntry: false })) {
     checkPrivate(postgresPassword, POSTGRES_PASSWORD);

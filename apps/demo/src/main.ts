@@ -4,14 +4,14 @@ import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import { createAuthKit } from '@kit/core';
 import { createKitOrm, createMikroOrmKeyStore, createMikroOrmStore, migrate } from '@kit/core/mikro-orm';
-import { createApp } from './app.ts';
-import { loadConfig } from './config.ts';
 import {
   describeEmbeddedPostgres,
   type EmbeddedDatabase,
   exitOnEmbeddedPostgresError,
   startEmbeddedPostgres,
-} from './embedded-postgres.ts';
+} from '@kit/embedded-postgres';
+import { createApp } from './app.ts';
+import { loadConfig } from './config.ts';
 import { createGracefulShutdown } from './graceful-shutdown.ts';
 import { openRateLimitStore } from './rate-limit-store.ts';
 import { createUsers } from './users.ts';

@@ -21,29 +21,22 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  describeEmbeddedPostgres,
-  type EmbeddedDatabase,
-  EmbeddedPostgresError,
-  packagedInstallDir,
-  startEmbeddedPostgres,
-} from './embedded-postgres.ts';
-import { ensurePostgresAccount, relocatedDataDir } from './embedded-postgres-access.ts';
+import { isRoot, temporaryDirs } from '../test/fixtures.ts';
+import { ensurePostgresAccount } from './account.ts';
+import { describeEmbeddedPostgres } from './cli-output.ts';
+import { EmbeddedPostgresError } from './error.ts';
+import { packagedInstallDir } from './install-dir.ts';
+import { relocatedDataDir } from './staging.ts';
+import { startEmbeddedPostgres } from './start.ts';
+import type { EmbeddedDatabase } from './types.ts';
 
-const isRoot = process.getuid?.() === 0;
-
-const made: string[] = [];
+const dirs = temporaryDirs('kit-embedded-pg-');
+const temporaryDir = dirs.make;
 const started: EmbeddedDatabase[] = [];
 afterEach(async () => {
   for (const db of started.splice(0)) await db.stop();
-  for (const path of made.splice(0)) rmSync(path, { recursive: true, force: true });
+  dirs.removeAll();
 });
-function temporaryDir(mode: number): string {
-  const dir = mkdtempSync(join(tmpdir(), 'kit-embedded-pg-'));
-  chmodSync(dir, mode);
-  made.push(dir);
-  return dir;
-}
 async function start(options: Parameters<typeof startEmbeddedPostgres>[0]) {
   const db = await startEmbeddedPostgres(options);
   started.push(db);
@@ -117,7 +110,7 @@ describe('startEmbeddedPostgres', () => {
     const holder: Server = createServer();
     await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
     const port = (holder.address() as { port: number }).port;
-    const module = new URL('./embedded-postgres.ts', import.meta.url).href;
+    const module = new URL('./index.ts', import.meta.url).href;
     const dataDir = join(temporaryDir(0o755), 'pg');
     const code = `const m = await import(${JSON.stringify(module)});
       await m.startEmbeddedPostgres({ dataDir: ${JSON.stringify(dataDir)}, port: ${port}, persistent: false })
