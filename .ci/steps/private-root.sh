@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Root in a private directory: clones the committed HEAD into a mode-700 directory (as a container's
 # /root is) and, there, as root and with DATABASE_URL unset, runs the README's demo command (smoke
-# test against it, then a graceful stop), then the README's test command: the whole suite on the
+# test against it, then a graceful stop), the example app's migrate command of the getting-started
+# guide (the same embedded PostgreSQL), then the README's test command: the whole suite on the
 # embedded PostgreSQL (the run of .ci/run on that path).
 # There the server runs as the `postgres` user, who cannot enter the clone: the binaries are copied
 # to a root-owned directory and the data kept outside the clone (docs/operations.md, "Containers and
@@ -34,13 +35,15 @@ cleanup() {
     wait "$demo_pid" 2>/dev/null || true
     demo_pid=''
   fi
-  # The demo's data lives outside the clone (the clone's .data/postgres links to it).
-  local link="$dir/kit/apps/demo/.data/postgres"
-  if [ -L "$link" ]; then
-    case "$(readlink "$link")" in
-      */data/postgres-*) rm -rf -- "$(readlink "$link")" ;;
-    esac
-  fi
+  # The demo's and the example's data live outside the clone (their .data/postgres link to it).
+  local link
+  for link in "$dir/kit/apps/demo/.data/postgres" "$dir/kit/examples/hono-app/.data/postgres"; do
+    if [ -L "$link" ]; then
+      case "$(readlink "$link")" in
+        */data/postgres-*) rm -rf -- "$(readlink "$link")" ;;
+      esac
+    fi
+  done
   rm -rf -- "$dir"
 }
 trap cleanup EXIT
@@ -85,6 +88,23 @@ if pgrep -f -- "-D $data" >/dev/null; then
   exit 1
 fi
 echo "ok: the demo ran and stopped from a private directory"
+
+migrate_command=$(grep -m1 -E '^pnpm --filter @kit/example-hono-app migrate$' docs/getting-started.md)
+step "private-root: the example app's embedded PostgreSQL, as root, DATABASE_URL unset: $migrate_command"
+env -u DATABASE_URL bash -c "$migrate_command" >"$log" 2>&1 || {
+  cat "$log"
+  echo "private-root: the example app did not migrate from a private directory" >&2
+  exit 1
+}
+grep -q "(examples/hono-app/.data/postgres links there): as root the server runs as the postgres user, who cannot enter $dir\$" "$log" &&
+  grep -q '^applied: 0001-create-sessions' "$log" || {
+  cat "$log"
+  echo "private-root: the example app did not say where its data lives, or applied no migration" >&2
+  exit 1
+}
+data=$(readlink examples/hono-app/.data/postgres)
+[ "$(stat -c %U "$data")" = postgres ] || { echo "private-root: $data is not owned by postgres" >&2; exit 1; }
+echo "ok: the example app migrated from a private directory"
 
 step "private-root: the README's test command, as root, DATABASE_URL unset: $test_command"
 env -u DATABASE_URL bash -c "$test_command"
