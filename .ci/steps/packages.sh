@@ -50,12 +50,15 @@ secret=$(npx --no-install kit secret generate)
 keys=$(npx --no-install kit keys generate)
 node --input-type=module -e '
   const { createVerifier } = await import("@kit/core/verify");
-  const { generateSecret, importSigningKeys } = await import("@kit/core");
+  const root = await import("@kit/core");
+  const { generateSecret, importSigningKeys } = root;
   if (typeof createVerifier !== "function" || typeof generateSecret !== "function") process.exit(1);
+  // createVerifier comes from @kit/core/verify only, whose node condition picks node:crypto.
+  if ("createVerifier" in root) process.exit(1);
   const set = await importSigningKeys(JSON.parse(process.argv[1]));
   if (!set) process.exit(1);
 ' "$keys"
-echo "ok: kit secret generate, kit keys generate, @kit/core and @kit/core/verify load without MikroORM"
+echo "ok: kit secret generate, kit keys generate, @kit/core and @kit/core/verify load without MikroORM; createVerifier only in @kit/core/verify"
 
 # What the READMEs tell a user to install (packages/core/README.md, packages/hono/README.md).
 # MikroORM at the version the kit is tested on; the peer range is ^6.6.16, so a later 6.x patch can

@@ -39,9 +39,10 @@ export interface VerifierJwk {
 }
 
 /**
- * Options of {@link createVerifier}. Set exactly one of `jwksUrl` and `jwks`.
+ * Options of `createVerifier` (imported from `@kit/core/verify`). Set exactly one of `jwksUrl` and
+ * `jwks`.
  *
- * Exported from `@kit/core/verify`.
+ * Exported from `@kit/core/verify` (and, as a type, from `@kit/core`).
  *
  * @example
  * ```ts
@@ -124,7 +125,7 @@ export interface VerifierOptions {
  * Claims of a verified access token (RFC 9068 profile). Every listed claim has been checked: the
  * strings are non-empty, the dates are numbers.
  *
- * Exported from `@kit/core/verify`.
+ * Exported from `@kit/core/verify` and `@kit/core`.
  *
  * @example
  * ```ts
