@@ -1,17 +1,16 @@
+import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKitFixture, type KitFixture } from '../../../packages/core/test/fixture.ts';
-import { createApp } from './app.ts';
-import { createUsers } from './users.ts';
+import { createTestDemo, type TestDemo } from '../test/demo-server.ts';
 
 describe('demo HTTP app', () => {
-  let f: KitFixture;
-  let app: ReturnType<typeof createApp>;
+  let t: TestDemo;
+  let app: Hono;
   beforeAll(async () => {
-    f = await createKitFixture();
-    app = createApp(f.kit, await createUsers());
+    t = await createTestDemo();
+    app = t.demo.app;
   });
   afterAll(async () => {
-    await f.close();
+    await t?.close();
   });
 
   const login = async () => {
@@ -122,14 +121,14 @@ describe('demo HTTP app', () => {
 });
 
 describe('demo pages and cookie login', () => {
-  let f: KitFixture;
-  let app: ReturnType<typeof createApp>;
+  let t: TestDemo;
+  let app: Hono;
   beforeAll(async () => {
-    f = await createKitFixture();
-    app = createApp(f.kit, await createUsers(), { loginLimit: 3 });
+    t = await createTestDemo({ KIT_RATE_LIMIT_LOGIN: '3' });
+    app = t.demo.app;
   });
   afterAll(async () => {
-    await f.close();
+    await t?.close();
   });
 
   it('serves the page with a strict CSP, the OpenAPI document and the API reference', async () => {
@@ -194,15 +193,17 @@ describe('demo pages and cookie login', () => {
 });
 
 describe('demo behind a public address (KIT_ISSUER)', () => {
-  let f: KitFixture;
-  beforeAll(async () => {
-    f = await createKitFixture();
-  });
+  const demos: TestDemo[] = [];
   afterAll(async () => {
-    await f.close();
+    for (const t of demos) await t.close();
   });
+  const start = async (env: Record<string, string>) => {
+    const t = await createTestDemo({ KIT_RATE_LIMIT_LOGIN: '0', ...env });
+    demos.push(t);
+    return t.demo.app;
+  };
 
-  const cookieLogin = (app: ReturnType<typeof createApp>, url: string, origin: string) =>
+  const cookieLogin = (app: Hono, url: string, origin: string) =>
     app.request(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-kit-cookie': '1', origin },
@@ -210,15 +211,12 @@ describe('demo behind a public address (KIT_ISSUER)', () => {
     });
 
   it('allows cookie logins from that origin only, where loopback-only mode refuses every one', async () => {
-    const local = createApp(f.kit, await createUsers(), { loginLimit: 0 });
+    const local = await start({});
     const atHost = await cookieLogin(local, 'http://auth.example.test/login', 'http://auth.example.test');
     expect(atHost.status).toBe(400);
     expect(atHost.headers.get('set-cookie')).toBeNull();
 
-    const published = createApp(f.kit, await createUsers(), {
-      loginLimit: 0,
-      publicUrl: 'http://auth.example.test',
-    });
+    const published = await start({ KIT_ISSUER: 'http://auth.example.test' });
     const ok = await cookieLogin(published, 'http://auth.example.test/login', 'http://auth.example.test');
     expect(ok.status).toBe(200);
     expect(ok.headers.get('set-cookie')).toMatch(/^__Secure-kit_refresh=kit_rt_/);

@@ -1,15 +1,11 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { serve } from '@hono/node-server';
 import type { AuthKit } from '@kit/core';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKitFixture, type KitFixture } from '../../../packages/core/test/fixture.ts';
-import { createApp } from './app.ts';
-import { createUsers } from './users.ts';
+import { createTestDemo, type TestDemo } from '../test/demo-server.ts';
 
 // End to end in a real browser: Debian's Chromium driven by playwright-core. CI installs it
 // (.ci/run); on a machine without it this file is skipped, loudly.
@@ -21,22 +17,18 @@ if (!hasChromium) {
 const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/', import.meta.url));
 
 describe.skipIf(!hasChromium)('demo page in Chromium', () => {
-  let f: KitFixture;
+  let t: TestDemo;
   let kit: AuthKit;
-  let server: ReturnType<typeof serve>;
   let origin: string;
   let context: BrowserContext;
   let page: Page;
   let profile: string;
 
   beforeAll(async () => {
-    f = await createKitFixture();
-    // Real clock and a 3-second access token, so automatic rotation happens within the test.
-    kit = await f.makeKit({ clock: Date.now, accessTokenTtl: 3, reuseGrace: 1 });
-    const app = createApp(kit, await createUsers());
-    server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
-    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    // A 3-second access token, so automatic rotation happens within the test.
+    t = await createTestDemo({ KIT_ACCESS_TTL: '3', KIT_REUSE_GRACE: '1' });
+    kit = t.demo.kit;
+    origin = await t.demo.listen();
     profile = mkdtempSync(join(tmpdir(), 'kit-chromium-'));
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
@@ -60,8 +52,7 @@ describe.skipIf(!hasChromium)('demo page in Chromium', () => {
   afterAll(async () => {
     await context?.close();
     if (profile) rmSync(profile, { recursive: true, force: true });
-    await new Promise((resolve) => server?.close(resolve));
-    await f?.close();
+    await t?.close();
   });
 
   const shot = (name: string) =>

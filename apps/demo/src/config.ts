@@ -139,6 +139,11 @@ function publicUrl(issuer: string | undefined): string | undefined {
     : undefined;
 }
 
+/**
+ * Reads the demo's configuration from `env` (the variables of the contract, all optional),
+ * refusing a bad value with one sentence that names the variable. Without `KIT_SECRET`, the secret
+ * is read from (or generated into) `dataDir/secret`, a file only its owner may read.
+ */
 export async function loadConfig(env: NodeJS.ProcessEnv, dataDir: string): Promise<DemoConfig> {
   const port = env.PORT ? Number(env.PORT) : 3000;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('PORT must be a port number.');

@@ -3,16 +3,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateSecret } from '@kit/core';
+import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKitFixture, type KitFixture } from '../../../packages/core/test/fixture.ts';
 import { createTestDatabase, type TestDatabase } from '../../../test/database.ts';
 import { requireTestRedis } from '../../../test/redis.ts';
 import { startProxy } from '../../../test/tcp-proxy.ts';
 import { type DemoProcess, startDemo, stopAllDemos } from '../test/demo-process.ts';
+import { createTestDemo, type TestDemo } from '../test/demo-server.ts';
 import { assertClientAddresses, httpRequest, loginAt, refreshAt } from '../test/http-client.ts';
-import { createApp } from './app.ts';
 import { loadConfig } from './config.ts';
-import { createUsers } from './users.ts';
 
 /**
  * The demo's rate limits as the contract configures them: KIT_RATE_LIMIT_LOGIN and
@@ -72,18 +71,20 @@ describe('loadConfig: the rate-limit variables', () => {
   });
 });
 
-describe('createApp: the limits it is given', () => {
-  let f: KitFixture;
-  beforeAll(async () => {
-    f = await createKitFixture();
-  });
+describe('the demo server: the limits it is configured with', () => {
+  const demos: TestDemo[] = [];
   afterAll(async () => {
-    await f.close();
+    for (const t of demos) await t.close();
   });
+  const start = async (env: Record<string, string>) => {
+    const t = await createTestDemo(env);
+    demos.push(t);
+    return t.demo.app;
+  };
 
   // As @hono/node-server passes it: the socket's address identifies the client.
   const from = (address: string) => ({ incoming: { socket: { remoteAddress: address } } });
-  const send = (app: ReturnType<typeof createApp>, path: string, address: string) =>
+  const send = (app: Hono, path: string, address: string) =>
     app.request(
       path,
       {
@@ -100,25 +101,25 @@ describe('createApp: the limits it is given', () => {
       },
       from(address),
     );
-  const statuses = async (app: ReturnType<typeof createApp>, path: string, address: string, n: number) => {
+  const statuses = async (app: Hono, path: string, address: string, n: number) => {
     const out: number[] = [];
     for (let i = 0; i < n; i++) out.push((await send(app, path, address)).status);
     return out;
   };
 
-  it('limits /token and /revoke to tokenLimit a minute each, counted apart', async () => {
-    const app = createApp(f.kit, await createUsers(), { tokenLimit: 2, loginLimit: 2 });
+  it('limits /token and /revoke to KIT_RATE_LIMIT_TOKEN a minute each, counted apart', async () => {
+    const app = await start({ KIT_RATE_LIMIT_TOKEN: '2', KIT_RATE_LIMIT_LOGIN: '2' });
     expect(await statuses(app, '/token', '192.0.2.1', 3)).toEqual([400, 400, 429]);
     expect(await statuses(app, '/revoke', '192.0.2.1', 3)).toEqual([200, 200, 429]);
     expect(await statuses(app, '/login', '192.0.2.1', 3)).toEqual([401, 401, 429]);
   });
 
   it('turns a limit off with 0, and only that one', async () => {
-    const noToken = createApp(f.kit, await createUsers(), { tokenLimit: 0, loginLimit: 2 });
+    const noToken = await start({ KIT_RATE_LIMIT_TOKEN: '0', KIT_RATE_LIMIT_LOGIN: '2' });
     expect(new Set(await statuses(noToken, '/token', '192.0.2.2', 121))).toEqual(new Set([400]));
     expect(new Set(await statuses(noToken, '/revoke', '192.0.2.2', 121))).toEqual(new Set([200]));
     expect(await statuses(noToken, '/login', '192.0.2.2', 3)).toEqual([401, 401, 429]);
-    const noLogin = createApp(f.kit, await createUsers(), { loginLimit: 0, tokenLimit: 2 });
+    const noLogin = await start({ KIT_RATE_LIMIT_LOGIN: '0', KIT_RATE_LIMIT_TOKEN: '2' });
     expect(new Set(await statuses(noLogin, '/login', '192.0.2.3', 21))).toEqual(new Set([401]));
     expect(await statuses(noLogin, '/token', '192.0.2.3', 3)).toEqual([400, 400, 429]);
   });
