@@ -5,5 +5,6 @@ export default defineProject({
     name: 'bench',
     include: ['src/**/*.test.ts'],
     testTimeout: 30_000,
+    hookTimeout: 60_000,
   },
 });

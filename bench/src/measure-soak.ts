@@ -1,11 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import {
-  checkMemory,
-  formatSoakReport,
-  runSoak,
-  type SoakReport,
-} from '../../apps/demo/src/reliability/soak.ts';
+import { checkMemory, formatSoakReport, runSoak, type SoakReport } from './reliability/soak.ts';
 
 /** What {@link measureSoak} adds to the soak's own report. */
 export interface SoakFigure extends SoakReport {
@@ -24,7 +19,7 @@ function positive(name: string, fallback: number): number {
 }
 
 /**
- * The soak of apps/demo/src/reliability/soak.ts for minutes instead of the 15 s of CI: the demo
+ * The soak of reliability/soak.ts for minutes instead of the 15 s of CI: the demo
  * server in a child process on a fresh database, a steady mix of logins, refreshes, `/me`,
  * revocations and replays, then every session checked and the server's memory compared.
  *

@@ -1,7 +1,7 @@
 /**
  * `pnpm --filter @kit/bench timing`: do failed refreshes tell by their duration why they failed?
  *
- * The demo server runs in a child process (apps/demo/src/reliability/server-process.ts) on a fresh
+ * The demo server runs in a child process (reliability/server-process.ts) on a fresh
  * database. Three kinds of refresh token that must all get the same 400 `invalid_grant` are sent to
  * `POST /token`, each a token the server itself could have minted (a valid tag), so every one
  * reaches the database:
@@ -38,10 +38,10 @@ import os from 'node:os';
 import { createAuthKit, generateSecret, generateSigningKeys } from '@kit/core';
 import { createKitOrm, createMikroOrmStore } from '@kit/core/mikro-orm';
 import pg from 'pg';
-import { startServerProcess } from '../../apps/demo/src/reliability/start-server-process.ts';
 import { utf8 } from '../../packages/core/src/crypto/primitives.ts';
 import { RefreshTokenCodec } from '../../packages/core/src/tokens/refresh-token.ts';
 import { openBenchDatabase } from './database.ts';
+import { startServerProcess } from './reliability/start-server-process.ts';
 
 const KINDS = ['unknown', 'wrong-secret', 'revoked', 'malformed'] as const;
 type Kind = (typeof KINDS)[number];

@@ -31,7 +31,7 @@ export interface ServerProcess {
 
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 
-const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const ENTRY = fileURLToPath(new URL('./server-process.ts', import.meta.url));
 
 const DEFAULTS: Omit<ServerProcessConfig, 'databaseUrl' | 'secret'> = {

@@ -3,11 +3,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { generateSecret } from '@kit/core';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hkdf, sha256, utf8 } from '../../../../packages/core/src/crypto/primitives.ts';
-import { createKeyWrapper, keyAad } from '../../../../packages/core/src/keys/key-wrap.ts';
-import { RefreshTokenCodec } from '../../../../packages/core/src/tokens/refresh-token.ts';
-import { createTestDatabase, type TestDatabase } from '../../../../test/database.ts';
-import { type OutageProxy, proxyDatabase } from '../../../../test/tcp-proxy.ts';
+import { hkdf, sha256, utf8 } from '../../../packages/core/src/crypto/primitives.ts';
+import { createKeyWrapper, keyAad } from '../../../packages/core/src/keys/key-wrap.ts';
+import { RefreshTokenCodec } from '../../../packages/core/src/tokens/refresh-token.ts';
+import { createTestDatabase, type TestDatabase } from '../../../test/database.ts';
+import { type OutageProxy, proxyDatabase } from '../../../test/tcp-proxy.ts';
 import {
   type Answer,
   claimsOf,

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../../../test/database.ts';
+import { createTestDatabase, type TestDatabase } from '../../../test/database.ts';
 import { checkMemory, formatSoakReport, runSoak, SOAK_KINDS, slope } from './soak.ts';
 
 /**
- * The soak in CI: a short run of the same driver `pnpm soak` runs for minutes (see soak.ts). The
- * memory verdict is on figures taken after a full garbage collection, against generous bounds: it
- * catches a server that keeps something per request, not the allocator's drift.
+ * The soak in CI: a short run of the same driver `pnpm --filter @kit/bench soak` runs for minutes
+ * (see soak.ts). The memory verdict is on figures taken after a full garbage collection, against
+ * generous bounds: it catches a server that keeps something per request, not the allocator's drift.
  */
 describe('soak of the demo server in a child process', () => {
   let db: TestDatabase;

@@ -1,8 +1,9 @@
 /**
  * The demo server in a process of its own, for the reliability checks (soak, log capture, timing of
- * `/token`): the demo app (`createApp`) on a kit with the database key store, the PostgreSQL
- * rate-limit store and a pruner, served by @hono/node-server on 127.0.0.1 at a free port. Started
- * by {@link startServerProcess} (start-server-process.ts), which reads its stdout and stderr.
+ * `/token`): the demo as `createDemoServer` builds it (the database key store, the PostgreSQL
+ * rate-limit store, a pruner) on 127.0.0.1 at a free port, with its rate limits set out of the way.
+ * Started by {@link startServerProcess} (start-server-process.ts), which reads its stdout and
+ * stderr.
  *
  * Configured by one environment variable, `KIT_RELIABILITY_SERVER`: the JSON of
  * {@link ServerProcessConfig}. It prints `listening on http://127.0.0.1:PORT` once it answers,
@@ -11,59 +12,53 @@
  * kit's `log` option output is prefixed `kit log: `.
  */
 import { randomBytes } from 'node:crypto';
-import { serve } from '@hono/node-server';
-import { createAuthKit } from '@kit/core';
-import {
-  createKitOrm,
-  createMikroOrmKeyStore,
-  createMikroOrmRateLimitStore,
-  createMikroOrmStore,
-  migrate,
-} from '@kit/core/mikro-orm';
-import { createApp } from '../app.ts';
-import { createUsers } from '../users.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createDemoServer, loadConfig } from '@kit/demo';
 import type { ServerProcessConfig, ServerReply, ServerRequest } from './server-protocol.ts';
 
 const raw = process.env.KIT_RELIABILITY_SERVER;
 if (!raw) throw new Error('Set KIT_RELIABILITY_SERVER to the JSON of the server process configuration.');
 const config = JSON.parse(raw) as ServerProcessConfig;
 
-const orm = await createKitOrm({ databaseUrl: config.databaseUrl, timeoutMs: config.databaseTimeoutMs });
-await migrate(orm);
-const kit = await createAuthKit({
-  issuer: 'http://127.0.0.1',
-  audience: 'http://127.0.0.1',
-  secret: config.secret,
-  keyStore: createMikroOrmKeyStore({ orm }),
+// The demo's own configuration path, as the environment would set it. Its data directory stays
+// empty (DATABASE_URL and KIT_SECRET are given).
+const dataDir = mkdtempSync(join(tmpdir(), 'kit-reliability-'));
+const demoConfig = await loadConfig(
+  {
+    DATABASE_URL: config.databaseUrl,
+    KIT_SECRET: config.secret,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    KIT_ACCESS_TTL: String(config.accessTokenTtlSeconds),
+    KIT_REUSE_GRACE: String(config.reuseGraceSeconds),
+    // One client address sends everything here: the limits are set out of the way.
+    KIT_RATE_LIMIT_LOGIN: '1000000',
+    KIT_RATE_LIMIT_TOKEN: '1000000',
+  },
+  dataDir,
+);
+rmSync(dataDir, { recursive: true });
+const demo = await createDemoServer({
+  ...demoConfig,
+  databaseTimeoutMs: config.databaseTimeoutMs,
+  // Rotations by hand only (rotate-keys below); a rotated key signs keyRefreshSeconds plus
+  // jwksMaxAgeSeconds later.
   keyRotation: { every: false, refreshInterval: config.keyRefreshSeconds },
   jwksMaxAge: config.jwksMaxAgeSeconds,
-  store: createMikroOrmStore({ orm }),
-  accessTokenTtl: config.accessTokenTtlSeconds,
-  reuseGrace: config.reuseGraceSeconds,
+  pruneInterval: config.pruneIntervalSeconds,
+  log: (line) => console.error(`kit log: ${line}`),
 });
-// As the demo's main.ts does: a line per theft.
-kit.on('reuse_detected', ({ session }) => console.log(`reuse detected: session ${session.id} revoked`));
-const pruner = kit.startPruner({ interval: config.pruneIntervalSeconds, retain: '1d' });
+const { kit } = demo;
 
 // Test-only: retains this many bytes per request, so a check of the memory verdict can plant a leak.
 const leaked: string[] = [];
-const app = createApp(kit, await createUsers(), {
-  rateLimitStore: createMikroOrmRateLimitStore({ orm }),
-  // One client address sends everything here: the limits are set out of the way.
-  loginLimit: 1_000_000,
-  tokenLimit: 1_000_000,
-  log: (line) => console.error(`kit log: ${line}`),
-});
-const fetch = (request: Request, env: unknown) => {
-  if (config.leakBytesPerRequest > 0)
-    leaked.push(randomBytes(config.leakBytesPerRequest / 2).toString('hex'));
-  return app.fetch(request, env);
-};
-
-const server = serve({ fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
-  console.log(`listening on http://127.0.0.1:${info.port}`);
-  process.send?.({ type: 'ready', port: info.port } satisfies ServerReply);
-});
+if (config.leakBytesPerRequest > 0) {
+  demo.server.on('request', () => leaked.push(randomBytes(config.leakBytesPerRequest / 2).toString('hex')));
+}
+const url = await demo.listen();
+process.send?.({ type: 'ready', port: Number(new URL(url).port) } satisfies ServerReply);
 
 async function answer(request: ServerRequest): Promise<unknown> {
   switch (request.type) {
@@ -115,10 +110,7 @@ let stopping = false;
 async function shutdown() {
   if (stopping) return;
   stopping = true;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  await pruner.stop();
-  await kit.close();
-  await orm.close();
+  await demo.close();
   console.log('stopped');
 }
 process.on('SIGTERM', () => void shutdown().then(() => process.exit(0)));

@@ -13,7 +13,7 @@
  *   collection, with samples in between.
  *
  * The same driver runs in CI (soak.test.ts, a short run) and in the benchmarks
- * (bench/src/soak.ts, minutes, `SOAK_SECONDS`).
+ * (`pnpm --filter @kit/bench soak`, minutes, `SOAK_SECONDS`).
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
