@@ -1,6 +1,6 @@
 import { decodeBase64url, encodeBase64url } from '../util/base64url.ts';
 
-/**
+/*
  * The revocation list document, as `kit.revocations()` produces it and edge verifiers read it:
  *
  * ```json
@@ -14,13 +14,8 @@ import { decodeBase64url, encodeBase64url } from '../util/base64url.ts';
  *   last refreshed within the access-token lifetime + 60 s). 16 bytes each, about 21.3 base64url
  *   characters, instead of 38 as a JSON string: 10,000 revocations in five minutes make 213 kB.
  *
- * @internal
+ * This file holds the `sids` encoding; the feed writes the document, the revocation list reads it.
  */
-export interface RevocationDocument {
-  v: 1;
-  iat: number;
-  sids: string;
-}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
