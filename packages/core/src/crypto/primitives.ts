@@ -3,29 +3,13 @@
  * bytes, constant-time comparison), with a synchronous `node:crypto` path when the runtime offers
  * it and Web Crypto everywhere else.
  *
- * `node:crypto` is reached through `process.getBuiltinModule` instead of a static import so this
- * module stays importable in runtimes without `node:*` modules (edge functions, browsers). On Node
- * the synchronous path is about 15x faster than `crypto.subtle` for a 69-byte HMAC, and refresh
- * rotation runs five of them.
+ * On Node the synchronous path is about 15x faster than `crypto.subtle` for a 69-byte HMAC, and
+ * refresh rotation runs five of them.
  *
  * @internal
  */
 
-interface NodeCryptoSubset {
-  createHmac(alg: string, key: Uint8Array): { update(d: Uint8Array): { digest(): Uint8Array } };
-  createHash(alg: string): { update(d: Uint8Array): { digest(): Uint8Array } };
-  timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean;
-  hkdfSync(digest: string, ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, len: number): ArrayBuffer;
-}
-
-const nodeCrypto: NodeCryptoSubset | undefined = (() => {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  try {
-    return proc?.getBuiltinModule?.('node:crypto') as NodeCryptoSubset | undefined;
-  } catch {
-    return undefined;
-  }
-})();
+import { nodeCrypto } from './node-crypto.ts';
 
 const encoder = new TextEncoder();
 

@@ -1,22 +1,8 @@
+import { nodeCrypto } from '../crypto/node-crypto.ts';
 import type { SigningAlgorithm } from './algorithms.ts';
 
 /** Signs the JWS signing input with one private key; returns the JWS signature bytes. */
 export type Signer = (data: Uint8Array) => Promise<Uint8Array>;
-
-interface NodeSignApi {
-  sign(algorithm: string | null, data: Uint8Array, key: unknown): Uint8Array;
-  createPrivateKey(input: { key: Record<string, unknown>; format: 'jwk' }): unknown;
-  constants: { RSA_PKCS1_PSS_PADDING: number };
-}
-
-const nodeCrypto: NodeSignApi | undefined = (() => {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  try {
-    return proc?.getBuiltinModule?.('node:crypto') as NodeSignApi | undefined;
-  } catch {
-    return undefined;
-  }
-})();
 
 const WEB_PARAMS: Record<SigningAlgorithm, AlgorithmIdentifier | RsaPssParams | EcdsaParams> = {
   ES256: { name: 'ECDSA', hash: 'SHA-256' },
@@ -37,8 +23,8 @@ const WEB_PARAMS: Record<SigningAlgorithm, AlgorithmIdentifier | RsaPssParams | 
  * `KeyObject.from()` of a non-extractable key is deprecated (DEP0204: a warning in Node 26 and Bun,
  * an error in a future Node).
  *
- * `node:crypto` is reached through `process.getBuiltinModule`, so this module imports nothing from
- * Node and runs unchanged in other runtimes.
+ * `node:crypto` comes from `crypto/node-crypto.ts`, so this module imports nothing from Node and
+ * runs unchanged in other runtimes.
  *
  * @internal
  */

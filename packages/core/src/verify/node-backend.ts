@@ -1,16 +1,7 @@
+import { nodeBuffer, nodeCrypto } from '../crypto/node-crypto.ts';
 import type { AlgorithmProfile, VerifierAlgorithm } from './algorithms.ts';
 import type { VerifyBackend } from './backend.ts';
 import type { VerificationKey } from './import-key-set.ts';
-
-interface NodeVerifyApi {
-  verify(algorithm: string | null, data: Uint8Array, key: unknown, signature: Uint8Array): boolean;
-  KeyObject: { from(key: CryptoKey): unknown };
-  constants: { RSA_PKCS1_PSS_PADDING: number };
-}
-
-interface NodeBuffer {
-  from(value: string, encoding: 'utf8'): Uint8Array;
-}
 
 type Prepared = { readonly alg: VerifierAlgorithm; readonly key: unknown };
 
@@ -20,23 +11,14 @@ type Prepared = { readonly alg: VerifierAlgorithm; readonly key: unknown };
  * copy overhead. Keys are still imported and validated through Web Crypto (jose's `importJWK`),
  * so exactly the same keys are usable on both paths.
  *
- * `node:crypto` is reached through `process.getBuiltinModule`; `undefined` where it is missing.
+ * `undefined` where `node:crypto` or `node:buffer` is missing (see `crypto/node-crypto.ts`).
  *
  * @internal
  */
 export function createNodeBackend(): VerifyBackend | undefined {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  let node: NodeVerifyApi | undefined;
-  let buffer: NodeBuffer | undefined;
-  try {
-    node = proc?.getBuiltinModule?.('node:crypto') as NodeVerifyApi | undefined;
-    buffer = (proc?.getBuiltinModule?.('node:buffer') as { Buffer?: NodeBuffer } | undefined)?.Buffer;
-  } catch {
-    return undefined;
-  }
-  if (!node || !buffer) return undefined;
-  const crypto = node;
-  const bytes = buffer;
+  if (!nodeCrypto || !nodeBuffer) return undefined;
+  const crypto = nodeCrypto;
+  const bytes = nodeBuffer;
   const pss = crypto.constants.RSA_PKCS1_PSS_PADDING;
 
   /** JWS signature form per algorithm: ECDSA as r‖s (IEEE P1363), PSS with a 32-byte salt (RFC 7518). */
