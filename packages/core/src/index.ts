@@ -52,6 +52,7 @@ export { type AuthKitOptions, DEFAULTS } from './options.ts';
 export type { Pruner, PrunerOptions } from './pruner.ts';
 export { purgeSessions } from './purge-sessions.ts';
 export type { Session } from './session.ts';
+export { createMemorySessionStore } from './store/create-memory-session-store.ts';
 export type { RateLimitHit, RateLimitStore } from './store/rate-limit-store.ts';
 export type {
   PurgeLock,
