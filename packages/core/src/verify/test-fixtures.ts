@@ -8,7 +8,7 @@ import { exportJWK, generateKeyPair, importJWK, type JWK, type JWTHeaderParamete
 import { expect } from 'vitest';
 import { KitError, type KitErrorCode } from '../errors.ts';
 import type { VerifierAlgorithm } from './algorithms.ts';
-import type { VerifierOptions } from './types.ts';
+import type { AccessTokenVerifier, VerifierOptions } from './types.ts';
 
 /**
  * Issuer every test token carries.
@@ -336,3 +336,42 @@ export function createClock(start: number = T0) {
     },
   };
 }
+
+/**
+ * The set-up of the remote-JWKS tests over the given verifier factory (Web Crypto or
+ * `node:crypto`): each call makes a verifier over a fake JWKS endpoint and a hand-moved clock.
+ *
+ * @example
+ * ```ts
+ * const setup = createRemoteSetup(createVerifier);
+ * const { clock, server, verify, tokenOf } = setup({ body: { keys: [key.jwk] } });
+ * await verify(await tokenOf(key));
+ * ```
+ */
+export function createRemoteSetup(create: (options: VerifierOptions) => AccessTokenVerifier) {
+  return function setup(reply: FakeReply, options: Partial<VerifierOptions> = {}) {
+    const clock = createClock();
+    const server = createFakeJwksServer(reply);
+    const verify = create({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      jwksUrl: server.url,
+      fetch: server.fetch,
+      clock: clock.now,
+      ...options,
+    });
+    /** Mints a token that is valid at the clock's current time. */
+    const tokenOf = (key: TestKey) => mint(key, { nowMs: clock.now() });
+    return { clock, server, verify, tokenOf };
+  };
+}
+
+/**
+ * A JWK set of the public keys of `keys`.
+ *
+ * @example
+ * ```ts
+ * server.set({ body: jwksOf(key1, key2) });
+ * ```
+ */
+export const jwksOf = (...keys: TestKey[]) => ({ keys: keys.map((key) => key.jwk) });
