@@ -100,8 +100,9 @@ export function createApp(kit: AuthKit, users: Users, options: DemoAppOptions = 
   app.get('/me', createBearerAuth({ kit }), (c) => c.json(c.var.claims));
 
   const openapi = createOpenApiDocument({
+    // The routes' own options: the document shows cookie mode and the rate limits as they run.
+    ...routesOptions,
     title: 'kit demo API',
-    cookie: true,
     health: true,
     paths: {
       '/login': {

@@ -36,3 +36,4 @@ export { rateLimitSubject } from './rate-limit-subject.ts';
 export { type ReadParamsResult, readParams } from './read-params.ts';
 export { renderApiReference } from './render-api-reference.ts';
 export { revocationListHandler } from './revocation-route.ts';
+export type { KitRoutesSchema } from './routes/kit-routes.ts';

@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { type CookieMode, type CookieModeOptions, resolveCookieMode } from './cookie-mode.ts';
 import { createRateLimit, type RateLimitOptions } from './create-rate-limit.ts';
+import { tokenRoute } from './routes/token-route.ts';
 
 /**
  * Options of {@link createKitRoutes} and {@link createLoginResponder}. Pass the same object to
@@ -100,45 +101,59 @@ export function resolveRoutesOptions(options: KitRoutesOptions = {}): ResolvedRo
     throw new TypeError('`clientAddress` must be a function (c) => string | undefined.');
   }
   const log = options.log ?? ((line: string) => console.error(line));
-  const rateLimit =
-    options.rateLimit === false
-      ? undefined
-      : createRateLimit({
-          name: 'token',
-          limit: 60,
-          window: '1m',
-          log,
-          ...(clientAddress ? { clientAddress } : {}),
-          ...options.rateLimit,
-        });
+  const limits = configuredRateLimits(options);
+  const rateLimit = limits.token
+    ? createRateLimit({
+        name: 'token',
+        limit: 60,
+        window: '1m',
+        log,
+        ...(clientAddress ? { clientAddress } : {}),
+        ...options.rateLimit,
+      })
+    : undefined;
   // /revoke shares the /token limit's store (a shared store set once covers both) but not its
   // counters, nor its limit or window.
-  // Unset, it follows `rateLimit: false` too: a host that limits elsewhere (a proxy, a gateway) and
-  // turned the kit's limit off does not get one back on /revoke.
   const shared = options.rateLimit || {};
-  const revokeRateLimit =
-    options.revokeRateLimit === false ||
-    (options.revokeRateLimit === undefined && options.rateLimit === false)
-      ? undefined
-      : createRateLimit({
-          name: 'revoke',
-          limit: 60,
-          window: '1m',
-          log: shared.log ?? log,
-          ...(shared.store ? { store: shared.store } : {}),
-          ...(shared.clock ? { clock: shared.clock } : {}),
-          ...((shared.clientAddress ?? clientAddress)
-            ? { clientAddress: shared.clientAddress ?? clientAddress }
-            : {}),
-          ...options.revokeRateLimit,
-        });
+  const revokeRateLimit = limits.revoke
+    ? createRateLimit({
+        name: 'revoke',
+        limit: 60,
+        window: '1m',
+        log: shared.log ?? log,
+        ...(shared.store ? { store: shared.store } : {}),
+        ...(shared.clock ? { clock: shared.clock } : {}),
+        ...((shared.clientAddress ?? clientAddress)
+          ? { clientAddress: shared.clientAddress ?? clientAddress }
+          : {}),
+        ...options.revokeRateLimit,
+      })
+    : undefined;
   return {
     basePath,
     baseUrl,
-    cookie: resolveCookieMode(options.cookie, `${basePath}/token`, baseUrl),
+    cookie: resolveCookieMode(options.cookie, `${basePath}${tokenRoute.path}`, baseUrl),
     rateLimit,
     revokeRateLimit,
     clientAddress,
     log,
+  };
+}
+
+/**
+ * Which rate limits the routes run with: `/token`'s unless `rateLimit` is `false`; `/revoke`'s
+ * unless `revokeRateLimit` is `false`, or is unset while `rateLimit` is `false`. @internal
+ */
+export function configuredRateLimits(options: Pick<KitRoutesOptions, 'rateLimit' | 'revokeRateLimit'>): {
+  token: boolean;
+  revoke: boolean;
+} {
+  return {
+    token: options.rateLimit !== false,
+    // Unset, the /revoke limit follows `rateLimit: false` too: a host that limits elsewhere (a
+    // proxy, a gateway) and turned the kit's limit off does not get one back on /revoke.
+    revoke:
+      options.revokeRateLimit !== false &&
+      !(options.revokeRateLimit === undefined && options.rateLimit === false),
   };
 }
