@@ -9,9 +9,10 @@
  *   verifying endpoint on this machine.
  *
  * `BENCH_HTTP_ROTATION_BATCH_SIZE` sets the store's `rotationBatchSize` (unset: the store's own
- * choice); `BENCH_HTTP_PREPARED_STATEMENTS=1` makes the ORM with `preparedStatements: true`. Talks to the parent over IPC: `sessions` (open n sessions, answer their refresh tokens),
- * `access` (an access token), `stats` (CPU and event-loop counters of this process, and its pid),
- * `stop`.
+ * choice); `BENCH_HTTP_PREPARED_STATEMENTS=1` makes the ORM with `preparedStatements: true`. Ready with
+ * `{ kitPort, barePort }`, it answers the parent (child-process.ts): `sessions` `{ count }` (open
+ * that many sessions, answer their refresh tokens), `access` (an access token), `stats` (CPU and
+ * event-loop counters of this process, and its pid), `stop`.
  */
 import { createPublicKey, verify as verifySignature } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -22,6 +23,7 @@ import { createAuthKit, generateSecret, generateSigningKeys } from '@kit/core';
 import { createKitOrm, createMikroOrmStore } from '@kit/core/mikro-orm';
 import { createBearerAuth, createKitRoutes, type KitAuthEnv } from '@kit/hono';
 import { Hono } from 'hono';
+import { answerParent } from './child-process.ts';
 
 const databaseUrl = process.env.BENCH_HTTP_DATABASE_URL;
 const poolSize = Number(process.env.BENCH_HTTP_POOL_SIZE ?? 16);
@@ -31,7 +33,7 @@ const rotationBatchSize = process.env.BENCH_HTTP_ROTATION_BATCH_SIZE
   : undefined;
 // `createKitOrm({ preparedStatements: true })`, the direct-connection mode.
 const preparedStatements = process.env.BENCH_HTTP_PREPARED_STATEMENTS === '1';
-if (!databaseUrl || !process.send) throw new Error('http-server.ts is started by bench/src/http.ts.');
+if (!databaseUrl) throw new Error('http-server.ts is started by bench/src/http.ts.');
 
 const orm = await createKitOrm({ databaseUrl, poolSize, preparedStatements });
 const kit = await createAuthKit({
@@ -81,36 +83,27 @@ const kitServer = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
 await new Promise<void>((resolve) => kitServer.once('listening', () => resolve()));
 await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', () => resolve()));
 
-let stopping = false;
-process.on('message', async (message: { type: string; id: number; count?: number }) => {
-  const reply = (value: unknown) => process.send!({ id: message.id, value });
-  switch (message.type) {
-    case 'sessions': {
+answerParent({
+  ready: {
+    kitPort: (kitServer.address() as AddressInfo).port,
+    barePort: (bare.address() as AddressInfo).port,
+  },
+  handlers: {
+    async sessions({ count }) {
       const tokens: string[] = [];
-      for (let i = 0; i < (message.count ?? 1); i++) {
+      for (let i = 0; i < Number(count ?? 1); i++) {
         tokens.push(
           (await kit.createSession({ userId: `bench-http-${process.pid}-${i}-${Date.now()}` })).refreshToken,
         );
       }
-      return reply(tokens);
-    }
-    case 'access':
-      return reply((await kit.createSession({ userId: 'bench-http-me' })).accessToken);
-    case 'stats':
-      return reply({ cpu: process.cpuUsage(), elu: performance.eventLoopUtilization(), pid: process.pid });
-    case 'stop':
-      if (stopping) return;
-      stopping = true;
-      kitServer.close();
-      bare.close();
-      await orm.close();
-      reply(true);
-      process.exit(0);
-  }
-});
-
-process.send({
-  type: 'ready',
-  kitPort: (kitServer.address() as AddressInfo).port,
-  barePort: (bare.address() as AddressInfo).port,
+      return tokens;
+    },
+    access: async () => (await kit.createSession({ userId: 'bench-http-me' })).accessToken,
+    stats: () => ({ cpu: process.cpuUsage(), elu: performance.eventLoopUtilization(), pid: process.pid }),
+  },
+  async stop() {
+    kitServer.close();
+    bare.close();
+    await orm.close();
+  },
 });

@@ -14,9 +14,9 @@
  * "node cpu" and "ELU" of these figures are the server process's. Every response is checked: a
  * non-2xx answer fails the run instead of being counted as throughput.
  */
-import { type ChildProcess, fork } from 'node:child_process';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { type ChildProcess, startChildProcess } from './child-process.ts';
 import { machineTicks, type Rounds, type RunResult } from './harness.ts';
 import type { LoadResult } from './load-generator.ts';
 
@@ -28,69 +28,31 @@ export interface HttpFigure {
   result: RunResult;
 }
 
-/** A child process of the HTTP figures, answering requests over IPC. */
-export interface Child<Ready> {
-  ready: Ready;
-  call<T>(type: string, extra?: Record<string, unknown>): Promise<T>;
-  stop(): Promise<void>;
-}
-
-export async function startChild<Ready>(
+/**
+ * Starts one of the HTTP figures' processes (a module of this folder, speaking child-process.ts's
+ * protocol), writing to the bench's own output. `BENCH_HTTP_PROFILE=DIR` writes a CPU profile of
+ * each into DIR.
+ */
+export function startChild<Ready = Record<string, never>>(
   file: string,
   name: string,
   env: Record<string, string>,
-): Promise<Child<Ready>> {
-  const child: ChildProcess = fork(fileURLToPath(new URL(file, import.meta.url)), [], {
-    execArgv: [
-      '--conditions=development',
-      '--import',
-      'tsx',
-      ...(process.env.BENCH_HTTP_PROFILE
-        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_HTTP_PROFILE}`]
-        : []),
-    ],
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+): Promise<ChildProcess<Ready>> {
+  const profile = process.env.BENCH_HTTP_PROFILE;
+  return startChildProcess<Ready>({
+    entry: fileURLToPath(new URL(file, import.meta.url)),
+    name: `the HTTP bench's ${name}`,
+    env,
+    execArgv: profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [],
+    output: 'inherit',
+    stopTimeoutMs: 5000,
   });
-  let next = 0;
-  const pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
-  const ready = await new Promise<Ready>((resolve, reject) => {
-    child.once('exit', (code) => {
-      const error = new Error(`the HTTP bench's ${name} exited (${code})`);
-      reject(error);
-      for (const waiting of pending.values()) waiting.reject(error);
-    });
-    child.on('message', (message: { type?: string; id?: number; value?: unknown; error?: string }) => {
-      if (message.type === 'ready') return resolve(message as Ready);
-      const waiting = message.id === undefined ? undefined : pending.get(message.id);
-      if (!waiting) return;
-      pending.delete(message.id!);
-      if (message.error !== undefined) waiting.reject(new Error(`${name}: ${message.error}`));
-      else waiting.resolve(message.value);
-    });
-  });
-  return {
-    ready,
-    call<T>(type: string, extra: Record<string, unknown> = {}) {
-      const id = next++;
-      return new Promise<T>((resolve, reject) => {
-        pending.set(id, { resolve: (value) => resolve(value as T), reject });
-        child.send({ type, id, ...extra });
-      });
-    },
-    async stop() {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.send({ type: 'stop', id: next++ });
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
-      if (child.exitCode === null) child.kill('SIGKILL');
-    },
-  };
 }
 
 /** The HTTP bench's server process (http-server.ts). */
-export type Server = Child<{ kitPort: number; barePort: number }>;
+export type Server = ChildProcess<{ kitPort: number; barePort: number }>;
 /** The load generator's process (load-process.ts). */
-export type Generator = Child<unknown>;
+export type Generator = ChildProcess;
 
 type Stats = { cpu: NodeJS.CpuUsage; elu: { idle: number; active: number } };
 
@@ -99,7 +61,7 @@ export type Load = { chain: string } | { get: string; headers?: Record<string, s
 
 /** One load window (in the generator's process), with the server's CPU and event-loop counters around it. */
 export async function measure(
-  server: Server,
+  server: Pick<ChildProcess<unknown>, 'call'>,
   generator: Generator,
   options: { port: number; connections: number; seconds: number; load: Load },
 ): Promise<RunResult> {

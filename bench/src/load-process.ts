@@ -4,28 +4,31 @@
  * garbage collection and timers out of the generator's way, as the servers' own child process
  * keeps the generator out of theirs.
  *
- * IPC requests (each answered `{ id, value }` or `{ id, error }`):
+ * Requests of the parent (child-process.ts):
  * - `chains` `{ name, tokens }`: one `POST /token` client per refresh token, kept under `name` so
  *   each chains its own session through every later window;
  * - `load` `{ port, connections, seconds, chain }` or `{ port, connections, seconds, get, headers }`:
  *   one window of {@link generateLoad}, answered with its {@link LoadResult};
  * - `stop`.
  */
+import { answerParent } from './child-process.ts';
 import { type ConnectionScript, generateLoad, httpRequest, type LoadResult } from './load-generator.ts';
 
-export type LoadRequest =
-  | { type: 'chains'; id: number; name: string; tokens: string[] }
-  | {
-      type: 'load';
-      id: number;
-      port: number;
-      connections: number;
-      seconds: number;
-      chain?: string;
-      get?: string;
-      headers?: Record<string, string>;
-    }
-  | { type: 'stop'; id: number };
+/** A `chains` request. */
+interface ChainsRequest {
+  name: string;
+  tokens: string[];
+}
+
+/** A `load` request: a named chain of `/token` clients, or a GET of a path. */
+interface LoadRequest {
+  port: number;
+  connections: number;
+  seconds: number;
+  chain?: string;
+  get?: string;
+  headers?: Record<string, string>;
+}
 
 /**
  * One client of `POST /token` chaining its own session: every request presents the refresh token
@@ -54,42 +57,38 @@ function tokenChain(refreshToken: string): ConnectionScript {
 
 const chains = new Map<string, ConnectionScript[]>();
 
-async function answer(request: LoadRequest): Promise<LoadResult | true> {
-  switch (request.type) {
-    case 'chains':
-      chains.set(request.name, request.tokens.map(tokenChain));
-      return true;
-    case 'load': {
-      let script: (i: number) => ConnectionScript;
-      if (request.chain !== undefined) {
-        const clients = chains.get(request.chain);
-        if (!clients || clients.length < request.connections) {
-          throw new Error(`no ${request.connections} clients in chain ${request.chain}`);
-        }
-        script = (i) => clients[i]!;
-      } else if (request.get !== undefined) {
-        const bytes = httpRequest('GET', request.get, request.headers ?? {});
-        script = () => ({ next: () => bytes, check: (status) => status === 200 });
-      } else {
-        throw new Error('a load request needs a chain or a path to GET');
-      }
-      return generateLoad({
-        port: request.port,
-        connections: request.connections,
-        seconds: request.seconds,
-        script,
-      });
+function load(request: LoadRequest): Promise<LoadResult> {
+  let script: (i: number) => ConnectionScript;
+  if (request.chain !== undefined) {
+    const clients = chains.get(request.chain);
+    if (!clients || clients.length < request.connections) {
+      throw new Error(`no ${request.connections} clients in chain ${request.chain}`);
     }
-    case 'stop':
-      process.exit(0);
+    script = (i) => clients[i]!;
+  } else if (request.get !== undefined) {
+    const bytes = httpRequest('GET', request.get, request.headers ?? {});
+    script = () => ({ next: () => bytes, check: (status) => status === 200 });
+  } else {
+    throw new Error('a load request needs a chain or a path to GET');
   }
+  return generateLoad({
+    port: request.port,
+    connections: request.connections,
+    seconds: request.seconds,
+    script,
+  });
 }
 
-if (!process.send) throw new Error('load-process.ts is started by bench/src/http.ts.');
-process.on('message', (request: LoadRequest) => {
-  answer(request).then(
-    (value) => process.send!({ id: request.id, value }),
-    (error: unknown) => process.send!({ id: request.id, error: String((error as Error)?.message ?? error) }),
-  );
+answerParent({
+  handlers: {
+    chains(request) {
+      const { name, tokens } = request as unknown as ChainsRequest;
+      chains.set(name, tokens.map(tokenChain));
+      return true;
+    },
+    load: (request) => load(request as unknown as LoadRequest),
+  },
+  stop: () => undefined,
+  // Its errors carry no input (a chain missing, a refused connection): the message says most.
+  describeError: (error) => String((error as Error)?.message ?? error),
 });
-process.send({ type: 'ready' });

@@ -13,7 +13,8 @@
  * counting), and each connection is its own client address (derived from its source port), as 16
  * clients would be: 16 counters, not one contended key.
  *
- * IPC as http-server.ts: `sessions` `{ count }`, `stats`, `stop`.
+ * Ready with `{ ports }` (by variant), it answers the parent as http-server.ts does (child-process.ts):
+ * `sessions` `{ count }`, `stats`, `stop`.
  */
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -24,12 +25,12 @@ import { createRedisRateLimitStore } from '@kit/core/redis';
 import { createKitRoutes, createMemoryRateLimitStore } from '@kit/hono';
 import type { Context } from 'hono';
 import { createClient } from 'redis';
+import { answerParent } from './child-process.ts';
 
 const databaseUrl = process.env.BENCH_HTTP_DATABASE_URL;
 const poolSize = Number(process.env.BENCH_HTTP_POOL_SIZE ?? 16);
 const redisUrl = process.env.BENCH_RATE_LIMIT_REDIS_URL || undefined;
-if (!databaseUrl || !process.send)
-  throw new Error('rate-limit-server.ts is started by rate-limit-stores.ts.');
+if (!databaseUrl) throw new Error('rate-limit-server.ts is started by rate-limit-stores.ts.');
 
 const orm = await createKitOrm({ databaseUrl, poolSize });
 const limitOrm = await createKitOrm({ databaseUrl, poolSize });
@@ -77,32 +78,25 @@ for (const [name, store] of Object.entries(stores)) {
   ports[name] = (server.address() as AddressInfo).port;
 }
 
-let stopping = false;
-process.on('message', async (message: { type: string; id: number; count?: number }) => {
-  const reply = (value: unknown) => process.send!({ id: message.id, value });
-  switch (message.type) {
-    case 'sessions': {
+answerParent({
+  ready: { ports },
+  handlers: {
+    async sessions({ count }) {
       const tokens: string[] = [];
-      for (let i = 0; i < (message.count ?? 1); i++) {
+      for (let i = 0; i < Number(count ?? 1); i++) {
         tokens.push(
           (await kit.createSession({ userId: `bench-rate-limit-${process.pid}-${i}-${Date.now()}` }))
             .refreshToken,
         );
       }
-      return reply(tokens);
-    }
-    case 'stats':
-      return reply({ cpu: process.cpuUsage(), elu: performance.eventLoopUtilization() });
-    case 'stop':
-      if (stopping) return;
-      stopping = true;
-      for (const server of servers) server.close();
-      redis?.destroy();
-      await limitOrm.close();
-      await orm.close();
-      reply(true);
-      process.exit(0);
-  }
+      return tokens;
+    },
+    stats: () => ({ cpu: process.cpuUsage(), elu: performance.eventLoopUtilization() }),
+  },
+  async stop() {
+    for (const server of servers) server.close();
+    redis?.destroy();
+    await limitOrm.close();
+    await orm.close();
+  },
 });
-
-process.send({ type: 'ready', ports });

@@ -20,7 +20,6 @@ import {
   measure,
   REWARM_SECONDS,
   SERVER_WARMUP_SECONDS,
-  type Server,
   startChild,
 } from './http.ts';
 
@@ -99,8 +98,7 @@ export async function measureRateLimitStores(options: {
       loads.set(v, { chain: `rate-limit-${v}` });
     }
     const window = (v: RateLimitVariant, seconds: number) =>
-      // measure() reads only the server's CPU counters (`call('stats')`), which this server answers too.
-      measure(server as unknown as Server, generator, {
+      measure(server, generator, {
         port: server.ready.ports[v]!,
         connections,
         seconds,

@@ -6,17 +6,18 @@
  * stderr.
  *
  * Configured by one environment variable, `KIT_RELIABILITY_SERVER`: the JSON of
- * {@link ServerProcessConfig}. It prints `listening on http://127.0.0.1:PORT` once it answers,
- * sends `{ type: 'ready', port }` over IPC, and then answers IPC requests (see
- * {@link ServerRequest}). Every line it logs goes to its stdout or stderr, as in production: the
- * kit's `log` option output is prefixed `kit log: `.
+ * {@link ServerProcessConfig}. It prints `listening on http://127.0.0.1:PORT` once it answers, is
+ * ready with `{ port }`, and then answers the parent (child-process.ts): `memory` `{ gc }`,
+ * `rotate-keys`, `sessions` `{ userId, count }`, `stop`. Every line it logs goes to its stdout or
+ * stderr, as in production: the kit's `log` option output is prefixed `kit log: `.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDemoServer, loadConfig } from '@kit/demo';
-import type { ServerProcessConfig, ServerReply, ServerRequest } from './server-protocol.ts';
+import { answerParent } from '../child-process.ts';
+import type { ServerMemory, ServerProcessConfig } from './start-server-process.ts';
 
 const raw = process.env.KIT_RELIABILITY_SERVER;
 if (!raw) throw new Error('Set KIT_RELIABILITY_SERVER to the JSON of the server process configuration.');
@@ -58,61 +59,36 @@ if (config.leakBytesPerRequest > 0) {
   demo.server.on('request', () => leaked.push(randomBytes(config.leakBytesPerRequest / 2).toString('hex')));
 }
 const url = await demo.listen();
-process.send?.({ type: 'ready', port: Number(new URL(url).port) } satisfies ServerReply);
 
-async function answer(request: ServerRequest): Promise<unknown> {
-  switch (request.type) {
-    case 'memory': {
+answerParent({
+  ready: { port: Number(new URL(url).port) },
+  handlers: {
+    memory({ gc }) {
       // A full collection first when asked, so what remains is what the process holds on to.
-      if (request.gc) {
-        const gc = (globalThis as { gc?: () => void }).gc;
-        if (!gc) throw new Error('the server process runs without --expose-gc');
-        gc();
+      if (gc) {
+        const collect = (globalThis as { gc?: () => void }).gc;
+        if (!collect) throw new Error('the server process runs without --expose-gc');
+        collect();
       }
       const usage = process.memoryUsage();
-      return { rss: usage.rss, heapUsed: usage.heapUsed, external: usage.external };
-    }
-    case 'rotate-keys': {
+      return { rss: usage.rss, heapUsed: usage.heapUsed, external: usage.external } satisfies ServerMemory;
+    },
+    async 'rotate-keys'() {
       const rotated = await kit.keys.rotate();
       await kit.keys.refresh();
       return { kid: rotated.kid, activatesAt: rotated.activatesAt.toISOString() };
-    }
-    case 'sessions': {
+    },
+    async sessions({ userId, count }) {
       const tokens: { id: string; refreshToken: string; accessToken: string }[] = [];
-      for (let i = 0; i < request.count; i++) {
-        const t = await kit.createSession({ userId: request.userId });
+      for (let i = 0; i < Number(count); i++) {
+        const t = await kit.createSession({ userId: String(userId) });
         tokens.push({ id: t.session.id, refreshToken: t.refreshToken, accessToken: t.accessToken });
       }
       return tokens;
-    }
-    case 'stop':
-      await shutdown();
-      return null;
-  }
-}
-
-process.on('message', (request: ServerRequest) => {
-  answer(request).then(
-    (value) =>
-      process.send?.({ type: 'reply', id: request.id, value } satisfies ServerReply, undefined, {}, () => {
-        if (request.type === 'stop') process.exit(0);
-      }),
-    (error: unknown) => {
-      // The error's code or class only, as the kit logs: never a message that could carry input.
-      const e = error as { code?: unknown; name?: unknown } | null;
-      const reason = typeof e?.code === 'string' ? e.code : typeof e?.name === 'string' ? e.name : 'error';
-      process.send?.({ type: 'reply', id: request.id, error: reason } satisfies ServerReply);
     },
-  );
+  },
+  async stop() {
+    await demo.close();
+    console.log('stopped');
+  },
 });
-
-let stopping = false;
-async function shutdown() {
-  if (stopping) return;
-  stopping = true;
-  await demo.close();
-  console.log('stopped');
-}
-process.on('SIGTERM', () => void shutdown().then(() => process.exit(0)));
-// The parent went away without stopping it (a test run interrupted): never linger as an orphan.
-process.on('disconnect', () => void shutdown().then(() => process.exit(0)));

@@ -28,8 +28,12 @@ import {
   type TokenResponse,
   withBearer,
 } from './client.ts';
-import type { ServerMemory, ServerProcessConfig } from './server-protocol.ts';
-import { type ServerProcess, startServerProcess } from './start-server-process.ts';
+import {
+  type ServerMemory,
+  type ServerProcess,
+  type ServerProcessConfig,
+  startServerProcess,
+} from './start-server-process.ts';
 
 /** The kinds of request the soak sends. */
 export const SOAK_KINDS = ['login', 'refresh', 'verify', 'revoke', 'replay'] as const;

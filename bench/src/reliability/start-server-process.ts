@@ -1,12 +1,29 @@
-import { type ChildProcess, fork } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { ServerMemory, ServerProcessConfig, ServerReply, ServerRequest } from './server-protocol.ts';
+import { type CapturedLine, startChildProcess } from '../child-process.ts';
 
-/** One line the server process wrote, as read from its stdout or stderr. */
-export interface CapturedLine {
-  stream: 'stdout' | 'stderr';
-  text: string;
+/** Configuration of the server process (server-process.ts), passed as JSON in its environment. */
+export interface ServerProcessConfig {
+  /** Where the kit's tables are (migrated at start). */
+  databaseUrl: string;
+  /** `KIT_SECRET`. */
+  secret: string;
+  /** `createKitOrm({ timeoutMs })`. */
+  databaseTimeoutMs: number;
+  accessTokenTtlSeconds: number;
+  reuseGraceSeconds: number;
+  /** How often the key ring reloads the key store; a rotated key signs this plus `jwksMaxAgeSeconds` later. */
+  keyRefreshSeconds: number;
+  jwksMaxAgeSeconds: number;
+  pruneIntervalSeconds: number;
+  /** Bytes retained per request, to plant a leak (0 in every real run). */
+  leakBytesPerRequest: number;
+}
+
+/** What the server process reports about its memory. */
+export interface ServerMemory {
+  rss: number;
+  heapUsed: number;
+  external: number;
 }
 
 /** A running server process (server-process.ts) and what it printed so far. */
@@ -29,9 +46,6 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
-
-const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const ENTRY = fileURLToPath(new URL('./server-process.ts', import.meta.url));
 
 const DEFAULTS: Omit<ServerProcessConfig, 'databaseUrl' | 'secret'> = {
@@ -53,76 +67,20 @@ export async function startServerProcess(
   config: Pick<ServerProcessConfig, 'databaseUrl' | 'secret'> & Partial<ServerProcessConfig>,
   onLine?: (line: CapturedLine) => void,
 ): Promise<ServerProcess> {
-  const child: ChildProcess = fork(ENTRY, [], {
-    cwd: REPO_ROOT,
-    execArgv: ['--expose-gc', '--import', 'tsx'],
-    env: { ...process.env, KIT_RELIABILITY_SERVER: JSON.stringify({ ...DEFAULTS, ...config }) },
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  const child = await startChildProcess<{ port: number }>({
+    entry: ENTRY,
+    name: 'the demo server process',
+    execArgv: ['--expose-gc'],
+    env: { KIT_RELIABILITY_SERVER: JSON.stringify({ ...DEFAULTS, ...config }) },
+    ...(onLine ? { onLine } : {}),
   });
-  const lines: CapturedLine[] = [];
-  const closed: Promise<void>[] = [];
-  for (const stream of ['stdout', 'stderr'] as const) {
-    const source = child[stream];
-    if (!source) throw new Error(`the server process has no ${stream}`);
-    const reader = createInterface({ input: source, crlfDelay: Number.POSITIVE_INFINITY });
-    reader.on('line', (text) => {
-      const line = { stream, text };
-      lines.push(line);
-      onLine?.(line);
-    });
-    closed.push(new Promise((resolve) => reader.once('close', () => resolve())));
-  }
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-
-  let next = 0;
-  const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
-  const ready = new Promise<number>((resolve, reject) => {
-    child.on('message', (message: ServerReply) => {
-      if (message.type === 'ready') resolve(message.port);
-      else {
-        const call = pending.get(message.id);
-        pending.delete(message.id);
-        if ('error' in message) call?.reject(new Error(`the server process failed (${message.error})`));
-        else call?.resolve(message.value);
-      }
-    });
-    void exited.then((code) => {
-      const tail = lines
-        .slice(-20)
-        .map((l) => l.text)
-        .join('\n');
-      const error = new Error(`the server process exited (${code})\n${tail}`);
-      reject(error);
-      for (const call of pending.values()) call.reject(error);
-      pending.clear();
-    });
-  });
-  const port = await ready;
-
-  const call = <T>(request: WithoutId<ServerRequest>): Promise<T> => {
-    const id = next++;
-    return new Promise<T>((resolve, reject) => {
-      pending.set(id, { resolve: (value) => resolve(value as T), reject });
-      child.send({ ...request, id });
-    });
-  };
-
   return {
-    url: `http://127.0.0.1:${port}`,
-    pid: child.pid as number,
-    lines,
-    memory: (gc) => call({ type: 'memory', gc }),
-    rotateKeys: () => call({ type: 'rotate-keys' }),
-    createSessions: (userId, count) => call({ type: 'sessions', userId, count }),
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-        await call({ type: 'stop' }).catch(() => undefined);
-        await exited;
-        clearTimeout(timer);
-      }
-      // Every line it wrote has been read once both streams have ended.
-      await Promise.all(closed);
-    },
+    url: `http://127.0.0.1:${child.ready.port}`,
+    pid: child.pid,
+    lines: child.lines,
+    memory: (gc) => child.call('memory', { gc }),
+    rotateKeys: () => child.call('rotate-keys'),
+    createSessions: (userId, count) => child.call('sessions', { userId, count }),
+    stop: () => child.stop(),
   };
 }
