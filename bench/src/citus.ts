@@ -53,6 +53,7 @@ import {
   type Server,
   startChild,
 } from './http.ts';
+import { quantile } from './quantile.ts';
 
 const POOL_SIZE = 16;
 const PURGE_ROUNDS = 3;
@@ -108,10 +109,6 @@ async function seedSessions(orm: MikroORM, count: number, kind: 'active' | 'revo
         '{}'::jsonb, 0, sha256(i::text::bytea)
       from generate_series(1, ${Math.trunc(count)}) as i`,
   );
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 }
 
 /** A `/token` variant: its own server process on one of the two databases. */
@@ -304,8 +301,8 @@ async function measureListRevoked(sides: Side[], revoked: number) {
         key,
         {
           calls: sorted.length,
-          p50Ms: percentile(sorted, 0.5),
-          p99Ms: percentile(sorted, 0.99),
+          p50Ms: quantile(sorted, 0.5),
+          p99Ms: quantile(sorted, 0.99),
           callsPerSecond: sorted.length / (sorted.reduce((sum, x) => sum + x, 0) / 1000),
         },
       ];

@@ -19,6 +19,7 @@
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { quantile } from './quantile.ts';
 
 /** One operation of one caller. It keeps its own state (for example the refresh token to use next). */
 export type Operation = () => Promise<void>;
@@ -269,6 +270,10 @@ function summarise(values: Float64Array): LatencySummary {
   values.sort();
   let sum = 0;
   for (const value of values) sum += value;
-  const at = (q: number) => values[Math.min(values.length - 1, Math.floor(q * values.length))]!;
-  return { mean: sum / values.length, p50: at(0.5), p99: at(0.99), max: values[values.length - 1]! };
+  return {
+    mean: sum / values.length,
+    p50: quantile(values, 0.5),
+    p99: quantile(values, 0.99),
+    max: values[values.length - 1]!,
+  };
 }

@@ -13,8 +13,10 @@
  * Strict on purpose: a response it cannot frame (no `Content-Length`, chunked encoding, a closed
  * connection, a malformed status line) fails the run loudly rather than being counted.
  */
+
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { quantile } from './quantile.ts';
 
 /** What one connection sends and how it checks each answer. */
 export interface ConnectionScript {
@@ -244,7 +246,6 @@ export async function generateLoad(options: {
   if (failure) throw failure;
 
   const sorted = Float64Array.from(latencies).sort();
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
   const completed = latencies.length;
   return {
     ok,
@@ -252,8 +253,8 @@ export async function generateLoad(options: {
     seconds,
     latencyMs: {
       mean: sorted.reduce((sum, value) => sum + value, 0) / Math.max(1, sorted.length),
-      p50: at(0.5),
-      p99: at(0.99),
+      p50: quantile(sorted, 0.5),
+      p99: quantile(sorted, 0.99),
       max: sorted.length === 0 ? Number.NaN : sorted[sorted.length - 1]!,
     },
     generatorCpuMicrosPerOp: completed === 0 ? Number.NaN : (cpu.user + cpu.system) / completed,

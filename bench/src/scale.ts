@@ -62,6 +62,7 @@ import {
 import type { MikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
 import { openBenchDatabase, withClient } from './database.ts';
+import { quantile } from './quantile.ts';
 import {
   counterDelta,
   enableWalInspect,
@@ -1028,8 +1029,6 @@ async function main(): Promise<void> {
       .map((b) => b.ms)
       .filter(Number.isFinite)
       .sort((x, y) => x - y);
-    const quantile = (q: number) =>
-      batchMs[Math.min(batchMs.length - 1, Math.floor(q * batchMs.length))] ?? Number.NaN;
     const purgeSummary = {
       eligible: purgeEligible,
       deleted: purgeDeleted,
@@ -1037,8 +1036,8 @@ async function main(): Promise<void> {
       statements: purge.statements,
       rowsExamined: purgeBatches.reduce((sum, b) => sum + b.scanned, 0),
       seconds: purge.seconds,
-      batchMsMedian: quantile(0.5),
-      batchMsP99: quantile(0.99),
+      batchMsMedian: quantile(batchMs, 0.5),
+      batchMsP99: quantile(batchMs, 0.99),
       batchMsMax: batchMs.at(-1) ?? Number.NaN,
       walBytes: purge.wal?.bytes ?? null,
       walBytesWithoutFpi: purge.wal ? purge.wal.bytes - purge.wal.fpiBytes : null,
@@ -1218,7 +1217,7 @@ async function main(): Promise<void> {
           ['time (approx.)', `${dec(purge.seconds, 2)} s`],
           [
             'per batch, median / p99 / max (approx.)',
-            `${dec(quantile(0.5), 2)} / ${dec(quantile(0.99), 2)} / ${dec(purgeSummary.batchMsMax, 2)} ms`,
+            `${dec(purgeSummary.batchMsMedian, 2)} / ${dec(purgeSummary.batchMsP99, 2)} / ${dec(purgeSummary.batchMsMax, 2)} ms`,
           ],
           ['WAL total', purge.wal ? `${int(purge.wal.bytes)} B (${mib(purge.wal.bytes)})` : 'n/a'],
           [

@@ -31,6 +31,7 @@
  * (default `http,kit`). Writes
  * `bench/results/timing-latest.json`.
  */
+
 import { randomBytes, randomInt } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -41,6 +42,7 @@ import pg from 'pg';
 import { utf8 } from '../../packages/core/src/crypto/primitives.ts';
 import { RefreshTokenCodec } from '../../packages/core/src/tokens/refresh-token.ts';
 import { openBenchDatabase } from './database.ts';
+import { quantile } from './quantile.ts';
 import { startServerProcess } from './reliability/start-server-process.ts';
 
 const KINDS = ['unknown', 'wrong-secret', 'revoked', 'malformed'] as const;
@@ -102,13 +104,6 @@ function shuffle<T>(items: T[]): T[] {
     [items[i], items[j]] = [items[j]!, items[i]!];
   }
   return items;
-}
-
-function quantile(sorted: Float64Array, q: number): number {
-  const at = (sorted.length - 1) * q;
-  const lo = Math.floor(at);
-  const hi = Math.ceil(at);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (at - lo);
 }
 
 const sortedCopy = (values: Float64Array) => Float64Array.from(values).sort();

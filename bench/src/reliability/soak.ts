@@ -18,6 +18,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { generateSecret } from '@kit/core';
+import { quantile } from '../quantile.ts';
 import {
   type Answer,
   claimsOf,
@@ -160,11 +161,6 @@ export function slope(points: readonly { x: number; y: number }[]): number {
     den += (p.x - mx) ** 2;
   }
   return den === 0 ? 0 : num / den;
-}
-
-function percentile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
 const MiB = 1024 * 1024;
@@ -485,7 +481,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         const sorted = (latencies.get(k) ?? []).sort((a, b) => a - b);
         return [
           k,
-          { p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), max: sorted.at(-1) ?? Number.NaN },
+          { p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), max: sorted.at(-1) ?? Number.NaN },
         ];
       }),
     ) as Record<SoakKind, KindLatency>;
