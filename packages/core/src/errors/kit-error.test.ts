@@ -4,7 +4,7 @@ import { KitError } from './kit-error.ts';
 
 type ErrorClass = (new (...args: never[]) => KitError) & { code?: string };
 
-const classes = Object.entries(errors).filter(
+const classes = Object.entries(errors as Record<string, unknown>).filter(
   (entry): entry is [string, ErrorClass] =>
     typeof entry[1] === 'function' && entry[1].prototype instanceof KitError,
 );
