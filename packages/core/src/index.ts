@@ -64,7 +64,7 @@ export type {
 export { validateRateLimitHit } from './store/validate-rate-limit-hit.ts';
 export { RESERVED_CLAIMS } from './tokens/access-token.ts';
 export { REFRESH_TOKEN_PREFIX } from './tokens/refresh-token.ts';
-export { type Duration, toSeconds } from './util/duration.ts';
+export { type Duration, toOptionSeconds, toSeconds } from './util/duration.ts';
 // Types only: `createVerifier` itself is imported from `@kit/core/verify`, whose `node` export
 // condition picks the `node:crypto` signature path; a root re-export would hand Node the Web Crypto one.
 export type { AccessTokenClaims, VerifierOptions } from './verify/types.ts';

@@ -341,9 +341,11 @@ describe('createPruner', () => {
       ['NaN', Number.NaN],
       ['Infinity', Number.POSITIVE_INFINITY],
       ['a string', '10'],
-    ])('rejects batchSize %s with ERR_INVALID_INPUT', (_name, batchSize) => {
+    ])('rejects batchSize %s with ERR_INVALID_OPTIONS', (_name, batchSize) => {
       const purge = vi.fn(async () => 0);
-      expect(codeOf(() => createPruner(purge, { batchSize: batchSize as number }))).toBe('ERR_INVALID_INPUT');
+      expect(codeOf(() => createPruner(purge, { batchSize: batchSize as number }))).toBe(
+        'ERR_INVALID_OPTIONS',
+      );
       // A rejected pruner schedules nothing.
       expect(vi.getTimerCount()).toBe(0);
     });
@@ -355,11 +357,11 @@ describe('createPruner', () => {
       expect(purge.mock.calls.map(([o]) => o.batchSize)).toEqual([1, 100_000]);
     });
 
-    it('rejects an invalid interval or retain with ERR_INVALID_INPUT', () => {
+    it('rejects an invalid interval or retain with ERR_INVALID_OPTIONS', () => {
       const purge = vi.fn(async () => 0);
-      expect(codeOf(() => createPruner(purge, { interval: 0 }))).toBe('ERR_INVALID_INPUT');
-      expect(codeOf(() => createPruner(purge, { interval: '1x' as never }))).toBe('ERR_INVALID_INPUT');
-      expect(codeOf(() => createPruner(purge, { retain: -1 }))).toBe('ERR_INVALID_INPUT');
+      expect(codeOf(() => createPruner(purge, { interval: 0 }))).toBe('ERR_INVALID_OPTIONS');
+      expect(codeOf(() => createPruner(purge, { interval: '1x' as never }))).toBe('ERR_INVALID_OPTIONS');
+      expect(codeOf(() => createPruner(purge, { retain: -1 }))).toBe('ERR_INVALID_OPTIONS');
       expect(vi.getTimerCount()).toBe(0);
     });
   });

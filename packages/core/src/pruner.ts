@@ -1,5 +1,5 @@
-import { KitError, KitInvalidInputError } from './errors.ts';
-import { type Duration, toSeconds } from './util/duration.ts';
+import { KitError, KitInvalidOptionsError } from './errors.ts';
+import { type Duration, toOptionSeconds } from './util/duration.ts';
 
 /**
  * Options of {@link AuthKit.startPruner}.
@@ -70,11 +70,11 @@ type Purge = (options: { retain: number; batchSize: number; signal: AbortSignal 
 
 /** @internal */
 export function createPruner(purge: Purge, options: PrunerOptions = {}): Pruner {
-  const interval = toSeconds(options.interval ?? '1h', 'interval');
-  const retain = toSeconds(options.retain ?? '7d', 'retain', { allowZero: true });
+  const interval = toOptionSeconds(options.interval, 'interval', '1h');
+  const retain = toOptionSeconds(options.retain, 'retain', '7d', { allowZero: true });
   const batchSize = options.batchSize ?? 1000;
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 100_000) {
-    throw new KitInvalidInputError('`batchSize` must be a whole number from 1 to 100000.');
+    throw new KitInvalidOptionsError('`batchSize` must be a whole number from 1 to 100000.');
   }
   const onError =
     options.onError ??

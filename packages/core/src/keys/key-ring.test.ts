@@ -94,6 +94,14 @@ describe('database key store', () => {
     await expect(storeKit()).rejects.toMatchObject({ code: 'ERR_KEY_INVALID' });
   });
 
+  it('detects an altered ciphertext while re-encrypting under a new KIT_SECRET', async () => {
+    await storeKit();
+    await f.orm.em.getConnection().execute(`update kit_signing_keys set kid = 'moved'`);
+    await expect(storeKit({ secret: OTHER_SECRET, previousSecrets: [TEST_SECRET] })).rejects.toMatchObject({
+      code: 'ERR_KEY_INVALID',
+    });
+  });
+
   it('rotation: published a lead time ahead, signs after it, retired key removed after TTL + margin', async () => {
     const kit = await storeKit();
     const lead = (kit.config.jwksMaxAge + 30) * 1000;

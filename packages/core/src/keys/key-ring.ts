@@ -95,6 +95,20 @@ interface Entry {
   key: SigningKey;
 }
 
+/** A stored row's private key in the clear; a row that fails to decrypt is `ERR_KEY_INVALID`. */
+async function unwrap(wrapper: KeyWrapper, row: StoredSigningKey): Promise<Uint8Array> {
+  try {
+    return await wrapper.decrypt(row.encryptedKey, keyAad(row.kid, row.alg));
+  } catch (cause) {
+    throw new KitKeyInvalidError(
+      'A stored signing key could not be decrypted (wrong secret or altered row).',
+      {
+        cause,
+      },
+    );
+  }
+}
+
 /**
  * The database key store's in-memory side: loads and decrypts keys, creates the first one, rotates
  * on schedule and on demand, and answers `signingKey`/`publicJwks` from memory.
@@ -131,17 +145,7 @@ export async function createKeyRing(options: KeyRingOptions): Promise<KeyProvide
         'The key store holds signing keys encrypted under a KIT_SECRET this instance does not have. Every instance on one database must use the same `secret` (add the old one to `previousSecrets` while rotating it).',
       );
     }
-    let plaintext: Uint8Array;
-    try {
-      plaintext = await wrapper.decrypt(row.encryptedKey, keyAad(row.kid, row.alg));
-    } catch (cause) {
-      throw new KitKeyInvalidError(
-        'A stored signing key could not be decrypted (wrong secret or altered row).',
-        {
-          cause,
-        },
-      );
-    }
+    const plaintext = await unwrap(wrapper, row);
     let set: SigningKeySet;
     try {
       const jwk = JSON.parse(new TextDecoder().decode(plaintext));
@@ -232,10 +236,8 @@ export async function createKeyRing(options: KeyRingOptions): Promise<KeyProvide
     }
     for (const row of rows) {
       if (row.secretId !== current.id) {
-        const wrapper = byId.get(row.secretId)!;
-        const aad = keyAad(row.kid, row.alg);
-        const plaintext = await wrapper.decrypt(row.encryptedKey, aad);
-        await tx.rewrap(row.kid, await current.encrypt(plaintext, aad), current.id);
+        const plaintext = await unwrap(byId.get(row.secretId)!, row);
+        await tx.rewrap(row.kid, await current.encrypt(plaintext, keyAad(row.kid, row.alg)), current.id);
         plaintext.fill(0);
       }
     }

@@ -47,6 +47,17 @@ describe('createMikroOrmRateLimitStore', () => {
     await db.drop();
   });
 
+  it('refuses to be made without a MikroORM instance, with ERR_INVALID_OPTIONS', () => {
+    for (const options of [undefined, {}, { orm: {} }]) {
+      expect(() => createMikroOrmRateLimitStore(options as never)).toThrow(
+        expect.objectContaining({
+          code: 'ERR_INVALID_OPTIONS',
+          message: expect.stringMatching(/needs \{ orm \}/),
+        }),
+      );
+    }
+  });
+
   it('counts every concurrent hit from two instances exactly once', async () => {
     const hits = await Promise.all(
       Array.from({ length: 60 }, (_, i) => (i % 2 ? a : b).hit('k:concurrent', { windowMs: W, now: T0 + i })),

@@ -1,5 +1,5 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { KitInvalidInputError } from '../errors.ts';
+import { KitInvalidInputError, KitInvalidOptionsError } from '../errors.ts';
 import type { RateLimitHit, RateLimitStore } from '../store/rate-limit-store.ts';
 import { validateRateLimitHit } from '../store/validate-rate-limit-hit.ts';
 import { toStoreError } from './errors.ts';
@@ -59,7 +59,7 @@ export interface MikroOrmRateLimitStoreOptions {
 export function createMikroOrmRateLimitStore(options: MikroOrmRateLimitStoreOptions): RateLimitStore {
   const orm = options?.orm;
   if (!orm || typeof orm.em?.getConnection !== 'function') {
-    throw new TypeError(
+    throw new KitInvalidOptionsError(
       'createMikroOrmRateLimitStore needs { orm }: a MikroORM instance using the PostgreSQL driver.',
     );
   }

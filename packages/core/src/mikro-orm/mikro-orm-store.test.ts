@@ -161,7 +161,26 @@ describe.skipIf(onCitus)('createMikroOrmStore: grouped rotations on PostgreSQL',
     expect(statements.filter((kind) => kind === 'rotate one')).toHaveLength(8);
     expect(statements).not.toContain('rotate many');
     for (const rotationBatchSize of [0, 1.5, 1001]) {
-      expect(() => createMikroOrmStore({ orm, rotationBatchSize })).toThrow(/rotationBatchSize/);
+      expect(() => createMikroOrmStore({ orm, rotationBatchSize })).toThrow(
+        expect.objectContaining({
+          code: 'ERR_INVALID_OPTIONS',
+          message: expect.stringMatching(/rotationBatchSize/),
+        }),
+      );
+    }
+  });
+
+  it('refuses options it cannot work with, with ERR_INVALID_OPTIONS', () => {
+    for (const options of [
+      undefined,
+      {},
+      { orm: {} },
+      { orm, purgeLockTimeout: 0 },
+      { orm, purgeLockTimeout: '1x' },
+    ]) {
+      expect(() => createMikroOrmStore(options as never)).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_OPTIONS' }),
+      );
     }
   });
 });
@@ -256,7 +275,7 @@ describe.skipIf(onCitus)('createMikroOrmStore with distributed: true on plain Po
     await Promise.all(records.map((record) => store.rotate(rotation(record))));
     expect(statements).toContain('rotate many');
     expect(() => createMikroOrmStore({ orm, distributed: 'yes' as unknown as boolean })).toThrow(
-      /distributed/,
+      expect.objectContaining({ code: 'ERR_INVALID_OPTIONS', message: expect.stringMatching(/distributed/) }),
     );
   });
 });

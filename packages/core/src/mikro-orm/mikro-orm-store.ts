@@ -1,7 +1,8 @@
 import type { FilterQuery } from '@mikro-orm/core';
 import type { MikroORM } from '@mikro-orm/postgresql';
+import { KitInvalidOptionsError } from '../errors.ts';
 import type { RotateInput, SessionRecord, SessionStatus, SessionStore } from '../store/session-store.ts';
-import { type Duration, toSeconds } from '../util/duration.ts';
+import { type Duration, toOptionSeconds } from '../util/duration.ts';
 import { isSessionsTableDistributed } from './citus.ts';
 import { toStoreError } from './errors.ts';
 import { lockPurge } from './purge-lock.ts';
@@ -264,12 +265,12 @@ export interface MikroOrmStoreOptions {
 export function createMikroOrmStore(options: MikroOrmStoreOptions): SessionStore {
   const orm = options?.orm;
   if (!orm || typeof orm.em?.getConnection !== 'function') {
-    throw new TypeError(
+    throw new KitInvalidOptionsError(
       'createMikroOrmStore needs { orm }: a MikroORM instance using the PostgreSQL driver.',
     );
   }
   if (!orm.getMetadata().has(KitSession.meta.className)) {
-    throw new TypeError(
+    throw new KitInvalidOptionsError(
       'The MikroORM instance does not know the KitSession entity: add KitSession (from @kit/core/mikro-orm) to `entities`.',
     );
   }
@@ -279,13 +280,13 @@ export function createMikroOrmStore(options: MikroOrmStoreOptions): SessionStore
     chosenBatchSize !== undefined &&
     (!Number.isInteger(chosenBatchSize) || chosenBatchSize < 1 || chosenBatchSize > 1000)
   ) {
-    throw new TypeError('`rotationBatchSize` must be a whole number from 1 to 1000.');
+    throw new KitInvalidOptionsError('`rotationBatchSize` must be a whole number from 1 to 1000.');
   }
   if (options.distributed !== undefined && typeof options.distributed !== 'boolean') {
-    throw new TypeError('`distributed` must be true or false (or left out to detect it).');
+    throw new KitInvalidOptionsError('`distributed` must be true or false (or left out to detect it).');
   }
 
-  const purgeLockMs = toSeconds(options.purgeLockTimeout ?? '60s', 'purgeLockTimeout') * 1000;
+  const purgeLockMs = toOptionSeconds(options.purgeLockTimeout, 'purgeLockTimeout', '60s') * 1000;
 
   const write = (operation: string, statement: Statement) => runStatement(orm, operation, statement);
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { KitError, KitInvalidInputError } from '../errors.ts';
-import { toSeconds } from './duration.ts';
+import { KitError, KitInvalidInputError, KitInvalidOptionsError } from '../errors.ts';
+import { toOptionSeconds, toSeconds } from './duration.ts';
 
 function codeOf(fn: () => unknown): string {
   try {
@@ -108,5 +108,28 @@ describe('toSeconds', () => {
     }
     expect(caught).toBeInstanceOf(KitInvalidInputError);
     expect((caught as Error).message).toContain('accessTokenTtl');
+  });
+});
+
+describe('toOptionSeconds', () => {
+  it('takes the fallback for a left-out option', () => {
+    expect(toOptionSeconds(undefined, 'window', '1m')).toBe(60);
+    expect(toOptionSeconds('2m', 'window', '1m')).toBe(120);
+    expect(toOptionSeconds(0, 'retain', '7d', { allowZero: true })).toBe(0);
+  });
+
+  it('throws a KitInvalidOptionsError that says what to set, keeping the cause', () => {
+    for (const value of [0, -1, 1.5, '1x', {}]) {
+      let caught: unknown;
+      try {
+        toOptionSeconds(value, 'window', '1m');
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(KitInvalidOptionsError);
+      expect((caught as KitError).code).toBe(KitInvalidOptionsError.code);
+      expect((caught as Error).message).toContain('`window`');
+      expect((caught as Error).cause).toBeInstanceOf(KitInvalidInputError);
+    }
   });
 });

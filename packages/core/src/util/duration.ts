@@ -1,4 +1,4 @@
-import { KitInvalidInputError } from '../errors.ts';
+import { KitInvalidInputError, KitInvalidOptionsError } from '../errors.ts';
 
 /**
  * A duration: a number of seconds, or a string such as `'90s'`, `'15m'`, `'12h'`, `'30d'`, `'2w'`.
@@ -42,4 +42,30 @@ export function toSeconds(value: unknown, what: string, { allowZero = false } = 
     );
   }
   return seconds;
+}
+
+/**
+ * {@link toSeconds} for a factory's option: `value`, or `fallback` when it is left out, in whole
+ * seconds. A bad value throws {@link KitInvalidOptionsError} (`ERR_INVALID_OPTIONS`) saying what
+ * to set, since a misconfiguration is not a caller's bad input.
+ *
+ * @example
+ * ```ts
+ * const windowMs = toOptionSeconds(options.window, 'window', '1m') * 1000; // 60_000 when left out
+ * ```
+ */
+export function toOptionSeconds(
+  value: unknown,
+  name: string,
+  fallback: Duration,
+  { allowZero = false } = {},
+): number {
+  try {
+    return toSeconds(value ?? fallback, name, { allowZero });
+  } catch (cause) {
+    throw new KitInvalidOptionsError(
+      `Set \`${name}\` to a whole number of seconds${allowZero ? '' : ' above 0'} or a string like "15m".`,
+      { cause },
+    );
+  }
 }
