@@ -5,9 +5,9 @@
 // non-zero on the first broken promise; never prints a token.
 import assert from 'node:assert/strict';
 import { serve } from '@hono/node-server';
-import { createAuthKit, KitError } from '@kit/core';
+import { createAuthKit, KitError, KitInvalidOptionsError, KitJwtInvalidError } from '@kit/core';
 import { createKitOrm, createMikroOrmStore, migrate } from '@kit/core/mikro-orm';
-import { createVerifier } from '@kit/core/verify';
+import * as verifyEntry from '@kit/core/verify';
 import { createBearerAuth, createKitRoutes } from '@kit/hono';
 import { Hono } from 'hono';
 
@@ -27,6 +27,17 @@ const kit = await createAuthKit({
   signingKeys: process.env.KIT_SIGNING_KEYS,
   store: createMikroOrmStore({ orm }),
 });
+
+// Every entry point throws the same error classes (one copy in dist/), so `instanceof` works
+// whichever entry a class is imported from.
+assert.equal(verifyEntry.KitError, KitError);
+assert.equal(verifyEntry.KitInvalidOptionsError, KitInvalidOptionsError);
+const invalidOptions = (error) =>
+  error instanceof KitInvalidOptionsError && error.code === 'ERR_INVALID_OPTIONS';
+assert.throws(() => createMikroOrmStore({}), invalidOptions);
+assert.throws(() => createKitRoutes(kit, { basePath: 'auth' }), invalidOptions);
+assert.throws(() => createBearerAuth({ kit: {} }), invalidOptions);
+ok('@kit/core, @kit/core/verify, @kit/core/mikro-orm and @kit/hono share one copy of the error classes');
 
 const first = await kit.createSession({ userId: 'user-1', data: { loginMethod: 'password' } });
 assert.equal(first.tokenType, 'Bearer');
@@ -49,16 +60,16 @@ const jwksUrl = `${origin}/.well-known/jwks.json`;
 app.get('/me', createBearerAuth({ issuer, audience, jwksUrl }), (c) => c.json({ user: c.var.claims.sub }));
 
 try {
-  const verify = createVerifier({ issuer, audience, jwksUrl });
+  const verify = verifyEntry.createVerifier({ issuer, audience, jwksUrl });
   const claims = await verify(second.accessToken);
   assert.equal(claims.sub, 'user-1');
   assert.equal(claims.sid, first.session.id);
   ok('@kit/core/verify verifies the access token against the JWKS over HTTP');
   await assert.rejects(
     verify(`${second.accessToken.slice(0, -4)}AAAA`),
-    (error) => error instanceof KitError,
+    (error) => error instanceof KitJwtInvalidError && error.code === KitJwtInvalidError.code,
   );
-  ok('@kit/core/verify refuses a tampered token with a KitError');
+  ok('@kit/core/verify refuses a tampered token with KitJwtInvalidError');
 
   const jwks = await fetch(jwksUrl);
   assert.equal(jwks.status, 200);

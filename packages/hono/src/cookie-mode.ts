@@ -1,3 +1,4 @@
+import { KitInvalidOptionsError } from '@kit/core';
 import type { Context } from 'hono';
 
 /**
@@ -78,17 +79,30 @@ export function resolveCookieMode(
   if (options === undefined || options === false) return undefined;
   const o = options === true ? {} : options;
   const name = o.name ?? '__Secure-kit_refresh';
-  if (!COOKIE_NAME.test(name)) throw new TypeError('Set `cookie.name` to letters, digits, _ and - only.');
-  const header = (o.header ?? 'x-kit-cookie').toLowerCase();
-  if (!HEADER_NAME.test(header) || ['cookie', 'origin', 'content-type'].includes(header)) {
-    throw new TypeError('Set `cookie.header` to a custom header name such as "x-kit-cookie".');
+  if (typeof name !== 'string' || !COOKIE_NAME.test(name))
+    throw new KitInvalidOptionsError('Set `cookie.name` to letters, digits, _ and - only.');
+  const header = o.header ?? 'x-kit-cookie';
+  if (
+    typeof header !== 'string' ||
+    !HEADER_NAME.test(header) ||
+    ['cookie', 'origin', 'content-type'].includes(header.toLowerCase())
+  ) {
+    throw new KitInvalidOptionsError('Set `cookie.header` to a custom header name such as "x-kit-cookie".');
   }
   let allowedOrigins: string[] | undefined;
   if (o.allowedOrigins !== undefined) {
+    if (!Array.isArray(o.allowedOrigins)) {
+      throw new KitInvalidOptionsError(
+        'Set `cookie.allowedOrigins` to an array of origins, like ["https://app.example.com"].',
+      );
+    }
     allowedOrigins = o.allowedOrigins.map((origin) => {
-      const url = new URL(origin);
-      if (url.origin !== origin) {
-        throw new TypeError(`\`cookie.allowedOrigins\` entries must be bare origins, like "${url.origin}".`);
+      const url = parseUrl(origin);
+      if (url?.origin !== origin) {
+        const like = url && url.origin !== 'null' ? url.origin : 'https://app.example.com';
+        throw new KitInvalidOptionsError(
+          `\`cookie.allowedOrigins\` entries must be bare origins, like "${like}".`,
+        );
       }
       return origin;
     });
@@ -97,11 +111,21 @@ export function resolveCookieMode(
   } else if (o.localDevelopment !== true) {
     // The request's Host is what a production deployment must not depend on: it is set by
     // whoever sends the request (and rewritten by proxies), not by this server's configuration.
-    throw new TypeError(
+    throw new KitInvalidOptionsError(
       'Cookie mode needs the origins allowed to use the cookie: set `baseUrl` (its origin is allowed) or `cookie.allowedOrigins`. For a page served from localhost during development only, set `cookie: { localDevelopment: true }`.',
     );
   }
-  return { name, header, path: tokenPath, allowedOrigins };
+  return { name, header: header.toLowerCase(), path: tokenPath, allowedOrigins };
+}
+
+/** `value` as a URL, or `undefined` when it is not an absolute URL. @internal */
+export function parseUrl(value: unknown): URL | undefined {
+  if (typeof value !== 'string') return undefined;
+  try {
+    return new URL(value);
+  } catch {
+    return undefined;
+  }
 }
 
 /**

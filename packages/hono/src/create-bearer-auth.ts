@@ -3,6 +3,7 @@ import {
   type AccessTokenClaims,
   type AccessTokenVerifier,
   createVerifier,
+  KitInvalidOptionsError,
   type VerifierOptions,
 } from '@kit/core/verify';
 import type { MiddlewareHandler } from 'hono';
@@ -95,18 +96,20 @@ export function createBearerAuth<C extends AccessTokenClaims = AccessTokenClaims
 /** The verifier the options describe. @internal */
 export function toVerifier(options: BearerAuthOptions): AccessTokenVerifier {
   if (typeof options !== 'object' || options === null) {
-    throw new TypeError('createBearerAuth needs { kit }, { verify } or the options of createVerifier.');
+    throw new KitInvalidOptionsError(
+      'createBearerAuth needs { kit }, { verify } or the options of createVerifier.',
+    );
   }
   if ('kit' in options) {
     if (typeof options.kit?.verifyAccessToken !== 'function') {
-      throw new TypeError('`kit` must be the AuthKit made by createAuthKit.');
+      throw new KitInvalidOptionsError('`kit` must be the AuthKit made by createAuthKit.');
     }
     const kit = options.kit;
     return (token) => kit.verifyAccessToken(token);
   }
   if ('verify' in options) {
     if (typeof options.verify !== 'function') {
-      throw new TypeError('`verify` must be the function createVerifier returns.');
+      throw new KitInvalidOptionsError('`verify` must be the function createVerifier returns.');
     }
     return options.verify;
   }

@@ -1,4 +1,10 @@
-import { type AuthKit, type Duration, type ReadinessReport, toSeconds } from '@kit/core';
+import {
+  type AuthKit,
+  type Duration,
+  KitInvalidOptionsError,
+  type ReadinessReport,
+  toOptionSeconds,
+} from '@kit/core';
 import { Hono } from 'hono';
 import { RETRY_AFTER_SECONDS } from './oauth-error-response.ts';
 
@@ -81,13 +87,13 @@ const HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store
 export function createHealthRoutes(options: HealthRoutesOptions): Hono {
   const kit = options?.kit;
   if (typeof kit?.checkReady !== 'function') {
-    throw new TypeError('createHealthRoutes needs { kit }: the AuthKit made by createAuthKit.');
+    throw new KitInvalidOptionsError('createHealthRoutes needs { kit }: the AuthKit made by createAuthKit.');
   }
-  const timeoutMs = toSeconds(options.timeout ?? 2, 'timeout') * 1000;
-  const cacheMs = toSeconds(options.cacheFor ?? 1, 'cacheFor', { allowZero: true }) * 1000;
+  const timeoutMs = toOptionSeconds(options.timeout, 'timeout', 2) * 1000;
+  const cacheMs = toOptionSeconds(options.cacheFor, 'cacheFor', 1, { allowZero: true }) * 1000;
   const retryAfter = options.retryAfter ?? RETRY_AFTER_SECONDS;
   if (!Number.isSafeInteger(retryAfter) || retryAfter < 0) {
-    throw new TypeError('Set `retryAfter` to a whole number of seconds.');
+    throw new KitInvalidOptionsError('Set `retryAfter` to a whole number of seconds.');
   }
   const signal = options.signal;
 

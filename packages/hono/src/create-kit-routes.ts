@@ -1,4 +1,4 @@
-import type { AuthKit } from '@kit/core';
+import { type AuthKit, KitInvalidOptionsError } from '@kit/core';
 import { Hono, type MiddlewareHandler } from 'hono';
 import type { BlankEnv } from 'hono/types';
 import { defaultClientAddress } from './client-address.ts';
@@ -57,7 +57,7 @@ export function createKitRoutes<const BasePath extends string = ''>(
   options: KitRoutesOptions & { basePath?: BasePath } = {},
 ): Hono<BlankEnv, KitRoutesSchema<BasePath>, '/'> {
   if (typeof kit?.refresh !== 'function' || typeof kit.sessions?.list !== 'function') {
-    throw new TypeError('createKitRoutes needs the AuthKit made by createAuthKit.');
+    throw new KitInvalidOptionsError('createKitRoutes needs the AuthKit made by createAuthKit.');
   }
   const o = resolveRoutesOptions(options);
   const fail = (error: unknown) => kitErrorResponse(error, o.log);

@@ -1,4 +1,4 @@
-import type { AuthKit, CreateSessionInput } from '@kit/core';
+import { type AuthKit, type CreateSessionInput, KitInvalidOptionsError } from '@kit/core';
 import type { Context } from 'hono';
 import { defaultClientAddress } from './client-address.ts';
 import { cookieRefusal, cookieRequestAllowed, wantsCookieMode } from './cookie-mode.ts';
@@ -51,7 +51,7 @@ export function createLoginResponder(
   options: KitRoutesOptions = {},
 ): (c: Context, input: LoginInput) => Promise<Response> {
   if (typeof kit?.createSession !== 'function') {
-    throw new TypeError('createLoginResponder needs the AuthKit made by createAuthKit.');
+    throw new KitInvalidOptionsError('createLoginResponder needs the AuthKit made by createAuthKit.');
   }
   const resolved = resolveRoutesOptions({ ...options, rateLimit: false, revokeRateLimit: false });
   const clientAddress = resolved.clientAddress ?? defaultClientAddress;

@@ -1,4 +1,9 @@
-import { type RateLimitHit, type RateLimitStore, validateRateLimitHit } from '@kit/core';
+import {
+  KitInvalidOptionsError,
+  type RateLimitHit,
+  type RateLimitStore,
+  validateRateLimitHit,
+} from '@kit/core';
 
 /**
  * A {@link RateLimitStore} in the memory of one process (or one edge isolate): limits hold per
@@ -20,7 +25,7 @@ without a purge.
 export function createMemoryRateLimitStore(options: { maxKeys?: number } = {}): RateLimitStore {
   const maxKeys = options.maxKeys ?? 10_000;
   if (!Number.isSafeInteger(maxKeys) || maxKeys < 1) {
-    throw new TypeError('`maxKeys` must be a positive whole number.');
+    throw new KitInvalidOptionsError('`maxKeys` must be a positive whole number.');
   }
   // Map keeps insertion order; a key is re-inserted on every new window, so the first entries are
   // the stalest.

@@ -1,4 +1,4 @@
-import { type Duration, type RateLimitStore, toSeconds } from '@kit/core';
+import { type Duration, KitInvalidOptionsError, type RateLimitStore, toOptionSeconds } from '@kit/core';
 import type { Context, MiddlewareHandler } from 'hono';
 import { defaultClientAddress } from './client-address.ts';
 import { createMemoryRateLimitStore } from './create-memory-rate-limit-store.ts';
@@ -76,16 +76,20 @@ export interface RateLimitOptions {
 export function createRateLimit(options: RateLimitOptions = {}): MiddlewareHandler {
   const limit = options.limit ?? 30;
   if (!Number.isSafeInteger(limit) || limit < 1) {
-    throw new TypeError('Set the rate limit `limit` to a positive whole number of requests per window.');
+    throw new KitInvalidOptionsError(
+      'Set the rate limit `limit` to a positive whole number of requests per window.',
+    );
   }
-  const windowMs = toSeconds(options.window ?? '1m', 'window') * 1000;
+  const windowMs = toOptionSeconds(options.window, 'window', '1m') * 1000;
   const name = options.name ?? 'default';
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) {
-    throw new TypeError('Set the rate limit `name` to 1 to 64 characters of A-Z, a-z, 0-9, _, . and -.');
+    throw new KitInvalidOptionsError(
+      'Set the rate limit `name` to 1 to 64 characters of A-Z, a-z, 0-9, _, . and -.',
+    );
   }
   const store = options.store ?? createMemoryRateLimitStore();
   if (typeof store?.hit !== 'function')
-    throw new TypeError('The rate limit `store` must have a `hit` method.');
+    throw new KitInvalidOptionsError('The rate limit `store` must have a `hit` method.');
   const clientAddress = options.clientAddress ?? defaultClientAddress;
   const clock = options.clock ?? Date.now;
 

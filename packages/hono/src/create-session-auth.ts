@@ -1,4 +1,4 @@
-import type { AuthKit, Session } from '@kit/core';
+import { type AuthKit, KitInvalidOptionsError, type Session } from '@kit/core';
 import type { AccessTokenClaims } from '@kit/core/verify';
 import type { MiddlewareHandler } from 'hono';
 import { kitErrorResponse } from './kit-error-response.ts';
@@ -50,7 +50,7 @@ export function createSessionAuth<C extends AccessTokenClaims = AccessTokenClaim
 }): MiddlewareHandler<KitSessionEnv<C>> {
   const kit = options?.kit;
   if (typeof kit?.verifyAccessToken !== 'function' || typeof kit.sessions?.get !== 'function') {
-    throw new TypeError('createSessionAuth needs { kit }: the AuthKit made by createAuthKit.');
+    throw new KitInvalidOptionsError('createSessionAuth needs { kit }: the AuthKit made by createAuthKit.');
   }
   return async function sessionAuth(c, next) {
     const credentials = readBearerToken(c.req.raw);

@@ -1,5 +1,6 @@
+import { KitInvalidOptionsError } from '@kit/core';
 import type { Context, MiddlewareHandler } from 'hono';
-import { type CookieMode, type CookieModeOptions, resolveCookieMode } from './cookie-mode.ts';
+import { type CookieMode, type CookieModeOptions, parseUrl, resolveCookieMode } from './cookie-mode.ts';
 import { createRateLimit, type RateLimitOptions } from './create-rate-limit.ts';
 import { tokenRoute } from './routes/token-route.ts';
 
@@ -83,22 +84,23 @@ export interface ResolvedRoutesOptions {
 
 /** Validates the options; throws naming what to set. @internal */
 export function resolveRoutesOptions(options: KitRoutesOptions = {}): ResolvedRoutesOptions {
-  if (typeof options !== 'object' || options === null) throw new TypeError('The options must be an object.');
+  if (typeof options !== 'object' || options === null)
+    throw new KitInvalidOptionsError('The options must be an object.');
   const basePath = (options.basePath ?? '').replace(/\/+$/, '');
   if (basePath !== '' && !/^(\/[A-Za-z0-9._~-]+)+$/.test(basePath)) {
-    throw new TypeError('Set `basePath` to a path like "/auth" (or leave it out for the root).');
+    throw new KitInvalidOptionsError('Set `basePath` to a path like "/auth" (or leave it out for the root).');
   }
   let baseUrl: string | undefined;
   if (options.baseUrl !== undefined) {
-    const url = new URL(options.baseUrl);
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-      throw new TypeError('Set `baseUrl` to the absolute http(s) URL the routes are served at.');
+    const url = parseUrl(options.baseUrl);
+    if (url?.protocol !== 'https:' && url?.protocol !== 'http:') {
+      throw new KitInvalidOptionsError('Set `baseUrl` to the absolute http(s) URL the routes are served at.');
     }
     baseUrl = url.href.replace(/\/+$/, '');
   }
   const clientAddress = options.clientAddress;
   if (clientAddress !== undefined && typeof clientAddress !== 'function') {
-    throw new TypeError('`clientAddress` must be a function (c) => string | undefined.');
+    throw new KitInvalidOptionsError('`clientAddress` must be a function (c) => string | undefined.');
   }
   const log = options.log ?? ((line: string) => console.error(line));
   const limits = configuredRateLimits(options);
