@@ -79,7 +79,15 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): Record<stri
     ...(options.serverUrl ? { servers: [{ url: options.serverUrl }] } : {}),
     paths,
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description:
+            '`Authorization: Bearer <access token>`. RFC 6750 answers: no credentials → 401 with `WWW-Authenticate: Bearer`; a bad, expired or wrong-audience token → 401 with `WWW-Authenticate: Bearer error="invalid_token"`; a malformed header → 400 `invalid_request`.',
+        },
+      },
       schemas: {
         OAuthError: {
           type: 'object',

@@ -35,5 +35,6 @@ export type { KitRoutesOptions } from './options.ts';
 export { rateLimitSubject } from './rate-limit-subject.ts';
 export { type ReadParamsResult, readParams } from './read-params.ts';
 export { renderApiReference } from './render-api-reference.ts';
+export { type MarkdownReferenceOptions, renderMarkdownReference } from './render-markdown-reference.ts';
 export { revocationListHandler } from './revocation-route.ts';
 export type { KitRoutesSchema } from './routes/kit-routes.ts';
