@@ -1,7 +1,8 @@
 import type { Session } from './session.ts';
 
 /**
- * Events the kit emits after the change they describe is committed.
+ * Events the kit emits after the change they describe is committed. `D` is the type of the
+ * sessions' `data` (`KitTypes['data']` of the kit).
  *
  * Exported from `@kit/core`.
  *
@@ -10,22 +11,22 @@ import type { Session } from './session.ts';
  * kit.on('reuse_detected', ({ session }) => alertSecurityTeam(session.userId, session.id));
  * ```
  */
-export interface KitEvents {
+export interface KitEvents<D extends Record<string, unknown> = Record<string, unknown>> {
   /** A session was opened. */
-  session_created: { session: Session };
+  session_created: { session: Session<D> };
   /**
    * A refresh token was exchanged. `grace` is true when the answer was the grace replay of the
    * current token (no rotation happened).
    */
-  session_refreshed: { session: Session; grace: boolean };
+  session_refreshed: { session: Session<D>; grace: boolean };
   /** A session was revoked (by the host, by logout, or by reuse detection). */
-  session_revoked: { session: Session; reason: string };
+  session_revoked: { session: Session<D>; reason: string };
   /**
    * A genuine but superseded refresh token was presented: the session is revoked. Carries the
    * generations involved and the client details of the replaying request.
    */
   reuse_detected: {
-    session: Session;
+    session: Session<D>;
     presentedGeneration: number;
     currentGeneration: number;
     userAgent: string | undefined;
@@ -42,7 +43,10 @@ export interface KitEvents {
  * const listener: KitEventListener<'session_revoked'> = ({ session, reason }) => log(session.id, reason);
  * ```
  */
-export type KitEventListener<E extends keyof KitEvents> = (event: KitEvents[E]) => void | Promise<void>;
+export type KitEventListener<
+  E extends keyof KitEvents,
+  D extends Record<string, unknown> = Record<string, unknown>,
+> = (event: KitEvents<D>[E]) => void | Promise<void>;
 
 /** A small typed event emitter that runs in every runtime. @internal */
 export class Emitter {

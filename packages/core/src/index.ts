@@ -39,6 +39,7 @@ export {
   type SigningKeySet,
 } from './keys/signing-keys.ts';
 export { createAuthKit } from './kit/create-auth-kit.ts';
+export type { KitClaims, KitClaimsHook, KitSessionData, KitTypes } from './kit/kit-types.ts';
 export type {
   AuthKit,
   ClientContext,

@@ -3,13 +3,14 @@ import type { KitEvents } from './events.ts';
 import { isSigningAlgorithm, SIGNING_ALGORITHMS, type SigningAlgorithm } from './keys/algorithms.ts';
 import type { SigningKeyStore } from './keys/key-store.ts';
 import type { PrivateJwks, SigningKeySet } from './keys/signing-keys.ts';
-import type { Session } from './session.ts';
+import type { KitClaimsHook, KitTypes } from './kit/kit-types.ts';
 import type { SessionStore } from './store/session-store.ts';
 import { type Duration, toSeconds } from './util/duration.ts';
 
 /**
  * Options of {@link createAuthKit}. Checked when the factory runs; a wrong option throws
- * `KitInvalidOptionsError` with a message that says what to set.
+ * `KitInvalidOptionsError` with a message that says what to set. `T` is the kit's
+ * {@link KitTypes}: it types the `claims` hook.
  *
  * Exported from `@kit/core`.
  *
@@ -24,7 +25,7 @@ import { type Duration, toSeconds } from './util/duration.ts';
  * };
  * ```
  */
-export interface AuthKitOptions {
+export interface AuthKitOptions<T extends KitTypes = KitTypes> {
   /** `iss` of every access token: an absolute http(s) URL. */
   issuer: string;
   /** `aud` of every access token: one or more non-empty strings. */
@@ -111,10 +112,10 @@ export interface AuthKitOptions {
    * On refresh the hook runs after the rotation is committed. It should not fail: if it throws,
    * the refresh rejects, and the client still holding the previous token gets the rotated one on a
    * retry within `reuseGrace` (a retry after that counts as reuse).
+   *
+   * With `T['claims']` declared, the hook is required and must return those claims.
    */
-  claims?: (context: {
-    session: Session;
-  }) => Record<string, unknown> | undefined | Promise<Record<string, unknown> | undefined>;
+  claims?: KitClaimsHook<T>;
   /**
    * Largest accepted session `data`, in bytes of JSON.
    * @default 16384

@@ -1,7 +1,8 @@
 import type { SessionRecord } from './store/session-store.ts';
 
 /**
- * A session as the host sees it: everything stored except the secret hash.
+ * A session as the host sees it: everything stored except the secret hash. `D` is the type of its
+ * `data` (`KitTypes['data']` of the kit).
  *
  * Exported from `@kit/core`.
  *
@@ -11,7 +12,7 @@ import type { SessionRecord } from './store/session-store.ts';
  * for (const s of sessions) console.log(s.id, s.userAgent, s.expiresAt);
  * ```
  */
-export interface Session {
+export interface Session<D extends Record<string, unknown> = Record<string, unknown>> {
   /** Opaque id, safe to show and log. */
   id: string;
   userId: string;
@@ -30,7 +31,7 @@ export interface Session {
   userAgent: string | null;
   ip: string | null;
   /** The host's JSON data; never put into tokens by the kit. */
-  data: Record<string, unknown>;
+  data: D;
   /** How many times the refresh token has rotated. */
   generation: number;
   /** `active`, `expired` or `revoked` at the time the object was made. */

@@ -4,6 +4,7 @@ import { createChainWalk } from './chain-walk.ts';
 import { checkReady } from './check-ready.ts';
 import { createKitContext } from './context.ts';
 import { createSession } from './create-session.ts';
+import type { KitClaimsHook, KitTypes } from './kit-types.ts';
 import { createKitVerifier } from './kit-verifier.ts';
 import { refresh } from './refresh.ts';
 import { createRevocationFeed } from './revocation-feed.ts';
@@ -14,6 +15,11 @@ import type { AuthKit } from './types.ts';
 /**
  * Creates the kit. Validates every option first (a wrong option throws `KitInvalidOptionsError`
  * naming what to set), imports the signing keys and derives the refresh-token keys from `secret`.
+ *
+ * `T` ({@link KitTypes}) takes the host's claim and session-data types once, for example
+ * `createAuthKit<{ claims: { role: 'admin' | 'user' }; data: { device: string } }>(...)`: the
+ * `claims` hook must then return those claims, and sessions, token sets, events and
+ * `kit.verifyAccessToken` carry the types. Without it, claims and data are untyped objects.
  *
  * Exported from `@kit/core`.
  *
@@ -36,12 +42,16 @@ import type { AuthKit } from './types.ts';
  * const { accessToken, refreshToken } = await kit.createSession({ userId: user.id });
  * ```
  */
-export async function createAuthKit(options: AuthKitOptions): Promise<AuthKit> {
-  const ctx = await createKitContext(options);
+export async function createAuthKit<T extends KitTypes = KitTypes>(
+  options: AuthKitOptions<T> & ClaimsHookRequired<T>,
+): Promise<AuthKit<T>> {
+  // The parts work on untyped claims and data; `T` is the host's declaration of what its hook
+  // returns and what it stores as data, which the kit passes through unchanged.
+  const ctx = await createKitContext(options as AuthKitOptions);
   const { config, keys, emitter } = ctx;
   const chain = createChainWalk(ctx);
   const sessions = createSessionManager(ctx);
-  return {
+  const kit: AuthKit = {
     createSession: (input) => createSession(ctx, input),
     refresh: (refreshToken, context) => refresh(ctx, chain, refreshToken, context),
     revokeRefreshToken: (refreshToken, revokeOptions) =>
@@ -71,4 +81,10 @@ export async function createAuthKit(options: AuthKitOptions): Promise<AuthKit> {
       jwksMaxAge: config.jwksMaxAge,
     }),
   };
+  return kit as unknown as AuthKit<T>;
 }
+
+/** With `T['claims']` declared, the `claims` hook that returns them is required. */
+type ClaimsHookRequired<T extends KitTypes> = T extends { claims: object }
+  ? { claims: KitClaimsHook<T> }
+  : unknown;

@@ -4,11 +4,11 @@ import type { Pruner, PrunerOptions } from '../pruner.ts';
 import type { Session } from '../session.ts';
 import type { SessionStatus } from '../store/session-store.ts';
 import type { Duration } from '../util/duration.ts';
-import type { AccessTokenClaims } from '../verify/types.ts';
+import type { KitClaims, KitSessionData, KitTypes } from './kit-types.ts';
 
 /**
  * What a successful session creation or refresh returns: the fields of an OAuth token response
- * plus the session.
+ * plus the session (whose `data` is a `D`).
  *
  * Exported from `@kit/core`.
  *
@@ -17,13 +17,13 @@ import type { AccessTokenClaims } from '../verify/types.ts';
  * const { accessToken, refreshToken, expiresIn }: TokenSet = await kit.refresh(token);
  * ```
  */
-export interface TokenSet {
+export interface TokenSet<D extends Record<string, unknown> = Record<string, unknown>> {
   accessToken: string;
   tokenType: 'Bearer';
   /** Seconds until the access token expires. */
   expiresIn: number;
   refreshToken: string;
-  session: Session;
+  session: Session<D>;
 }
 
 /**
@@ -89,25 +89,29 @@ export interface ClientContext {
 }
 
 /**
- * Input of {@link AuthKit.createSession}.
+ * Input of {@link AuthKit.createSession}. `D` is the type of the session's `data`.
  *
  * @example
  * ```ts
  * const input: CreateSessionInput = { userId: user.id, data: { device: 'laptop' } };
  * ```
  */
-export interface CreateSessionInput extends ClientContext {
+export interface CreateSessionInput<D extends Record<string, unknown> = Record<string, unknown>>
+  extends ClientContext {
   /** The host's user id: 1 to 255 characters. */
   userId: string;
   /** `client_id` of this session's access tokens; defaults to the kit's `clientId`. */
   clientId?: string | undefined;
-  /** JSON object kept with the session, never put into tokens. */
-  data?: Record<string, unknown> | undefined;
+  /**
+   * JSON object kept with the session, never put into tokens. Left out, the session's data is `{}`
+   * (even where `D` has required members: declare those optional if some sessions lack them).
+   */
+  data?: D | undefined;
 }
 
 /**
  * Session administration, as in ecto_sessions: list devices, revoke, attach data, change
- * expiries, revalidate, purge.
+ * expiries, revalidate, purge. `D` is the type of the sessions' `data`.
  *
  * @example
  * ```ts
@@ -115,11 +119,11 @@ export interface CreateSessionInput extends ClientContext {
  * await kit.sessions.revokeAll(userId, { except: currentSessionId });
  * ```
  */
-export interface SessionManager {
+export interface SessionManager<D extends Record<string, unknown> = Record<string, unknown>> {
   /** The session with this id in any state, or `null` (also for a malformed id). */
-  get(id: string): Promise<Session | null>;
+  get(id: string): Promise<Session<D> | null>;
   /** A user's sessions, newest first. @default status `'active'`, limit 100 (at most 1000) */
-  list(userId: string, options?: { status?: SessionStatus; limit?: number }): Promise<Session[]>;
+  list(userId: string, options?: { status?: SessionStatus; limit?: number }): Promise<Session<D>[]>;
   /** How many sessions of a user are in a status. @default status `'active'` */
   count(userId: string, options?: { status?: SessionStatus }): Promise<number>;
   /**
@@ -127,26 +131,26 @@ export interface SessionManager {
    * session, or `null` if there was nothing to revoke (unknown, another user's, or already revoked).
    * @default reason `'revoked'`
    */
-  revoke(id: string, options?: { reason?: string; userId?: string }): Promise<Session | null>;
+  revoke(id: string, options?: { reason?: string; userId?: string }): Promise<Session<D> | null>;
   /**
    * Revokes every session of a user, or all but `except`. Returns the revoked sessions.
    * @default reason `'revoked'`
    */
-  revokeAll(userId: string, options?: { except?: string; reason?: string }): Promise<Session[]>;
+  revokeAll(userId: string, options?: { except?: string; reason?: string }): Promise<Session<D>[]>;
   /** Replaces the session's JSON data. Throws `ERR_SESSION_NOT_FOUND` for an unknown or revoked session. */
-  updateData(id: string, data: Record<string, unknown>): Promise<Session>;
+  updateData(id: string, data: D): Promise<Session<D>>;
   /**
    * Sets new expiries on an active session, each either a duration from now or a date; this can
    * lengthen or shorten them. The idle expiry never exceeds the absolute one. Throws
    * `ERR_SESSION_NOT_FOUND` unless the session is active.
    */
-  extend(id: string, options: { idle?: Duration | Date; absolute?: Duration | Date }): Promise<Session>;
+  extend(id: string, options: { idle?: Duration | Date; absolute?: Duration | Date }): Promise<Session<D>>;
   /**
    * Makes an expired (not revoked) session active again: idle expiry now + `sessionIdleTtl`,
    * absolute expiry now + `sessionMaxAge` unless later. Its current refresh token works again.
    * Throws `ERR_SESSION_NOT_FOUND` unless the session is expired and not revoked.
    */
-  revalidate(id: string): Promise<Session>;
+  revalidate(id: string): Promise<Session<D>>;
   /**
    * Deletes sessions expired or revoked more than `retain` ago, walking the table in batches of
    * `batchSize` rows. Returns how many were deleted. Rejects with `ERR_PURGE_IN_PROGRESS`, deleting
@@ -158,7 +162,8 @@ export interface SessionManager {
 
 /**
  * The kit: opens sessions, rotates refresh tokens, signs and verifies access tokens, and
- * administers sessions. Made by {@link createAuthKit}.
+ * administers sessions. Made by {@link createAuthKit}; `T` holds the host's claim and
+ * session-data types ({@link KitTypes}). A kit of any `T` is also an `AuthKit`.
  *
  * @example
  * ```ts
@@ -167,9 +172,9 @@ export interface SessionManager {
  * const claims = await kit.verifyAccessToken(next.accessToken);
  * ```
  */
-export interface AuthKit {
+export interface AuthKit<out T extends KitTypes = KitTypes> {
   /** Opens a session for an authenticated user and returns its first tokens. */
-  createSession(input: CreateSessionInput): Promise<TokenSet>;
+  createSession(input: CreateSessionInput<KitSessionData<T>>): Promise<TokenSet<KitSessionData<T>>>;
   /**
    * Exchanges a refresh token (rotation). The current token gets a new access token and a new
    * refresh token; the previous token within `reuseGrace` of its rotation gets the identical
@@ -177,15 +182,18 @@ export interface AuthKit {
    * (`ERR_REFRESH_TOKEN_REUSED`). Expired, revoked, unknown or malformed tokens reject and change
    * nothing.
    */
-  refresh(refreshToken: string, context?: ClientContext): Promise<TokenSet>;
+  refresh(refreshToken: string, context?: ClientContext): Promise<TokenSet<KitSessionData<T>>>;
   /**
    * Revokes the session a refresh token belongs to (RFC 7009), if the token is genuine. Returns
    * whether a session was revoked; unknown and malformed tokens return `false` without error.
    * @default reason `'logout'`
    */
   revokeRefreshToken(refreshToken: string, options?: { reason?: string }): Promise<boolean>;
-  /** Verifies an access token against this kit's own keys, issuer and audience. */
-  verifyAccessToken(token: string): Promise<AccessTokenClaims>;
+  /**
+   * Verifies an access token against this kit's own keys, issuer and audience. Resolves with its
+   * claims, typed with `T['claims']`.
+   */
+  verifyAccessToken(token: string): Promise<KitClaims<T>>;
   /**
    * The public JWKS to serve at `/.well-known/jwks.json` with `Cache-Control: public,
    * max-age=${config.jwksMaxAge}`. Synchronous: with a `keyStore`, the key set is held in memory
@@ -233,9 +241,9 @@ export interface AuthKit {
   /** Stops background work (the key store's reload timer). The kit keeps answering. */
   close(): Promise<void>;
   /** Session administration. */
-  readonly sessions: SessionManager;
+  readonly sessions: SessionManager<KitSessionData<T>>;
   /** Subscribes to an event; returns the unsubscribe function. */
-  on<E extends keyof KitEvents>(event: E, listener: KitEventListener<E>): () => void;
+  on<E extends keyof KitEvents>(event: E, listener: KitEventListener<E, KitSessionData<T>>): () => void;
   /**
    * Starts a pruner that purges expired sessions on an interval. On a store with a purge lock (the
    * MikroORM store), one instance purges at a time; the others' runs are skipped (`onRun(0, {

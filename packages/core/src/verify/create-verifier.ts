@@ -68,6 +68,10 @@ const HEADER_CACHE_SIZE = 64;
  * `crypto.subtle.verify` here, `node:crypto` under the package's `node` export condition (same
  * checks, same errors); no key is imported twice.
  *
+ * `C` types the claims the issuer's `claims` hook adds: `createVerifier<{ role: 'admin' | 'user' }>(...)`
+ * resolves with `AccessTokenClaims & { role: 'admin' | 'user' }`. It is the caller's word, not
+ * checked at run time.
+ *
  * Exported from `@kit/core/verify`.
  *
  * @example
@@ -90,8 +94,11 @@ const HEADER_CACHE_SIZE = 64;
  * }
  * ```
  */
-export function createVerifier(options: VerifierOptions): AccessTokenVerifier {
-  return createVerifierWith(options, webCryptoBackend);
+export function createVerifier<C extends object = AccessTokenClaims>(
+  options: VerifierOptions,
+): AccessTokenVerifier<C> {
+  // `C` is the caller's word for what the issuer's hook adds; signatures are checked, claim types are not.
+  return createVerifierWith(options, webCryptoBackend) as AccessTokenVerifier<C>;
 }
 
 /**

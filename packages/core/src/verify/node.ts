@@ -18,7 +18,7 @@
 import { webCryptoBackend } from './backend.ts';
 import { createVerifierWith } from './create-verifier.ts';
 import { createNodeBackend } from './node-backend.ts';
-import type { AccessTokenVerifier, VerifierOptions } from './types.ts';
+import type { AccessTokenClaims, AccessTokenVerifier, VerifierOptions } from './types.ts';
 
 export * from './index.ts';
 
@@ -36,6 +36,8 @@ const backend = createNodeBackend() ?? webCryptoBackend;
  * const claims = await verify(token);
  * ```
  */
-export function createVerifier(options: VerifierOptions): AccessTokenVerifier {
-  return createVerifierWith(options, backend);
+export function createVerifier<C extends object = AccessTokenClaims>(
+  options: VerifierOptions,
+): AccessTokenVerifier<C> {
+  return createVerifierWith(options, backend) as AccessTokenVerifier<C>;
 }

@@ -149,7 +149,9 @@ export interface AccessTokenClaims {
 }
 
 /**
- * Verifies one access token: resolves with its claims, or rejects with a {@link KitError}.
+ * Verifies one access token: resolves with its claims, or rejects with a {@link KitError}. `C` adds
+ * the claims the issuer's hook puts in (`{ role: string }`, or a whole claims type: the result is
+ * {@link AccessTokenClaims} `& C` either way).
  *
  * Exported from `@kit/core/verify`.
  *
@@ -158,4 +160,6 @@ export interface AccessTokenClaims {
  * const verify: AccessTokenVerifier = createVerifier({ issuer, audience, jwksUrl });
  * ```
  */
-export type AccessTokenVerifier = (token: string) => Promise<AccessTokenClaims>;
+export type AccessTokenVerifier<C extends object = AccessTokenClaims> = (
+  token: string,
+) => Promise<AccessTokenClaims & C>;
