@@ -12,14 +12,15 @@ import { malformedCredentials, missingCredentials, readBearerToken } from './rea
 
 /**
  * Hono environment of routes behind {@link createBearerAuth}: `c.var.claims` holds the verified
- * access-token claims, typed `C` (the kit's claims plus those your `claims` hook adds).
+ * access-token claims, typed `C` (the kit's claims plus those your `claims` hook adds:
+ * `KitClaims<T>` of a kit made by `createAuthKit<T>`).
  *
  * Exported from `@kit/hono`.
  *
  * @example
  * ```ts
- * const app = new Hono<KitAuthEnv<AccessTokenClaims & { role: string }>>();
- * app.get('/me', bearer, (c) => c.json({ role: c.var.claims.role }));
+ * const app = new Hono<KitAuthEnv<KitClaims<Types>>>();
+ * app.get('/me', createBearerAuth({ kit }), (c) => c.json({ role: c.var.claims.role }));
  * ```
  */
 export interface KitAuthEnv<C extends AccessTokenClaims = AccessTokenClaims> {
@@ -58,6 +59,10 @@ export type BearerAuthOptions =
  *
  * For routes where a revoked session must lose access at once, use {@link createSessionAuth}.
  *
+ * `c.var.claims` takes its type from `kit` (a kit made by `createAuthKit<T>` gives `KitClaims<T>`)
+ * or from `verify` (`createVerifier<C>`). With the verifier's options, name it:
+ * `createBearerAuth<AccessTokenClaims & { role: string }>({ issuer, audience, jwksUrl })`.
+ *
  * Exported from `@kit/hono`.
  *
  * @example
@@ -74,9 +79,19 @@ export type BearerAuthOptions =
  * app.get('/me', bearer, (c) => c.json({ user: c.var.claims.sub }));
  * ```
  */
+export function createBearerAuth<C extends AccessTokenClaims>(
+  options:
+    | { kit: { verifyAccessToken(token: string): Promise<C> } }
+    | { verify: (token: string) => Promise<C> },
+): MiddlewareHandler<KitAuthEnv<C>>;
+/**
+ * {@link createBearerAuth} with the claims type named: the verifier's options (`issuer`,
+ * `audience`, `jwksUrl` or `jwks`...) carry no claims type of their own.
+ */
 export function createBearerAuth<C extends AccessTokenClaims = AccessTokenClaims>(
   options: BearerAuthOptions,
-): MiddlewareHandler<KitAuthEnv<C>> {
+): MiddlewareHandler<KitAuthEnv<C>>;
+export function createBearerAuth(options: BearerAuthOptions): MiddlewareHandler<KitAuthEnv> {
   const verify = toVerifier(options);
   return async function bearerAuth(c, next) {
     const credentials = readBearerToken(c.req.raw);
@@ -88,7 +103,7 @@ export function createBearerAuth<C extends AccessTokenClaims = AccessTokenClaims
     } catch (error) {
       return kitErrorResponse(error);
     }
-    c.set('claims', claims as C);
+    c.set('claims', claims);
     await next();
   };
 }

@@ -1,4 +1,10 @@
-import { type AuthKit, type CreateSessionInput, KitInvalidOptionsError } from '@kit/core';
+import {
+  type AuthKit,
+  type CreateSessionInput,
+  KitInvalidOptionsError,
+  type KitSessionData,
+  type KitTypes,
+} from '@kit/core';
 import type { Context } from 'hono';
 import { defaultClientAddress } from './client-address.ts';
 import { cookieRefusal, cookieRequestAllowed, wantsCookieMode } from './cookie-mode.ts';
@@ -9,7 +15,8 @@ import { tokenResponse } from './token-response.ts';
 
 /**
  * What the host's login route passes once it has authenticated the user: the session input of
- * `kit.createSession` without the client details, which are read from the request.
+ * `kit.createSession` without the client details, which are read from the request. `D` is the
+ * type of the session's `data`.
  *
  * Exported from `@kit/hono`.
  *
@@ -18,7 +25,10 @@ import { tokenResponse } from './token-response.ts';
  * const input: LoginInput = { userId: user.id, data: { method: 'password' } };
  * ```
  */
-export type LoginInput = Omit<CreateSessionInput, 'userAgent' | 'ip'>;
+export type LoginInput<D extends Record<string, unknown> = Record<string, unknown>> = Omit<
+  CreateSessionInput<D>,
+  'userAgent' | 'ip'
+>;
 
 /**
  * Makes the helper the host's login route ends with: it opens a session for the authenticated
@@ -28,7 +38,8 @@ export type LoginInput = Omit<CreateSessionInput, 'userAgent' | 'ip'>;
  * 400 `invalid_request` if it fails the CSRF checks). Kit errors are answered through the error
  * table (503 `temporarily_unavailable` while the database is unreachable).
  *
- * Pass the same options as to {@link createKitRoutes}.
+ * Pass the same options as to {@link createKitRoutes}. The input's `data` takes its type from the
+ * kit (`createAuthKit<T>`).
  *
  * Exported from `@kit/hono`.
  *
@@ -46,10 +57,10 @@ export type LoginInput = Omit<CreateSessionInput, 'userAgent' | 'ip'>;
  * });
  * ```
  */
-export function createLoginResponder(
-  kit: AuthKit,
+export function createLoginResponder<T extends KitTypes = KitTypes>(
+  kit: AuthKit<T>,
   options: KitRoutesOptions = {},
-): (c: Context, input: LoginInput) => Promise<Response> {
+): (c: Context, input: LoginInput<KitSessionData<T>>) => Promise<Response> {
   if (typeof kit?.createSession !== 'function') {
     throw new KitInvalidOptionsError('createLoginResponder needs the AuthKit made by createAuthKit.');
   }

@@ -1,4 +1,11 @@
-import { type AuthKit, KitInvalidOptionsError, type Session } from '@kit/core';
+import {
+  type AuthKit,
+  type KitClaims,
+  KitInvalidOptionsError,
+  type KitSessionData,
+  type KitTypes,
+  type Session,
+} from '@kit/core';
 import type { AccessTokenClaims } from '@kit/core/verify';
 import type { MiddlewareHandler } from 'hono';
 import { kitErrorResponse } from './kit-error-response.ts';
@@ -10,8 +17,9 @@ import {
 } from './read-bearer-token.ts';
 
 /**
- * Hono environment of routes behind {@link createSessionAuth}: the verified claims and the
- * session they belong to, active at the time of the request.
+ * Hono environment of routes behind {@link createSessionAuth}: the verified claims (`C`) and the
+ * session they belong to (its `data` a `D`), active at the time of the request. For a kit made by
+ * `createAuthKit<T>`: `KitSessionEnv<KitClaims<T>, KitSessionData<T>>`.
  *
  * Exported from `@kit/hono`.
  *
@@ -21,8 +29,11 @@ import {
  * app.get('/account', strict, (c) => c.json({ session: c.var.session.id, user: c.var.claims.sub }));
  * ```
  */
-export interface KitSessionEnv<C extends AccessTokenClaims = AccessTokenClaims> {
-  Variables: { claims: C; session: Session };
+export interface KitSessionEnv<
+  C extends AccessTokenClaims = AccessTokenClaims,
+  D extends Record<string, unknown> = Record<string, unknown>,
+> {
+  Variables: { claims: C; session: Session<D> };
 }
 
 /**
@@ -32,6 +43,8 @@ export interface KitSessionEnv<C extends AccessTokenClaims = AccessTokenClaims> 
  * subject. A session revoked a second ago (logout, reuse detection, an admin) loses access at
  * once instead of when its access tokens expire. Costs one indexed read per request; answers 503
  * `temporarily_unavailable` with `Retry-After` while the database is unreachable.
+ *
+ * `c.var.claims` and `c.var.session` take their types from the kit (`createAuthKit<T>`).
  *
  * Exported from `@kit/hono`.
  *
@@ -43,11 +56,20 @@ export interface KitSessionEnv<C extends AccessTokenClaims = AccessTokenClaims> 
  * app.post('/account/email', createSessionAuth({ kit }), changeEmail);
  * ```
  */
-export function createSessionAuth<C extends AccessTokenClaims = AccessTokenClaims>(options: {
-  kit: AuthKit;
+export function createSessionAuth<T extends KitTypes>(options: {
+  kit: AuthKit<T>;
   /** Where store failures are logged (code only). @default console.error */
   log?: (line: string) => void;
-}): MiddlewareHandler<KitSessionEnv<C>> {
+}): MiddlewareHandler<KitSessionEnv<KitClaims<T>, KitSessionData<T>>>;
+/** {@link createSessionAuth} with the claims type named, for a kit made without types. */
+export function createSessionAuth<C extends AccessTokenClaims = AccessTokenClaims>(options: {
+  kit: AuthKit;
+  log?: (line: string) => void;
+}): MiddlewareHandler<KitSessionEnv<C>>;
+export function createSessionAuth(options: {
+  kit: AuthKit;
+  log?: (line: string) => void;
+}): MiddlewareHandler<KitSessionEnv> {
   const kit = options?.kit;
   if (typeof kit?.verifyAccessToken !== 'function' || typeof kit.sessions?.get !== 'function') {
     throw new KitInvalidOptionsError('createSessionAuth needs { kit }: the AuthKit made by createAuthKit.');
@@ -67,7 +89,7 @@ export function createSessionAuth<C extends AccessTokenClaims = AccessTokenClaim
     if (session?.status !== 'active' || session.userId !== claims.sub) {
       return invalidToken('The session of this access token has ended.');
     }
-    c.set('claims', claims as C);
+    c.set('claims', claims);
     c.set('session', session);
     await next();
   };

@@ -19,6 +19,7 @@ type Claims = AccessTokenClaims & { role: 'admin' | 'user' };
 const options = {} as Omit<AuthKitOptions, 'claims'>;
 const typed = {} as AuthKit<Types>;
 const untyped = {} as AuthKit;
+const typedSessions = {} as AuthKit<Types>['sessions'];
 
 describe('createAuthKit<T>: the host declares claims and data once', () => {
   it('types the claims hook: its session carries the data, and it must return the claims', () => {
@@ -47,14 +48,14 @@ describe('createAuthKit<T>: the host declares claims and data once', () => {
     expectTypeOf(typed.createSession).returns.resolves.toEqualTypeOf<TokenSet<Data>>();
     expectTypeOf(typed.refresh).returns.resolves.toEqualTypeOf<TokenSet<Data>>();
     expectTypeOf<TokenSet<Data>['session']['data']>().toEqualTypeOf<Data>();
-    expectTypeOf(typed.sessions.get).returns.resolves.toEqualTypeOf<Session<Data> | null>();
-    expectTypeOf(typed.sessions.list).returns.resolves.toEqualTypeOf<Session<Data>[]>();
-    expectTypeOf(typed.sessions.revoke).returns.resolves.toEqualTypeOf<Session<Data> | null>();
-    expectTypeOf(typed.sessions.revokeAll).returns.resolves.toEqualTypeOf<Session<Data>[]>();
-    expectTypeOf(typed.sessions.extend).returns.resolves.toEqualTypeOf<Session<Data>>();
-    expectTypeOf(typed.sessions.revalidate).returns.resolves.toEqualTypeOf<Session<Data>>();
-    expectTypeOf(typed.sessions.updateData).parameter(1).toEqualTypeOf<Data>();
-    expectTypeOf(typed.sessions.updateData).returns.resolves.toEqualTypeOf<Session<Data>>();
+    expectTypeOf(typedSessions.get).returns.resolves.toEqualTypeOf<Session<Data> | null>();
+    expectTypeOf(typedSessions.list).returns.resolves.toEqualTypeOf<Session<Data>[]>();
+    expectTypeOf(typedSessions.revoke).returns.resolves.toEqualTypeOf<Session<Data> | null>();
+    expectTypeOf(typedSessions.revokeAll).returns.resolves.toEqualTypeOf<Session<Data>[]>();
+    expectTypeOf(typedSessions.extend).returns.resolves.toEqualTypeOf<Session<Data>>();
+    expectTypeOf(typedSessions.revalidate).returns.resolves.toEqualTypeOf<Session<Data>>();
+    expectTypeOf(typedSessions.updateData).parameter(1).toEqualTypeOf<Data>();
+    expectTypeOf(typedSessions.updateData).returns.resolves.toEqualTypeOf<Session<Data>>();
     expectTypeOf(typed.on<'reuse_detected'>)
       .parameter(1)
       .parameter(0)
@@ -66,7 +67,7 @@ describe('createAuthKit<T>: the host declares claims and data once', () => {
     expectTypeOf<{ userId: string; data: Data }>().toExtend<CreateSessionInput<Data>>();
     expectTypeOf<{ userId: string; data: { device: number } }>().not.toExtend<CreateSessionInput<Data>>();
     // @ts-expect-error a member the declared data does not have
-    const wrongData: Parameters<typeof typed.sessions.updateData>[1] = { devices: 'x' };
+    const wrongData: Parameters<typeof typedSessions.updateData>[1] = { devices: 'x' };
     void wrongData;
   });
 
