@@ -49,6 +49,141 @@ function hasStatus(row: SessionRecord, status: SessionStatus, now: Date): boolea
   }
 }
 
+type Rows = Map<string, SessionRecord>;
+
+/** The idle expiry a refresh slides to: never past the absolute expiry. */
+function slide(row: SessionRecord, idleExpiresAt: Date): Date {
+  return new Date(earliest(idleExpiresAt, row.absoluteExpiresAt).getTime());
+}
+
+/** The row with this id if it holds `generation` and `secretHash` and is live at `now`. */
+function current(
+  rows: Rows,
+  input: { id: string; generation: number; secretHash: Uint8Array; now: Date },
+): SessionRecord | null {
+  const row = rows.get(input.id.toLowerCase());
+  const matches =
+    row !== undefined &&
+    row.generation === input.generation &&
+    equalBytes(row.secretHash, input.secretHash) &&
+    isLive(row, input.now);
+  return matches ? row : null;
+}
+
+type Change = 'insert' | 'rotate' | 'touch' | 'revoke' | 'revokeByUser' | 'updateData' | 'updateExpiry';
+
+/** The methods that change one session or a user's sessions. */
+function changes(rows: Rows): Pick<SessionStore, Change> {
+  return {
+    async insert(record) {
+      const row = copy(record);
+      if (rows.has(row.id)) {
+        throw new KitStoreFailureError('The session store failed during insert: the session id exists.');
+      }
+      rows.set(row.id, row);
+    },
+
+    async rotate(input) {
+      const row = current(rows, input);
+      if (!row) return null;
+      row.generation += 1;
+      row.secretHash = new Uint8Array(input.nextSecretHash);
+      row.rotatedAt = new Date(input.now.getTime());
+      row.lastRefreshedAt = new Date(input.now.getTime());
+      row.idleExpiresAt = slide(row, input.idleExpiresAt);
+      row.userAgent = input.userAgent ?? row.userAgent;
+      row.ip = input.ip ?? row.ip;
+      return copy(row);
+    },
+
+    async touch(input) {
+      const row = current(rows, input);
+      if (!row) return null;
+      row.lastRefreshedAt = new Date(input.now.getTime());
+      row.idleExpiresAt = slide(row, input.idleExpiresAt);
+      return copy(row);
+    },
+
+    async revoke(id, { reason, now, userId }) {
+      const row = rows.get(id.toLowerCase());
+      if (!row || row.revokedAt !== null || (userId !== undefined && row.userId !== userId)) return null;
+      row.revokedAt = new Date(now.getTime());
+      row.revokedReason = reason;
+      return copy(row);
+    },
+
+    async revokeByUser(userId, { reason, now, exceptId }) {
+      const except = exceptId?.toLowerCase();
+      const revoked: SessionRecord[] = [];
+      for (const row of rows.values()) {
+        if (row.userId !== userId || row.revokedAt !== null || row.id === except) continue;
+        row.revokedAt = new Date(now.getTime());
+        row.revokedReason = reason;
+        revoked.push(copy(row));
+      }
+      return revoked;
+    },
+
+    async updateData(id, data) {
+      const row = rows.get(id.toLowerCase());
+      if (!row || row.revokedAt !== null) return null;
+      row.data = JSON.parse(JSON.stringify(data)) as Record<string, unknown>;
+      return copy(row);
+    },
+
+    async updateExpiry(id, { idleExpiresAt, absoluteExpiresAt, now, state }) {
+      const row = rows.get(id.toLowerCase());
+      if (!row || row.revokedAt !== null || isLive(row, now) !== (state === 'active')) return null;
+      const absolute = absoluteExpiresAt ?? row.absoluteExpiresAt;
+      row.idleExpiresAt = new Date(earliest(idleExpiresAt ?? row.idleExpiresAt, absolute).getTime());
+      row.absoluteExpiresAt = new Date(absolute.getTime());
+      return copy(row);
+    },
+  };
+}
+
+/** The purge and its lock. */
+function purging(rows: Rows): Pick<SessionStore, 'purge' | 'lockPurge'> {
+  let holder: object | null = null;
+  return {
+    async purge({ before, limit, after }) {
+      const from = after?.toLowerCase();
+      // Id order, which for lower-case UUIDs is PostgreSQL's order of uuid values.
+      const batch = [...rows.keys()]
+        .filter((id) => from === undefined || id > from)
+        .sort()
+        .slice(0, limit);
+      let deleted = 0;
+      for (const id of batch) {
+        const row = rows.get(id)!;
+        if (
+          (row.revokedAt !== null && row.revokedAt < before) ||
+          row.idleExpiresAt < before ||
+          row.absoluteExpiresAt < before
+        ) {
+          rows.delete(id);
+          deleted++;
+        }
+      }
+      return { deleted, cursor: batch.length < limit ? null : batch[batch.length - 1]! };
+    },
+
+    async lockPurge(): Promise<PurgeLock | null> {
+      if (holder !== null) return null;
+      const mine = {};
+      holder = mine;
+      return {
+        async check() {
+          if (holder !== mine) throw new KitStoreUnavailableError();
+        },
+        async release() {
+          if (holder === mine) holder = null;
+        },
+      };
+    },
+  };
+}
+
 /**
  * A {@link SessionStore} in the memory of one process, for unit tests and single-process
  * development: it passes the same conformance suite (`@kit/core/testing`) as the PostgreSQL store,
@@ -78,60 +213,14 @@ function hasStatus(row: SessionRecord, status: SessionStatus, now: Date): boolea
  * ```
  */
 export function createMemorySessionStore(): SessionStore {
-  const rows = new Map<string, SessionRecord>();
-  let purgeHolder: object | null = null;
-
-  const get = (id: string) => rows.get(id.toLowerCase());
-  const out = (row: SessionRecord | undefined) => (row ? copy(row) : null);
-
+  const rows: Rows = new Map();
   return {
-    async insert(record) {
-      const row = copy(record);
-      if (rows.has(row.id)) {
-        throw new KitStoreFailureError('The session store failed during insert: the session id exists.');
-      }
-      rows.set(row.id, row);
-    },
-
-    async rotate(input) {
-      const row = get(input.id);
-      if (
-        !row ||
-        row.generation !== input.generation ||
-        !equalBytes(row.secretHash, input.secretHash) ||
-        !isLive(row, input.now)
-      ) {
-        return null;
-      }
-      row.generation += 1;
-      row.secretHash = new Uint8Array(input.nextSecretHash);
-      row.rotatedAt = new Date(input.now.getTime());
-      row.lastRefreshedAt = new Date(input.now.getTime());
-      row.idleExpiresAt = new Date(earliest(input.idleExpiresAt, row.absoluteExpiresAt).getTime());
-      row.userAgent = input.userAgent ?? row.userAgent;
-      row.ip = input.ip ?? row.ip;
-      return copy(row);
-    },
-
-    async touch(input) {
-      const row = get(input.id);
-      if (
-        !row ||
-        row.generation !== input.generation ||
-        !equalBytes(row.secretHash, input.secretHash) ||
-        !isLive(row, input.now)
-      ) {
-        return null;
-      }
-      row.lastRefreshedAt = new Date(input.now.getTime());
-      row.idleExpiresAt = new Date(earliest(input.idleExpiresAt, row.absoluteExpiresAt).getTime());
-      return copy(row);
-    },
-
+    ...changes(rows),
+    ...purging(rows),
     async find(id) {
-      return out(get(id));
+      const row = rows.get(id.toLowerCase());
+      return row ? copy(row) : null;
     },
-
     async list(userId, { status, now, limit }) {
       return [...rows.values()]
         .filter((row) => row.userId === userId && hasStatus(row, status, now))
@@ -141,94 +230,20 @@ export function createMemorySessionStore(): SessionStore {
         .slice(0, limit)
         .map(copy);
     },
-
     async count(userId, { status, now }) {
       let count = 0;
       for (const row of rows.values()) if (row.userId === userId && hasStatus(row, status, now)) count++;
       return count;
     },
-
-    async revoke(id, { reason, now, userId }) {
-      const row = get(id);
-      if (!row || row.revokedAt !== null || (userId !== undefined && row.userId !== userId)) return null;
-      row.revokedAt = new Date(now.getTime());
-      row.revokedReason = reason;
-      return copy(row);
-    },
-
-    async revokeByUser(userId, { reason, now, exceptId }) {
-      const except = exceptId?.toLowerCase();
-      const revoked: SessionRecord[] = [];
-      for (const row of rows.values()) {
-        if (row.userId !== userId || row.revokedAt !== null || row.id === except) continue;
-        row.revokedAt = new Date(now.getTime());
-        row.revokedReason = reason;
-        revoked.push(copy(row));
-      }
-      return revoked;
-    },
-
-    async updateData(id, data) {
-      const row = get(id);
-      if (!row || row.revokedAt !== null) return null;
-      row.data = JSON.parse(JSON.stringify(data)) as Record<string, unknown>;
-      return copy(row);
-    },
-
-    async updateExpiry(id, { idleExpiresAt, absoluteExpiresAt, now, state }) {
-      const row = get(id);
-      if (!row || row.revokedAt !== null || isLive(row, now) !== (state === 'active')) return null;
-      const absolute = absoluteExpiresAt ?? row.absoluteExpiresAt;
-      row.idleExpiresAt = new Date(earliest(idleExpiresAt ?? row.idleExpiresAt, absolute).getTime());
-      row.absoluteExpiresAt = new Date(absolute.getTime());
-      return copy(row);
-    },
-
-    async purge({ before, limit, after }) {
-      const from = after?.toLowerCase();
-      // Id order, which for lower-case UUIDs is PostgreSQL's order of uuid values.
-      const batch = [...rows.keys()]
-        .filter((id) => from === undefined || id > from)
-        .sort()
-        .slice(0, limit);
-      let deleted = 0;
-      for (const id of batch) {
-        const row = rows.get(id)!;
-        if (
-          (row.revokedAt !== null && row.revokedAt < before) ||
-          row.idleExpiresAt < before ||
-          row.absoluteExpiresAt < before
-        ) {
-          rows.delete(id);
-          deleted++;
-        }
-      }
-      return { deleted, cursor: batch.length < limit ? null : batch[batch.length - 1]! };
-    },
-
-    async lockPurge(): Promise<PurgeLock | null> {
-      if (purgeHolder !== null) return null;
-      const holder = {};
-      purgeHolder = holder;
-      return {
-        async check() {
-          if (purgeHolder !== holder) throw new KitStoreUnavailableError();
-        },
-        async release() {
-          if (purgeHolder === holder) purgeHolder = null;
-        },
-      };
-    },
-
     async listRevoked({ since }) {
       const ids: string[] = [];
       for (const row of rows.values()) {
-        if (row.revokedAt !== null && row.revokedAt >= since && row.lastRefreshedAt >= since)
+        if (row.revokedAt !== null && row.revokedAt >= since && row.lastRefreshedAt >= since) {
           ids.push(row.id);
+        }
       }
       return ids;
     },
-
     async ping() {},
   };
 }

@@ -8,6 +8,13 @@ import { at, DAY, record } from './session-store-records.ts';
  * `describe`.
  */
 export function administrationCases(getStore: () => SessionStore): void {
+  revocationCases(getStore);
+  listingCases(getStore);
+  purgeCases(getStore);
+}
+
+/** Revoking one session or a user's, and the index of recent revocations. */
+function revocationCases(getStore: () => SessionStore): void {
   it('revokes once, respecting the owner filter', async () => {
     const store = getStore();
     const r = record();
@@ -52,7 +59,10 @@ export function administrationCases(getStore: () => SessionStore): void {
     expect((await store.find(other.id))?.revokedAt).toBeNull();
     expect(await store.revokeByUser(userId, { reason: 'global', now: at(2) })).toHaveLength(1);
   });
+}
 
+/** Listing and counting by status, and the updates of data and expiry. */
+function listingCases(getStore: () => SessionStore): void {
   it('lists and counts by status, newest first', async () => {
     const store = getStore();
     const userId = `list-${crypto.randomUUID()}`;
@@ -127,7 +137,10 @@ export function administrationCases(getStore: () => SessionStore): void {
     await store.revoke(r.id, { reason: 'x', now: at(400) });
     expect(await store.updateExpiry(r.id, { ...change, now: at(500), state: 'active' })).toBeNull();
   });
+}
 
+/** The purge, its lock and `ping`. */
+function purgeCases(getStore: () => SessionStore): void {
   it('purges dead rows in bounded batches and keeps live ones', async () => {
     const store = getStore();
     const userId = `purge-${crypto.randomUUID()}`;

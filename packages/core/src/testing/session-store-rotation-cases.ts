@@ -7,6 +7,14 @@ import { at, DAY, hash, record } from './session-store-records.ts';
  * `rotate` (alone, contended, grouped) and `touch`. Called inside the suite's `describe`.
  */
 export function rotationCases(getStore: () => SessionStore): void {
+  insertCases(getStore);
+  rotateCases(getStore);
+  groupedRotationCases(getStore);
+  touchCases(getStore);
+}
+
+/** Insert and find: exactly what went in, copied, once per id. */
+function insertCases(getStore: () => SessionStore): void {
   it('inserts and finds a record exactly as given', async () => {
     const store = getStore();
     const r = record({ data: { nested: { list: [1, 'two', null] } }, userAgent: null, ip: null });
@@ -38,7 +46,10 @@ export function rotationCases(getStore: () => SessionStore): void {
     await expect(store.insert({ ...r, userId: 'someone-else' })).rejects.toBeTruthy();
     expect((await store.find(r.id))?.userId).toBe(r.userId);
   });
+}
 
+/** The compare-and-set of `rotate`, alone and contended. */
+function rotateCases(getStore: () => SessionStore): void {
   it('rotates only with the matching generation and hash, once', async () => {
     const store = getStore();
     const r = record();
@@ -85,6 +96,44 @@ export function rotationCases(getStore: () => SessionStore): void {
     expect((await store.find(r.id))?.generation).toBe(1);
   });
 
+  it('never rotates a revoked or expired session', async () => {
+    const store = getStore();
+    const revoked = record();
+    await store.insert(revoked);
+    await store.revoke(revoked.id, { reason: 'test', now: at(0) });
+    const expired = record({ idleExpiresAt: at(10), absoluteExpiresAt: at(DAY) });
+    await store.insert(expired);
+    const pastAbsolute = record({ idleExpiresAt: at(DAY), absoluteExpiresAt: at(DAY) });
+    await store.insert(pastAbsolute);
+    const input = {
+      generation: 0,
+      secretHash: hash(1),
+      nextSecretHash: hash(2),
+      idleExpiresAt: at(2 * DAY),
+    };
+    expect(await store.rotate({ ...input, id: revoked.id, now: at(1) })).toBeNull();
+    expect(await store.rotate({ ...input, id: expired.id, now: at(10) })).toBeNull();
+    expect(await store.rotate({ ...input, id: pastAbsolute.id, now: at(DAY) })).toBeNull();
+  });
+
+  it('caps the slid idle expiry at the absolute expiry', async () => {
+    const store = getStore();
+    const r = record({ absoluteExpiresAt: at(DAY) });
+    await store.insert(r);
+    const rotated = await store.rotate({
+      id: r.id,
+      generation: 0,
+      secretHash: hash(1),
+      nextSecretHash: hash(2),
+      now: at(1),
+      idleExpiresAt: at(10 * DAY),
+    });
+    expect(rotated?.idleExpiresAt).toEqual(at(DAY));
+  });
+}
+
+/** Concurrent rotations of many sessions, which a store may send together. */
+function groupedRotationCases(getStore: () => SessionStore): void {
   it('decides each of many concurrent rotations of different sessions on its own', async () => {
     const store = getStore();
     // Stores may group concurrent rotations (one statement for many sessions): each input must
@@ -136,27 +185,10 @@ export function rotationCases(getStore: () => SessionStore): void {
     expect((await store.find(twice!.id))?.generation).toBe(1);
     expect((await store.find(revoked.id))?.generation).toBe(0);
   });
+}
 
-  it('never rotates a revoked or expired session', async () => {
-    const store = getStore();
-    const revoked = record();
-    await store.insert(revoked);
-    await store.revoke(revoked.id, { reason: 'test', now: at(0) });
-    const expired = record({ idleExpiresAt: at(10), absoluteExpiresAt: at(DAY) });
-    await store.insert(expired);
-    const pastAbsolute = record({ idleExpiresAt: at(DAY), absoluteExpiresAt: at(DAY) });
-    await store.insert(pastAbsolute);
-    const input = {
-      generation: 0,
-      secretHash: hash(1),
-      nextSecretHash: hash(2),
-      idleExpiresAt: at(2 * DAY),
-    };
-    expect(await store.rotate({ ...input, id: revoked.id, now: at(1) })).toBeNull();
-    expect(await store.rotate({ ...input, id: expired.id, now: at(10) })).toBeNull();
-    expect(await store.rotate({ ...input, id: pastAbsolute.id, now: at(DAY) })).toBeNull();
-  });
-
+/** The compare-and-set of `touch` (a grace answer confirmed). */
+function touchCases(getStore: () => SessionStore): void {
   it('touches only the exact live state, and a revocation wins', async () => {
     const store = getStore();
     const r = record({ generation: 0 });
@@ -184,20 +216,5 @@ export function rotationCases(getStore: () => SessionStore): void {
         idleExpiresAt: at(DAY),
       }),
     ).toBeNull();
-  });
-
-  it('caps the slid idle expiry at the absolute expiry', async () => {
-    const store = getStore();
-    const r = record({ absoluteExpiresAt: at(DAY) });
-    await store.insert(r);
-    const rotated = await store.rotate({
-      id: r.id,
-      generation: 0,
-      secretHash: hash(1),
-      nextSecretHash: hash(2),
-      now: at(1),
-      idleExpiresAt: at(10 * DAY),
-    });
-    expect(rotated?.idleExpiresAt).toEqual(at(DAY));
   });
 }
