@@ -17,7 +17,7 @@ import type { MakeOperation } from './harness.ts';
  */
 
 /**
- * The rotation statement of `packages/core/src/mikro-orm/mikro-orm-store.ts` (ROTATE_SQL, which
+ * The rotation statement of `packages/core/src/mikro-orm/session-store/rotation.ts` (ROTATE_SQL, which
  * is not exported). {@link checkRotateSql} compares it with the text the kit itself sends, so the
  * raw figure can never silently drift away from what the kit runs.
  */
@@ -98,7 +98,7 @@ export async function checkRotateSql(orm: MikroORM, kit: AuthKit): Promise<void>
   }
   if (normalise(sent) !== normalise(ROTATE_SQL)) {
     throw new Error(
-      "The kit's rotation statement changed: copy ROTATE_SQL from packages/core/src/mikro-orm/mikro-orm-store.ts into bench/src/refresh.ts (and check its parameters).",
+      "The kit's rotation statement changed: copy ROTATE_SQL from packages/core/src/mikro-orm/session-store/rotation.ts into bench/src/refresh.ts (and check its parameters).",
     );
   }
 }

@@ -95,14 +95,15 @@ function databaseUrl(value: string | undefined): string {
  */
 async function loadDatabase() {
   try {
-    const [orm, migrations, keyStore, store, citus] = await Promise.all([
+    const [orm, migrations, keyStore, store, revocation, citus] = await Promise.all([
       import('../mikro-orm/create-kit-orm.ts'),
       import('../mikro-orm/migrate.ts'),
       import('../mikro-orm/mikro-orm-key-store.ts'),
       import('../mikro-orm/mikro-orm-store.ts'),
+      import('../mikro-orm/session-store/revocation.ts'),
       import('../mikro-orm/citus.ts'),
     ]);
-    return { ...orm, ...migrations, ...keyStore, ...store, ...citus };
+    return { ...orm, ...migrations, ...keyStore, ...store, ...revocation, ...citus };
   } catch (error) {
     if ((error as { code?: string })?.code === 'ERR_MODULE_NOT_FOUND') {
       throw new UsageError(

@@ -4,7 +4,7 @@ import { createTestDatabase, testServerIsCitus } from '../../../../test/database
 import type { SessionRecord, SessionStore } from '../store/session-store.ts';
 import { describeSessionStoreConformance } from '../testing/index.ts';
 import { createKitOrm, createMikroOrmStore, migrate } from './index.ts';
-import { revokeEverySession } from './mikro-orm-store.ts';
+import { revokeEverySession } from './session-store/revocation.ts';
 
 const onCitus = await testServerIsCitus();
 
