@@ -1,16 +1,11 @@
 import { KitKeyInvalidError } from '../errors.ts';
 import type { SigningAlgorithm } from './algorithms.ts';
 import { type DeletedKey, deleteStoredKey } from './delete-stored-key.ts';
-import type { SigningKeyStore, SigningKeyStoreTransaction, StoredSigningKey } from './key-store.ts';
-import { createKeyWrapper, type KeyWrapper, keyAad } from './key-wrap.ts';
+import { type KeyMaintenance, maintainKeys, removalTimes, unwrap } from './key-maintenance.ts';
+import type { SigningKeyStore, StoredSigningKey } from './key-store.ts';
+import { createKeyWrapper, type KeyWrapper } from './key-wrap.ts';
 import { RETIRED_KEY_MARGIN_SECONDS } from './retired-key-margin.ts';
-import {
-  generateSigningKeys,
-  importSigningKeys,
-  type PublicJwk,
-  type SigningKey,
-  type SigningKeySet,
-} from './signing-keys.ts';
+import { importSigningKeys, type PublicJwk, type SigningKey, type SigningKeySet } from './signing-keys.ts';
 
 /**
  * Where the kit's signing keys come from at any instant: a fixed set (`KIT_SIGNING_KEYS`) or the
@@ -95,18 +90,53 @@ interface Entry {
   key: SigningKey;
 }
 
-/** A stored row's private key in the clear; a row that fails to decrypt is `ERR_KEY_INVALID`. */
-async function unwrap(wrapper: KeyWrapper, row: StoredSigningKey): Promise<Uint8Array> {
-  try {
-    return await wrapper.decrypt(row.encryptedKey, keyAad(row.kid, row.alg));
-  } catch (cause) {
-    throw new KitKeyInvalidError(
-      'A stored signing key could not be decrypted (wrong secret or altered row).',
-      {
-        cause,
-      },
-    );
-  }
+/**
+ * The keys an instance holds in memory, decrypted and imported once per stored row (a row whose
+ * activation changed is imported again), ordered by activation.
+ */
+function createKeyCache(byId: ReadonlyMap<string, KeyWrapper>, clock: () => number) {
+  const imported = new Map<string, Entry>();
+  const cache = {
+    entries: [] as Entry[],
+    /** When the store was last read successfully (the instance's clock). */
+    loadedAt: Number.NEGATIVE_INFINITY,
+    async decrypt(row: StoredSigningKey): Promise<Entry> {
+      const known = imported.get(row.kid);
+      if (known && known.activatesAt === row.activatesAt.getTime()) return known;
+      const wrapper = byId.get(row.secretId);
+      if (!wrapper) {
+        throw new KitKeyInvalidError(
+          'The key store holds signing keys encrypted under a KIT_SECRET this instance does not have. Every instance on one database must use the same `secret` (add the old one to `previousSecrets` while rotating it).',
+        );
+      }
+      const plaintext = await unwrap(wrapper, row);
+      let set: SigningKeySet;
+      try {
+        const jwk = JSON.parse(new TextDecoder().decode(plaintext));
+        set = await importSigningKeys({ keys: [{ ...jwk, kid: row.kid, alg: row.alg, use: 'sig' }] });
+      } finally {
+        plaintext.fill(0);
+      }
+      const entry: Entry = {
+        kid: row.kid,
+        activatesAt: row.activatesAt.getTime(),
+        createdAt: row.createdAt.getTime(),
+        key: set.current,
+      };
+      imported.set(row.kid, entry);
+      return entry;
+    },
+    async load(rows: StoredSigningKey[]): Promise<void> {
+      // Never swap in an empty set: with nothing to sign with, every token and JWKS request fails.
+      if (rows.length === 0) throw new KitKeyInvalidError('The key store holds no signing key.');
+      const next = await Promise.all(rows.map((row) => cache.decrypt(row)));
+      next.sort((a, b) => a.activatesAt - b.activatesAt || (a.kid < b.kid ? -1 : 1));
+      for (const kid of imported.keys()) if (!next.some((e) => e.kid === kid)) imported.delete(kid);
+      cache.entries = next;
+      cache.loadedAt = clock();
+    },
+  };
+  return cache;
 }
 
 /**
@@ -125,177 +155,59 @@ async function unwrap(wrapper: KeyWrapper, row: StoredSigningKey): Promise<Uint8
  */
 export async function createKeyRing(options: KeyRingOptions): Promise<KeyProvider> {
   const wrappers = await Promise.all(options.secrets.map((s) => createKeyWrapper(s)));
-  const current = wrappers[0]!;
   const byId = new Map<string, KeyWrapper>();
   for (const wrapper of wrappers) if (!byId.has(wrapper.id)) byId.set(wrapper.id, wrapper);
-  const imported = new Map<string, Entry>();
-  let entries: Entry[] = [];
-  let closed = false;
-  /** When the store was last read successfully (the instance's clock). */
-  let loadedAt = Number.NEGATIVE_INFINITY;
-
+  const cache = createKeyCache(byId, options.clock);
   const retireAfterMs = (options.accessTokenTtl + RETIRED_KEY_MARGIN_SECONDS) * 1000;
-
-  async function decrypt(row: StoredSigningKey): Promise<Entry> {
-    const known = imported.get(row.kid);
-    if (known && known.activatesAt === row.activatesAt.getTime()) return known;
-    const wrapper = byId.get(row.secretId);
-    if (!wrapper) {
-      throw new KitKeyInvalidError(
-        'The key store holds signing keys encrypted under a KIT_SECRET this instance does not have. Every instance on one database must use the same `secret` (add the old one to `previousSecrets` while rotating it).',
-      );
-    }
-    const plaintext = await unwrap(wrapper, row);
-    let set: SigningKeySet;
-    try {
-      const jwk = JSON.parse(new TextDecoder().decode(plaintext));
-      set = await importSigningKeys({ keys: [{ ...jwk, kid: row.kid, alg: row.alg, use: 'sig' }] });
-    } finally {
-      plaintext.fill(0);
-    }
-    const entry: Entry = {
-      kid: row.kid,
-      activatesAt: row.activatesAt.getTime(),
-      createdAt: row.createdAt.getTime(),
-      key: set.current,
-    };
-    imported.set(row.kid, entry);
-    return entry;
-  }
-
-  async function load(rows: StoredSigningKey[]): Promise<void> {
-    // Never swap in an empty set: with nothing to sign with, every token and JWKS request fails.
-    if (rows.length === 0) throw new KitKeyInvalidError('The key store holds no signing key.');
-    const next = await Promise.all(rows.map(decrypt));
-    next.sort((a, b) => a.activatesAt - b.activatesAt || (a.kid < b.kid ? -1 : 1));
-    for (const kid of imported.keys()) if (!next.some((e) => e.kid === kid)) imported.delete(kid);
-    entries = next;
-    loadedAt = options.clock();
-  }
-
-  async function newRow(activatesAt: number, now: number): Promise<StoredSigningKey> {
-    const jwk = (await generateSigningKeys({ alg: options.algorithm })).keys[0]!;
-    const { kid, alg } = jwk;
-    const plaintext = new TextEncoder().encode(JSON.stringify(jwk));
-    const encryptedKey = await current.encrypt(plaintext, keyAad(kid, alg));
-    plaintext.fill(0);
-    const set = await importSigningKeys({ keys: [jwk] });
-    return {
-      kid,
-      alg,
-      publicJwk: set.current.publicJwk,
-      encryptedKey,
-      secretId: current.id,
-      createdAt: new Date(now),
-      activatesAt: new Date(activatesAt),
-    };
-  }
-
-  /** When a row stops being needed: its successor's activation + TTL + margin. */
-  function removalTimes(rows: readonly { activatesAt: number }[]): number[] {
-    const sorted = rows.map((r) => r.activatesAt);
-    return sorted.map((_, i) => (i + 1 < sorted.length ? sorted[i + 1]! + retireAfterMs : Infinity));
-  }
-
-  /**
-   * Under the store's lock: creates the first key, the scheduled next key, or (with `force`) a new
-   * key; re-encrypts rows under the current secret; deletes rows gone from the JWKS for a day.
-   */
-  async function maintain(
-    tx: SigningKeyStoreTransaction,
-    force: boolean,
-  ): Promise<StoredSigningKey | undefined> {
-    const now = options.clock();
-    let rows = await tx.list();
-    // Fail loudly on a foreign secret before writing anything.
-    for (const row of rows) {
-      if (!byId.has(row.secretId)) await decrypt(row);
-    }
-    let created: StoredSigningKey | undefined;
-    const sorted = [...rows].sort((a, b) => a.activatesAt.getTime() - b.activatesAt.getTime());
-    const newest = sorted.at(-1);
-    if (newest === undefined) {
-      // A new store: nothing was published, so no verifier can hold a stale set; the first key signs
-      // at once. (After every row was deleted by hand, verifiers refetch on its unknown kid.)
-      created = await newRow(now, now);
-    } else if (force) {
-      created = await newRow(
-        Math.max(now + options.leadTime * 1000, newest.activatesAt.getTime() + 1000),
-        now,
-      );
-    } else if (options.rotateEvery !== false) {
-      const due = newest.activatesAt.getTime() + options.rotateEvery * 1000;
-      // Only when no key is already waiting, and early enough to publish it a lead time ahead.
-      if (newest.activatesAt.getTime() <= now && due - options.leadTime * 1000 <= now) {
-        created = await newRow(Math.max(due, now + options.leadTime * 1000), now);
-      }
-    }
-    if (created) {
-      await tx.insert(created);
-      rows = [...rows, created];
-    }
-    for (const row of rows) {
-      if (row.secretId !== current.id) {
-        const plaintext = await unwrap(byId.get(row.secretId)!, row);
-        await tx.rewrap(row.kid, await current.encrypt(plaintext, keyAad(row.kid, row.alg)), current.id);
-        plaintext.fill(0);
-      }
-    }
-    const ordered = [...rows].sort((a, b) => a.activatesAt.getTime() - b.activatesAt.getTime());
-    const removal = removalTimes(ordered.map((r) => ({ activatesAt: r.activatesAt.getTime() })));
-    const stale = ordered.filter((_, i) => removal[i]! + 86_400_000 <= now).map((r) => r.kid);
-    if (stale.length > 0) await tx.delete(stale);
-    return created;
-  }
+  const maintenance: KeyMaintenance = {
+    options,
+    current: wrappers[0]!,
+    byId,
+    retireAfterMs,
+    decrypt: (row) => cache.decrypt(row),
+  };
+  const maintain = (force: boolean) => options.store.exclusive((tx) => maintainKeys(maintenance, tx, force));
 
   async function reload(): Promise<void> {
     let rows = await options.store.list();
     if (rows.length === 0) {
       // Every row was deleted by hand (say, after a key leaked): create a new key under the lock,
       // signing at once, as at start, instead of keeping deleted keys or having none.
-      await options.store.exclusive((tx) => maintain(tx, false));
+      await maintain(false);
       rows = await options.store.list();
     }
-    await load(rows);
+    await cache.load(rows);
   }
 
   async function tick(): Promise<void> {
     const now = options.clock();
-    const newest = entries.at(-1);
+    const newest = cache.entries.at(-1);
     const due =
       options.rotateEvery !== false &&
       newest !== undefined &&
       newest.activatesAt <= now &&
       newest.activatesAt + options.rotateEvery * 1000 - options.leadTime * 1000 <= now;
-    if (due) await options.store.exclusive((tx) => maintain(tx, false));
+    if (due) await maintain(false);
     await reload();
   }
 
-  await options.store.exclusive((tx) => maintain(tx, false));
+  await maintain(false);
   await reload();
-  if (entries.length === 0) throw new KitKeyInvalidError('The key store holds no signing key.');
-
-  let running = false;
-  const timer = setInterval(() => {
-    if (running || closed) return;
-    running = true;
-    tick()
-      .catch(options.onError)
-      .finally(() => {
-        running = false;
-      });
-  }, options.refreshInterval * 1000);
-  (timer as { unref?: () => void }).unref?.();
+  if (cache.entries.length === 0) throw new KitKeyInvalidError('The key store holds no signing key.');
+  const stop = every(options.refreshInterval, tick, options.onError);
 
   function signingEntry(nowMs: number): Entry {
-    let chosen = entries[0]!;
-    for (const entry of entries) if (entry.activatesAt <= nowMs) chosen = entry;
+    let chosen = cache.entries[0]!;
+    for (const entry of cache.entries) if (entry.activatesAt <= nowMs) chosen = entry;
     return chosen;
   }
 
   function published(nowMs: number): Entry[] {
-    const removal = removalTimes(entries);
-    return entries.filter((_, i) => nowMs < removal[i]!);
+    const removal = removalTimes(
+      cache.entries.map((e) => e.activatesAt),
+      retireAfterMs,
+    );
+    return cache.entries.filter((_, i) => nowMs < removal[i]!);
   }
 
   return {
@@ -311,7 +223,7 @@ export async function createKeyRing(options: KeyRingOptions): Promise<KeyProvide
         .join(','),
     refresh: reload,
     async rotate() {
-      const created = await options.store.exclusive((tx) => maintain(tx, true));
+      const created = await maintain(true);
       await reload();
       return { kid: created!.kid, activatesAt: created!.activatesAt };
     },
@@ -326,13 +238,33 @@ export async function createKeyRing(options: KeyRingOptions): Promise<KeyProvide
       await reload();
       return deleted;
     },
-    close() {
-      closed = true;
-      clearInterval(timer);
-    },
+    close: stop,
     // A new key is published a lead time before it signs, so a set read within the lead time
     // holds every key that can be signing now.
-    stale: (nowMs) => entries.length === 0 || nowMs - loadedAt > options.leadTime * 1000,
+    stale: (nowMs) => cache.entries.length === 0 || nowMs - cache.loadedAt > options.leadTime * 1000,
+  };
+}
+
+/**
+ * Runs `task` every `seconds`, never two at once and never after the returned stop function was
+ * called; the timer does not keep the process alive.
+ */
+function every(seconds: number, task: () => Promise<void>, onError: (error: unknown) => void) {
+  let running = false;
+  let closed = false;
+  const timer = setInterval(() => {
+    if (running || closed) return;
+    running = true;
+    task()
+      .catch(onError)
+      .finally(() => {
+        running = false;
+      });
+  }, seconds * 1000);
+  (timer as { unref?: () => void }).unref?.();
+  return () => {
+    closed = true;
+    clearInterval(timer);
   };
 }
 
