@@ -39,9 +39,8 @@ describe('createAuthKit<T>: the host declares claims and data once', () => {
     const buildWithoutHook = () => createAuthKit<Types>({ ...options });
     void [buildWrongRole, buildWithoutHook];
     // Data alone needs no hook.
-    expectTypeOf(createAuthKit<{ data: Data }>)
-      .parameter(0)
-      .toExtend<typeof options>();
+    expectTypeOf(options).toExtend<Parameters<typeof createAuthKit<{ data: Data }>>[0]>();
+    expectTypeOf(options).not.toExtend<Parameters<typeof createAuthKit<Types>>[0]>();
   });
 
   it('types sessions, token sets and events with the data', () => {
