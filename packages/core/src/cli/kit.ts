@@ -121,8 +121,10 @@ function accessTtl(value: string | undefined): number {
   return toSeconds(/^\d+$/.test(ttl) ? Number(ttl) : ttl, '--access-ttl');
 }
 
-export async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+type Values = ReturnType<typeof parseCommandLine>['values'];
+
+function parseCommandLine(argv: string[]) {
+  return parseArgs({
     args: argv,
     allowPositionals: true,
     strict: true,
@@ -144,166 +146,177 @@ export async function main(argv: string[]): Promise<number> {
       help: { type: 'boolean', short: 'h' },
     },
   });
+}
+
+type Database = Awaited<ReturnType<typeof loadDatabase>>;
+type KitOrm = Awaited<ReturnType<Database['createKitOrm']>>;
+
+/** Opens the database the options name, runs `use` with it, and closes it whatever happens. */
+async function withDatabase(
+  values: Values,
+  use: (db: Database, orm: KitOrm) => Promise<void>,
+): Promise<number> {
+  const db = await loadDatabase();
+  const orm = await db.createKitOrm(ormOptions(values));
+  try {
+    await use(db, orm);
+  } finally {
+    await orm.close();
+  }
+  return 0;
+}
+
+function signingAlgorithm(values: Values) {
+  const alg = values.alg ?? 'ES256';
+  if (!isSigningAlgorithm(alg))
+    throw new UsageError(`--alg must be one of ${SIGNING_ALGORITHMS.join(', ')}.`);
+  return alg;
+}
+
+async function keysGenerate(values: Values): Promise<number> {
+  const alg = signingAlgorithm(values);
+  process.stdout.write(`${JSON.stringify(await generateSigningKeys({ alg }))}\n`);
+  return 0;
+}
+
+function keysRotate(values: Values): Promise<number> {
+  const alg = signingAlgorithm(values);
+  const lead = toSeconds(values.lead ?? DEFAULTS.jwksMaxAge + DEFAULTS.keyRefreshInterval, '--lead');
+  const secret = process.env.KIT_SECRET;
+  if (!secret) throw new UsageError('Set KIT_SECRET: stored keys are encrypted under it.');
+  const previous = (process.env.KIT_PREVIOUS_SECRETS ?? '').split(',').filter((s) => s !== '');
+  const encoder = new TextEncoder();
+  return withDatabase(values, async ({ createMikroOrmKeyStore }, orm) => {
+    const { kid, activatesAt } = await rotateStoredKeys({
+      store: createMikroOrmKeyStore({ orm }),
+      secrets: [secret, ...previous].map((s) => encoder.encode(s)),
+      algorithm: alg,
+      leadTime: lead,
+      accessTokenTtl: DEFAULTS.accessTokenTtl,
+    });
+    process.stdout.write(`${kid}\n`);
+    process.stderr.write(`stored key ${kid}; it signs from ${activatesAt.toISOString()}\n`);
+  });
+}
+
+function keysList(values: Values): Promise<number> {
+  const accessTokenTtl = accessTtl(values['access-ttl']);
+  return withDatabase(values, async ({ createMikroOrmKeyStore }, orm) => {
+    const rows = await createMikroOrmKeyStore({ orm }).list();
+    for (const key of describeStoredKeys(rows, { now: Date.now(), accessTokenTtl })) {
+      const at = (d: Date | null) => d?.toISOString() ?? '-';
+      process.stdout.write(
+        `${[key.kid, key.alg, key.state, at(key.activatesAt), at(key.retiredAt), at(key.deletableFrom)].join('\t')}\n`,
+      );
+    }
+  });
+}
+
+function keysDelete(values: Values): Promise<number> {
+  const kid = values.kid;
+  if (kid === undefined || kid.length === 0 || kid.length > 128 || CONTROL.test(kid))
+    throw new UsageError('Pass --kid KID: the kid of a stored signing key.');
+  if (values.force && !values.yes)
+    throw new UsageError(
+      '--force deletes a key whose tokens may still be live, and they stop verifying: add --yes to confirm.',
+    );
+  const accessTokenTtl = accessTtl(values['access-ttl']);
+  return withDatabase(values, async ({ createMikroOrmKeyStore }, orm) => {
+    // The rows' timeline is all it reads: no KIT_SECRET needed, no key material touched.
+    const { retiredAt } = await deleteStoredKey({
+      store: createMikroOrmKeyStore({ orm }),
+      kid,
+      accessTokenTtl,
+      force: values.force === true,
+    });
+    process.stdout.write(`${kid}\n`);
+    process.stderr.write(
+      `deleted key ${kid}${retiredAt ? ` (retired at ${retiredAt.toISOString()})` : ''}; instances drop it from their JWKS at their next reload\n`,
+    );
+  });
+}
+
+async function secretGenerate(): Promise<number> {
+  process.stdout.write(`${generateSecret()}\n`);
+  return 0;
+}
+
+function migrateCommand(values: Values): Promise<number> {
+  return withDatabase(values, async ({ migrate }, orm) => {
+    const { applied } = await migrate(orm);
+    process.stderr.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'up to date\n');
+  });
+}
+
+function citusDistribute(values: Values): Promise<number> {
+  return withDatabase(values, async ({ distributeKitTables }, orm) => {
+    const { distributed, unchanged } = await distributeKitTables(orm, {
+      concurrently: values.concurrently === true,
+    });
+    if (distributed.length > 0) process.stdout.write(`${distributed.join('\n')}\n`);
+    process.stderr.write(
+      `${distributed.length ? `distributed: ${distributed.join(', ')}` : 'nothing to distribute'}${unchanged.length ? `; already laid out: ${unchanged.join(', ')}` : ''}\n`,
+    );
+  });
+}
+
+function prune(values: Values): Promise<number> {
+  const retain = toSeconds(values.retain ?? 0, '--retain', { allowZero: true });
+  const batchSize = values['batch-size'] === undefined ? 1000 : Number(values['batch-size']);
+  return withDatabase(values, async ({ createMikroOrmStore }, orm) => {
+    const deleted = await purgeSessions(createMikroOrmStore({ orm }), {
+      before: new Date(Date.now() - retain * 1000),
+      batchSize,
+    });
+    process.stdout.write(`${deleted}\n`);
+    process.stderr.write(`deleted ${deleted} expired or revoked sessions\n`);
+  });
+}
+
+function sessionsRevoke(values: Values): Promise<number> {
+  const reason = values.reason ?? 'admin_revoked';
+  if (!/^[a-z0-9_]{1,64}$/.test(reason))
+    throw new UsageError('--reason must be 1 to 64 characters of a-z, 0-9 and _.');
+  const user = values.user;
+  if ((user === undefined) === (values.all !== true))
+    throw new UsageError('Pass either --user ID or --all --yes.');
+  if (user !== undefined && (user.length === 0 || user.length > 255 || CONTROL.test(user)))
+    throw new UsageError('--user must be 1 to 255 characters without control characters.');
+  if (values.all && !values.yes)
+    throw new UsageError('--all revokes every session of every user: add --yes to confirm.');
+  return withDatabase(values, async ({ createMikroOrmStore, revokeEverySession }, orm) => {
+    const now = new Date();
+    const revoked =
+      user !== undefined
+        ? (await createMikroOrmStore({ orm }).revokeByUser(user, { reason, now })).length
+        : await revokeEverySession(orm, { reason, now });
+    process.stdout.write(`${revoked}\n`);
+    process.stderr.write(`revoked ${revoked} sessions\n`);
+  });
+}
+
+const COMMANDS: Record<string, (values: Values) => Promise<number>> = {
+  'keys generate': keysGenerate,
+  'keys rotate': keysRotate,
+  'keys list': keysList,
+  'keys delete': keysDelete,
+  'secret generate': secretGenerate,
+  migrate: migrateCommand,
+  'citus distribute': citusDistribute,
+  prune,
+  'sessions revoke': sessionsRevoke,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandLine(argv);
   const command = positionals.join(' ');
   if (values.help || command === '' || command === 'help') {
     process.stdout.write(USAGE);
     return 0;
   }
-  switch (command) {
-    case 'keys generate': {
-      const alg = values.alg ?? 'ES256';
-      if (!isSigningAlgorithm(alg))
-        throw new UsageError(`--alg must be one of ${SIGNING_ALGORITHMS.join(', ')}.`);
-      process.stdout.write(`${JSON.stringify(await generateSigningKeys({ alg }))}\n`);
-      return 0;
-    }
-    case 'keys rotate': {
-      const alg = values.alg ?? 'ES256';
-      if (!isSigningAlgorithm(alg))
-        throw new UsageError(`--alg must be one of ${SIGNING_ALGORITHMS.join(', ')}.`);
-      const lead = toSeconds(values.lead ?? DEFAULTS.jwksMaxAge + DEFAULTS.keyRefreshInterval, '--lead');
-      const secret = process.env.KIT_SECRET;
-      if (!secret) throw new UsageError('Set KIT_SECRET: stored keys are encrypted under it.');
-      const previous = (process.env.KIT_PREVIOUS_SECRETS ?? '').split(',').filter((s) => s !== '');
-      const encoder = new TextEncoder();
-      const { createKitOrm, createMikroOrmKeyStore } = await loadDatabase();
-      const orm = await createKitOrm(ormOptions(values));
-      try {
-        const { kid, activatesAt } = await rotateStoredKeys({
-          store: createMikroOrmKeyStore({ orm }),
-          secrets: [secret, ...previous].map((s) => encoder.encode(s)),
-          algorithm: alg,
-          leadTime: lead,
-          accessTokenTtl: DEFAULTS.accessTokenTtl,
-        });
-        process.stdout.write(`${kid}\n`);
-        process.stderr.write(`stored key ${kid}; it signs from ${activatesAt.toISOString()}\n`);
-      } finally {
-        await orm.close();
-      }
-      return 0;
-    }
-    case 'keys list': {
-      const accessTokenTtl = accessTtl(values['access-ttl']);
-      const { createKitOrm, createMikroOrmKeyStore } = await loadDatabase();
-      const orm = await createKitOrm(ormOptions(values));
-      try {
-        const rows = await createMikroOrmKeyStore({ orm }).list();
-        for (const key of describeStoredKeys(rows, { now: Date.now(), accessTokenTtl })) {
-          const at = (d: Date | null) => d?.toISOString() ?? '-';
-          process.stdout.write(
-            `${[key.kid, key.alg, key.state, at(key.activatesAt), at(key.retiredAt), at(key.deletableFrom)].join('\t')}\n`,
-          );
-        }
-      } finally {
-        await orm.close();
-      }
-      return 0;
-    }
-    case 'keys delete': {
-      const kid = values.kid;
-      if (kid === undefined || kid.length === 0 || kid.length > 128 || CONTROL.test(kid))
-        throw new UsageError('Pass --kid KID: the kid of a stored signing key.');
-      if (values.force && !values.yes)
-        throw new UsageError(
-          '--force deletes a key whose tokens may still be live, and they stop verifying: add --yes to confirm.',
-        );
-      const accessTokenTtl = accessTtl(values['access-ttl']);
-      const { createKitOrm, createMikroOrmKeyStore } = await loadDatabase();
-      const orm = await createKitOrm(ormOptions(values));
-      try {
-        // The rows' timeline is all it reads: no KIT_SECRET needed, no key material touched.
-        const { retiredAt } = await deleteStoredKey({
-          store: createMikroOrmKeyStore({ orm }),
-          kid,
-          accessTokenTtl,
-          force: values.force === true,
-        });
-        process.stdout.write(`${kid}\n`);
-        process.stderr.write(
-          `deleted key ${kid}${retiredAt ? ` (retired at ${retiredAt.toISOString()})` : ''}; instances drop it from their JWKS at their next reload\n`,
-        );
-      } finally {
-        await orm.close();
-      }
-      return 0;
-    }
-    case 'secret generate':
-      process.stdout.write(`${generateSecret()}\n`);
-      return 0;
-    case 'migrate': {
-      const { createKitOrm, migrate } = await loadDatabase();
-      const orm = await createKitOrm(ormOptions(values));
-      try {
-        const { applied } = await migrate(orm);
-        process.stderr.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'up to date\n');
-      } finally {
-        await orm.close();
-      }
-      return 0;
-    }
-    case 'citus distribute': {
-      const { createKitOrm, distributeKitTables } = await loadDatabase();
-      const orm = await createKitOrm(ormOptions(values));
-      try {
-        const { distributed, unchanged } = await distributeKitTables(orm, {
-          concurrently: values.concurrently === true,
-        });
-        if (distributed.length > 0) process.stdout.write(`${distributed.join('\n')}\n`);
-        process.stderr.write(
-          `${distributed.length ? `distributed: ${distributed.join(', ')}` : 'nothing to distribute'}${unchanged.length ? `; already laid out: ${unchanged.join(', ')}` : ''}\n`,
-        );
-      } finally {
-        await orm.close();
-      }
-      return 0;
-    }
-    case 'prune': {
-      const retain = toSeconds(values.retain ?? 0, '--retain', { allowZero: true });
-      const batchSize = values['batch-size'] === undefined ? 1000 : Number(values['batch-size']);
-      const { createKitOrm, createMikroOrmStore } = await loadDatabase();
-      const orm = await createKitOrm(ormOptions(values));
-      try {
-        const deleted = await purgeSessions(createMikroOrmStore({ orm }), {
-          before: new Date(Date.now() - retain * 1000),
-          batchSize,
-        });
-        process.stdout.write(`${deleted}\n`);
-        process.stderr.write(`deleted ${deleted} expired or revoked sessions\n`);
-      } finally {
-        await orm.close();
-      }
-      return 0;
-    }
-    case 'sessions revoke': {
-      const reason = values.reason ?? 'admin_revoked';
-      if (!/^[a-z0-9_]{1,64}$/.test(reason))
-        throw new UsageError('--reason must be 1 to 64 characters of a-z, 0-9 and _.');
-      const user = values.user;
-      if ((user === undefined) === (values.all !== true))
-        throw new UsageError('Pass either --user ID or --all --yes.');
-      if (user !== undefined && (user.length === 0 || user.length > 255 || CONTROL.test(user)))
-        throw new UsageError('--user must be 1 to 255 characters without control characters.');
-      if (values.all && !values.yes)
-        throw new UsageError('--all revokes every session of every user: add --yes to confirm.');
-      const { createKitOrm, createMikroOrmStore, revokeEverySession } = await loadDatabase();
-      const orm = await createKitOrm(ormOptions(values));
-      try {
-        const now = new Date();
-        const revoked =
-          user !== undefined
-            ? (await createMikroOrmStore({ orm }).revokeByUser(user, { reason, now })).length
-            : await revokeEverySession(orm, { reason, now });
-        process.stdout.write(`${revoked}\n`);
-        process.stderr.write(`revoked ${revoked} sessions\n`);
-      } finally {
-        await orm.close();
-      }
-      return 0;
-    }
-    default:
-      throw new UsageError(`Unknown command "${command}".\n\n${USAGE}`);
-  }
+  const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+  if (run === undefined) throw new UsageError(`Unknown command "${command}".\n\n${USAGE}`);
+  return run(values);
 }
 
 main(process.argv.slice(2)).then(
