@@ -206,16 +206,10 @@ function checkSecret(value: unknown, name: string): Uint8Array {
   return secret;
 }
 
-/** Validates and completes options. @internal */
-export function resolveOptions(options: AuthKitOptions): ResolvedOptions {
-  if (typeof options !== 'object' || options === null) {
-    throw new KitInvalidOptionsError(
-      'createAuthKit needs an options object: { issuer, audience, secret, signingKeys, store }.',
-    );
-  }
+function checkIssuer(issuer: unknown): void {
   let issuerUrl: URL | undefined;
   try {
-    issuerUrl = typeof options.issuer === 'string' ? new URL(options.issuer) : undefined;
+    issuerUrl = typeof issuer === 'string' ? new URL(issuer) : undefined;
   } catch {
     issuerUrl = undefined;
   }
@@ -224,7 +218,9 @@ export function resolveOptions(options: AuthKitOptions): ResolvedOptions {
       'Set `issuer` to the absolute http(s) URL of your auth server (KIT_ISSUER).',
     );
   }
-  const audience = options.audience;
+}
+
+function checkAudience(audience: AuthKitOptions['audience']): ResolvedOptions['audience'] {
   const audiences =
     typeof audience === 'string' ? [audience] : Array.isArray(audience) ? audience : undefined;
   if (
@@ -236,12 +232,18 @@ export function resolveOptions(options: AuthKitOptions): ResolvedOptions {
       'Set `audience` to the non-empty identifier (or list of them) of your API (KIT_AUDIENCE).',
     );
   }
-  const secret = checkSecret(options.secret, '`secret` (KIT_SECRET)');
-  const previous = options.previousSecrets ?? [];
+  return typeof audience === 'string' ? audience : Object.freeze([...audiences]);
+}
+
+function checkPreviousSecrets(previous: unknown): Uint8Array[] {
   if (!Array.isArray(previous)) {
     throw new KitInvalidOptionsError('`previousSecrets` must be an array of former KIT_SECRET values.');
   }
-  const previousSecrets = previous.map((value, i) => checkSecret(value, `\`previousSecrets[${i}]\``));
+  return previous.map((value, i) => checkSecret(value, `\`previousSecrets[${i}]\``));
+}
+
+/** Exactly one source of signing keys, and a session store. */
+function checkStores(options: AuthKitOptions): void {
   const hasKeys = options.signingKeys !== undefined && options.signingKeys !== null;
   const hasKeyStore = options.keyStore !== undefined && options.keyStore !== null;
   if (hasKeys === hasKeyStore) {
@@ -263,6 +265,14 @@ export function resolveOptions(options: AuthKitOptions): ResolvedOptions {
       'Set `store` to a SessionStore, for example createMikroOrmStore({ orm }) from @kit/core/mikro-orm.',
     );
   }
+}
+
+type Lifetimes = Pick<
+  ResolvedOptions,
+  'accessTokenTtl' | 'sessionIdleTtl' | 'sessionMaxAge' | 'reuseGrace' | 'jwksMaxAge'
+>;
+
+function resolveLifetimes(options: AuthKitOptions): Lifetimes {
   const accessTokenTtl = duration(options.accessTokenTtl, 'accessTokenTtl', DEFAULTS.accessTokenTtl);
   const sessionIdleTtl = duration(options.sessionIdleTtl, 'sessionIdleTtl', DEFAULTS.sessionIdleTtl);
   const sessionMaxAge = duration(options.sessionMaxAge, 'sessionMaxAge', DEFAULTS.sessionMaxAge);
@@ -281,7 +291,13 @@ export function resolveOptions(options: AuthKitOptions): ResolvedOptions {
       '`reuseGrace` is over 5 minutes; it is a window for retries, keep it short (default 10s).',
     );
   }
-  const rotation = options.keyRotation ?? {};
+  return { accessTokenTtl, sessionIdleTtl, sessionMaxAge, reuseGrace, jwksMaxAge };
+}
+
+function resolveKeyRotation(
+  rotation: AuthKitOptions['keyRotation'] | null,
+  { jwksMaxAge, accessTokenTtl }: Lifetimes,
+): ResolvedOptions['keyRotation'] {
   if (typeof rotation !== 'object' || rotation === null) {
     throw new KitInvalidOptionsError(
       '`keyRotation` must be an object: { algorithm?, every?, refreshInterval? }.',
@@ -315,6 +331,32 @@ export function resolveOptions(options: AuthKitOptions): ResolvedOptions {
       '`keyRotation.every` must exceed jwksMaxAge + refreshInterval + accessTokenTtl + 60 s, the overlap of two keys.',
     );
   }
+  return { algorithm, every, refreshInterval, leadTime };
+}
+
+function checkHooks(options: AuthKitOptions): void {
+  if (options.claims !== undefined && typeof options.claims !== 'function') {
+    throw new KitInvalidOptionsError('`claims` must be a function returning extra claims.');
+  }
+  if (options.clock !== undefined && typeof options.clock !== 'function') {
+    throw new KitInvalidOptionsError('`clock` must be a function returning milliseconds since the epoch.');
+  }
+}
+
+/** Validates and completes options. @internal */
+export function resolveOptions(options: AuthKitOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new KitInvalidOptionsError(
+      'createAuthKit needs an options object: { issuer, audience, secret, signingKeys, store }.',
+    );
+  }
+  checkIssuer(options.issuer);
+  const audience = checkAudience(options.audience);
+  const secret = checkSecret(options.secret, '`secret` (KIT_SECRET)');
+  const previousSecrets = checkPreviousSecrets(options.previousSecrets ?? []);
+  checkStores(options);
+  const lifetimes = resolveLifetimes(options);
+  const keyRotation = resolveKeyRotation(options.keyRotation ?? {}, lifetimes);
   const clientId = options.clientId ?? DEFAULTS.clientId;
   if (typeof clientId !== 'string' || clientId.length === 0 || clientId.length > 255) {
     throw new KitInvalidOptionsError('`clientId` must be a string of 1 to 255 characters.');
@@ -323,23 +365,14 @@ export function resolveOptions(options: AuthKitOptions): ResolvedOptions {
   if (!Number.isInteger(maxDataBytes) || maxDataBytes < 2 || maxDataBytes > 1024 * 1024) {
     throw new KitInvalidOptionsError('`maxDataBytes` must be a whole number from 2 to 1048576.');
   }
-  if (options.claims !== undefined && typeof options.claims !== 'function') {
-    throw new KitInvalidOptionsError('`claims` must be a function returning extra claims.');
-  }
-  if (options.clock !== undefined && typeof options.clock !== 'function') {
-    throw new KitInvalidOptionsError('`clock` must be a function returning milliseconds since the epoch.');
-  }
+  checkHooks(options);
   return {
     issuer: options.issuer,
-    audience: typeof audience === 'string' ? audience : Object.freeze([...audiences]),
+    audience,
     secret,
     previousSecrets,
-    keyRotation: { algorithm, every, refreshInterval, leadTime },
-    accessTokenTtl,
-    sessionIdleTtl,
-    sessionMaxAge,
-    reuseGrace,
-    jwksMaxAge,
+    keyRotation,
+    ...lifetimes,
     clientId,
     maxDataBytes,
     clock: options.clock ?? Date.now,
