@@ -3,8 +3,6 @@
  * (match on them), messages are not. No message ever contains a token, a secret, a hash or key
  * material: they are safe to log.
  *
- * Exported from `@kit/core` and `@kit/core/verify`.
- *
  * @module
  */
 export * from './errors/access-token-errors.ts';

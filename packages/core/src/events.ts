@@ -4,8 +4,6 @@ import type { Session } from './session.ts';
  * Events the kit emits after the change they describe is committed. `D` is the type of the
  * sessions' `data` (`KitTypes['data']` of the kit).
  *
- * Exported from `@kit/core`.
- *
  * @example
  * ```ts
  * kit.on('reuse_detected', ({ session }) => alertSecurityTeam(session.userId, session.id));

@@ -12,8 +12,6 @@ import { type Duration, toSeconds } from './util/duration.ts';
  * `KitInvalidOptionsError` with a message that says what to set. `T` is the kit's
  * {@link KitTypes}: it types the `claims` hook.
  *
- * Exported from `@kit/core`.
- *
  * @example
  * ```ts
  * const options: AuthKitOptions = {

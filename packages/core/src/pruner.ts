@@ -4,8 +4,6 @@ import { type Duration, toOptionSeconds } from './util/duration.ts';
 /**
  * Options of {@link AuthKit.startPruner}.
  *
- * Exported from `@kit/core`.
- *
  * @example
  * ```ts
  * const options: PrunerOptions = { interval: '15m', retain: '7d' };
@@ -43,8 +41,6 @@ export interface PrunerOptions {
 
 /**
  * A running pruner.
- *
- * Exported from `@kit/core`.
  *
  * @example
  * ```ts

@@ -11,7 +11,7 @@ import type { SessionStore } from './store/session-store.ts';
  * and a purge that finds the lock taken by another instance deletes nothing and rejects with
  * `KitPurgeInProgressError` (`ERR_PURGE_IN_PROGRESS`). The pruner reports that as a skipped run.
  *
- * Exported from `@kit/core`. `kit.sessions.purgeExpired()` and the CLI's `kit prune` use it.
+ * `kit.sessions.purgeExpired()` and the CLI's `kit prune` use it.
  *
  * @default batchSize 1000
  * @example

@@ -4,8 +4,6 @@ import type { SessionRecord } from './store/session-store.ts';
  * A session as the host sees it: everything stored except the secret hash. `D` is the type of its
  * `data` (`KitTypes['data']` of the kit).
  *
- * Exported from `@kit/core`.
- *
  * @example
  * ```ts
  * const sessions: Session[] = await kit.sessions.list('user-1');

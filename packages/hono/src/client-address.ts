@@ -7,8 +7,6 @@ import type { Context } from 'hono';
  * never read: any client can write them. Behind a proxy you trust, pass your own `clientAddress`
  * function to the options instead.
  *
- * Exported from `@kit/hono`.
- *
  * @example
  * ```ts
  * import { defaultClientAddress } from '@kit/hono';

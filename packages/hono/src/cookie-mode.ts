@@ -18,8 +18,6 @@ import type { Context } from 'hono';
  * own origin for requests to a loopback host only (a deployment never depends on the `Host` it is
  * sent).
  *
- * Exported from `@kit/hono`.
- *
  * @example
  * ```ts
  * const cookie: CookieModeOptions = { allowedOrigins: ['https://app.example.com'] };

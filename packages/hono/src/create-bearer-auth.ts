@@ -15,8 +15,6 @@ import { malformedCredentials, missingCredentials, readBearerToken } from './rea
  * access-token claims, typed `C` (the kit's claims plus those your `claims` hook adds:
  * `KitClaims<T>` of a kit made by `createAuthKit<T>`).
  *
- * Exported from `@kit/hono`.
- *
  * @example
  * ```ts
  * const app = new Hono<KitAuthEnv<KitClaims<Types>>>();
@@ -31,8 +29,6 @@ export interface KitAuthEnv<C extends AccessTokenClaims = AccessTokenClaims> {
  * Options of {@link createBearerAuth}: exactly one of `kit` (verify with the kit's own keys),
  * `verify` (any verifier made by `createVerifier`), or the options of `createVerifier` itself
  * (`issuer`, `audience`, `jwksUrl` or `jwks`...), as an edge service without the kit uses it.
- *
- * Exported from `@kit/hono`.
  *
  * @example
  * ```ts
@@ -62,8 +58,6 @@ export type BearerAuthOptions =
  * `c.var.claims` takes its type from `kit` (a kit made by `createAuthKit<T>` gives `KitClaims<T>`)
  * or from `verify` (`createVerifier<C>`). With the verifier's options, name it:
  * `createBearerAuth<AccessTokenClaims & { role: string }>({ issuer, audience, jwksUrl })`.
- *
- * Exported from `@kit/hono`.
  *
  * @example
  * ```ts

@@ -11,8 +11,6 @@ import { RETRY_AFTER_SECONDS } from './oauth-error-response.ts';
 /**
  * Options of {@link createHealthRoutes}.
  *
- * Exported from `@kit/hono`.
- *
  * @example
  * ```ts
  * const shutdown = new AbortController();
@@ -72,8 +70,6 @@ const HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store
  * A probe that outlives `timeout` is answered as a timeout and no longer waited for; the next
  * request after the cached timeout starts a new one, so a hanging database gets at most one probe
  * per `timeout + cacheFor`. Every answer carries `Cache-Control: no-store`.
- *
- * Exported from `@kit/hono`.
  *
  * @example
  * ```ts

@@ -30,8 +30,6 @@ import { KIT_ROUTES, type KitRoutesSchema } from './routes/kit-routes.ts';
  * knows every path, what it takes and what it answers; give `basePath` as a literal for its paths
  * to be known too. {@link createOpenApiDocument} describes the same routes from the same table.
  *
- * Exported from `@kit/hono`.
- *
  * @example
  * ```ts
  * import { createKitRoutes } from '@kit/hono';

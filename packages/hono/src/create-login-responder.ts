@@ -18,8 +18,6 @@ import { tokenResponse } from './token-response.ts';
  * `kit.createSession` without the client details, which are read from the request. `D` is the
  * type of the session's `data`.
  *
- * Exported from `@kit/hono`.
- *
  * @example
  * ```ts
  * const input: LoginInput = { userId: user.id, data: { method: 'password' } };
@@ -40,8 +38,6 @@ export type LoginInput<D extends Record<string, unknown> = Record<string, unknow
  *
  * Pass the same options as to {@link createKitRoutes}. The input's `data` takes its type from the
  * kit (`createAuthKit<T>`).
- *
- * Exported from `@kit/hono`.
  *
  * @example
  * ```ts

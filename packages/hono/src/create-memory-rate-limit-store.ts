@@ -12,8 +12,6 @@ import {
  * keys are kept; when full, the stalest windows are dropped first, so memory stays bounded
 without a purge.
  *
- * Exported from `@kit/hono`.
- *
  * @default maxKeys 10000
  * @example
  * ```ts

@@ -50,8 +50,6 @@ export interface OpenApiOptions {
  * It is made from the same route table as the routes, and follows the options they run with
  * (cookie mode and its header name, which rate limits are on).
  *
- * Exported from `@kit/hono`.
- *
  * @example
  * ```ts
  * import { createKitRoutes, createOpenApiDocument, type KitRoutesOptions } from '@kit/hono';

@@ -62,8 +62,6 @@ export interface RateLimitOptions {
  * If the store is unreachable the request is refused with 503 `temporarily_unavailable`: an
  * unlimited login route is not a safe fallback.
  *
- * Exported from `@kit/hono`.
- *
  * @example
  * ```ts
  * import { createRateLimit } from '@kit/hono';

@@ -21,8 +21,6 @@ import {
  * session they belong to (its `data` a `D`), active at the time of the request. For a kit made by
  * `createAuthKit<T>`: `KitSessionEnv<KitClaims<T>, KitSessionData<T>>`.
  *
- * Exported from `@kit/hono`.
- *
  * @example
  * ```ts
  * const app = new Hono<KitSessionEnv>();
@@ -45,8 +43,6 @@ export interface KitSessionEnv<
  * `temporarily_unavailable` with `Retry-After` while the database is unreachable.
  *
  * `c.var.claims` and `c.var.session` take their types from the kit (`createAuthKit<T>`).
- *
- * Exported from `@kit/hono`.
  *
  * @example
  * ```ts

@@ -5,8 +5,6 @@ import type { KitErrorCode } from '@kit/core';
  * (RFC 6749 §5.2 / RFC 6750 §3.1) and a fixed description. The description never comes from the
  * error itself, so nothing the client sent can travel back in it.
  *
- * Exported from `@kit/hono`.
- *
  * @example
  * ```ts
  * const { status, error }: KitErrorHttp = KIT_ERROR_HTTP.ERR_REFRESH_TOKEN_REUSED; // 400, 'invalid_grant'
@@ -51,8 +49,6 @@ const UNAVAILABLE: KitErrorHttp = {
  * mapped. Refresh-token and session failures are `invalid_grant` (RFC 6749 §5.2), access-token
  * failures `invalid_token` (RFC 6750 §3.1), an unreachable store `temporarily_unavailable` (503,
  * sent with `Retry-After`), misconfiguration and store faults `server_error` (500).
- *
- * Exported from `@kit/hono`.
  *
  * @example
  * ```ts

@@ -7,8 +7,6 @@ import { oauthErrorResponse } from './oauth-error-response.ts';
  * {@link KIT_ERROR_HTTP}, anything else a generic 500 `server_error`. Only the error's code or
  * class name is logged (`log`), never its message: a driver message can carry bound values.
  *
- * Exported from `@kit/hono`.
- *
  * @example
  * ```ts
  * import { kitErrorResponse } from '@kit/hono';

@@ -1,8 +1,6 @@
 /**
  * Largest request body the kit's routes accept, in bytes (16 KiB); larger bodies get 413.
  *
- * Exported from `@kit/hono`.
- *
  * @example
  * ```ts
  * import { MAX_BODY_BYTES, readParams } from '@kit/hono';

@@ -1,8 +1,6 @@
 /**
  * Seconds clients are asked to wait after a 503 (`Retry-After`).
  *
- * Exported from `@kit/hono`.
- *
  * @example
  * ```ts
  * return oauthErrorResponse(503, 'temporarily_unavailable', 'Retry later.', { 'retry-after': String(RETRY_AFTER_SECONDS) });
@@ -13,8 +11,6 @@ export const RETRY_AFTER_SECONDS = 5;
 /**
  * An RFC 6749 §5.2 error response: JSON `{"error","error_description"}` with
  * `Cache-Control: no-store`. For a 503 a `Retry-After` header is added unless one is given.
- *
- * Exported from `@kit/hono`.
  *
  * @example
  * ```ts

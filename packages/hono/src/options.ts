@@ -8,8 +8,6 @@ import { tokenRoute } from './routes/token-route.ts';
  * Options of {@link createKitRoutes} and {@link createLoginResponder}. Pass the same object to
  * both, so the login route sets the cookie the token endpoint reads.
  *
- * Exported from `@kit/hono`.
- *
  * @example
  * ```ts
  * const options: KitRoutesOptions = {

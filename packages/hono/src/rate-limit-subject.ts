@@ -3,8 +3,6 @@
  * its /64 network (one subscriber usually holds a whole /64, so per-address limits on full IPv6
  * addresses are trivially evaded), an IPv4-mapped IPv6 address as its IPv4 form.
  *
- * Exported from `@kit/hono`.
- *
  * @example
  * ```ts
  * import { rateLimitSubject } from '@kit/hono';

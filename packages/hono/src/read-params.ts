@@ -4,8 +4,6 @@ import { MAX_BODY_BYTES } from './max-body-bytes.ts';
  * What {@link readParams} found: the parameters, or why there are none (`too_large`: the body is
  * over the limit; `invalid_request`: anything else wrong with it).
  *
- * Exported from `@kit/hono`.
- *
  * @example
  * ```ts
  * const read: ReadParamsResult = await readParams(c.req.raw);
@@ -62,8 +60,6 @@ async function readText(request: Request, maxBytes: number): Promise<string | nu
  * (whatever the media type), and `invalid_request` for any other media type, a body that does not
  * parse, a repeated form parameter (RFC 6749 §3.1: parameters must not be included more than
  * once) or a JSON value that is not a string. Never throws.
- *
- * Exported from `@kit/hono`.
  *
  * @default maxBytes {@link MAX_BODY_BYTES} (16 KiB)
  * @example

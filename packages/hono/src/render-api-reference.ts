@@ -39,8 +39,6 @@ const html: ReferenceFormat = {
  * {@link renderMarkdownReference} shows (routes, parameters, body fields, responses with their
  * headers and error codes, schemas, authentication), from the same walk over the document.
  *
- * Exported from `@kit/hono`.
- *
  * @example
  * ```ts
  * import { createOpenApiDocument, renderApiReference } from '@kit/hono';

@@ -10,8 +10,6 @@ import type { Handler } from 'hono';
  *
  * Mount it where verifiers can reach it, for example `app.get('/revocations', revocationListHandler(kit))`.
  *
- * Exported from `@kit/hono`.
- *
  * @example
  * ```ts
  * import { revocationListHandler } from '@kit/hono';

@@ -2,8 +2,6 @@
  * Asymmetric JWS algorithms the kit signs access tokens with. Symmetric algorithms are never
  * offered: a verifier must never hold a signing secret.
  *
- * Exported from `@kit/core`.
- *
  * @example
  * ```ts
  * const alg: SigningAlgorithm = 'EdDSA';

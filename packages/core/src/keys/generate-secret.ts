@@ -5,7 +5,7 @@ import { encodeBase64url } from '../util/base64url.ts';
  * Generates a value for `KIT_SECRET`: 32 bytes from the CSPRNG, base64url encoded (43
  * characters).
  *
- * Exported from `@kit/core`. The CLI runs it as `kit secret generate`.
+ * The CLI runs it as `kit secret generate`.
  *
  * @example
  * ```ts

@@ -5,8 +5,6 @@ import type { PublicJwk } from './signing-keys.ts';
  * One signing key as a key store holds it: the public JWK in clear, the private JWK encrypted
  * (AES-256-GCM under a key derived from `KIT_SECRET`), and its timeline.
  *
- * Exported from `@kit/core`.
- *
  * @example
  * ```ts
  * const rows: StoredSigningKey[] = await keyStore.list();
@@ -50,8 +48,6 @@ export interface SigningKeyStoreTransaction {
  * Atomicity contract: `exclusive` runs its callback in one transaction while holding a lock that
  * every other `exclusive` call on the same database waits for, so several instances deciding at
  * once to create the first key (or the next one) create exactly one. `list` reads committed rows.
- *
- * Exported from `@kit/core`.
  *
  * @example
  * ```ts

@@ -7,8 +7,6 @@ import { createSigner, type Signer } from './create-signer.ts';
 /**
  * A private signing key as a JWK: `kid`, `alg` and `use: "sig"` always set.
  *
- * Exported from `@kit/core`.
- *
  * @example
  * ```ts
  * const key: PrivateSigningJwk = (await generateSigningKeys()).keys[0]!;
@@ -22,8 +20,6 @@ export interface PrivateSigningJwk extends JWK {
 
 /**
  * A public JWK as published in the JWKS: no private member ever.
- *
- * Exported from `@kit/core`.
  *
  * @example
  * ```ts
@@ -44,8 +40,6 @@ export interface PublicJwk {
 
 /**
  * A JWK set with private members, as `KIT_SIGNING_KEYS` holds it.
- *
- * Exported from `@kit/core`.
  *
  * @example
  * ```ts
@@ -77,8 +71,6 @@ export interface SigningKey {
  * An imported key set. The first key signs; every key is published in the JWKS, so tokens signed by
  * a previous key keep verifying while it is listed.
  *
- * Exported from `@kit/core`.
- *
  * @example
  * ```ts
  * const keySet = await importSigningKeys(process.env.KIT_SIGNING_KEYS!);
@@ -101,7 +93,7 @@ const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
  * Generates a signing key set with one fresh key pair, as a JWKS with private members (the format
  * of `KIT_SIGNING_KEYS`). The `kid` is the key's RFC 7638 thumbprint.
  *
- * Exported from `@kit/core`. The CLI runs it as `kit keys generate`.
+ * The CLI runs it as `kit keys generate`.
  *
  * @default alg `'ES256'`; RSA keys are 2048 bits unless `modulusLength` says more.
  * @example
@@ -200,8 +192,6 @@ function checkPrivateJwk(value: unknown, index: number): { jwk: PrivateSigningJw
  * Imports a JWKS with private members (an object or its JSON text, such as `KIT_SIGNING_KEYS`).
  * Each key must be asymmetric, name its `alg`, and carry its private members; a missing `kid` is
  * set to the RFC 7638 thumbprint. The first key signs.
- *
- * Exported from `@kit/core`.
  *
  * @throws {KitKeyInvalidError} for a symmetric key, a missing private key, an `alg` that does not
  *   fit the key, an RSA key under 2048 bits, duplicate `kid`s or an empty set. The message never

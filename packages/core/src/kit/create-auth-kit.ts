@@ -21,8 +21,6 @@ import type { AuthKit } from './types.ts';
  * `claims` hook must then return those claims, and sessions, token sets, events and
  * `kit.verifyAccessToken` carry the types. Without it, claims and data are untyped objects.
  *
- * Exported from `@kit/core`.
- *
  * @example
  * ```ts
  * import { createAuthKit } from '@kit/core';

@@ -12,8 +12,6 @@ import type { AccessTokenClaims } from '../verify/types.ts';
  * given and verifies signatures, not claim types. Declare `data` as a type alias (`type`), not an
  * interface: only type aliases satisfy `Record<string, unknown>`.
  *
- * Exported from `@kit/core`.
- *
  * @example
  * ```ts
  * type Types = { claims: { role: 'admin' | 'user' }; data: { device: string } };
@@ -34,8 +32,6 @@ export interface KitTypes {
  * The claims of an access token the kit of `T` issues: {@link AccessTokenClaims} and
  * `T['claims']`. What `kit.verifyAccessToken` resolves with and `c.var.claims` holds in `@kit/hono`.
  *
- * Exported from `@kit/core`.
- *
  * @example
  * ```ts
  * type Claims = KitClaims<{ claims: { role: 'admin' | 'user' } }>; // AccessTokenClaims & { role: 'admin' | 'user' }
@@ -47,8 +43,6 @@ export type KitClaims<T extends KitTypes = KitTypes> = T extends { claims: infer
 
 /**
  * The `data` of a session of the kit of `T`: `T['data']`, or `Record<string, unknown>`.
- *
- * Exported from `@kit/core`.
  *
  * @example
  * ```ts
@@ -64,8 +58,6 @@ export type KitSessionData<T extends KitTypes = KitTypes> = T extends {
 /**
  * The `claims` option of `createAuthKit`: with `T['claims']` declared it must return them; without,
  * any plain object or nothing.
- *
- * Exported from `@kit/core`.
  *
  * @example
  * ```ts

@@ -10,8 +10,6 @@ import type { KitClaims, KitSessionData, KitTypes } from './kit-types.ts';
  * What a successful session creation or refresh returns: the fields of an OAuth token response
  * plus the session (whose `data` is a `D`).
  *
- * Exported from `@kit/core`.
- *
  * @example
  * ```ts
  * const { accessToken, refreshToken, expiresIn }: TokenSet = await kit.refresh(token);
@@ -31,8 +29,6 @@ export interface TokenSet<D extends Record<string, unknown> = Record<string, unk
  * `kit.revocations()` returns it: serve `body` as `application/json` with `Cache-Control: no-cache`
  * and `ETag: etag`, answering 304 to a matching `If-None-Match` (`revocationListHandler` in
  * `@kit/hono` does).
- *
- * Exported from `@kit/core`.
  *
  * @example
  * ```ts
@@ -54,8 +50,6 @@ export interface RevocationFeed {
 /**
  * What {@link AuthKit.checkReady} found: `ready` when every check is `'ok'`. The checks name no
  * host, error or key: the report is safe to serve to a load balancer.
- *
- * Exported from `@kit/core`.
  *
  * @example
  * ```ts

@@ -18,8 +18,6 @@ const LAYOUT = [
 /**
  * Options of {@link distributeKitTables}.
  *
- * Exported from `@kit/core/mikro-orm`.
- *
  * @example
  * ```ts
  * const options: DistributeKitTablesOptions = { concurrently: true };
@@ -39,8 +37,6 @@ export interface DistributeKitTablesOptions {
 
 /**
  * What {@link distributeKitTables} did, table by table.
- *
- * Exported from `@kit/core/mikro-orm`.
  *
  * @example
  * ```ts
@@ -148,7 +144,7 @@ export async function isSessionsTableDistributed(orm: MikroORM): Promise<boolean
  * revocations take a form Citus can run. Instances started before the change pick it up when they
  * restart.
  *
- * Exported from `@kit/core/mikro-orm`. The CLI runs it as `kit citus distribute`.
+ * The CLI runs it as `kit citus distribute`.
  *
  * @throws `KitStoreFailureError` (`ERR_STORE_FAILURE`) when the database has no `citus` extension, when the kit's
  *   migrations have not run, or when a table is laid out another way.

@@ -85,8 +85,6 @@ export interface KitOrmOptions {
  * through a pooler no startup parameters, no named prepared statements, no session state (see
  * `preparedStatements`). Close it with `await orm.close()`.
  *
- * Exported from `@kit/core/mikro-orm`.
- *
  * @example
  * ```ts
  * import { createKitOrm } from '@kit/core/mikro-orm';

@@ -42,8 +42,6 @@ export interface MikroOrmRateLimitStoreOptions {
  * `INSERT ... ON CONFLICT DO UPDATE ... RETURNING` statement: atomic, one round trip, no
  * transaction held open. Driver errors become `ERR_STORE_UNAVAILABLE` or `ERR_STORE_FAILURE`.
  *
- * Exported from `@kit/core/mikro-orm`.
- *
  * @example
  * ```ts
  * import { createKitOrm, createMikroOrmRateLimitStore, migrate } from '@kit/core/mikro-orm';

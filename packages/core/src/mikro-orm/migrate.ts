@@ -8,7 +8,7 @@ import { kitMigrations } from './migrations/index.ts';
  * schema. Safe to call from every instance at start-up: a PostgreSQL advisory lock makes
  * concurrent callers wait for each other, and all pending migrations apply in one transaction.
  *
- * Exported from `@kit/core/mikro-orm`. The CLI runs it as `kit migrate`.
+ * The CLI runs it as `kit migrate`.
  *
  * @returns the names of the migrations applied by this call (empty when up to date).
  * @example
@@ -46,8 +46,6 @@ export async function migrate(orm: MikroORM): Promise<{ applied: string[] }> {
 
 /**
  * Names of the kit's migrations not yet applied to the database of `orm`.
- *
- * Exported from `@kit/core/mikro-orm`.
  *
  * @example
  * ```ts

@@ -52,8 +52,6 @@ function fromRow(row: Record<string, unknown>): StoredSigningKey {
  * so instances starting together create exactly one first key, and two scheduled rotations never
  * both insert a key.
  *
- * Exported from `@kit/core/mikro-orm`.
- *
  * @example
  * ```ts
  * import { createKitOrm, createMikroOrmKeyStore, createMikroOrmStore, migrate } from '@kit/core/mikro-orm';

@@ -64,8 +64,6 @@ export interface MikroOrmStoreOptions {
  * update of one row).
  * Driver errors become `ERR_STORE_UNAVAILABLE` or `ERR_STORE_FAILURE`, with bound values stripped.
  *
- * Exported from `@kit/core/mikro-orm`.
- *
  * @example
  * ```ts
  * import { createAuthKit } from '@kit/core';

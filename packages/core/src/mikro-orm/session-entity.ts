@@ -5,8 +5,6 @@ import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
  * `entities` to read sessions with your own EntityManager; the kit's migrations (not
  * `updateSchema()`) create the table.
  *
- * Exported from `@kit/core/mikro-orm`.
- *
  * @example
  * ```ts
  * import { MikroORM } from '@mikro-orm/postgresql';

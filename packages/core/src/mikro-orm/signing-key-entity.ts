@@ -5,8 +5,6 @@ import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
  * `encryptedKey` holds the private JWK encrypted under a key derived from `KIT_SECRET` and is
  * hidden from serialization; the kit's migrations (not `updateSchema()`) create the table.
  *
- * Exported from `@kit/core/mikro-orm`.
- *
  * @example
  * ```ts
  * import { KitSigningKey } from '@kit/core/mikro-orm';

@@ -39,8 +39,6 @@ const HIT_SHA = createHash('sha1').update(HIT_SCRIPT).digest('hex');
  * node-redis's call shape (`{ keys, arguments }`). A client from `createClient()` of the `redis`
  * package (node-redis 6) fits, and so do its `createCluster()` and `createSentinel()` clients.
  *
- * Exported from `@kit/core/redis`.
- *
  * @example
  * ```ts
  * import { createClient } from 'redis';
@@ -105,7 +103,7 @@ export interface RedisRateLimitStoreOptions {
  * rejects with `ERR_STORE_UNAVAILABLE`; any other Redis error with `ERR_STORE_FAILURE`. Neither
  * error carries a key, an address or a reply's text.
  *
- * Exported from `@kit/core/redis` (Node; needs the `redis` package, an optional peer dependency).
+ * Needs the `redis` package, an optional peer dependency.
  *
  * @example
  * ```ts

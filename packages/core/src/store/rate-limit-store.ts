@@ -5,8 +5,6 @@
  * Redis implementation fits the same two methods (for example a Lua script doing `HINCRBY` and
  * `PEXPIRE` on one hash per key).
  *
- * Exported from `@kit/core`.
- *
  * @module
  */
 

@@ -6,8 +6,6 @@
  * Times are always passed in by the engine (from its clock), never read from the database's own
  * clock, so expiry is decided by one clock and tests can freeze it.
  *
- * Exported from `@kit/core`.
- *
  * @module
  */
 

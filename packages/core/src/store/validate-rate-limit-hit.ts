@@ -8,8 +8,6 @@ import { KitInvalidInputError } from '../errors.ts';
  * the limits are about size and about values a backend cannot hold: a NUL byte (PostgreSQL text
  * refuses it), a window start beyond the integers a double holds exactly.
  *
- * Exported from `@kit/core`.
- *
  * @throws `KitInvalidInputError` (`ERR_INVALID_INPUT`) when `key` is not a string of 1 to 255
  *   characters without NUL, `windowMs` is not a positive whole number of milliseconds, `now` is not
  *   a finite number of milliseconds, or the window's start and end are not safe integers.

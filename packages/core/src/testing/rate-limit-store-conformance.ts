@@ -28,7 +28,7 @@ export interface RateLimitStoreFixture {
  * connections included). Keys start with a random prefix, so runs never see each other's counters
  * on a backend that outlives them. Call it at the top level of a vitest test file.
  *
- * Exported from `@kit/core/testing` (needs `vitest`).
+ * Needs `vitest`.
  *
  * @example
  * ```ts

@@ -22,7 +22,7 @@ export interface StoreFixture {
  * the interface, checked against the real backend (including concurrent rotations). Call it at
  * the top level of a vitest test file.
  *
- * Exported from `@kit/core/testing` (needs `vitest`).
+ * Needs `vitest`.
  *
  * @example
  * ```ts

@@ -5,8 +5,6 @@ import { encodeBase64url } from '../util/base64url.ts';
 /**
  * Claims the kit sets on every access token. A claims hook may not set any of them.
  *
- * Exported from `@kit/core`.
- *
  * @example
  * ```ts
  * RESERVED_CLAIMS.includes('sub'); // true

@@ -8,8 +8,6 @@
  * A JWS algorithm `createVerifier` can accept. Only asymmetric algorithms exist here: a verifier
  * holds public keys and must never hold a signing secret, so `HS*` and `none` are not expressible.
  *
- * Exported from `@kit/core/verify`.
- *
  * @example
  * ```ts
  * import { createVerifier, type VerifierAlgorithm } from '@kit/core/verify';

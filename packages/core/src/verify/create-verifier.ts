@@ -18,8 +18,6 @@ import { resolveVerifierOptions } from './verifier-options.ts';
  * before any parsing, which bounds the work an unauthenticated caller can ask for. Real access
  * tokens are well under 1 KiB.
  *
- * Exported from `@kit/core/verify`.
- *
  * @example
  * ```ts
  * if (header.length > MAX_TOKEN_LENGTH + 7) return c.text('Bad Request', 400);
@@ -71,8 +69,6 @@ const HEADER_CACHE_SIZE = 64;
  * `C` types the claims the issuer's `claims` hook adds: `createVerifier<{ role: 'admin' | 'user' }>(...)`
  * resolves with `AccessTokenClaims & { role: 'admin' | 'user' }`. It is the caller's word, not
  * checked at run time.
- *
- * Exported from `@kit/core/verify`.
  *
  * @example
  * ```ts

@@ -5,8 +5,6 @@ import type { VerifierAlgorithm } from './algorithms.ts';
  * A JSON Web Key as found in a JWKS (jose's `JWK` and the DOM's `JsonWebKey` fit). Only the
  * public members are ever read; private members (`d`, `p`, `q`, ...) are ignored.
  *
- * Exported from `@kit/core/verify`.
- *
  * @example
  * ```ts
  * const key: VerifierJwk = { kty: 'EC', crv: 'P-256', x: '...', y: '...', kid: 'key-1', alg: 'ES256', use: 'sig' };
@@ -41,8 +39,6 @@ export interface VerifierJwk {
 /**
  * Options of `createVerifier` (imported from `@kit/core/verify`). Set exactly one of `jwksUrl` and
  * `jwks`.
- *
- * Exported from `@kit/core/verify` (and, as a type, from `@kit/core`).
  *
  * @example
  * ```ts
@@ -125,8 +121,6 @@ export interface VerifierOptions {
  * Claims of a verified access token (RFC 9068 profile). Every listed claim has been checked: the
  * strings are non-empty, the dates are numbers.
  *
- * Exported from `@kit/core/verify` and `@kit/core`.
- *
  * @example
  * ```ts
  * const claims: AccessTokenClaims = await verify(token);
@@ -152,8 +146,6 @@ export interface AccessTokenClaims {
  * Verifies one access token: resolves with its claims, or rejects with a {@link KitError}. `C` adds
  * the claims the issuer's hook puts in (`{ role: string }`, or a whole claims type: the result is
  * {@link AccessTokenClaims} `& C` either way).
- *
- * Exported from `@kit/core/verify`.
  *
  * @example
  * ```ts

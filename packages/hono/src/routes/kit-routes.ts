@@ -24,8 +24,6 @@ export const KIT_ROUTES = [
  * The Hono schema of {@link createKitRoutes} under `BasePath`: what `hc<typeof routes>` knows of
  * each route (its method, its path, what it takes and what it answers).
  *
- * Exported from `@kit/hono`.
- *
  * @example
  * ```ts
  * import type { KitRoutesSchema } from '@kit/hono';

@@ -7,8 +7,6 @@ import type { KitMigration } from './migration.ts';
 /**
  * Every migration the kit ships, in application order.
  *
- * Exported from `@kit/core/mikro-orm`.
- *
  * @example
  * ```ts
  * import { kitMigrations } from '@kit/core/mikro-orm';

@@ -3,8 +3,6 @@
  * statements that apply it. The kit records applied migrations in its own `kit_migrations` table
  * and never touches any other table.
  *
- * Exported from `@kit/core/mikro-orm`.
- *
  * @example
  * ```ts
  * import { kitMigrations } from '@kit/core/mikro-orm';
