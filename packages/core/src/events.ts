@@ -35,11 +35,6 @@ export interface KitEvents<D extends Record<string, unknown> = Record<string, un
 /**
  * A listener of one {@link KitEvents} event. A listener that throws or rejects does not affect
  * the operation; the error goes to the kit's `onListenerError` option.
- *
- * @example
- * ```ts
- * const listener: KitEventListener<'session_revoked'> = ({ session, reason }) => log(session.id, reason);
- * ```
  */
 export type KitEventListener<
   E extends keyof KitEvents,

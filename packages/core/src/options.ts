@@ -11,17 +11,6 @@ import { type Duration, toSeconds } from './util/duration.ts';
  * Options of {@link createAuthKit}. Checked when the factory runs; a wrong option throws
  * `KitInvalidOptionsError` with a message that says what to set. `T` is the kit's
  * {@link KitTypes}: it types the `claims` hook.
- *
- * @example
- * ```ts
- * const options: AuthKitOptions = {
- *   issuer: 'https://auth.example.com',
- *   audience: 'https://api.example.com',
- *   secret: process.env.KIT_SECRET!,
- *   signingKeys: process.env.KIT_SIGNING_KEYS!,
- *   store,
- * };
- * ```
  */
 export interface AuthKitOptions<T extends KitTypes = KitTypes> {
   /** `iss` of every access token: an absolute http(s) URL. */
@@ -157,11 +146,6 @@ export interface ResolvedOptions {
 
 /**
  * Every default of {@link AuthKitOptions}, in one place (durations in seconds).
- *
- * @example
- * ```ts
- * DEFAULTS.accessTokenTtl; // 300
- * ```
  */
 export const DEFAULTS = Object.freeze({
   accessTokenTtl: 300,

@@ -3,11 +3,6 @@ import { type Duration, toOptionSeconds } from './util/duration.ts';
 
 /**
  * Options of {@link AuthKit.startPruner}.
- *
- * @example
- * ```ts
- * const options: PrunerOptions = { interval: '15m', retain: '7d' };
- * ```
  */
 export interface PrunerOptions {
   /**

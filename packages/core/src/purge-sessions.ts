@@ -14,13 +14,6 @@ import type { SessionStore } from './store/session-store.ts';
  * `kit.sessions.purgeExpired()` and the CLI's `kit prune` use it.
  *
  * @default batchSize 1000
- * @example
- * ```ts
- * import { purgeSessions } from '@kit/core';
- *
- * const week = 7 * 86_400_000;
- * const deleted = await purgeSessions(store, { before: new Date(Date.now() - week) });
- * ```
  */
 export async function purgeSessions(
   store: SessionStore,

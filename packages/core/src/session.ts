@@ -3,12 +3,6 @@ import type { SessionRecord } from './store/session-store.ts';
 /**
  * A session as the host sees it: everything stored except the secret hash. `D` is the type of its
  * `data` (`KitTypes['data']` of the kit).
- *
- * @example
- * ```ts
- * const sessions: Session[] = await kit.sessions.list('user-1');
- * for (const s of sessions) console.log(s.id, s.userAgent, s.expiresAt);
- * ```
  */
 export interface Session<D extends Record<string, unknown> = Record<string, unknown>> {
   /** Opaque id, safe to show and log. */

@@ -40,10 +40,6 @@ function lookUpAccount(name: string, run: RunCommand): PostgresAccount | undefin
  * be created.
  *
  * @param run runs a command (replaceable in tests)
- * @example
- * ```ts
- * const account = ensurePostgresAccount(); // { name: 'postgres', uid: 101, gid: 104 }
- * ```
  */
 export function ensurePostgresAccount(name = 'postgres', run: RunCommand = runCommand): PostgresAccount {
   const existing = lookUpAccount(name, run);

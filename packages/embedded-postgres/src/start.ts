@@ -37,13 +37,6 @@ async function freePort(): Promise<number> {
  * there too (see {@link EmbeddedPostgresOptions.stagingDir} and {@link EmbeddedDatabase.relocated}).
  *
  * Fails with an {@link EmbeddedPostgresError} whose message is one sentence saying what to do.
- *
- * @example
- * ```ts
- * const db = await startEmbeddedPostgres({ dataDir: '/tmp/kit-pg', persistent: false });
- * // ... use db.url ...
- * await db.stop();
- * ```
  */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedDatabase> {
   const port = options.port ?? (await freePort());

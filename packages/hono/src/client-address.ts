@@ -6,13 +6,6 @@ import type { Context } from 'hono';
  * (set by Cloudflare's edge, not by the client). Forwarding headers such as `X-Forwarded-For` are
  * never read: any client can write them. Behind a proxy you trust, pass your own `clientAddress`
  * function to the options instead.
- *
- * @example
- * ```ts
- * import { defaultClientAddress } from '@kit/hono';
- *
- * app.get('/ip', (c) => c.text(defaultClientAddress(c) ?? 'unknown'));
- * ```
  */
 export function defaultClientAddress(c: Context): string | undefined {
   const env = c.env as { incoming?: IncomingLike; server?: { incoming?: IncomingLike } } | undefined | null;

@@ -29,15 +29,6 @@ export interface KitAuthEnv<C extends AccessTokenClaims = AccessTokenClaims> {
  * Options of {@link createBearerAuth}: exactly one of `kit` (verify with the kit's own keys),
  * `verify` (any verifier made by `createVerifier`), or the options of `createVerifier` itself
  * (`issuer`, `audience`, `jwksUrl` or `jwks`...), as an edge service without the kit uses it.
- *
- * @example
- * ```ts
- * const options: BearerAuthOptions = {
- *   issuer: 'https://auth.example.com',
- *   audience: 'https://api.example.com',
- *   jwksUrl: 'https://auth.example.com/.well-known/jwks.json',
- * };
- * ```
  */
 export type BearerAuthOptions =
   | { kit: Pick<AuthKit, 'verifyAccessToken'> }

@@ -10,12 +10,6 @@ import { RETRY_AFTER_SECONDS } from './oauth-error-response.ts';
 
 /**
  * Options of {@link createHealthRoutes}.
- *
- * @example
- * ```ts
- * const shutdown = new AbortController();
- * const options: HealthRoutesOptions = { kit, timeout: '2s', cacheFor: '1s', signal: shutdown.signal };
- * ```
  */
 export interface HealthRoutesOptions {
   /** The kit whose readiness `/readyz` reports (`kit.checkReady()`). */

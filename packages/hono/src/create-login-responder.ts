@@ -17,11 +17,6 @@ import { tokenResponse } from './token-response.ts';
  * What the host's login route passes once it has authenticated the user: the session input of
  * `kit.createSession` without the client details, which are read from the request. `D` is the
  * type of the session's `data`.
- *
- * @example
- * ```ts
- * const input: LoginInput = { userId: user.id, data: { method: 'password' } };
- * ```
  */
 export type LoginInput<D extends Record<string, unknown> = Record<string, unknown>> = Omit<
   CreateSessionInput<D>,

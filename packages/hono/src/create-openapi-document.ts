@@ -7,11 +7,6 @@ import { kitPaths } from './openapi/kit-paths.ts';
  * Options of {@link createOpenApiDocument}. `basePath`, `cookie`, `rateLimit` and
  * `revokeRateLimit` are those of {@link KitRoutesOptions}: pass the routes' own options, and the
  * document describes the routes as they run.
- *
- * @example
- * ```ts
- * const options: OpenApiOptions = { ...routesOptions, serverUrl: 'https://example.com' };
- * ```
  */
 export interface OpenApiOptions {
   /** Document title. @default 'kit auth API' */

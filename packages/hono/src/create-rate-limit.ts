@@ -8,11 +8,6 @@ import { rateLimitSubject } from './rate-limit-subject.ts';
 
 /**
  * Options of {@link createRateLimit}.
- *
- * @example
- * ```ts
- * const options: RateLimitOptions = { store, limit: 10, window: '1m', name: 'login' };
- * ```
  */
 export interface RateLimitOptions {
   /**

@@ -20,12 +20,6 @@ import {
  * Hono environment of routes behind {@link createSessionAuth}: the verified claims (`C`) and the
  * session they belong to (its `data` a `D`), active at the time of the request. For a kit made by
  * `createAuthKit<T>`: `KitSessionEnv<KitClaims<T>, KitSessionData<T>>`.
- *
- * @example
- * ```ts
- * const app = new Hono<KitSessionEnv>();
- * app.get('/account', strict, (c) => c.json({ session: c.var.session.id, user: c.var.claims.sub }));
- * ```
  */
 export interface KitSessionEnv<
   C extends AccessTokenClaims = AccessTokenClaims,

@@ -4,11 +4,6 @@ import type { KitErrorCode } from '@kit/core';
  * How one {@link KitErrorCode} is answered over HTTP: the status, the OAuth error code
  * (RFC 6749 §5.2 / RFC 6750 §3.1) and a fixed description. The description never comes from the
  * error itself, so nothing the client sent can travel back in it.
- *
- * @example
- * ```ts
- * const { status, error }: KitErrorHttp = KIT_ERROR_HTTP.ERR_REFRESH_TOKEN_REUSED; // 400, 'invalid_grant'
- * ```
  */
 export interface KitErrorHttp {
   status: 400 | 401 | 404 | 500 | 503;
@@ -49,13 +44,6 @@ const UNAVAILABLE: KitErrorHttp = {
  * mapped. Refresh-token and session failures are `invalid_grant` (RFC 6749 §5.2), access-token
  * failures `invalid_token` (RFC 6750 §3.1), an unreachable store `temporarily_unavailable` (503,
  * sent with `Retry-After`), misconfiguration and store faults `server_error` (500).
- *
- * @example
- * ```ts
- * import { KIT_ERROR_HTTP } from '@kit/hono';
- *
- * KIT_ERROR_HTTP.ERR_STORE_UNAVAILABLE; // { status: 503, error: 'temporarily_unavailable', ... }
- * ```
  */
 export const KIT_ERROR_HTTP: Readonly<Record<KitErrorCode, KitErrorHttp>> = Object.freeze({
   ERR_INVALID_OPTIONS: SERVER_ERROR,

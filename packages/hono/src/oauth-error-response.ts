@@ -11,13 +11,6 @@ export const RETRY_AFTER_SECONDS = 5;
 /**
  * An RFC 6749 §5.2 error response: JSON `{"error","error_description"}` with
  * `Cache-Control: no-store`. For a 503 a `Retry-After` header is added unless one is given.
- *
- * @example
- * ```ts
- * import { oauthErrorResponse } from '@kit/hono';
- *
- * app.post('/login', (c) => oauthErrorResponse(400, 'invalid_request', 'Send {"username","password"}.'));
- * ```
  */
 export function oauthErrorResponse(
   status: number,

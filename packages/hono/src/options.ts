@@ -7,16 +7,6 @@ import { tokenRoute } from './routes/token-route.ts';
 /**
  * Options of {@link createKitRoutes} and {@link createLoginResponder}. Pass the same object to
  * both, so the login route sets the cookie the token endpoint reads.
- *
- * @example
- * ```ts
- * const options: KitRoutesOptions = {
- *   basePath: '/auth',
- *   baseUrl: 'https://app.example.com/auth', // its origin may use cookie mode
- *   cookie: true,
- *   rateLimit: { store: createMikroOrmRateLimitStore({ orm }), limit: 60, window: '1m' },
- * };
- * ```
  */
 export interface KitRoutesOptions {
   /**

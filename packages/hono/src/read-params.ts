@@ -62,13 +62,6 @@ async function readText(request: Request, maxBytes: number): Promise<string | nu
  * once) or a JSON value that is not a string. Never throws.
  *
  * @default maxBytes {@link MAX_BODY_BYTES} (16 KiB)
- * @example
- * ```ts
- * import { readParams } from '@kit/hono';
- *
- * const read = await readParams(c.req.raw);
- * if ('params' in read) console.log(read.params.grant_type);
- * ```
  */
 export async function readParams(
   request: Request,

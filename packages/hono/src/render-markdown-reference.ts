@@ -2,11 +2,6 @@ import { type ReferenceFormat, renderReference } from './openapi/render-referenc
 
 /**
  * Options of {@link renderMarkdownReference}.
- *
- * @example
- * ```ts
- * const options: MarkdownReferenceOptions = { heading: ['# HTTP API'], intro: ['Paths are relative to `/auth`.'] };
- * ```
  */
 export interface MarkdownReferenceOptions {
   /** Blocks (paragraphs, headings) in place of the title heading. @default `# <title>` */

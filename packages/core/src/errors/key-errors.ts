@@ -3,11 +3,6 @@ import { KitError } from './kit-error.ts';
 /**
  * A signing key or key set is unusable (symmetric key, missing private members, unsupported
  * algorithm, duplicate `kid`).
- *
- * @example
- * ```ts
- * await importSigningKeys({ keys: [{ kty: 'oct', k: '...' }] }); // rejects with KitKeyInvalidError
- * ```
  */
 export class KitKeyInvalidError extends KitError {
   static readonly code = 'ERR_KEY_INVALID';
@@ -19,11 +14,6 @@ export class KitKeyInvalidError extends KitError {
 
 /**
  * No signing key with this `kid` is in the key store (`kit keys delete`, `kit.keys.delete`).
- *
- * @example
- * ```ts
- * await kit.keys.delete('no-such-kid'); // rejects with KitKeyNotFoundError
- * ```
  */
 export class KitKeyNotFoundError extends KitError {
   static readonly code = 'ERR_KEY_NOT_FOUND';
@@ -37,11 +27,6 @@ export class KitKeyNotFoundError extends KitError {
  * A signing key cannot be deleted yet: it signs now, is published ahead of signing, or was retired
  * too recently for every token it signed to have expired. The message says which, and when the
  * key can go.
- *
- * @example
- * ```ts
- * await kit.keys.delete(kit.jwks().keys[0]!.kid); // the signing key: rejects with KitKeyInUseError
- * ```
  */
 export class KitKeyInUseError extends KitError {
   static readonly code = 'ERR_KEY_IN_USE';

@@ -1,10 +1,5 @@
 /**
  * Every code a {@link KitError} can carry. Codes are public API: match on them, not on messages.
- *
- * @example
- * ```ts
- * const retryable = (code: KitErrorCode) => code === 'ERR_STORE_UNAVAILABLE';
- * ```
  */
 export type KitErrorCode =
   | 'ERR_INVALID_OPTIONS'
@@ -67,11 +62,6 @@ export class KitError extends Error {
 /**
  * Thrown when a factory (for example {@link createAuthKit}) receives options it cannot work with.
  * The message says which option to set and how.
- *
- * @example
- * ```ts
- * createAuthKit({ issuer: 'not a url' } as never); // throws KitInvalidOptionsError
- * ```
  */
 export class KitInvalidOptionsError extends KitError {
   static readonly code = 'ERR_INVALID_OPTIONS';
@@ -83,11 +73,6 @@ export class KitInvalidOptionsError extends KitError {
 
 /**
  * Thrown when an argument of a call (a user id, session data, a duration) is not acceptable.
- *
- * @example
- * ```ts
- * await kit.createSession({ userId: '' }); // throws KitInvalidInputError
- * ```
  */
 export class KitInvalidInputError extends KitError {
   static readonly code = 'ERR_INVALID_INPUT';

@@ -4,11 +4,6 @@ import { KitError } from './kit-error.ts';
  * The presented refresh token is not one this server could have issued: wrong prefix, wrong
  * length, bad encoding or a failed integrity tag (mistyped or forged). Decided without touching the
  * database. Maps to OAuth `invalid_grant`.
- *
- * @example
- * ```ts
- * await kit.refresh('kit_rt_garbage'); // rejects with KitRefreshTokenMalformedError
- * ```
  */
 export class KitRefreshTokenMalformedError extends KitError {
   static readonly code = 'ERR_REFRESH_TOKEN_MALFORMED';
@@ -21,12 +16,6 @@ export class KitRefreshTokenMalformedError extends KitError {
 /**
  * The refresh token is well formed but does not belong to a live session (unknown session, or not
  * a token of that session). Maps to OAuth `invalid_grant`.
- *
- * @example
- * ```ts
- * // after the session was purged from the database:
- * await kit.refresh(oldToken); // rejects with KitRefreshTokenInvalidError
- * ```
  */
 export class KitRefreshTokenInvalidError extends KitError {
   static readonly code = 'ERR_REFRESH_TOKEN_INVALID';
@@ -64,11 +53,6 @@ export class KitRefreshTokenReusedError extends KitError {
 
 /**
  * The session's idle or absolute lifetime has passed. Maps to OAuth `invalid_grant`.
- *
- * @example
- * ```ts
- * await kit.refresh(tokenOfExpiredSession); // rejects with KitSessionExpiredError
- * ```
  */
 export class KitSessionExpiredError extends KitError {
   static readonly code = 'ERR_SESSION_EXPIRED';
@@ -80,12 +64,6 @@ export class KitSessionExpiredError extends KitError {
 
 /**
  * The session was revoked. Maps to OAuth `invalid_grant`.
- *
- * @example
- * ```ts
- * await kit.sessions.revoke(sessionId);
- * await kit.refresh(token); // rejects with KitSessionRevokedError
- * ```
  */
 export class KitSessionRevokedError extends KitError {
   static readonly code = 'ERR_SESSION_REVOKED';
@@ -98,11 +76,6 @@ export class KitSessionRevokedError extends KitError {
 /**
  * An administrative call named a session that does not exist (or not in the state the call
  * needs, such as revalidating a revoked session).
- *
- * @example
- * ```ts
- * await kit.sessions.extend('00000000-0000-4000-8000-000000000000', { idle: '1d' }); // rejects
- * ```
  */
 export class KitSessionNotFoundError extends KitError {
   static readonly code = 'ERR_SESSION_NOT_FOUND';

@@ -22,11 +22,6 @@ export class KitStoreUnavailableError extends KitError {
 /**
  * The session store failed for a reason other than availability (for example the kit's
  * migrations have not been run). The original driver error is kept as `cause`.
- *
- * @example
- * ```ts
- * await kit.createSession({ userId: 'u1' }); // before `kit migrate`: rejects with KitStoreFailureError
- * ```
  */
 export class KitStoreFailureError extends KitError {
   static readonly code = 'ERR_STORE_FAILURE';

@@ -1,21 +1,11 @@
 /**
  * Asymmetric JWS algorithms the kit signs access tokens with. Symmetric algorithms are never
  * offered: a verifier must never hold a signing secret.
- *
- * @example
- * ```ts
- * const alg: SigningAlgorithm = 'EdDSA';
- * ```
  */
 export type SigningAlgorithm = 'ES256' | 'ES384' | 'EdDSA' | 'RS256' | 'PS256';
 
 /**
  * Every supported {@link SigningAlgorithm}, default first.
- *
- * @example
- * ```ts
- * SIGNING_ALGORITHMS[0]; // 'ES256'
- * ```
  */
 export const SIGNING_ALGORITHMS: readonly SigningAlgorithm[] = Object.freeze([
   'ES256',
@@ -27,12 +17,6 @@ export const SIGNING_ALGORITHMS: readonly SigningAlgorithm[] = Object.freeze([
 
 /**
  * Whether `value` names a supported signing algorithm.
- *
- * @example
- * ```ts
- * isSigningAlgorithm('EdDSA'); // true
- * isSigningAlgorithm('HS256'); // false: symmetric algorithms are never offered
- * ```
  */
 export function isSigningAlgorithm(value: unknown): value is SigningAlgorithm {
   return typeof value === 'string' && (SIGNING_ALGORITHMS as readonly string[]).includes(value);

@@ -4,11 +4,6 @@ import { RETIRED_KEY_MARGIN_SECONDS } from './retired-key-margin.ts';
 
 /**
  * Options of {@link deleteStoredKey}.
- *
- * @example
- * ```ts
- * const options: DeleteStoredKeyOptions = { store, kid, accessTokenTtl: 300 };
- * ```
  */
 export interface DeleteStoredKeyOptions {
   store: SigningKeyStore;

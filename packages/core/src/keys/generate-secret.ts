@@ -6,12 +6,6 @@ import { encodeBase64url } from '../util/base64url.ts';
  * characters).
  *
  * The CLI runs it as `kit secret generate`.
- *
- * @example
- * ```ts
- * import { generateSecret } from '@kit/core';
- * console.log(`KIT_SECRET=${generateSecret()}`);
- * ```
  */
 export function generateSecret(): string {
   return encodeBase64url(randomBytes(32));

@@ -4,12 +4,6 @@ import type { PublicJwk } from './signing-keys.ts';
 /**
  * One signing key as a key store holds it: the public JWK in clear, the private JWK encrypted
  * (AES-256-GCM under a key derived from `KIT_SECRET`), and its timeline.
- *
- * @example
- * ```ts
- * const rows: StoredSigningKey[] = await keyStore.list();
- * rows.map((row) => [row.kid, row.activatesAt.toISOString()]);
- * ```
  */
 export interface StoredSigningKey {
   kid: string;
@@ -48,11 +42,6 @@ export interface SigningKeyStoreTransaction {
  * Atomicity contract: `exclusive` runs its callback in one transaction while holding a lock that
  * every other `exclusive` call on the same database waits for, so several instances deciding at
  * once to create the first key (or the next one) create exactly one. `list` reads committed rows.
- *
- * @example
- * ```ts
- * const kit = await createAuthKit({ ...options, keyStore: createMikroOrmKeyStore({ orm }) });
- * ```
  */
 export interface SigningKeyStore {
   list(): Promise<StoredSigningKey[]>;

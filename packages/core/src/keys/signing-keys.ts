@@ -6,11 +6,6 @@ import { createSigner, type Signer } from './create-signer.ts';
 
 /**
  * A private signing key as a JWK: `kid`, `alg` and `use: "sig"` always set.
- *
- * @example
- * ```ts
- * const key: PrivateSigningJwk = (await generateSigningKeys()).keys[0]!;
- * ```
  */
 export interface PrivateSigningJwk extends JWK {
   kid: string;
@@ -20,11 +15,6 @@ export interface PrivateSigningJwk extends JWK {
 
 /**
  * A public JWK as published in the JWKS: no private member ever.
- *
- * @example
- * ```ts
- * const { keys }: { keys: PublicJwk[] } = keySet.publicJwks();
- * ```
  */
 export interface PublicJwk {
   kty: string;
@@ -40,11 +30,6 @@ export interface PublicJwk {
 
 /**
  * A JWK set with private members, as `KIT_SIGNING_KEYS` holds it.
- *
- * @example
- * ```ts
- * const jwks: PrivateJwks = JSON.parse(process.env.KIT_SIGNING_KEYS!);
- * ```
  */
 export interface PrivateJwks {
   keys: PrivateSigningJwk[];
@@ -52,11 +37,6 @@ export interface PrivateJwks {
 
 /**
  * One imported signing key, ready to sign. Part of a {@link SigningKeySet}.
- *
- * @example
- * ```ts
- * const { kid, alg, publicJwk }: SigningKey = keySet.current;
- * ```
  */
 export interface SigningKey {
   readonly kid: string;
@@ -70,12 +50,6 @@ export interface SigningKey {
 /**
  * An imported key set. The first key signs; every key is published in the JWKS, so tokens signed by
  * a previous key keep verifying while it is listed.
- *
- * @example
- * ```ts
- * const keySet = await importSigningKeys(process.env.KIT_SIGNING_KEYS!);
- * keySet.current.kid; // the kid new access tokens carry
- * ```
  */
 export interface SigningKeySet {
   /** The key that signs new access tokens. */

@@ -31,11 +31,6 @@ export interface KitTypes {
 /**
  * The claims of an access token the kit of `T` issues: {@link AccessTokenClaims} and
  * `T['claims']`. What `kit.verifyAccessToken` resolves with and `c.var.claims` holds in `@kit/hono`.
- *
- * @example
- * ```ts
- * type Claims = KitClaims<{ claims: { role: 'admin' | 'user' } }>; // AccessTokenClaims & { role: 'admin' | 'user' }
- * ```
  */
 export type KitClaims<T extends KitTypes = KitTypes> = T extends { claims: infer C extends object }
   ? AccessTokenClaims & C
@@ -43,11 +38,6 @@ export type KitClaims<T extends KitTypes = KitTypes> = T extends { claims: infer
 
 /**
  * The `data` of a session of the kit of `T`: `T['data']`, or `Record<string, unknown>`.
- *
- * @example
- * ```ts
- * type Data = KitSessionData<{ data: { device: string } }>; // { device: string }
- * ```
  */
 export type KitSessionData<T extends KitTypes = KitTypes> = T extends {
   data: infer D extends Record<string, unknown>;
@@ -58,11 +48,6 @@ export type KitSessionData<T extends KitTypes = KitTypes> = T extends {
 /**
  * The `claims` option of `createAuthKit`: with `T['claims']` declared it must return them; without,
  * any plain object or nothing.
- *
- * @example
- * ```ts
- * const claims: KitClaimsHook<{ claims: { role: string } }> = ({ session }) => ({ role: roleOf(session.userId) });
- * ```
  */
 export type KitClaimsHook<T extends KitTypes = KitTypes> = (context: {
   session: Session<KitSessionData<T>>;

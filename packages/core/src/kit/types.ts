@@ -9,11 +9,6 @@ import type { KitClaims, KitSessionData, KitTypes } from './kit-types.ts';
 /**
  * What a successful session creation or refresh returns: the fields of an OAuth token response
  * plus the session (whose `data` is a `D`).
- *
- * @example
- * ```ts
- * const { accessToken, refreshToken, expiresIn }: TokenSet = await kit.refresh(token);
- * ```
  */
 export interface TokenSet<D extends Record<string, unknown> = Record<string, unknown>> {
   accessToken: string;
@@ -50,12 +45,6 @@ export interface RevocationFeed {
 /**
  * What {@link AuthKit.checkReady} found: `ready` when every check is `'ok'`. The checks name no
  * host, error or key: the report is safe to serve to a load balancer.
- *
- * @example
- * ```ts
- * const report: ReadinessReport = await kit.checkReady();
- * if (!report.ready) console.warn(`not ready: ${JSON.stringify(report.checks)}`);
- * ```
  */
 export interface ReadinessReport {
   ready: boolean;
@@ -84,11 +73,6 @@ export interface ClientContext {
 
 /**
  * Input of {@link AuthKit.createSession}. `D` is the type of the session's `data`.
- *
- * @example
- * ```ts
- * const input: CreateSessionInput = { userId: user.id, data: { device: 'laptop' } };
- * ```
  */
 export interface CreateSessionInput<D extends Record<string, unknown> = Record<string, unknown>>
   extends ClientContext {
@@ -210,11 +194,6 @@ export interface AuthKit<out T extends KitTypes = KitTypes> {
      * for the key signing now, a key published ahead, or one retired more recently (the message
      * says from when), and with `ERR_KEY_NOT_FOUND` for an unknown kid. `force: true` deletes a key
      * that leaked even so (docs/security.md); it never lets an older key sign again.
-     *
-     * @example
-     * ```ts
-     * const { retiredAt } = await kit.keys.delete(oldKid);
-     * ```
      */
     delete(kid: string, options?: { force?: boolean }): Promise<{ kid: string; retiredAt: Date | null }>;
   };

@@ -17,11 +17,6 @@ const LAYOUT = [
 
 /**
  * Options of {@link distributeKitTables}.
- *
- * @example
- * ```ts
- * const options: DistributeKitTablesOptions = { concurrently: true };
- * ```
  */
 export interface DistributeKitTablesOptions {
   /**
@@ -37,12 +32,6 @@ export interface DistributeKitTablesOptions {
 
 /**
  * What {@link distributeKitTables} did, table by table.
- *
- * @example
- * ```ts
- * const { distributed, unchanged } = await distributeKitTables(orm);
- * console.log(`distributed ${distributed.join(', ') || 'nothing'}; already so: ${unchanged.join(', ')}`);
- * ```
  */
 export interface DistributeKitTablesResult {
   /** Tables this call distributed. */

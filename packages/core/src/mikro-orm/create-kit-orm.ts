@@ -8,11 +8,6 @@ import { type PgClientLike, type PgQueryClass, timeStatements } from './statemen
 
 /**
  * Options of {@link createKitOrm}.
- *
- * @example
- * ```ts
- * const options: KitOrmOptions = { databaseUrl: 'postgres://postgres@127.0.0.1:5432/app', poolSize: 20 };
- * ```
  */
 export interface KitOrmOptions {
   /** A `postgres://` or `postgresql://` connection URL. */

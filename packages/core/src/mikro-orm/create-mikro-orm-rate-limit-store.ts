@@ -25,11 +25,6 @@ const PURGE_SQL = 'delete from kit_rate_limits where expires_at < $1';
 
 /**
  * Options of {@link createMikroOrmRateLimitStore}.
- *
- * @example
- * ```ts
- * const options: MikroOrmRateLimitStoreOptions = { orm };
- * ```
  */
 export interface MikroOrmRateLimitStoreOptions {
   /** A MikroORM (PostgreSQL driver) instance on a database migrated with `migrate(orm)`. */

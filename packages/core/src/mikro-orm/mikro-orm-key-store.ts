@@ -8,11 +8,6 @@ import { KitSigningKey, type KitSigningKeyEntity } from './signing-key-entity.ts
 
 /**
  * Options of {@link createMikroOrmKeyStore}.
- *
- * @example
- * ```ts
- * const options: MikroOrmKeyStoreOptions = { orm };
- * ```
  */
 export interface MikroOrmKeyStoreOptions {
   /** A MikroORM instance (PostgreSQL driver) with `KitSigningKey` among its entities. */

@@ -13,11 +13,6 @@ import { sessionUpkeep } from './session-store/upkeep.ts';
 
 /**
  * Options of {@link createMikroOrmStore}.
- *
- * @example
- * ```ts
- * const options: MikroOrmStoreOptions = { orm };
- * ```
  */
 export interface MikroOrmStoreOptions {
   /**

@@ -40,10 +40,5 @@ export const KitSession = defineEntity({
 
 /**
  * An entity instance of {@link KitSession}.
- *
- * @example
- * ```ts
- * const session: KitSessionEntity | null = await em.findOne(KitSession, { id });
- * ```
  */
 export type KitSessionEntity = InferEntity<typeof KitSession>;

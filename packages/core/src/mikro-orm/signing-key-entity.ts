@@ -28,10 +28,5 @@ export const KitSigningKey = defineEntity({
 
 /**
  * An entity instance of {@link KitSigningKey}.
- *
- * @example
- * ```ts
- * const row: KitSigningKeyEntity | null = await em.findOne(KitSigningKey, { kid });
- * ```
  */
 export type KitSigningKeyEntity = InferEntity<typeof KitSigningKey>;

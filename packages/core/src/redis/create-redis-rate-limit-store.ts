@@ -60,11 +60,6 @@ export interface RedisScriptClient {
 
 /**
  * Options of {@link createRedisRateLimitStore}.
- *
- * @example
- * ```ts
- * const options: RedisRateLimitStoreOptions = { client, prefix: 'myapp:rate-limit:', timeoutMs: 500 };
- * ```
  */
 export interface RedisRateLimitStoreOptions {
   /**

@@ -11,11 +11,6 @@
 /**
  * What one counted hit returns: the counter of the current fixed window and of the window just
  * before it, from which the caller estimates a sliding-window rate.
- *
- * @example
- * ```ts
- * const { count, previousCount, windowStart } = await store.hit('token:203.0.113.7', { windowMs: 60_000, now: Date.now() });
- * ```
  */
 export interface RateLimitHit {
   /** Hits counted in the current window, this one included. */
@@ -33,14 +28,6 @@ export interface RateLimitHit {
  * calls, from any number of processes sharing the store, every call is counted exactly once and
  * each caller sees the counter including its own hit. Times are passed in by the caller (its
  * clock), never read from the store's own clock.
- *
- * @example
- * ```ts
- * import type { RateLimitStore } from '@kit/core';
- *
- * const store: RateLimitStore = createMikroOrmRateLimitStore({ orm });
- * const hit = await store.hit('login:203.0.113.7', { windowMs: 60_000, now: Date.now() });
- * ```
  */
 export interface RateLimitStore {
   /**

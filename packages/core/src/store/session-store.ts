@@ -12,11 +12,6 @@
 /**
  * One session row as stored. `secretHash` is the SHA-256 of the current refresh token's secret: it
  * cannot be turned into a token.
- *
- * @example
- * ```ts
- * const record: SessionRecord | null = await store.find(sessionId);
- * ```
  */
 export interface SessionRecord {
   id: string;
@@ -42,21 +37,11 @@ export interface SessionRecord {
 /**
  * Which sessions a listing or count selects, at a given time: `active` (not revoked, neither
  * expiry passed), `expired` (not revoked, an expiry passed), `revoked`, or `all`.
- *
- * @example
- * ```ts
- * await kit.sessions.list(userId, { status: 'expired' });
- * ```
  */
 export type SessionStatus = 'active' | 'expired' | 'revoked' | 'all';
 
 /**
  * Input of {@link SessionStore.rotate}.
- *
- * @example
- * ```ts
- * const input: RotateInput = { id, generation: 3, secretHash, nextSecretHash, now, idleExpiresAt };
- * ```
  */
 export interface RotateInput {
   id: string;
@@ -107,14 +92,6 @@ export interface PurgeLock {
  *   session is never un-revoked.
  * - `purge` examines at most `limit` rows per call and never deletes a row that is not revoked or
  *   expired before `before` at the moment it is deleted (a concurrent revalidation wins).
- *
- * @example
- * ```ts
- * import type { SessionStore } from '@kit/core';
- * import { createMikroOrmStore } from '@kit/core/mikro-orm';
- *
- * const store: SessionStore = createMikroOrmStore({ orm });
- * ```
  */
 export interface SessionStore {
   /** Inserts a new session. Rejects if the id exists. */

@@ -5,11 +5,6 @@ import { rateLimitCases } from './rate-limit-store-cases.ts';
 /**
  * What {@link describeRateLimitStoreConformance} needs: a store, optionally a second store on the
  * same backend (another application instance: its own client or pool), and how to dispose of them.
- *
- * @example
- * ```ts
- * const fixture: RateLimitStoreFixture = { store: a, peer: b, cleanup: () => pool.end() };
- * ```
  */
 export interface RateLimitStoreFixture {
   store: RateLimitStore;

@@ -6,11 +6,6 @@ import { rotationCases } from './session-store-rotation-cases.ts';
 /**
  * What {@link describeSessionStoreConformance} needs: a fresh, migrated store, and how to dispose
  * of it.
- *
- * @example
- * ```ts
- * const fixture: StoreFixture = { store, cleanup: () => orm.close() };
- * ```
  */
 export interface StoreFixture {
   store: SessionStore;

@@ -4,11 +4,6 @@ import { encodeBase64url } from '../util/base64url.ts';
 
 /**
  * Claims the kit sets on every access token. A claims hook may not set any of them.
- *
- * @example
- * ```ts
- * RESERVED_CLAIMS.includes('sub'); // true
- * ```
  */
 export const RESERVED_CLAIMS: readonly string[] = Object.freeze([
   'iss',

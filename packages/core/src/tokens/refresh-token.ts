@@ -37,11 +37,6 @@ import { decodeBase64url, encodeBase64url } from '../util/base64url.ts';
 
 /**
  * The prefix of every refresh token, for secret scanners and quick client-side checks.
- *
- * @example
- * ```ts
- * if (!token.startsWith(REFRESH_TOKEN_PREFIX)) throw new Error('not a kit refresh token');
- * ```
  */
 export const REFRESH_TOKEN_PREFIX = 'kit_rt_';
 

@@ -2,11 +2,6 @@ import { KitInvalidInputError, KitInvalidOptionsError } from '../errors.ts';
 
 /**
  * A duration: a number of seconds, or a string such as `'90s'`, `'15m'`, `'12h'`, `'30d'`, `'2w'`.
- *
- * @example
- * ```ts
- * const options = { accessTokenTtl: '5m', sessionIdleTtl: 30 * 24 * 3600 } satisfies Partial<AuthKitOptions>;
- * ```
  */
 export type Duration = number | `${number}${'s' | 'm' | 'h' | 'd' | 'w'}`;
 

@@ -7,25 +7,12 @@
 /**
  * A JWS algorithm `createVerifier` can accept. Only asymmetric algorithms exist here: a verifier
  * holds public keys and must never hold a signing secret, so `HS*` and `none` are not expressible.
- *
- * @example
- * ```ts
- * import { createVerifier, type VerifierAlgorithm } from '@kit/core/verify';
- *
- * const algorithms: VerifierAlgorithm[] = ['ES256', 'EdDSA'];
- * const verify = createVerifier({ issuer, audience, jwksUrl, algorithms });
- * ```
  */
 export type VerifierAlgorithm = 'ES256' | 'ES384' | 'EdDSA' | 'RS256' | 'PS256';
 
 /**
  * What an algorithm needs from a key (`kty`, and `crv` where it applies) and the Web Crypto
  * parameters `crypto.subtle.verify` takes for it.
- *
- * @example
- * ```ts
- * ALGORITHMS.ES256; // { kty: 'EC', crv: 'P-256', verify: { name: 'ECDSA', hash: 'SHA-256' } }
- * ```
  *
  * @internal
  */
@@ -41,11 +28,6 @@ export interface AlgorithmProfile {
 /**
  * Every supported algorithm, in the default allow-list order.
  *
- * @example
- * ```ts
- * SUPPORTED_ALGORITHMS.includes('ES256'); // true
- * ```
- *
  * @internal
  */
 export const SUPPORTED_ALGORITHMS: readonly VerifierAlgorithm[] = Object.freeze([
@@ -58,11 +40,6 @@ export const SUPPORTED_ALGORITHMS: readonly VerifierAlgorithm[] = Object.freeze(
 
 /**
  * Profile of each supported algorithm.
- *
- * @example
- * ```ts
- * ALGORITHMS.PS256.verify; // { name: 'RSA-PSS', saltLength: 32 }
- * ```
  *
  * @internal
  */
@@ -87,11 +64,6 @@ function profile(
 /**
  * Whether `value` names a supported algorithm. Uses an own-property check so that names such as
  * `toString` or `__proto__` never match.
- *
- * @example
- * ```ts
- * isVerifierAlgorithm('HS256'); // false
- * ```
  *
  * @internal
  */

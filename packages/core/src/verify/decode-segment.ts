@@ -9,12 +9,6 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * primitives are refused). Never throws, and never keeps the `JSON.parse` error: its message can
  * quote the token's content, and no token content may reach an error.
  *
- * @example
- * ```ts
- * decodeJsonSegment('eyJhbGciOiJFUzI1NiJ9'); // { alg: 'ES256' }
- * decodeJsonSegment('bm90IGpzb24'); // undefined
- * ```
- *
  * @internal
  */
 export function decodeJsonSegment(segment: string): Record<string, unknown> | undefined {

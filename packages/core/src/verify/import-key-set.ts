@@ -11,11 +11,6 @@ import {
  * algorithm it may verify (an RSA JWK without `alg` serves both RS256 and PS256), so the hot path
  * is two `Map` lookups.
  *
- * @example
- * ```ts
- * const key = index.get(header.kid)?.get(header.alg);
- * ```
- *
  * @internal
  */
 export type KeyIndex = ReadonlyMap<string, ReadonlyMap<VerifierAlgorithm, VerificationKey>>;
@@ -77,11 +72,6 @@ const MIN_RSA_BITS = 2048;
  * first `await`, so later mutation of the caller's object changes nothing.
  *
  * When two usable keys share a `kid` and an algorithm, the first one wins.
- *
- * @example
- * ```ts
- * const index = await importKeySet(jwks.keys, new Map([['ES256', ALGORITHMS.ES256]]));
- * ```
  *
  * @internal
  */

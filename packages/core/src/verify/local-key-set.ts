@@ -12,12 +12,6 @@ import {
  * A {@link KeySource} over a JWKS given in configuration. The keys are imported once, starting
  * as soon as the set is created, so the first verification rarely waits.
  *
- * @example
- * ```ts
- * const source = new LocalKeySet(jwks.keys, allowedAlgorithms);
- * const key = await source.resolve('key-1', 'ES256');
- * ```
- *
  * @internal
  */
 export class LocalKeySet implements KeySource {

@@ -27,12 +27,6 @@ const backend = createNodeBackend() ?? webCryptoBackend;
 /**
  * Creates an access-token verifier: {@link createVerifierWith} over `node:crypto`. Same options,
  * checks and error codes as the Web Crypto verifier of the default entry.
- *
- * @example
- * ```ts
- * const verify = createVerifier({ issuer: 'https://auth.example.com', audience: 'https://api.example.com', jwksUrl });
- * const claims = await verify(token);
- * ```
  */
 export function createVerifier<C extends object = AccessTokenClaims>(
   options: VerifierOptions,

@@ -12,15 +12,6 @@ import { SingleFlight } from './single-flight.ts';
 /**
  * Settled options of a {@link RemoteKeySet}; `createVerifier` validates and converts them.
  *
- * @example
- * ```ts
- * const options: RemoteKeySetOptions = {
- *   url: 'https://auth.example.com/.well-known/jwks.json',
- *   allowed, fetch: globalThis.fetch, clock: Date.now,
- *   timeoutMs: 5_000, cooldownMs: 30_000, cacheMaxAgeMs: 300_000,
- * };
- * ```
- *
  * @internal
  */
 export interface RemoteKeySetOptions {
@@ -39,11 +30,6 @@ export interface RemoteKeySetOptions {
 
 /**
  * Largest JWKS document accepted (1 MiB). A real one is a few KiB; this bounds memory per fetch.
- *
- * @example
- * ```ts
- * MAX_JWKS_BYTES; // 1048576
- * ```
  *
  * @internal
  */
@@ -83,13 +69,6 @@ export const MAX_CACHE_SECONDS = 86_400;
  *   usable key) never replaces the held set: the keys already held keep working, and the next try
  *   waits for the cooldown.
  * - Each key is imported once, when its set arrives.
- *
- * @example
- * ```ts
- * const source = new RemoteKeySet({ url, allowed, fetch, clock: Date.now, timeoutMs: 5_000,
- *   cooldownMs: 30_000, cacheMaxAgeMs: 300_000 });
- * const key = source.peek(kid, 'ES256', Date.now()) ?? (await source.resolve(kid, 'ES256'));
- * ```
  *
  * @internal
  */

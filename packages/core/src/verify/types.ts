@@ -4,11 +4,6 @@ import type { VerifierAlgorithm } from './algorithms.ts';
 /**
  * A JSON Web Key as found in a JWKS (jose's `JWK` and the DOM's `JsonWebKey` fit). Only the
  * public members are ever read; private members (`d`, `p`, `q`, ...) are ignored.
- *
- * @example
- * ```ts
- * const key: VerifierJwk = { kty: 'EC', crv: 'P-256', x: '...', y: '...', kid: 'key-1', alg: 'ES256', use: 'sig' };
- * ```
  */
 export interface VerifierJwk {
   kty?: string;
@@ -39,15 +34,6 @@ export interface VerifierJwk {
 /**
  * Options of `createVerifier` (imported from `@kit/core/verify`). Set exactly one of `jwksUrl` and
  * `jwks`.
- *
- * @example
- * ```ts
- * const options: VerifierOptions = {
- *   issuer: 'https://auth.example.com',
- *   audience: 'https://api.example.com',
- *   jwksUrl: 'https://auth.example.com/.well-known/jwks.json',
- * };
- * ```
  */
 export interface VerifierOptions {
   /** Expected `iss`, compared exactly. */
@@ -120,12 +106,6 @@ export interface VerifierOptions {
 /**
  * Claims of a verified access token (RFC 9068 profile). Every listed claim has been checked: the
  * strings are non-empty, the dates are numbers.
- *
- * @example
- * ```ts
- * const claims: AccessTokenClaims = await verify(token);
- * console.log(claims.sub, claims.sid);
- * ```
  */
 export interface AccessTokenClaims {
   iss: string;
@@ -146,11 +126,6 @@ export interface AccessTokenClaims {
  * Verifies one access token: resolves with its claims, or rejects with a {@link KitError}. `C` adds
  * the claims the issuer's hook puts in (`{ role: string }`, or a whole claims type: the result is
  * {@link AccessTokenClaims} `& C` either way).
- *
- * @example
- * ```ts
- * const verify: AccessTokenVerifier = createVerifier({ issuer, audience, jwksUrl });
- * ```
  */
 export type AccessTokenVerifier<C extends object = AccessTokenClaims> = (
   token: string,

@@ -6,12 +6,6 @@ import type { KitMigration } from './migration.ts';
 
 /**
  * Every migration the kit ships, in application order.
- *
- * @example
- * ```ts
- * import { kitMigrations } from '@kit/core/mikro-orm';
- * console.log(kitMigrations.map((m) => m.name));
- * ```
  */
 export const kitMigrations: readonly KitMigration[] = Object.freeze([
   new Migration0001CreateSessions(),

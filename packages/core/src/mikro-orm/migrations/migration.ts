@@ -2,13 +2,6 @@
  * A schema migration shipped by the kit: a name that sorts in application order and the SQL
  * statements that apply it. The kit records applied migrations in its own `kit_migrations` table
  * and never touches any other table.
- *
- * @example
- * ```ts
- * import { kitMigrations } from '@kit/core/mikro-orm';
- *
- * for (const migration of kitMigrations) console.log(migration.name);
- * ```
  */
 export abstract class KitMigration {
   /** Unique name; the order of application is the order of {@link kitMigrations}. */
