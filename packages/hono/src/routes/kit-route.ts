@@ -1,6 +1,6 @@
 import type { AuthKit } from '@kit/core';
 import type { Context, Handler, Input, ToSchema, TypedResponse } from 'hono';
-import type { BlankSchema } from 'hono/types';
+import type { BlankInput, BlankSchema } from 'hono/types';
 import type { ClientErrorStatusCode, ServerErrorStatusCode } from 'hono/utils/http-status';
 import type { KitSessionEnv } from '../create-session-auth.ts';
 import type { OpenApiOperation } from '../openapi/openapi-types.ts';
@@ -44,7 +44,7 @@ export interface DocumentContext {
 export interface KitRoute<
   M extends 'get' | 'post' | 'delete' = 'get' | 'post' | 'delete',
   P extends string = string,
-  I extends Input = Input,
+  I extends Input = BlankInput,
   R = unknown,
 > {
   method: M;
