@@ -2,7 +2,6 @@ import { KitInvalidInputError } from '../errors.ts';
 import type { SessionStatus } from '../store/session-store.ts';
 import type { ClientContext } from './types.ts';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const REASON = /^[a-z0-9_]{1,64}$/;
 
 // C0 controls and DEL: never part of an identifier, and PostgreSQL text cannot hold U+0000.
@@ -10,11 +9,6 @@ const REASON = /^[a-z0-9_]{1,64}$/;
 const CONTROL = /[\u0000-\u001f\u007f]/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
 const CONTROLS = /[\u0000-\u001f\u007f]/g;
-
-/** Whether `id` can be a session id (a lowercase UUID); anything else names no session. */
-export function isSessionId(id: unknown): id is string {
-  return typeof id === 'string' && UUID.test(id);
-}
 
 /** A user id or client id: 1 to 255 characters without control characters. `name` is the option's name. */
 export function checkIdentifier(value: unknown, name: 'userId' | 'clientId'): string {

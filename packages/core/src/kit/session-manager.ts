@@ -2,7 +2,8 @@ import { KitInvalidInputError, KitSessionNotFoundError } from '../errors.ts';
 import { purgeSessions } from '../purge-sessions.ts';
 import { isExpired, type Session, toSession } from '../session.ts';
 import { type Duration, toSeconds } from '../util/duration.ts';
-import { checkData, checkIdentifier, checkReason, checkStatus, isSessionId } from './check-input.ts';
+import { isSessionId } from '../util/uuid.ts';
+import { checkData, checkIdentifier, checkReason, checkStatus } from './check-input.ts';
 import type { KitContext } from './context.ts';
 import type { SessionManager } from './types.ts';
 

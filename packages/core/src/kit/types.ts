@@ -106,7 +106,8 @@ export interface SessionManager<D extends Record<string, unknown> = Record<strin
   count(userId: string, options?: { status?: SessionStatus }): Promise<number>;
   /**
    * Revokes one session. With `userId`, only if it belongs to that user. Returns the revoked
-   * session, or `null` if there was nothing to revoke (unknown, another user's, or already revoked).
+   * session, or `null` if there was nothing to revoke (unknown, another user's, already revoked, or
+   * a malformed id).
    * @default reason `'revoked'`
    */
   revoke(id: string, options?: { reason?: string; userId?: string }): Promise<Session<D> | null>;

@@ -8,6 +8,7 @@ import {
 } from '../crypto/primitives.ts';
 import { KitRefreshTokenMalformedError } from '../errors.ts';
 import { decodeBase64url, encodeBase64url } from '../util/base64url.ts';
+import { readSessionIdBytes, writeSessionIdBytes } from '../util/uuid.ts';
 
 /**
  * Refresh tokens: format, integrity tag and the forward chain.
@@ -67,22 +68,6 @@ export interface RefreshTokenParts {
   readonly keyIndex: number;
 }
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-
-function uuidToBytes(uuid: string, into: Uint8Array, offset: number): void {
-  const hex = uuid.replaceAll('-', '');
-  for (let i = 0; i < 16; i++) into[offset + i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16);
-}
-
-function bytesToUuid(bytes: Uint8Array, offset: number): string {
-  let out = '';
-  for (let i = 0; i < 16; i++) {
-    if (i === 4 || i === 6 || i === 8 || i === 10) out += '-';
-    out += HEX[bytes[offset + i]!];
-  }
-  return out;
-}
-
 /** Bytes that identify one link of the chain: domain, session id and the generation being derived. */
 function chainInput(sessionIdBytes: Uint8Array, generation: number, parentSecret: Uint8Array): Uint8Array {
   const input = new Uint8Array(1 + 16 + 4 + 32);
@@ -128,7 +113,7 @@ export class RefreshTokenCodec {
   /** Token parts from their fields (the session id as a UUID string), under the current secret. */
   static parts(sessionId: string, generation: number, secret: Uint8Array): RefreshTokenParts {
     const sessionIdBytes = new Uint8Array(16);
-    uuidToBytes(sessionId, sessionIdBytes, 0);
+    writeSessionIdBytes(sessionId, sessionIdBytes, 0);
     return { sessionId, sessionIdBytes, generation, secret, keyIndex: 0 };
   }
 
@@ -194,7 +179,7 @@ export class RefreshTokenCodec {
     }
     if (keyIndex < 0) throw new KitRefreshTokenMalformedError();
     return {
-      sessionId: bytesToUuid(raw, 1),
+      sessionId: readSessionIdBytes(raw, 1),
       sessionIdBytes: raw.slice(1, 17),
       generation: new DataView(raw.buffer, raw.byteOffset).getUint32(17),
       secret: raw.slice(21, 53),

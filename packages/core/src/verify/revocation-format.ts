@@ -1,4 +1,5 @@
 import { decodeBase64url, encodeBase64url } from '../util/base64url.ts';
+import { isSessionId, readSessionIdBytes, writeSessionIdBytes } from '../util/uuid.ts';
 
 /*
  * The revocation list document, as `kit.revocations()` produces it and edge verifiers read it:
@@ -17,17 +18,11 @@ import { decodeBase64url, encodeBase64url } from '../util/base64url.ts';
  * This file holds the `sids` encoding; the feed writes the document, the revocation list reads it.
  */
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-
 /** Encodes session ids (UUIDs) compactly; ids that are not UUIDs are skipped. @internal */
 export function encodeSessionIds(ids: readonly string[]): string {
-  const valid = [...new Set(ids.map((id) => id.toLowerCase()).filter((id) => UUID.test(id)))].sort();
+  const valid = [...new Set(ids.map((id) => id.toLowerCase()).filter(isSessionId))].sort();
   const out = new Uint8Array(valid.length * 16);
-  valid.forEach((id, n) => {
-    const hex = id.replaceAll('-', '');
-    for (let i = 0; i < 16; i++) out[n * 16 + i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16);
-  });
+  for (const [n, id] of valid.entries()) writeSessionIdBytes(id, out, n * 16);
   return encodeBase64url(out);
 }
 
@@ -37,13 +32,6 @@ export function decodeSessionIds(sids: unknown): Set<string> | undefined {
   const bytes = decodeBase64url(sids);
   if (bytes === undefined || bytes.length % 16 !== 0) return undefined;
   const out = new Set<string>();
-  for (let n = 0; n < bytes.length; n += 16) {
-    let id = '';
-    for (let i = 0; i < 16; i++) {
-      if (i === 4 || i === 6 || i === 8 || i === 10) id += '-';
-      id += HEX[bytes[n + i]!];
-    }
-    out.add(id);
-  }
+  for (let n = 0; n < bytes.length; n += 16) out.add(readSessionIdBytes(bytes, n));
   return out;
 }
