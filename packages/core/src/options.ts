@@ -5,7 +5,7 @@ import type { SigningKeyStore } from './keys/key-store.ts';
 import type { PrivateJwks, SigningKeySet } from './keys/signing-keys.ts';
 import type { KitClaimsHook, KitTypes } from './kit/kit-types.ts';
 import type { SessionStore } from './store/session-store.ts';
-import { type Duration, toSeconds } from './util/duration.ts';
+import { type Duration, toOptionSeconds } from './util/duration.ts';
 
 /**
  * Options of {@link createAuthKit}. Checked when the factory runs; a wrong option throws
@@ -159,18 +159,6 @@ export const DEFAULTS = Object.freeze({
   maxDataBytes: 16 * 1024,
 });
 
-function duration(value: unknown, name: string, fallback: number, allowZero = false): number {
-  if (value === undefined) return fallback;
-  try {
-    return toSeconds(value, name, { allowZero });
-  } catch (cause) {
-    throw new KitInvalidOptionsError(
-      `\`${name}\` must be a number of seconds${allowZero ? '' : ' above 0'} or a string like "15m".`,
-      { cause },
-    );
-  }
-}
-
 function checkSecret(value: unknown, name: string): Uint8Array {
   let secret: Uint8Array;
   if (typeof value === 'string') secret = new TextEncoder().encode(value);
@@ -255,11 +243,15 @@ type Lifetimes = Pick<
 >;
 
 function resolveLifetimes(options: AuthKitOptions): Lifetimes {
-  const accessTokenTtl = duration(options.accessTokenTtl, 'accessTokenTtl', DEFAULTS.accessTokenTtl);
-  const sessionIdleTtl = duration(options.sessionIdleTtl, 'sessionIdleTtl', DEFAULTS.sessionIdleTtl);
-  const sessionMaxAge = duration(options.sessionMaxAge, 'sessionMaxAge', DEFAULTS.sessionMaxAge);
-  const reuseGrace = duration(options.reuseGrace, 'reuseGrace', DEFAULTS.reuseGrace, true);
-  const jwksMaxAge = duration(options.jwksMaxAge, 'jwksMaxAge', DEFAULTS.jwksMaxAge, true);
+  const accessTokenTtl = toOptionSeconds(options.accessTokenTtl, 'accessTokenTtl', DEFAULTS.accessTokenTtl);
+  const sessionIdleTtl = toOptionSeconds(options.sessionIdleTtl, 'sessionIdleTtl', DEFAULTS.sessionIdleTtl);
+  const sessionMaxAge = toOptionSeconds(options.sessionMaxAge, 'sessionMaxAge', DEFAULTS.sessionMaxAge);
+  const reuseGrace = toOptionSeconds(options.reuseGrace, 'reuseGrace', DEFAULTS.reuseGrace, {
+    allowZero: true,
+  });
+  const jwksMaxAge = toOptionSeconds(options.jwksMaxAge, 'jwksMaxAge', DEFAULTS.jwksMaxAge, {
+    allowZero: true,
+  });
   if (jwksMaxAge > 86400) {
     throw new KitInvalidOptionsError('`jwksMaxAge` is over a day; key rotation waits for it (default 5m).');
   }
@@ -294,8 +286,8 @@ function resolveKeyRotation(
   const every =
     rotation.every === false
       ? false
-      : duration(rotation.every, 'keyRotation.every', DEFAULTS.keyRotationEvery);
-  const refreshInterval = duration(
+      : toOptionSeconds(rotation.every, 'keyRotation.every', DEFAULTS.keyRotationEvery);
+  const refreshInterval = toOptionSeconds(
     rotation.refreshInterval,
     'keyRotation.refreshInterval',
     DEFAULTS.keyRefreshInterval,

@@ -119,7 +119,8 @@ describe('toOptionSeconds', () => {
   });
 
   it('throws a KitInvalidOptionsError that says what to set, keeping the cause', () => {
-    for (const value of [0, -1, 1.5, '1x', {}]) {
+    // Only `undefined` is a left-out option: `null` is refused, as createAuthKit and createVerifier do.
+    for (const value of [0, -1, 1.5, '1x', {}, null]) {
       let caught: unknown;
       try {
         toOptionSeconds(value, 'window', '1m');

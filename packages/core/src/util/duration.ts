@@ -56,7 +56,7 @@ export function toOptionSeconds(
   { allowZero = false } = {},
 ): number {
   try {
-    return toSeconds(value ?? fallback, name, { allowZero });
+    return toSeconds(value === undefined ? fallback : value, name, { allowZero });
   } catch (cause) {
     throw new KitInvalidOptionsError(
       `Set \`${name}\` to a whole number of seconds${allowZero ? '' : ' above 0'} or a string like "15m".`,

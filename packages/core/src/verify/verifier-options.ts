@@ -1,5 +1,5 @@
-import { KitError, KitInvalidOptionsError, KitJwksInvalidError } from '../errors.ts';
-import { toSeconds } from '../util/duration.ts';
+import { KitInvalidOptionsError, KitJwksInvalidError } from '../errors.ts';
+import { toOptionSeconds } from '../util/duration.ts';
 import {
   ALGORITHMS,
   type AlgorithmProfile,
@@ -62,7 +62,12 @@ export function resolveVerifierOptions(
   const audiences = checkAudience(options.audience);
   const allowed = checkAlgorithms(options.algorithms);
   const clock = checkFunction(options.clock, 'clock') ?? Date.now;
-  const toleranceSeconds = duration(options.clockTolerance, 'clockTolerance', DEFAULTS.clockTolerance, true);
+  const toleranceSeconds = toOptionSeconds(
+    options.clockTolerance,
+    'clockTolerance',
+    DEFAULTS.clockTolerance,
+    { allowZero: true },
+  );
   const keys = createKeySource(options, allowed, clock, backend);
   const revocations = createRevocationList(options, clock);
   return { issuer, audiences, allowed, clock, toleranceSeconds, keys, revocations };
@@ -122,16 +127,6 @@ function checkFunction<T>(value: T | undefined, name: string): T | undefined {
   return value;
 }
 
-function duration(value: unknown, name: string, fallback: number, allowZero: boolean): number {
-  if (value === undefined) return fallback;
-  try {
-    return toSeconds(value, name, { allowZero });
-  } catch (cause) {
-    const message = cause instanceof KitError ? cause.message : `\`${name}\` is not a valid duration.`;
-    throw new KitInvalidOptionsError(`Set \`${name}\` to a duration: ${message}`, { cause });
-  }
-}
-
 /** An absolute `http:`/`https:` URL, or a {@link KitInvalidOptionsError} naming the option. */
 function checkHttpUrl(value: string | undefined, name: string, invalid: string): URL {
   let url: URL;
@@ -159,9 +154,11 @@ function createKeySource(
     );
   }
   // Validated even when unused, so that a typo fails now rather than when switching to a URL.
-  const cooldown = duration(options.cooldown, 'cooldown', DEFAULTS.cooldown, true);
-  const cacheMaxAge = duration(options.cacheMaxAge, 'cacheMaxAge', DEFAULTS.cacheMaxAge, true);
-  const timeout = duration(options.timeout, 'timeout', DEFAULTS.timeout, false);
+  const cooldown = toOptionSeconds(options.cooldown, 'cooldown', DEFAULTS.cooldown, { allowZero: true });
+  const cacheMaxAge = toOptionSeconds(options.cacheMaxAge, 'cacheMaxAge', DEFAULTS.cacheMaxAge, {
+    allowZero: true,
+  });
+  const timeout = toOptionSeconds(options.timeout, 'timeout', DEFAULTS.timeout);
   const customFetch = checkFunction(options.fetch, 'fetch');
 
   if (jwks !== undefined) {
@@ -195,11 +192,10 @@ function createKeySource(
 }
 
 function createRevocationList(options: VerifierOptions, clock: () => number): RevocationList | undefined {
-  const interval = duration(
+  const interval = toOptionSeconds(
     options.revocationsInterval,
     'revocationsInterval',
     DEFAULTS.revocationsInterval,
-    false,
   );
   const failure = options.revocationsFailure ?? 'open';
   if (failure !== 'open' && failure !== 'closed') {
@@ -212,7 +208,7 @@ function createRevocationList(options: VerifierOptions, clock: () => number): Re
     "Set `revocationsUrl` to the absolute http(s) URL of the issuer's revocation list.",
   );
   const customFetch = checkFunction(options.fetch, 'fetch');
-  const timeout = duration(options.timeout, 'timeout', DEFAULTS.timeout, false);
+  const timeout = toOptionSeconds(options.timeout, 'timeout', DEFAULTS.timeout);
   return new RevocationList({
     url: url.href,
     fetch: customFetch ?? globalFetch,
