@@ -1,3 +1,4 @@
+import { MAX_BODY_BYTES } from '../max-body-bytes.ts';
 import type { OpenApiResponse } from './openapi-types.ts';
 
 /** OpenAPI pieces several routes share. @internal */
@@ -42,7 +43,7 @@ export const unauthorized: OpenApiResponse = {
 
 export const malformedAuth = oauthError('Malformed `Authorization` header.', ['invalid_request']);
 
-export const tooLarge = oauthError('Body over 16 KiB', ['invalid_request']);
+export const tooLarge = oauthError(`Body over ${MAX_BODY_BYTES / 1024} KiB`, ['invalid_request']);
 
 /** A request body sent as a form or as a JSON object, with one schema for both. */
 export const formOrJson = (schema: Record<string, unknown>) => ({

@@ -1,3 +1,4 @@
+import { MAX_BODY_BYTES } from '../max-body-bytes.ts';
 import { oauthErrorResponse } from '../oauth-error-response.ts';
 import { readParams } from '../read-params.ts';
 
@@ -9,6 +10,10 @@ export async function readBody(request: Request, hint: string): Promise<Record<s
   const read = await readParams(request);
   if (!('error' in read)) return read.params;
   return read.error === 'too_large'
-    ? oauthErrorResponse(413, 'invalid_request', 'The request body is larger than 16 KiB.')
+    ? oauthErrorResponse(
+        413,
+        'invalid_request',
+        `The request body is larger than ${MAX_BODY_BYTES / 1024} KiB.`,
+      )
     : oauthErrorResponse(400, 'invalid_request', hint);
 }
