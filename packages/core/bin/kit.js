@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Development entry of the `kit` CLI inside the repository: runs the TypeScript source through tsx.
-// The published package points `bin` at the built `dist/cli/kit.mjs` instead.
+// The published package points `bin` at the built `dist/cli/kit.js` instead
+// (`publishConfig.bin` in package.json).
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';

@@ -61,7 +61,6 @@ export interface SigningKeySet {
 }
 
 const PUBLIC_MEMBERS = ['kty', 'crv', 'x', 'y', 'n', 'e'] as const;
-const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
 
 /**
  * Generates a signing key set with one fresh key pair, as a JWKS with private members (the format
@@ -225,9 +224,4 @@ export async function importSigningKeys(input: string | PrivateJwks): Promise<Si
     keys: frozen,
     publicJwks: () => ({ keys: frozen.map((k) => ({ ...k.publicJwk })) }),
   });
-}
-
-/** Whether a JWK object carries any private member (used to reject leaks into a public JWKS). */
-export function hasPrivateMembers(jwk: Record<string, unknown>): boolean {
-  return PRIVATE_MEMBERS.some((member) => jwk[member] !== undefined);
 }
