@@ -42,6 +42,7 @@ import { purgeSessions } from '@kit/core';
 import { createKitOrm, createMikroOrmStore, migrate } from '@kit/core/mikro-orm';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { type BenchDatabase, openBenchDatabase, openCitusBenchDatabase } from './database.ts';
+import { positiveEnv } from './env.ts';
 import type { RunResult } from './harness.ts';
 import {
   combine,
@@ -63,15 +64,7 @@ const LIST_ROUNDS = 5;
 const LIST_CALLS_PER_ROUND = 100;
 
 /** `BENCH_CONNECTIONS` (default 16): connections of the `/token` figures. */
-const connections = Math.round(positive('BENCH_CONNECTIONS', 16));
-
-function positive(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number.`);
-  return value;
-}
+const connections = Math.round(positiveEnv('BENCH_CONNECTIONS', 16));
 
 const log = (line: string) => console.error(`bench: ${line}`);
 
@@ -371,12 +364,12 @@ async function main(): Promise<void> {
     );
     return;
   }
-  const benchSeconds = positive('BENCH_SECONDS', 10);
-  const warmupSeconds = positive('BENCH_WARMUP_SECONDS', 1);
-  const rounds = Math.max(1, Math.round(positive('BENCH_ROUNDS', 5)));
-  const purgeRows = Math.round(positive('BENCH_PURGE_ROWS', 50_000));
-  const revokedRows = Math.round(positive('BENCH_REVOKED_ROWS', 1000));
-  const activeRows = Math.round(positive('BENCH_ACTIVE_ROWS', 50_000));
+  const benchSeconds = positiveEnv('BENCH_SECONDS', 10);
+  const warmupSeconds = positiveEnv('BENCH_WARMUP_SECONDS', 1);
+  const rounds = Math.max(1, Math.round(positiveEnv('BENCH_ROUNDS', 5)));
+  const purgeRows = Math.round(positiveEnv('BENCH_PURGE_ROWS', 50_000));
+  const revokedRows = Math.round(positiveEnv('BENCH_REVOKED_ROWS', 1000));
+  const activeRows = Math.round(positiveEnv('BENCH_ACTIVE_ROWS', 50_000));
 
   const closers: (() => Promise<unknown>)[] = [];
   const cleanUp = async () => {

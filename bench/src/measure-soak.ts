@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { positiveEnv } from './env.ts';
 import { checkMemory, formatSoakReport, runSoak, type SoakReport } from './reliability/soak.ts';
 
 /** What {@link measureSoak} adds to the soak's own report. */
@@ -8,14 +9,6 @@ export interface SoakFigure extends SoakReport {
   machine: { cpuCount: number; loadAverageAtStart: number[]; loadAverageAtEnd: number[] };
   /** Memory findings against the soak's bounds (none when flat). */
   memoryProblems: string[];
-}
-
-function positive(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number.`);
-  return value;
 }
 
 /**
@@ -37,9 +30,9 @@ export async function measureSoak(options: {
   const loadAverageAtStart = os.loadavg();
   const report = await runSoak({
     databaseUrl: options.databaseUrl,
-    seconds: positive('SOAK_SECONDS', 180),
-    rate: positive('SOAK_RATE', 60),
-    warmupSeconds: positive('SOAK_WARMUP_SECONDS', 10),
+    seconds: positiveEnv('SOAK_SECONDS', 180),
+    rate: positiveEnv('SOAK_RATE', 60),
+    warmupSeconds: positiveEnv('SOAK_WARMUP_SECONDS', 10),
     log: (line) => options.log(`soak: ${line}`),
   });
   const figure: SoakFigure = {

@@ -12,23 +12,16 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { createKitOrm, migrate } from '@kit/core/mikro-orm';
 import { openBenchDatabase } from './database.ts';
+import { positiveEnv } from './env.ts';
 import { benchRedisUrl, formatRateLimitFigures, measureRateLimitStores } from './rate-limit-stores.ts';
 import { machineInfo, softwareInfo } from './report.ts';
 
 const POOL_SIZE = 16;
 const log = (line: string) => console.error(`bench: ${line}`);
 
-function positive(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number.`);
-  return value;
-}
-
-const benchSeconds = positive('BENCH_SECONDS', 5);
-const warmupSeconds = positive('BENCH_WARMUP_SECONDS', 1);
-const rounds = Math.max(1, Math.round(positive('BENCH_ROUNDS', 5)));
+const benchSeconds = positiveEnv('BENCH_SECONDS', 5);
+const warmupSeconds = positiveEnv('BENCH_WARMUP_SECONDS', 1);
+const rounds = Math.max(1, Math.round(positiveEnv('BENCH_ROUNDS', 5)));
 
 const machine = machineInfo(); // its load average is the one at the start
 const db = await openBenchDatabase(log);
