@@ -24,7 +24,9 @@ files=(
   packages/core/src/mikro-orm/create-mikro-orm-rate-limit-store.test.ts
   packages/core/src/keys/key-ring.test.ts
   packages/core/src/keys/delete-stored-key.test.ts
-  packages/core/src/cli/kit.test.ts
+  packages/core/src/cli/kit-keys.test.ts
+  packages/core/src/cli/kit-sessions.test.ts
+  packages/core/src/cli/kit-database.test.ts
   # The kit on the store: sessions, refresh with grace and reuse, revocation feed.
   packages/core/src/kit/create-auth-kit.test.ts
   packages/core/src/kit/sessions.test.ts
