@@ -47,7 +47,7 @@ export function namesStatements(mode: StatementMode, connection: object): boolea
 
 /**
  * The comparison that makes a connection direct. An object so that a test can stand in for a
- * pooler that passes the backend's process id through (see pooler.test.ts).
+ * pooler that passes the backend's process id through (see pooler-statements.test.ts).
  *
  * @internal
  */
