@@ -5,6 +5,6 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     projects: ['packages/*', 'apps/*', 'examples/*', 'bench'],
-    globalSetup: ['./test/global-setup.ts'],
+    globalSetup: ['./packages/test-support/postgres/global-setup.ts'],
   },
 });

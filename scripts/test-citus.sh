@@ -6,8 +6,8 @@
 # CITUS_URL names a superuser on the coordinator's maintenance database, the Citus extension
 # installed there and the workers added (citus_add_node). The same user must reach every worker
 # with the same credentials. Each test file gets a database of its own on the cluster, with the
-# kit's tables migrated and distributed by `distributeKitTables` (test/database.ts). Nothing here
-# builds or installs Citus.
+# kit's tables migrated and distributed by `distributeKitTables`
+# (packages/test-support/postgres/citus.ts). Nothing here builds or installs Citus.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

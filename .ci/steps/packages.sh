@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installed from packages: packs @kit/core and @kit/hono as they would be published (the only
-# published packages: private workspace packages such as @kit/embedded-postgres have no build or
-# check:package script and are never packed), installs the tarballs with plain npm into a fresh
-# project outside the workspace, together with the peers the packages' READMEs name, and runs the
-# READMEs' usage there: `kit secret generate`, `kit keys generate`, `kit migrate`, migrate(orm), a
-# session, a refresh, @kit/core/verify, and the Hono routes over real HTTP. Also type-checks the
-# READMEs' TypeScript blocks against the published types.
+# published packages: private workspace packages such as @kit/embedded-postgres and
+# @kit/test-support have no build or check:package script and are never packed), installs the
+# tarballs with plain npm into a fresh project outside the workspace, together with the peers the
+# packages' READMEs name, and runs the READMEs' usage there: `kit secret generate`, `kit keys
+# generate`, `kit migrate`, migrate(orm), a session, a refresh, @kit/core/verify, and the Hono
+# routes over real HTTP. Also type-checks the READMEs' TypeScript blocks against the published
+# types.
 #
 # Runs from the repository's root after `pnpm install --frozen-lockfile` and `pnpm build`. Needs the
 # npm registry (for the peers) and PostgreSQL on 127.0.0.1:5432 (started when it does not answer);

@@ -11,7 +11,8 @@
 # tracking at all), `server_reset_query` unused in transaction mode. Only `max_client_conn` is
 # raised, because the test files open more client connections at once than its default of 100.
 # Databases are created on the server directly (a pooler cannot run `create database`); everything
-# the tests connect with goes through the pooler (`KIT_TEST_POOLER_URL`, see test/database.ts).
+# the tests connect with goes through the pooler (`KIT_TEST_POOLER_URL`, see
+# packages/test-support/postgres/database.ts).
 #
 # Runs from the repository's root as root, after `pnpm install --frozen-lockfile` and `pnpm build`.
 # Needs Debian's apt when pgbouncer is not installed, PostgreSQL on 127.0.0.1:5432 (started when it

@@ -16,9 +16,9 @@ import {
 } from '@kit/core';
 // On Node this resolves to the node:crypto path (the `node` export condition).
 import { createVerifier as createNodeVerifier } from '@kit/core/verify';
-import { createVerifier as createWebVerifier } from '../../packages/core/src/verify/index.ts';
 // The Web Crypto path, which every other runtime gets; not reachable by package name on Node.
-import { bundleVerifier } from '../../packages/core/test/bundle-verifier.ts';
+import { bundleVerifier, WORKER_ENTRY } from '@kit/test-support/bundle-verifier';
+import { createVerifier as createWebVerifier } from '../../packages/core/src/verify/index.ts';
 import { createCpuOnlyStore } from './breakdown.ts';
 import { interleave, type MakeOperation, type RunSettings } from './harness.ts';
 import { type Comparison, compare, type Figure } from './report.ts';
@@ -238,8 +238,13 @@ export async function measureCryptoPaths(options: {
     await kit.close();
   }
   const bundle = [];
-  for (const entry of ['packages/core/src/verify/index.ts', 'packages/core/test/workerd/worker.ts']) {
-    const result = await bundleVerifier(new URL(`../../${entry}`, import.meta.url).pathname);
+  // `@kit/core/verify` resolves to its Web Crypto entry here: the bundle is made with edge conditions.
+  const entries = [
+    ['@kit/core/verify', '@kit/core/verify'],
+    ['packages/test-support/workerd/worker.ts', WORKER_ENTRY],
+  ] as const;
+  for (const [entry, path] of entries) {
+    const result = await bundleVerifier(path);
     bundle.push({ entry, bytes: result.bytes, gzipBytes: result.gzipBytes });
     log(`verifier bundle ${entry}: ${result.bytes} bytes minified, ${result.gzipBytes} gzip`);
   }

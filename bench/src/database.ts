@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { startScratchPostgres } from '@kit/embedded-postgres';
+import { citusNodes, prepareCitusDatabase } from '@kit/test-support/citus';
 import pg from 'pg';
-import { citusNodes, prepareCitusDatabase } from '../../test/database.ts';
 
 /** The database the whole run uses: created fresh, dropped (and its server stopped) by `close`. */
 export interface BenchDatabase {
@@ -55,7 +55,7 @@ async function serverInfo(client: pg.Client): Promise<{ version: string; setting
 /**
  * Opens a fresh `kit_bench_<random>` database spanning the Citus cluster whose coordinator
  * `coordinatorUrl` names, with the kit's tables migrated and distributed as a deployment has them
- * after `kit migrate` and `kit citus distribute` (the tests' own preparation, test/database.ts).
+ * after `kit migrate` and `kit citus distribute` (the tests' own preparation, `@kit/test-support/citus`).
  * `settings` also records the Citus version.
  */
 export async function openCitusBenchDatabase(

@@ -10,7 +10,7 @@
  * Runs inside `pnpm bench`, and alone with `pnpm --filter @kit/bench rate-limits`
  * (rate-limits.ts).
  */
-import { redisAnswers } from '../../test/redis.ts';
+import { redisAnswers } from '@kit/test-support/redis';
 import type { RunResult } from './harness.ts';
 import {
   combine,

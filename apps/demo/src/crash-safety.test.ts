@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { generateSecret } from '@kit/core';
+import { createTestDatabase, type TestDatabase } from '@kit/test-support/database';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../../test/database.ts';
 import { type DemoProcess, startDemo, stopAllDemos } from '../test/demo-process.ts';
 import {
   assertClientAddresses,

@@ -2,10 +2,10 @@ import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { generateSecret } from '@kit/core';
 import { createVerifier } from '@kit/core/verify';
+import { createTestDatabase, type TestDatabase } from '@kit/test-support/database';
+import { type OutageProxy, proxyDatabase } from '@kit/test-support/tcp-proxy';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../../test/database.ts';
-import { type OutageProxy, proxyDatabase } from '../../../test/tcp-proxy.ts';
 import { type DemoProcess, startDemo, stopAllDemos } from '../test/demo-process.ts';
 import { httpRequest, loginAt, refreshTokenFields } from '../test/http-client.ts';
 

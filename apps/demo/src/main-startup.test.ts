@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:net';
 import { generateSecret } from '@kit/core';
+import { createTestDatabase, type TestDatabase } from '@kit/test-support/database';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../../test/database.ts';
 import { startDemo, stopAllDemos } from '../test/demo-process.ts';
 
 /** The demo's start-up failures a user meets first: one sentence each, never a stack trace. */

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateSecret } from '@kit/core';
-import { createTestDatabase, type TestDatabase } from '../../../test/database.ts';
+import { createTestDatabase, type TestDatabase } from '@kit/test-support/database';
 import { loadConfig } from '../src/config.ts';
 import { createDemoServer, type DemoServer, type DemoServerConfig } from '../src/create-demo-server.ts';
 

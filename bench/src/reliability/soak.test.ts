@@ -1,5 +1,5 @@
+import { createTestDatabase, type TestDatabase } from '@kit/test-support/database';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../../test/database.ts';
 import { checkMemory, formatSoakReport, runSoak, SOAK_KINDS, slope } from './soak.ts';
 
 /**

@@ -1,8 +1,8 @@
 import { createKitOrm, migrate } from '@kit/core/mikro-orm';
 import { type RunningServer, startServer } from '@kit/example-hono-app/server';
+import { createTestDatabase, type TestDatabase } from '@kit/test-support/database';
 import { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../../test/database.ts';
 import { bundleWorker, type WorkerBundle } from './bundle-worker.ts';
 import worker, { type Env } from './worker.ts';
 

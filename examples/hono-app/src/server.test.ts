@@ -1,7 +1,7 @@
 import { createKitOrm, migrate } from '@kit/core/mikro-orm';
 import { createVerifier } from '@kit/core/verify';
+import { createTestDatabase, type TestDatabase } from '@kit/test-support/database';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../../test/database.ts';
 import { type RunningServer, startServer } from './server.ts';
 
 const ISSUER = 'http://127.0.0.1:3001';

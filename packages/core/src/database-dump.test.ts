@@ -1,6 +1,7 @@
+import { TEST_SECRET } from '@kit/test-support';
+import { createKitFixture, type KitFixture } from '@kit/test-support/kit-fixture';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKitFixture, type KitFixture, TEST_SECRET } from '../test/fixture.ts';
 import { KitError } from './errors.ts';
 import { RefreshTokenCodec } from './tokens/refresh-token.ts';
 

@@ -1,6 +1,7 @@
 import { createPrivateKey, type KeyObject, randomBytes } from 'node:crypto';
+import { TEST_SECRET } from '@kit/test-support';
+import { createKitFixture, type KitFixture } from '@kit/test-support/kit-fixture';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKitFixture, type KitFixture, TEST_SECRET } from '../test/fixture.ts';
 import { hkdf } from './crypto/primitives.ts';
 import type { AuthKit, AuthKitOptions } from './index.ts';
 import {

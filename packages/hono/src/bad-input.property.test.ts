@@ -1,7 +1,16 @@
 import type { AuthKit, KitErrorCode, TokenSet } from '@kit/core';
-import fc from 'fast-check';
-import { Hono } from 'hono';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testKeys } from '@kit/test-support';
+import {
+  type BodyCase,
+  badRefreshTokenArb,
+  bytesOf,
+  type Expected,
+  expectedRevokeAnswer,
+  expectedTokenAnswer,
+  REVOKE_ROUTE,
+  requestArb,
+  TOKEN_ROUTE,
+} from '@kit/test-support/hostile-requests';
 import {
   type BadToken,
   badAccessTokenArb,
@@ -13,21 +22,13 @@ import {
   tokenKeyFromPrivateJwk,
   type Verdict,
   type VerifierModel,
-} from '../../core/test/bad-tokens.ts';
-import { createKitFixture, type KitFixture, testKeys } from '../../core/test/fixture.ts';
-import {
-  type BodyCase,
-  badRefreshTokenArb,
-  bytesOf,
-  type Expected,
-  expectedRevokeAnswer,
-  expectedTokenAnswer,
-  REVOKE_ROUTE,
-  requestArb,
-  TOKEN_ROUTE,
   windows,
-} from '../test/bad-requests.ts';
-import { form, post, type TokenBody } from '../test/helpers.ts';
+} from '@kit/test-support/hostile-tokens';
+import { form, post, type TokenBody } from '@kit/test-support/http';
+import { createKitFixture, type KitFixture } from '@kit/test-support/kit-fixture';
+import fc from 'fast-check';
+import { Hono } from 'hono';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBearerAuth } from './create-bearer-auth.ts';
 import { createKitRoutes } from './create-kit-routes.ts';
 import { KIT_ERROR_HTTP } from './error-table.ts';
@@ -35,9 +36,9 @@ import { KIT_ERROR_HTTP } from './error-table.ts';
 /**
  * Property tests: hostile input to `POST /token`, `POST /revoke`, the Bearer middleware and the
  * session routes, on a real PostgreSQL database. Each request must get exactly the answer the
- * contract and `KIT_ERROR_HTTP` give it (the models are in `test/bad-requests.ts` and
- * `core/test/bad-tokens.ts`), never a 5xx, and no answer may carry any token material (the
- * submitted one, or any genuine token). Malformed requests that carry a GENUINE credential must
+ * contract and `KIT_ERROR_HTTP` give it (the models are in `@kit/test-support/hostile-requests`
+ * and `@kit/test-support/hostile-tokens`), never a 5xx, and no answer may carry any token material
+ * (the submitted one, or any genuine token). Malformed requests that carry a GENUINE credential must
  * not use it. After each property the whole database is byte-for-byte unchanged, no kit event
  * fired, nothing was logged; at the end the seed session still refreshes with its current token.
  * `BAD_INPUT_SCALE` multiplies the run counts (for longer local runs).

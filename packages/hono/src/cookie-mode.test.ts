@@ -1,7 +1,7 @@
+import { bearer, expectOAuthError, form, type TokenBody } from '@kit/test-support/http';
+import { createKitFixture, type KitFixture } from '@kit/test-support/kit-fixture';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKitFixture, type KitFixture } from '../../core/test/fixture.ts';
-import { bearer, expectOAuthError, form, type TokenBody } from '../test/helpers.ts';
 import { createKitRoutes } from './create-kit-routes.ts';
 import { createLoginResponder } from './create-login-responder.ts';
 

@@ -1,9 +1,9 @@
 import type { Session } from '@kit/core';
 import { type AccessTokenClaims, createVerifier } from '@kit/core/verify';
+import { bearer, expectOAuthError } from '@kit/test-support/http';
+import { createKitFixture, type KitFixture } from '@kit/test-support/kit-fixture';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
-import { createKitFixture, type KitFixture } from '../../core/test/fixture.ts';
-import { bearer, expectOAuthError } from '../test/helpers.ts';
 import { type BearerAuthOptions, createBearerAuth, type KitAuthEnv } from './create-bearer-auth.ts';
 import { createSessionAuth, type KitSessionEnv } from './create-session-auth.ts';
 

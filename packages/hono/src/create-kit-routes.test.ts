@@ -1,9 +1,10 @@
 import { createKitOrm, createMikroOrmStore } from '@kit/core/mikro-orm';
+import { testKeys } from '@kit/test-support';
+import { bearer, expectOAuthError, form, post, type TokenBody } from '@kit/test-support/http';
+import { createKitFixture, type KitFixture } from '@kit/test-support/kit-fixture';
 import fc from 'fast-check';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKitFixture, type KitFixture, testKeys } from '../../core/test/fixture.ts';
-import { bearer, expectOAuthError, form, post, type TokenBody } from '../test/helpers.ts';
 import { createBearerAuth } from './create-bearer-auth.ts';
 import { createKitRoutes } from './create-kit-routes.ts';
 

@@ -1,9 +1,9 @@
 import { createKitOrm, createMikroOrmRateLimitStore, migrate } from '@kit/core/mikro-orm';
+import { expectOAuthError, form, post } from '@kit/test-support/http';
+import { createKitFixture, type KitFixture } from '@kit/test-support/kit-fixture';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKitFixture, type KitFixture } from '../../core/test/fixture.ts';
-import { expectOAuthError, form, post } from '../test/helpers.ts';
 import { createKitRoutes } from './create-kit-routes.ts';
 import { createMemoryRateLimitStore } from './create-memory-rate-limit-store.ts';
 import { createRateLimit } from './create-rate-limit.ts';

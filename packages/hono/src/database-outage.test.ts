@@ -2,13 +2,13 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type AuthKit, createAuthKit } from '@kit/core';
 import { createKitOrm, createMikroOrmStore, migrate } from '@kit/core/mikro-orm';
+import { TEST_SECRET, testKeys } from '@kit/test-support';
+import { createTestDatabase, type TestDatabase } from '@kit/test-support/database';
+import { bearer, form, post, type TokenBody } from '@kit/test-support/http';
+import { type CutMode, type OutageProxy, proxyDatabase } from '@kit/test-support/tcp-proxy';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../../test/database.ts';
-import { type CutMode, type OutageProxy, proxyDatabase } from '../../../test/tcp-proxy.ts';
-import { TEST_SECRET, testKeys } from '../../core/test/fixture.ts';
-import { bearer, form, post, type TokenBody } from '../test/helpers.ts';
 import { createBearerAuth } from './create-bearer-auth.ts';
 import { createKitRoutes } from './create-kit-routes.ts';
 

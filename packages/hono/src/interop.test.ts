@@ -1,9 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { AuthKit } from '@kit/core';
+import { createKitFixture, type KitFixture } from '@kit/test-support/kit-fixture';
 import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKitFixture, type KitFixture } from '../../core/test/fixture.ts';
 import { createKitRoutes } from './create-kit-routes.ts';
 
 // A third-party OAuth client (oauth4webapi) against the routes served by a real HTTP server.

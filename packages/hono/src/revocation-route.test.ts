@@ -1,6 +1,6 @@
 import { createVerifier } from '@kit/core/verify';
+import { createKitFixture, type KitFixture } from '@kit/test-support/kit-fixture';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKitFixture, type KitFixture } from '../../core/test/fixture.ts';
 import { createBearerAuth } from './create-bearer-auth.ts';
 import { createKitRoutes } from './create-kit-routes.ts';
 

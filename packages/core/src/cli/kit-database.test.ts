@@ -1,6 +1,6 @@
+import { createTestDatabase, testServerIsCitus } from '@kit/test-support/database';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, testServerIsCitus } from '../../../../test/database.ts';
 import { kit, migratedDatabase } from './kit-test-support.ts';
 
 const onCitus = await testServerIsCitus();

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { createTestDatabase, type TestDatabase } from '../../../../test/database.ts';
+import { createTestDatabase, type TestDatabase } from '@kit/test-support/database';
 
 const BIN = fileURLToPath(new URL('../../bin/kit.js', import.meta.url));
 

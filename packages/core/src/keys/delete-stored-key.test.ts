@@ -1,5 +1,5 @@
+import { createKitFixture, type KitFixture } from '@kit/test-support/kit-fixture';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createKitFixture, type KitFixture } from '../../test/fixture.ts';
 import { KitError } from '../errors.ts';
 import type { AuthKit } from '../index.ts';
 import { createMikroOrmKeyStore } from '../mikro-orm/index.ts';

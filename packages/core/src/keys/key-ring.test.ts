@@ -1,6 +1,7 @@
+import { TEST_SECRET } from '@kit/test-support';
+import { createKitFixture, type KitFixture } from '@kit/test-support/kit-fixture';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createKitFixture, type KitFixture, TEST_SECRET } from '../../test/fixture.ts';
 import type { AuthKit, AuthKitOptions } from '../index.ts';
 import { createMikroOrmKeyStore } from '../mikro-orm/index.ts';
 import { RETIRED_KEY_MARGIN_SECONDS } from './key-ring.ts';

@@ -1,7 +1,8 @@
+import { TEST_SECRET } from '@kit/test-support';
+import { createKitFixture, type KitFixture } from '@kit/test-support/kit-fixture';
 import { importJWK, SignJWT } from 'jose';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKitFixture, type KitFixture, TEST_SECRET } from '../../test/fixture.ts';
 import type { AuthKit } from '../index.ts';
 import { createMikroOrmKeyStore } from '../mikro-orm/index.ts';
 import { type AccessTokenVerifier, createVerifier } from '../verify/index.ts';

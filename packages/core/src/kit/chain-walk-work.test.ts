@@ -1,5 +1,6 @@
+import { TEST_SECRET } from '@kit/test-support';
+import { createKitFixture, type KitFixture } from '@kit/test-support/kit-fixture';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createKitFixture, type KitFixture, TEST_SECRET } from '../../test/fixture.ts';
 import { sha256, utf8 } from '../crypto/primitives.ts';
 import { KitError } from '../errors.ts';
 import { RefreshTokenCodec, type RefreshTokenParts } from '../tokens/refresh-token.ts';

@@ -1,7 +1,7 @@
+import { createFakeClock, TEST_SECRET, testKeys } from '@kit/test-support';
+import { createTestDatabase, type TestDatabase } from '@kit/test-support/database';
+import { type OutageProxy, proxyDatabase } from '@kit/test-support/tcp-proxy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../../../test/database.ts';
-import { type OutageProxy, proxyDatabase } from '../../../../test/tcp-proxy.ts';
-import { createFakeClock, TEST_SECRET, testKeys } from '../../test/fixture.ts';
 import { type AuthKit, createAuthKit, KitError, type SessionStore } from '../index.ts';
 import { createKitOrm, createMikroOrmKeyStore, createMikroOrmStore, migrate } from '../mikro-orm/index.ts';
 

@@ -1,5 +1,5 @@
+import { createKitFixture, type KitFixture } from '@kit/test-support/kit-fixture';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createKitFixture, type KitFixture } from '../../test/fixture.ts';
 import { KitError } from '../errors.ts';
 import type { KitEvents } from '../events.ts';
 import { REFRESH_TOKEN_PREFIX } from '../tokens/refresh-token.ts';

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { TEST_SECRET } from '@kit/test-support';
+import { createKitFixture, type KitFixture } from '@kit/test-support/kit-fixture';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createKitFixture, type KitFixture, TEST_SECRET } from '../../test/fixture.ts';
 import { utf8 } from '../crypto/primitives.ts';
 import { RefreshTokenCodec } from '../tokens/refresh-token.ts';
 

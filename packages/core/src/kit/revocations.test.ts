@@ -1,5 +1,5 @@
+import { createKitFixture, type KitFixture } from '@kit/test-support/kit-fixture';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKitFixture, type KitFixture } from '../../test/fixture.ts';
 import { decodeSessionIds } from '../verify/revocation-format.ts';
 
 describe('kit.revocations()', () => {

@@ -1,5 +1,5 @@
+import { createKitFixture, type KitFixture } from '@kit/test-support/kit-fixture';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKitFixture, type KitFixture } from '../../test/fixture.ts';
 import { KitError } from '../errors.ts';
 
 const DAY = 86_400_000;

@@ -1,6 +1,6 @@
+import { createTestDatabase, type TestDatabase } from '@kit/test-support/database';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../../../test/database.ts';
 import type { RateLimitStore } from '../store/rate-limit-store.ts';
 import { describeRateLimitStoreConformance } from '../testing/index.ts';
 import { createKitOrm, createMikroOrmRateLimitStore, migrate } from './index.ts';

@@ -1,6 +1,6 @@
+import { createTestDatabase, type TestDatabase } from '@kit/test-support/database';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../../../test/database.ts';
 import { createKitOrm, kitMigrations, migrate, pendingMigrations } from './index.ts';
 
 describe('migrations', () => {

@@ -1,6 +1,6 @@
+import { createTestDatabase, testServerIsCitus } from '@kit/test-support/database';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, testServerIsCitus } from '../../../../test/database.ts';
 import type { SessionRecord, SessionStore } from '../store/session-store.ts';
 import { describeSessionStoreConformance } from '../testing/index.ts';
 import { createKitOrm, createMikroOrmStore, migrate } from './index.ts';

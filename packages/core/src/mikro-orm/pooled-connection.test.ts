@@ -1,8 +1,8 @@
+import { createTestDatabase, type TestDatabase } from '@kit/test-support/database';
+import { type OutageProxy, proxyDatabase } from '@kit/test-support/tcp-proxy';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../../../test/database.ts';
-import { type OutageProxy, proxyDatabase } from '../../../../test/tcp-proxy.ts';
 import { KitError } from '../errors.ts';
 import { createKitOrm } from './create-kit-orm.ts';
 import { leaseConnection, type PgConnection, withPooledConnection } from './pooled-connection.ts';

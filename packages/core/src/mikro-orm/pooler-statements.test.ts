@@ -1,7 +1,7 @@
+import type { TestDatabase } from '@kit/test-support/database';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestDatabase } from '../../../../test/database.ts';
 import { judge } from './connection-mode.ts';
 import { createKitOrm, createMikroOrmStore } from './index.ts';
 import type { PgConnection } from './pooled-connection.ts';

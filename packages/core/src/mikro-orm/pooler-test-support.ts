@@ -1,5 +1,5 @@
+import { createTestDatabase, type TestDatabase } from '@kit/test-support/database';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { createTestDatabase, type TestDatabase } from '../../../../test/database.ts';
 import type { SessionRecord, SessionStore } from '../store/session-store.ts';
 import { createKitOrm, migrate } from './index.ts';
 

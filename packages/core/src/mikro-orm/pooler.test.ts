@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
+import type { TestDatabase } from '@kit/test-support/database';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestDatabase } from '../../../../test/database.ts';
 import {
   createKitOrm,
   createMikroOrmKeyStore,

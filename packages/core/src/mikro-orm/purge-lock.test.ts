@@ -1,7 +1,7 @@
+import { createKitFixture, type KitFixture } from '@kit/test-support/kit-fixture';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createKitFixture, type KitFixture } from '../../test/fixture.ts';
 import { KitError } from '../errors.ts';
 import type { AuthKit } from '../kit/types.ts';
 import type { SessionStore } from '../store/session-store.ts';

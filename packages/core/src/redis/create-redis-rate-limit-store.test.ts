@@ -1,7 +1,7 @@
+import { requireTestRedis, testRedisPrefix } from '@kit/test-support/redis';
+import { startProxy } from '@kit/test-support/tcp-proxy';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireTestRedis, testRedisPrefix } from '../../../../test/redis.ts';
-import { startProxy } from '../../../../test/tcp-proxy.ts';
 import type { RateLimitStore } from '../store/rate-limit-store.ts';
 import { describeRateLimitStoreConformance } from '../testing/index.ts';
 import { createRedisRateLimitStore } from './index.ts';

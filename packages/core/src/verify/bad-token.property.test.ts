@@ -1,5 +1,3 @@
-import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type BadToken,
   badAccessTokenArb,
@@ -17,17 +15,20 @@ import {
   type TokenKey,
   type TokenSources,
   type VerifierModel,
-} from '../../test/bad-tokens.ts';
+} from '@kit/test-support/hostile-tokens';
+import { AUDIENCE, createFakeJwksServer, defaultClaims, ISSUER, T0 } from '@kit/test-support/verifier';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AccessTokenVerifier, createVerifier as createWebVerifier } from './index.ts';
 import { createVerifier as createNodeVerifier } from './node.ts';
-import { AUDIENCE, createFakeJwksServer, defaultClaims, ISSUER, T0 } from './test-fixtures.ts';
 
 /**
  * Property tests: hostile access tokens against `@kit/core/verify`, on both signature backends.
- * Every token must be rejected with exactly the code the model in `test/bad-tokens.ts` derives
- * from the documented rules (and the claim, for `ERR_JWT_CLAIM_INVALID`), no error may carry any
- * piece of the token, and a remote key set must never be fetched from anywhere but its URL, nor
- * more than once while the clock stands still. Pure and fast: thousands of runs per property.
+ * Every token must be rejected with exactly the code the model of `@kit/test-support/hostile-tokens`
+ * derives from the documented rules (and the claim, for `ERR_JWT_CLAIM_INVALID`), no error may
+ * carry any piece of the token, and a remote key set must never be fetched from anywhere but its
+ * URL, nor more than once while the clock stands still. Pure and fast: thousands of runs per
+ * property.
  * `BAD_INPUT_SCALE` multiplies the run counts (for longer local runs).
  */
 

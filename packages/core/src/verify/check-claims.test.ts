@@ -1,18 +1,18 @@
-import { beforeAll, describe, expect, it } from 'vitest';
-import type { KitJwtClaimInvalidError } from '../errors.ts';
-import type { VerifierAlgorithm } from './algorithms.ts';
-import { type AccessTokenVerifier, createVerifier, type VerifierOptions } from './index.ts';
+import { expectKitError } from '@kit/test-support';
 import {
   AUDIENCE,
   createClock,
   createTestKeySet,
-  expectKitError,
   ISSUER,
   localVerifierOptions,
   mint,
   T0,
   type TestKey,
-} from './test-fixtures.ts';
+} from '@kit/test-support/verifier';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { KitJwtClaimInvalidError } from '../errors.ts';
+import type { VerifierAlgorithm } from './algorithms.ts';
+import { type AccessTokenVerifier, createVerifier, type VerifierOptions } from './index.ts';
 
 // The claims of a genuinely signed token: time, issuer, audience and the required RFC 9068 claims.
 
@@ -33,7 +33,7 @@ describe('createVerifier: time claims', () => {
   it('rejects a token expired beyond the clock tolerance', async () => {
     const verify = localVerifier();
     const token = await mint(es256, { claims: { exp: T0 / 1000 - 6 } });
-    await expectKitError(verify(token), 'ERR_JWT_EXPIRED', token);
+    await expectKitError(verify(token), 'ERR_JWT_EXPIRED', { token });
   });
 
   it('rejects a token at exactly exp + tolerance, accepts one within it', async () => {
@@ -54,7 +54,7 @@ describe('createVerifier: time claims', () => {
     const token = await mint(es256);
     await expect(verify(token)).resolves.toBeDefined();
     clock.advance(305_000);
-    await expectKitError(verify(token), 'ERR_JWT_EXPIRED', token);
+    await expectKitError(verify(token), 'ERR_JWT_EXPIRED', { token });
   });
 
   it('fails closed when the clock returns something that is not a time', async () => {
@@ -65,7 +65,7 @@ describe('createVerifier: time claims', () => {
   it('rejects `nbf` in the future beyond the tolerance, accepts it within', async () => {
     const verify = localVerifier();
     const late = await mint(es256, { claims: { nbf: T0 / 1000 + 60 } });
-    const error = await expectKitError(verify(late), 'ERR_JWT_CLAIM_INVALID', late);
+    const error = await expectKitError(verify(late), 'ERR_JWT_CLAIM_INVALID', { token: late });
     expect((error as KitJwtClaimInvalidError).claim).toBe('nbf');
     await expect(verify(await mint(es256, { claims: { nbf: T0 / 1000 + 4 } }))).resolves.toBeDefined();
   });
@@ -73,7 +73,7 @@ describe('createVerifier: time claims', () => {
   it('rejects an `iat` in the future beyond the tolerance', async () => {
     const verify = localVerifier();
     const token = await mint(es256, { claims: { iat: T0 / 1000 + 60 } });
-    const error = await expectKitError(verify(token), 'ERR_JWT_CLAIM_INVALID', token);
+    const error = await expectKitError(verify(token), 'ERR_JWT_CLAIM_INVALID', { token });
     expect((error as KitJwtClaimInvalidError).claim).toBe('iat');
   });
 
@@ -84,7 +84,7 @@ describe('createVerifier: time claims', () => {
   ])('rejects a non-numeric `%s`', async (claim, value) => {
     const verify = localVerifier();
     const token = await mint(es256, { claims: { [claim]: value } });
-    const error = await expectKitError(verify(token), 'ERR_JWT_CLAIM_INVALID', token);
+    const error = await expectKitError(verify(token), 'ERR_JWT_CLAIM_INVALID', { token });
     expect((error as KitJwtClaimInvalidError).claim).toBe(claim);
   });
 });
@@ -93,7 +93,7 @@ describe('createVerifier: issuer, audience and required claims', () => {
   it('rejects a wrong issuer', async () => {
     const verify = localVerifier();
     const token = await mint(es256, { claims: { iss: 'https://evil.example.com' } });
-    const error = await expectKitError(verify(token), 'ERR_JWT_CLAIM_INVALID', token);
+    const error = await expectKitError(verify(token), 'ERR_JWT_CLAIM_INVALID', { token });
     expect((error as KitJwtClaimInvalidError).claim).toBe('iss');
   });
 
@@ -108,7 +108,7 @@ describe('createVerifier: issuer, audience and required claims', () => {
   it('rejects a wrong audience', async () => {
     const verify = localVerifier();
     const token = await mint(es256, { claims: { aud: 'https://other-api.example.com' } });
-    const error = await expectKitError(verify(token), 'ERR_JWT_CLAIM_INVALID', token);
+    const error = await expectKitError(verify(token), 'ERR_JWT_CLAIM_INVALID', { token });
     expect((error as KitJwtClaimInvalidError).claim).toBe('aud');
   });
 
@@ -143,7 +143,7 @@ describe('createVerifier: issuer, audience and required claims', () => {
     async (claim) => {
       const verify = localVerifier();
       const token = await mint(es256, { omit: [claim] });
-      const error = await expectKitError(verify(token), 'ERR_JWT_CLAIM_INVALID', token);
+      const error = await expectKitError(verify(token), 'ERR_JWT_CLAIM_INVALID', { token });
       expect((error as KitJwtClaimInvalidError).claim).toBe(claim);
     },
   );
@@ -152,7 +152,7 @@ describe('createVerifier: issuer, audience and required claims', () => {
     const verify = localVerifier();
     for (const value of ['', 42, ['x']]) {
       const token = await mint(es256, { claims: { [claim]: value } });
-      const error = await expectKitError(verify(token), 'ERR_JWT_CLAIM_INVALID', token);
+      const error = await expectKitError(verify(token), 'ERR_JWT_CLAIM_INVALID', { token });
       expect((error as KitJwtClaimInvalidError).claim).toBe(claim);
     }
   });

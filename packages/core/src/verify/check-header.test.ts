@@ -1,7 +1,4 @@
-import { exportJWK, SignJWT } from 'jose';
-import { beforeAll, describe, expect, it } from 'vitest';
-import type { VerifierAlgorithm } from './algorithms.ts';
-import { type AccessTokenVerifier, createVerifier, type VerifierOptions } from './index.ts';
+import { expectKitError } from '@kit/test-support';
 import {
   AUDIENCE,
   b64json,
@@ -9,14 +6,17 @@ import {
   createTestKey,
   createTestKeySet,
   defaultClaims,
-  expectKitError,
   ISSUER,
   localVerifierOptions,
   mint,
   rsaKeyAsPss,
   T0,
   type TestKey,
-} from './test-fixtures.ts';
+} from '@kit/test-support/verifier';
+import { exportJWK, SignJWT } from 'jose';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { VerifierAlgorithm } from './algorithms.ts';
+import { type AccessTokenVerifier, createVerifier, type VerifierOptions } from './index.ts';
 
 // The protected header: `typ`, `crit`, `kid`, embedded keys, and algorithm confusion.
 
@@ -38,14 +38,14 @@ describe('createVerifier: header checks', () => {
     const verify = localVerifier();
     for (const typ of ['JWT', 'application/jwt', 'at+jwt+x', 'dpop+jwt']) {
       const token = await mint(es256, { header: { typ } });
-      await expectKitError(verify(token), 'ERR_JWT_INVALID', token);
+      await expectKitError(verify(token), 'ERR_JWT_INVALID', { token });
     }
   });
 
   it('rejects a missing `typ`', async () => {
     const verify = localVerifier();
     const token = await mint(es256, { header: { typ: undefined } });
-    await expectKitError(verify(token), 'ERR_JWT_INVALID', token);
+    await expectKitError(verify(token), 'ERR_JWT_INVALID', { token });
   });
 
   it('rejects a `crit` header it does not understand', async () => {
@@ -54,28 +54,28 @@ describe('createVerifier: header checks', () => {
       header: { crit: ['urn:example:ext'], 'urn:example:ext': 1 },
       signOptions: { crit: { 'urn:example:ext': true } },
     });
-    await expectKitError(verify(token), 'ERR_JWT_INVALID', token);
+    await expectKitError(verify(token), 'ERR_JWT_INVALID', { token });
   });
 
   it('rejects a missing or empty `kid`', async () => {
     const verify = localVerifier();
     for (const kid of [undefined, '', 7]) {
       const token = await mint(es256, { header: { kid } });
-      await expectKitError(verify(token), 'ERR_JWT_INVALID', token);
+      await expectKitError(verify(token), 'ERR_JWT_INVALID', { token });
     }
   });
 
   it('rejects an unknown `kid`', async () => {
     const verify = localVerifier();
     const token = await mint({ ...es256, kid: 'not-in-the-set' });
-    await expectKitError(verify(token), 'ERR_JWKS_NO_MATCHING_KEY', token);
+    await expectKitError(verify(token), 'ERR_JWKS_NO_MATCHING_KEY', { token });
   });
 
   it('ignores a key embedded in the header (`jwk`)', async () => {
     const attacker = await createTestKey('ES256', 'attacker');
     const verify = localVerifier();
     const token = await mint(attacker, { header: { jwk: attacker.jwk } });
-    await expectKitError(verify(token), 'ERR_JWKS_NO_MATCHING_KEY', token);
+    await expectKitError(verify(token), 'ERR_JWKS_NO_MATCHING_KEY', { token });
   });
 });
 
@@ -103,7 +103,7 @@ describe('createVerifier: algorithm confusion', () => {
       const token = await new SignJWT(defaultClaims())
         .setProtectedHeader({ alg: 'HS256', kid: es256.kid, typ: 'at+jwt' })
         .sign(secret);
-      await expectKitError(verify(token), 'ERR_JWT_ALG_NOT_ALLOWED', token);
+      await expectKitError(verify(token), 'ERR_JWT_ALG_NOT_ALLOWED', { token });
     }
   });
 
@@ -119,30 +119,30 @@ describe('createVerifier: algorithm confusion', () => {
     const token = await new SignJWT(defaultClaims())
       .setProtectedHeader({ alg: 'HS256', kid: 'shared', typ: 'at+jwt' })
       .sign(secret);
-    await expectKitError(verify(token), 'ERR_JWT_ALG_NOT_ALLOWED', token);
+    await expectKitError(verify(token), 'ERR_JWT_ALG_NOT_ALLOWED', { token });
   });
 
   it('rejects an RS256 header whose kid names an EC key', async () => {
     const verify = localVerifier();
     const token = await mint({ alg: 'RS256', kid: es256.kid, privateKey: keys.RS256.privateKey });
-    await expectKitError(verify(token), 'ERR_JWKS_NO_MATCHING_KEY', token);
+    await expectKitError(verify(token), 'ERR_JWKS_NO_MATCHING_KEY', { token });
   });
 
   it('rejects an alg other than the one pinned by the key (`alg` member)', async () => {
     const verify = localVerifier();
     // PS256 against an RSA key published with alg RS256.
     const ps = await mint({ alg: 'PS256', kid: keys.RS256.kid, privateKey: await rsaKeyAsPss(keys.RS256) });
-    await expectKitError(verify(ps), 'ERR_JWKS_NO_MATCHING_KEY', ps);
+    await expectKitError(verify(ps), 'ERR_JWKS_NO_MATCHING_KEY', { token: ps });
     // ES384 against a P-256 key.
     const es384 = await mint({ alg: 'ES384', kid: es256.kid, privateKey: keys.ES384.privateKey });
-    await expectKitError(verify(es384), 'ERR_JWKS_NO_MATCHING_KEY', es384);
+    await expectKitError(verify(es384), 'ERR_JWKS_NO_MATCHING_KEY', { token: es384 });
   });
 
   it('rejects an algorithm left out of the allow-list', async () => {
     const verify = localVerifier({ algorithms: ['ES256'] });
     await expect(verify(await mint(es256))).resolves.toBeDefined();
     const token = await mint(keys.EdDSA);
-    await expectKitError(verify(token), 'ERR_JWT_ALG_NOT_ALLOWED', token);
+    await expectKitError(verify(token), 'ERR_JWT_ALG_NOT_ALLOWED', { token });
   });
 
   it.each(['ES512', 'RS512', 'toString', '__proto__'])('rejects alg %s', async (alg) => {
@@ -186,7 +186,7 @@ describe('createVerifier: algorithm confusion', () => {
       new TextEncoder().encode(input),
     );
     const token = `${input}.${bytesToBase64url(new Uint8Array(signature))}`;
-    await expectKitError(verify(token), 'ERR_JWKS_NO_MATCHING_KEY', token);
+    await expectKitError(verify(token), 'ERR_JWKS_NO_MATCHING_KEY', { token });
   });
 
   it('ignores keys published for encryption (`use: "enc"`)', async () => {
@@ -197,6 +197,6 @@ describe('createVerifier: algorithm confusion', () => {
       clock: () => T0,
     });
     const token = await mint(es256);
-    await expectKitError(verify(token), 'ERR_JWKS_NO_MATCHING_KEY', token);
+    await expectKitError(verify(token), 'ERR_JWKS_NO_MATCHING_KEY', { token });
   });
 });

@@ -1,7 +1,4 @@
-import { exportJWK, generateKeyPair } from 'jose';
-import { beforeAll, describe, expect, it } from 'vitest';
-import type { VerifierAlgorithm } from './algorithms.ts';
-import { type AccessTokenVerifier, createVerifier, MAX_TOKEN_LENGTH, type VerifierOptions } from './index.ts';
+import { expectKitError } from '@kit/test-support';
 import {
   ALL_ALGORITHMS,
   AUDIENCE,
@@ -9,14 +6,17 @@ import {
   createTestKey,
   createTestKeySet,
   defaultClaims,
-  expectKitError,
   ISSUER,
   localVerifierOptions,
   mint,
   rsaKeyAsPss,
   T0,
   type TestKey,
-} from './test-fixtures.ts';
+} from '@kit/test-support/verifier';
+import { exportJWK, generateKeyPair } from 'jose';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { VerifierAlgorithm } from './algorithms.ts';
+import { type AccessTokenVerifier, createVerifier, MAX_TOKEN_LENGTH, type VerifierOptions } from './index.ts';
 
 // Tokens the verifier accepts, and tokens it refuses for their shape or their signature.
 
@@ -98,7 +98,7 @@ describe('createVerifier: malformed and tampered tokens', () => {
     const token = await mint(es256);
     const [header, , signature] = token.split('.');
     const forged = `${header}.${b64json({ ...defaultClaims(), sub: 'admin' })}.${signature}`;
-    await expectKitError(verify(forged), 'ERR_JWT_INVALID', forged);
+    await expectKitError(verify(forged), 'ERR_JWT_INVALID', { token: forged });
   });
 
   it('rejects a tampered header', async () => {
@@ -106,7 +106,7 @@ describe('createVerifier: malformed and tampered tokens', () => {
     const token = await mint(es256);
     const [, payload, signature] = token.split('.');
     const forged = `${b64json({ alg: 'ES256', kid: es256.kid, typ: 'at+jwt', x: 1 })}.${payload}.${signature}`;
-    await expectKitError(verify(forged), 'ERR_JWT_INVALID', forged);
+    await expectKitError(verify(forged), 'ERR_JWT_INVALID', { token: forged });
   });
 
   it.each(ALL_ALGORITHMS)('rejects a tampered %s signature', async (alg) => {
@@ -115,14 +115,14 @@ describe('createVerifier: malformed and tampered tokens', () => {
     const dot = token.lastIndexOf('.');
     const first = token[dot + 1] === 'A' ? 'B' : 'A';
     const forged = `${token.slice(0, dot + 1)}${first}${token.slice(dot + 2)}`;
-    await expectKitError(verify(forged), 'ERR_JWT_INVALID', forged);
+    await expectKitError(verify(forged), 'ERR_JWT_INVALID', { token: forged });
   });
 
   it('rejects a signature of another key with the same kid', async () => {
     const verify = localVerifier();
     const other = await createTestKey('ES256', es256.kid);
     const token = await mint(other);
-    await expectKitError(verify(token), 'ERR_JWT_INVALID', token);
+    await expectKitError(verify(token), 'ERR_JWT_INVALID', { token });
   });
 
   it('rejects truncated tokens', async () => {
@@ -198,13 +198,13 @@ describe('createVerifier: malformed and tampered tokens', () => {
     await expectKitError(verify('a'.repeat(MAX_TOKEN_LENGTH + 1)), 'ERR_JWT_MALFORMED');
     // A genuinely signed, otherwise valid token that is too long.
     const token = await mint(es256, { claims: { padding: 'x'.repeat(MAX_TOKEN_LENGTH) } });
-    await expectKitError(verify(token), 'ERR_JWT_MALFORMED', token);
+    await expectKitError(verify(token), 'ERR_JWT_MALFORMED', { token });
   });
 
   it('never puts the token in an error message', async () => {
     const verify = localVerifier();
     const token = await mint(es256, { claims: { iss: 'https://evil.example.com' } });
-    const error = await expectKitError(verify(token), 'ERR_JWT_CLAIM_INVALID', token);
+    const error = await expectKitError(verify(token), 'ERR_JWT_CLAIM_INVALID', { token });
     expect(error.message).not.toContain('evil');
   });
 });

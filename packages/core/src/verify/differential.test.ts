@@ -1,11 +1,11 @@
 import { createHmac, KeyObject, sign as nodeSign } from 'node:crypto';
+import { AUDIENCE, createTestKey, ISSUER, T0, type TestKey } from '@kit/test-support/verifier';
 import fc from 'fast-check';
 import { createLocalJWKSet, type JWK, jwtVerify } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { VerifierAlgorithm } from './algorithms.ts';
 import { type AccessTokenVerifier, createVerifier as createWebVerifier } from './index.ts';
 import { createVerifier as createNodeVerifier } from './node.ts';
-import { AUDIENCE, createTestKey, ISSUER, T0, type TestKey } from './test-fixtures.ts';
 
 /**
  * Differential tests: the Web Crypto path, the node:crypto path and jose (the reference) must

@@ -1,9 +1,10 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { expectKitError } from '@kit/test-support';
+import { AUDIENCE, createTestKey, ISSUER, mint, type TestKey } from '@kit/test-support/verifier';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVerifier } from './index.ts';
-import { AUDIENCE, createTestKey, expectKitError, ISSUER, mint, type TestKey } from './test-fixtures.ts';
 
 // The default `fetch` path (no `fetch` option, real clock) against a real HTTP server.
 describe('remote JWKS over real HTTP', () => {

@@ -1,17 +1,17 @@
-import { describe, expect, it } from 'vitest';
-import { createVerifier } from './index.ts';
-import { MAX_JWKS_BYTES } from './remote-key-set.ts';
+import { expectKitError } from '@kit/test-support';
 import {
   AUDIENCE,
   createClock,
   createRemoteSetup,
   createTestKey,
-  expectKitError,
   type FakeReply,
   ISSUER,
   jwksOf,
   mint,
-} from './test-fixtures.ts';
+} from '@kit/test-support/verifier';
+import { describe, expect, it } from 'vitest';
+import { createVerifier } from './index.ts';
+import { MAX_JWKS_BYTES } from './remote-key-set.ts';
 
 // Failing, oversized, slow and invalid JWKS responses; the keys already held keep working.
 
@@ -26,7 +26,7 @@ describe('remote JWKS: failures', () => {
   it('first fetch failing → ERR_JWKS_FETCH_FAILED, with the cause kept', async () => {
     const { verify, tokenOf } = setup({ networkError: true });
     const token = await tokenOf(key1);
-    const error = await expectKitError(verify(token), 'ERR_JWKS_FETCH_FAILED', token);
+    const error = await expectKitError(verify(token), 'ERR_JWKS_FETCH_FAILED', { token });
     expect(error.cause).toBeInstanceOf(TypeError);
   });
 

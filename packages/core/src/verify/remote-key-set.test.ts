@@ -1,7 +1,8 @@
+import { expectKitError } from '@kit/test-support';
+import { createRemoteSetup, createTestKey, jwksOf, mint } from '@kit/test-support/verifier';
 import { describe, expect, it, vi } from 'vitest';
 import { createVerifier } from './index.ts';
 import { cacheMaxAgeSeconds, MAX_CACHE_SECONDS } from './remote-key-set.ts';
-import { createRemoteSetup, createTestKey, expectKitError, jwksOf, mint } from './test-fixtures.ts';
 
 // A remote JWKS: fetching and caching, unknown kids and rotation, single flight.
 
@@ -110,7 +111,7 @@ describe('remote JWKS: fetching and caching', () => {
     server.set({ body: jwksOf(key2), headers: { 'cache-control': 'max-age=60' } });
     clock.advance(61 * SECOND);
     const token = await tokenOf(key1);
-    await expectKitError(verify(token), 'ERR_JWKS_NO_MATCHING_KEY', token);
+    await expectKitError(verify(token), 'ERR_JWKS_NO_MATCHING_KEY', { token });
     await expect(verify(await tokenOf(key2))).resolves.toBeDefined();
     expect(server.calls).toBe(2);
   });
@@ -141,12 +142,12 @@ describe('remote JWKS: unknown kid and rotation', () => {
     expect(server.calls).toBe(1);
     // The first fetch opened a cooldown window: no refetch inside it.
     const unknown = await tokenOf(key2);
-    await expectKitError(verify(unknown), 'ERR_JWKS_NO_MATCHING_KEY', unknown);
+    await expectKitError(verify(unknown), 'ERR_JWKS_NO_MATCHING_KEY', { token: unknown });
     expect(server.calls).toBe(1);
 
     clock.advance(31 * SECOND);
     const tokens = await Promise.all([tokenOf(key2), tokenOf(key2), tokenOf(key2)]);
-    for (const token of tokens) await expectKitError(verify(token), 'ERR_JWKS_NO_MATCHING_KEY', token);
+    for (const token of tokens) await expectKitError(verify(token), 'ERR_JWKS_NO_MATCHING_KEY', { token });
     expect(server.calls).toBe(2);
 
     clock.advance(29 * SECOND);
@@ -189,7 +190,7 @@ describe('remote JWKS: unknown kid and rotation', () => {
       { alg: 'RS256', kid: key1.kid, privateKey: rsa.privateKey },
       { nowMs: clock.now() },
     );
-    await expectKitError(verify(confused), 'ERR_JWKS_NO_MATCHING_KEY', confused);
+    await expectKitError(verify(confused), 'ERR_JWKS_NO_MATCHING_KEY', { token: confused });
     expect(server.calls).toBe(1);
   });
 
@@ -197,7 +198,7 @@ describe('remote JWKS: unknown kid and rotation', () => {
     const { server, verify } = setup({ body: jwksOf(key1) });
     await expectKitError(verify('a.b.c'), 'ERR_JWT_MALFORMED');
     const hs = await mint({ alg: 'HS256' as never, kid: 'x', privateKey: new Uint8Array(32) as never });
-    await expectKitError(verify(hs), 'ERR_JWT_ALG_NOT_ALLOWED', hs);
+    await expectKitError(verify(hs), 'ERR_JWT_ALG_NOT_ALLOWED', { token: hs });
     expect(server.calls).toBe(0);
   });
 });
@@ -265,7 +266,7 @@ describe('remote JWKS: single flight', () => {
     const token = await tokenOf(key1);
     server.hold();
     const results = Array.from({ length: 5 }, () =>
-      expectKitError(verify(token), 'ERR_JWKS_FETCH_FAILED', token),
+      expectKitError(verify(token), 'ERR_JWKS_FETCH_FAILED', { token }),
     );
     await vi.waitFor(() => expect(server.calls).toBe(1));
     server.release();

@@ -1,17 +1,17 @@
-import { beforeAll, describe, expect, it } from 'vitest';
-import { createVerifier, type VerifierOptions } from './index.ts';
-import { encodeSessionIds } from './revocation-format.ts';
+import { expectKitError } from '@kit/test-support';
 import {
   AUDIENCE,
   createClock,
   createTestKey,
   defaultClaims,
-  expectKitError,
   ISSUER,
   mint,
   T0,
   type TestKey,
-} from './test-fixtures.ts';
+} from '@kit/test-support/verifier';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createVerifier, type VerifierOptions } from './index.ts';
+import { encodeSessionIds } from './revocation-format.ts';
 
 const SID_A = '1f0a8f86-2d1a-4b8e-8d0a-2f1e8c5b7e33'; // the default `sid` of minted tokens
 const SID_B = '6c2e7a10-9b1d-4c3e-a5f6-0123456789ab';
@@ -73,7 +73,7 @@ describe('createVerifier: revocation list', () => {
     server.revoked = [SID_B];
     await expect(verify(await token(SID_A))).resolves.toMatchObject({ sid: SID_A });
     const revoked = await token(SID_B);
-    await expectKitError(verify(revoked), 'ERR_JWT_REVOKED', revoked);
+    await expectKitError(verify(revoked), 'ERR_JWT_REVOKED', { token: revoked });
   });
 
   it('a revocation reaches the verifier within revocationsInterval (10 s), never later', async () => {

@@ -1,7 +1,8 @@
+import { expectKitError } from '@kit/test-support';
+import { AUDIENCE, createTestKey, ISSUER, mint, T0, type TestKey } from '@kit/test-support/verifier';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type KitError, KitInvalidOptionsError, KitJwksInvalidError } from '../errors.ts';
 import { createVerifier } from './index.ts';
-import { AUDIENCE, createTestKey, expectKitError, ISSUER, mint, T0, type TestKey } from './test-fixtures.ts';
 
 // Options are checked once, when the factory runs; nothing is fetched then.
 
@@ -63,7 +64,7 @@ describe('createVerifier: options are checked when the factory runs', () => {
       clock: () => T0,
     });
     const token = await mint(es256);
-    await expectKitError(verify(token), 'ERR_JWKS_INVALID', token);
+    await expectKitError(verify(token), 'ERR_JWKS_INVALID', { token });
   });
 
   it('accepts durations as seconds or strings', () => {

@@ -1,9 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { bundleVerifier, type VerifierBundle, WORKER_ENTRY } from '@kit/test-support/bundle-verifier';
+import { createKitFixture, type KitFixture } from '@kit/test-support/kit-fixture';
 import { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleVerifier, type VerifierBundle } from '../../test/bundle-verifier.ts';
-import { createKitFixture, type KitFixture } from '../../test/fixture.ts';
 import { type AuthKit, generateSigningKeys } from '../index.ts';
 import { createMikroOrmKeyStore } from '../mikro-orm/index.ts';
 
@@ -55,7 +55,7 @@ describe('the verifier in workerd', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-    bundle = await bundleVerifier(new URL('../../test/workerd/worker.ts', import.meta.url).pathname);
+    bundle = await bundleVerifier(WORKER_ENTRY);
     mf = new Miniflare({
       modules: true,
       script: bundle.code,

@@ -1,11 +1,12 @@
 /**
  * A Cloudflare Worker that verifies access tokens with `@kit/core/verify`, as an edge API would.
- * Bundled by esbuild and run in workerd (miniflare) by `src/verify/workerd.test.ts`.
+ * Bundled by esbuild and run in workerd (miniflare) by `@kit/core`'s `src/verify/workerd.test.ts`;
+ * its size is one of `pnpm bench`'s figures.
  *
  * GET / with `Authorization: Bearer <token>` answers `{"ok":true,"sub":...}` or
  * `{"ok":false,"code":"ERR_..."}`.
  */
-import { type AccessTokenVerifier, createVerifier, KitError } from '../../src/verify/index.ts';
+import { type AccessTokenVerifier, createVerifier, KitError } from '@kit/core/verify';
 
 interface Env {
   ISSUER: string;

@@ -1,5 +1,9 @@
+import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
+
+/** A Cloudflare Worker that verifies bearer tokens with `@kit/core/verify` (`worker.ts` here). */
+export const WORKER_ENTRY = fileURLToPath(new URL('./worker.ts', import.meta.url));
 
 /** What bundling a verifier entry produced. */
 export interface VerifierBundle {
@@ -15,11 +19,15 @@ export interface VerifierBundle {
 /**
  * Bundles an entry for an edge runtime as Wrangler would: esbuild, ESM, platform `browser`
  * (no Node built-ins resolvable, so a `node:` import fails the build instead of slipping through),
- * minified. Used by the workerd tests and by `pnpm bench` for the size figure.
+ * minified. `entry` is a file path or a package specifier such as `@kit/core/verify` (resolved with
+ * the edge conditions, so the Web Crypto entry, never the `node` one). Used by the workerd tests
+ * and by `pnpm bench` for the size figure.
  */
 export async function bundleVerifier(entry: string): Promise<VerifierBundle> {
   const result = await build({
     entryPoints: [entry],
+    // Bare specifiers resolve from this package, which links the workspace's @kit/core.
+    absWorkingDir: fileURLToPath(new URL('.', import.meta.url)),
     bundle: true,
     format: 'esm',
     platform: 'browser',

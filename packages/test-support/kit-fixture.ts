@@ -1,43 +1,11 @@
+import { type AuthKit, type AuthKitOptions, createAuthKit } from '@kit/core';
+import { createKitOrm, createMikroOrmStore, migrate } from '@kit/core/mikro-orm';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { createTestDatabase, type TestDatabase } from '../../../test/database.ts';
-import {
-  type AuthKit,
-  type AuthKitOptions,
-  createAuthKit,
-  generateSigningKeys,
-  type PrivateJwks,
-} from '../src/index.ts';
-import { createKitOrm, createMikroOrmStore, migrate } from '../src/mikro-orm/index.ts';
+import { createFakeClock, type FakeClock } from './fake-clock.ts';
+import { createTestDatabase, type TestDatabase } from './postgres/database.ts';
+import { TEST_SECRET, testKeys } from './test-keys.ts';
 
-/** A frozen, manually advanced clock. */
-export interface FakeClock {
-  now: () => number;
-  advance(ms: number): void;
-  set(ms: number): void;
-}
-
-export function createFakeClock(start = Date.UTC(2030, 0, 1, 12)): FakeClock {
-  let current = start;
-  return {
-    now: () => current,
-    advance: (ms) => {
-      current += ms;
-    },
-    set: (ms) => {
-      current = ms;
-    },
-  };
-}
-
-export const TEST_SECRET = 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
-
-let keysPromise: Promise<PrivateJwks> | undefined;
-/** One ES256 key set shared by a test file (key generation is the slow part). */
-export function testKeys(): Promise<PrivateJwks> {
-  keysPromise ??= generateSigningKeys();
-  return keysPromise;
-}
-
+/** A kit on a migrated database of its own, with what the test needs to drive it. */
 export interface KitFixture {
   db: TestDatabase;
   orm: MikroORM;

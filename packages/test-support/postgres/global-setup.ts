@@ -13,7 +13,7 @@ function withoutStack(error: unknown): never {
 /**
  * Provides a PostgreSQL server to every test project: the one `DATABASE_URL` names when it is set,
  * otherwise an embedded PostgreSQL started once for the run. Tests create their own databases on
- * it (see `test/database.ts`), so test files never share tables.
+ * it (see `database.ts`), so test files never share tables.
  */
 export default async function setup(project: TestProject) {
   let adminUrl = process.env.DATABASE_URL;

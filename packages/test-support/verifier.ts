@@ -1,14 +1,12 @@
 /**
  * Helpers shared by the verifier's tests: keys, token minting with a fixed clock, and a scripted
- * JWKS `fetch`. Test-only; not exported from any entry point.
+ * JWKS `fetch`.
  *
  * @module
  */
+import type { AccessTokenVerifier, VerifierAlgorithm, VerifierOptions } from '@kit/core/verify';
 import { exportJWK, generateKeyPair, importJWK, type JWK, type JWTHeaderParameters, SignJWT } from 'jose';
-import { expect } from 'vitest';
-import { KitError, type KitErrorCode } from '../errors.ts';
-import type { VerifierAlgorithm } from './algorithms.ts';
-import type { AccessTokenVerifier, VerifierOptions } from './types.ts';
+import { createFakeClock, type FakeClock } from './fake-clock.ts';
 
 /**
  * Issuer every test token carries.
@@ -218,38 +216,6 @@ export function bytesToBase64url(bytes: Uint8Array): string {
 }
 
 /**
- * Asserts that `promise` rejects with a {@link KitError} of `code`, whose message and cause chain
- * do not contain the token (or any of its segments). Returns the error for further checks.
- *
- * @example
- * ```ts
- * const error = await expectKitError(verify(token), 'ERR_JWT_CLAIM_INVALID', token);
- * ```
- */
-export async function expectKitError(
-  promise: Promise<unknown>,
-  code: KitErrorCode,
-  token?: string,
-): Promise<KitError> {
-  let caught: unknown;
-  try {
-    await promise;
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught, `expected a rejection with ${code}`).toBeInstanceOf(KitError);
-  const error = caught as KitError;
-  expect(error.code).toBe(code);
-  if (typeof token === 'string') {
-    const segments = token.split('.').filter((segment) => segment.length >= 8);
-    for (let e: unknown = error; e instanceof Error; e = e.cause) {
-      for (const segment of segments) expect(e.message).not.toContain(segment);
-    }
-  }
-  return error;
-}
-
-/**
  * One scripted answer of {@link createFakeJwksServer}.
  *
  * @example
@@ -324,17 +290,8 @@ export function createFakeJwksServer(initial: FakeReply) {
  * clock.advance(31_000);
  * ```
  */
-export function createClock(start: number = T0) {
-  let now = start;
-  return {
-    now: () => now,
-    advance(ms: number) {
-      now += ms;
-    },
-    set(ms: number) {
-      now = ms;
-    },
-  };
+export function createClock(start: number = T0): FakeClock {
+  return createFakeClock(start);
 }
 
 /**

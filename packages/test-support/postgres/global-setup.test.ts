@@ -3,14 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TestProject } from 'vitest/node';
-import setup from '../../../test/global-setup.ts';
+import setup from './global-setup.ts';
 
 /**
- * The repository's test setup (test/global-setup.ts) starts the embedded PostgreSQL in the temporary
+ * The repository's test setup (global-setup.ts) starts the embedded PostgreSQL in the temporary
  * directory, which every user shares: it must make a directory of its own there, not take a name
  * another user could have planted first, and remove it when the run ends.
  */
-describe('the tests’ embedded PostgreSQL (test/global-setup.ts)', () => {
+describe('the tests’ embedded PostgreSQL (global-setup.ts)', () => {
   const saved = { TMPDIR: process.env.TMPDIR, DATABASE_URL: process.env.DATABASE_URL };
   let temporary: string | undefined;
   afterEach(() => {

@@ -1,0 +1,16 @@
+/**
+ * `@kit/test-support`: what the repository's tests share. This entry is light (no database, no
+ * generators); the rest sits behind subpaths: `./kit-fixture`, `./database`, `./citus`,
+ * `./global-setup`, `./redis`, `./tcp-proxy`, `./http`, `./verifier`, `./hostile-tokens`,
+ * `./hostile-requests`, `./bundle-verifier` and `./workerd-worker`.
+ *
+ * @module
+ */
+export {
+  type ExpectKitErrorOptions,
+  expectKitError,
+  type KitErrorAction,
+  kitErrorCode,
+} from './expect-kit-error.ts';
+export { createFakeClock, type FakeClock } from './fake-clock.ts';
+export { TEST_SECRET, testKeys } from './test-keys.ts';
