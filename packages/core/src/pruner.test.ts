@@ -1,5 +1,6 @@
+import { expectKitError } from '@kit/test-support';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { KitError, KitPurgeInProgressError, KitStoreUnavailableError } from './errors.ts';
+import { KitPurgeInProgressError, KitStoreUnavailableError } from './errors.ts';
 import { createPruner, type Pruner, type PrunerOptions } from './pruner.ts';
 
 const SECOND = 1000;
@@ -323,16 +324,6 @@ describe('createPruner', () => {
   });
 
   describe('options', () => {
-    function codeOf(fn: () => unknown): string {
-      try {
-        fn();
-      } catch (error) {
-        expect(error).toBeInstanceOf(KitError);
-        return (error as KitError).code;
-      }
-      throw new Error('expected createPruner to throw');
-    }
-
     it.each([
       ['0', 0],
       ['-1', -1],
@@ -343,9 +334,7 @@ describe('createPruner', () => {
       ['a string', '10'],
     ])('rejects batchSize %s with ERR_INVALID_OPTIONS', (_name, batchSize) => {
       const purge = vi.fn(async () => 0);
-      expect(codeOf(() => createPruner(purge, { batchSize: batchSize as number }))).toBe(
-        'ERR_INVALID_OPTIONS',
-      );
+      expectKitError(() => createPruner(purge, { batchSize: batchSize as number }), 'ERR_INVALID_OPTIONS');
       // A rejected pruner schedules nothing.
       expect(vi.getTimerCount()).toBe(0);
     });
@@ -359,9 +348,9 @@ describe('createPruner', () => {
 
     it('rejects an invalid interval or retain with ERR_INVALID_OPTIONS', () => {
       const purge = vi.fn(async () => 0);
-      expect(codeOf(() => createPruner(purge, { interval: 0 }))).toBe('ERR_INVALID_OPTIONS');
-      expect(codeOf(() => createPruner(purge, { interval: '1x' as never }))).toBe('ERR_INVALID_OPTIONS');
-      expect(codeOf(() => createPruner(purge, { retain: -1 }))).toBe('ERR_INVALID_OPTIONS');
+      expectKitError(() => createPruner(purge, { interval: 0 }), 'ERR_INVALID_OPTIONS');
+      expectKitError(() => createPruner(purge, { interval: '1x' as never }), 'ERR_INVALID_OPTIONS');
+      expectKitError(() => createPruner(purge, { retain: -1 }), 'ERR_INVALID_OPTIONS');
       expect(vi.getTimerCount()).toBe(0);
     });
   });

@@ -1,21 +1,11 @@
+import { expectKitError, kitErrorCode } from '@kit/test-support';
 import { createKitFixture, type KitFixture } from '@kit/test-support/kit-fixture';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { KitError } from '../errors.ts';
 import type { KitEvents } from '../events.ts';
 import { REFRESH_TOKEN_PREFIX } from '../tokens/refresh-token.ts';
 
 const SECOND = 1000;
 const DAY = 86_400 * SECOND;
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(KitError);
-    return (error as KitError).code;
-  }
-  throw new Error('expected a rejection');
-}
 
 function events(fixture: KitFixture) {
   const seen: { [K in keyof KitEvents]: KitEvents[K][] } = {
@@ -115,8 +105,8 @@ describe('rotation, grace and reuse detection (PostgreSQL)', () => {
     const first = await f.kit.createSession({ userId: 'erin' });
     const second = await f.kit.refresh(first.refreshToken);
     f.clock.advance(10 * SECOND + 1);
-    expect(await codeOf(f.kit.refresh(first.refreshToken))).toBe('ERR_REFRESH_TOKEN_REUSED');
-    expect(await codeOf(f.kit.refresh(second.refreshToken))).toBe('ERR_SESSION_REVOKED');
+    await expectKitError(f.kit.refresh(first.refreshToken), 'ERR_REFRESH_TOKEN_REUSED');
+    await expectKitError(f.kit.refresh(second.refreshToken), 'ERR_SESSION_REVOKED');
     const session = await f.kit.sessions.get(first.session.id);
     expect(session).toMatchObject({ status: 'revoked', revokedReason: 'refresh_token_reused' });
     expect(seen.reuse_detected).toHaveLength(1);
@@ -129,8 +119,8 @@ describe('rotation, grace and reuse detection (PostgreSQL)', () => {
     const t1 = await f.kit.refresh(t0.refreshToken);
     const t2 = await f.kit.refresh(t1.refreshToken);
     const t3 = await f.kit.refresh(t2.refreshToken);
-    expect(await codeOf(f.kit.refresh(t0.refreshToken))).toBe('ERR_REFRESH_TOKEN_REUSED');
-    expect(await codeOf(f.kit.refresh(t3.refreshToken))).toBe('ERR_SESSION_REVOKED');
+    await expectKitError(f.kit.refresh(t0.refreshToken), 'ERR_REFRESH_TOKEN_REUSED');
+    await expectKitError(f.kit.refresh(t3.refreshToken), 'ERR_SESSION_REVOKED');
   });
 
   it('a forged or mistyped token never revokes anybody and changes nothing', async () => {
@@ -153,10 +143,10 @@ describe('rotation, grace and reuse detection (PostgreSQL)', () => {
       }),
     ];
     for (const token of variants) {
-      expect(await codeOf(f.kit.refresh(token))).toBe('ERR_REFRESH_TOKEN_MALFORMED');
+      await expectKitError(f.kit.refresh(token), 'ERR_REFRESH_TOKEN_MALFORMED');
     }
     for (const value of [undefined, null, 42, {}, ['x']]) {
-      expect(await codeOf(f.kit.refresh(value as never))).toBe('ERR_REFRESH_TOKEN_MALFORMED');
+      await expectKitError(f.kit.refresh(value as never), 'ERR_REFRESH_TOKEN_MALFORMED');
     }
     expect(seen.reuse_detected).toHaveLength(0);
     expect((await f.kit.sessions.get(t0.session.id))?.status).toBe('active');
@@ -168,8 +158,8 @@ describe('rotation, grace and reuse detection (PostgreSQL)', () => {
     const other = await f.makeKit({ secret: 'another-secret-9876543210-zyxwvutsrqponmlkjihgfedcba' });
     const mine = await f.kit.createSession({ userId: 'heidi' });
     const foreign = await other.createSession({ userId: 'heidi' });
-    expect(await codeOf(f.kit.refresh(foreign.refreshToken))).toBe('ERR_REFRESH_TOKEN_MALFORMED');
-    expect(await codeOf(other.refresh(mine.refreshToken))).toBe('ERR_REFRESH_TOKEN_MALFORMED');
+    await expectKitError(f.kit.refresh(foreign.refreshToken), 'ERR_REFRESH_TOKEN_MALFORMED');
+    await expectKitError(other.refresh(mine.refreshToken), 'ERR_REFRESH_TOKEN_MALFORMED');
     expect((await f.kit.sessions.get(mine.session.id))?.status).toBe('active');
   });
 
@@ -177,14 +167,14 @@ describe('rotation, grace and reuse detection (PostgreSQL)', () => {
     const t0 = await f.kit.createSession({ userId: 'ivan' });
     await f.kit.sessions.revoke(t0.session.id);
     await f.orm.em.getConnection().execute('delete from kit_sessions where id = ?', [t0.session.id]);
-    expect(await codeOf(f.kit.refresh(t0.refreshToken))).toBe('ERR_REFRESH_TOKEN_INVALID');
+    await expectKitError(f.kit.refresh(t0.refreshToken), 'ERR_REFRESH_TOKEN_INVALID');
   });
 
   it('a revoked session refuses its current token without another event', async () => {
     const seen = events(f);
     const t0 = await f.kit.createSession({ userId: 'judy' });
     await f.kit.sessions.revoke(t0.session.id, { reason: 'logout' });
-    expect(await codeOf(f.kit.refresh(t0.refreshToken))).toBe('ERR_SESSION_REVOKED');
+    await expectKitError(f.kit.refresh(t0.refreshToken), 'ERR_SESSION_REVOKED');
     expect(seen.reuse_detected).toHaveLength(0);
     expect(seen.session_revoked.map((e) => e.reason)).toEqual(['logout']);
   });
@@ -195,7 +185,7 @@ describe('rotation, grace and reuse detection (PostgreSQL)', () => {
     expect(t1.session).toMatchObject({ userAgent: 'new', ip: '10.0.0.2' });
     const t2 = await f.kit.refresh(t1.refreshToken);
     expect(t2.session).toMatchObject({ userAgent: 'new', ip: '10.0.0.2' });
-    expect(await codeOf(f.kit.refresh(t2.refreshToken, { ip: 'x'.repeat(65) }))).toBe('ERR_INVALID_INPUT');
+    await expectKitError(f.kit.refresh(t2.refreshToken, { ip: 'x'.repeat(65) }), 'ERR_INVALID_INPUT');
   });
 
   it('a listener that throws does not break a refresh', async () => {
@@ -214,14 +204,14 @@ describe('rotation, grace and reuse detection (PostgreSQL)', () => {
     const t0 = await kit.createSession({ userId: 'mia', data: { role: 'admin' } });
     expect((await kit.verifyAccessToken(t0.accessToken)).role).toBe('admin');
     const bad = await f.makeKit({ claims: () => ({ sub: 'someone-else' }) });
-    expect(await codeOf(bad.createSession({ userId: 'mia' }))).toBe('ERR_INVALID_OPTIONS');
+    await expectKitError(bad.createSession({ userId: 'mia' }), 'ERR_INVALID_OPTIONS');
   });
 
   it('with a zero grace any replay of the previous token is reuse, even in the same millisecond', async () => {
     const kit = await f.makeKit({ reuseGrace: 0 });
     const t0 = await kit.createSession({ userId: 'nina' });
     await kit.refresh(t0.refreshToken);
-    expect(await codeOf(kit.refresh(t0.refreshToken))).toBe('ERR_REFRESH_TOKEN_REUSED');
+    await expectKitError(kit.refresh(t0.refreshToken), 'ERR_REFRESH_TOKEN_REUSED');
   });
 
   it('concurrent replays of an ancient token share one chain walk and raise one alert', async () => {
@@ -230,13 +220,15 @@ describe('rotation, grace and reuse detection (PostgreSQL)', () => {
     let token = t0.refreshToken;
     for (let i = 0; i < 300; i++) token = (await f.kit.refresh(token)).refreshToken;
     f.clock.advance(60_000);
-    const codes = await Promise.all(Array.from({ length: 20 }, () => codeOf(f.kit.refresh(t0.refreshToken))));
+    const codes = await Promise.all(
+      Array.from({ length: 20 }, () => kitErrorCode(f.kit.refresh(t0.refreshToken))),
+    );
     // Callers that read the row after the revocation committed see a revoked session.
     expect(codes).toContain('ERR_REFRESH_TOKEN_REUSED');
     expect(codes.every((c) => c === 'ERR_REFRESH_TOKEN_REUSED' || c === 'ERR_SESSION_REVOKED')).toBe(true);
     expect(seen.reuse_detected.filter((e) => e.session.id === t0.session.id)).toHaveLength(1);
     expect(seen.reuse_detected[0]).toMatchObject({ presentedGeneration: 0, currentGeneration: 300 });
-    expect(await codeOf(f.kit.refresh(token))).toBe('ERR_SESSION_REVOKED');
+    await expectKitError(f.kit.refresh(token), 'ERR_SESSION_REVOKED');
   });
 
   it('a revocation committed during a grace decision wins over the grace answer', async () => {
@@ -257,14 +249,14 @@ describe('rotation, grace and reuse detection (PostgreSQL)', () => {
     const t0 = await kit.createSession({ userId: 'pat' });
     await kit.refresh(t0.refreshToken);
     revokeDuringFind = t0.session.id;
-    expect(await codeOf(kit.refresh(t0.refreshToken))).toBe('ERR_SESSION_REVOKED');
+    await expectKitError(kit.refresh(t0.refreshToken), 'ERR_SESSION_REVOKED');
   });
 
   it('refuses control characters in identifiers instead of failing in the database', async () => {
-    expect(await codeOf(f.kit.createSession({ userId: 'a\u0000b' }))).toBe('ERR_INVALID_INPUT');
-    expect(await codeOf(f.kit.createSession({ userId: 'a', clientId: 'c\nd' }))).toBe('ERR_INVALID_INPUT');
-    expect(await codeOf(f.kit.createSession({ userId: 'a', ip: '1.2.3.4\u0000' }))).toBe('ERR_INVALID_INPUT');
-    expect(await codeOf(f.kit.sessions.list('a\u0000'))).toBe('ERR_INVALID_INPUT');
+    await expectKitError(f.kit.createSession({ userId: 'a\u0000b' }), 'ERR_INVALID_INPUT');
+    await expectKitError(f.kit.createSession({ userId: 'a', clientId: 'c\nd' }), 'ERR_INVALID_INPUT');
+    await expectKitError(f.kit.createSession({ userId: 'a', ip: '1.2.3.4\u0000' }), 'ERR_INVALID_INPUT');
+    await expectKitError(f.kit.sessions.list('a\u0000'), 'ERR_INVALID_INPUT');
     const t = await f.kit.createSession({ userId: 'quinn', userAgent: 'agent\u0000\r\nX-Injected: 1' });
     expect(t.session.userAgent).toBe('agentX-Injected: 1');
   });
@@ -285,7 +277,7 @@ describe('lifetimes with a fake clock (PostgreSQL)', () => {
     const t1 = await f.kit.refresh(t0.refreshToken);
     expect(t1.session.idleExpiresAt.getTime()).toBe(f.clock.now() + DAY);
     f.clock.advance(DAY);
-    expect(await codeOf(f.kit.refresh(t1.refreshToken))).toBe('ERR_SESSION_EXPIRED');
+    await expectKitError(f.kit.refresh(t1.refreshToken), 'ERR_SESSION_EXPIRED');
     expect((await f.kit.sessions.get(t0.session.id))?.status).toBe('expired');
   });
 
@@ -301,7 +293,7 @@ describe('lifetimes with a fake clock (PostgreSQL)', () => {
       token = next.refreshToken;
     }
     f.clock.set(t0.session.absoluteExpiresAt.getTime());
-    expect(await codeOf(f.kit.refresh(token))).toBe('ERR_SESSION_EXPIRED');
+    await expectKitError(f.kit.refresh(token), 'ERR_SESSION_EXPIRED');
   });
 
   it('does not answer the grace replay of an expired session', async () => {
@@ -310,7 +302,7 @@ describe('lifetimes with a fake clock (PostgreSQL)', () => {
     await f.kit.refresh(t0.refreshToken);
     await f.kit.sessions.extend(t0.session.id, { idle: 1 });
     f.clock.advance(1 * SECOND);
-    expect(await codeOf(f.kit.refresh(t0.refreshToken))).toBe('ERR_SESSION_EXPIRED');
+    await expectKitError(f.kit.refresh(t0.refreshToken), 'ERR_SESSION_EXPIRED');
   });
 
   it('extends and shortens an active session', async () => {
@@ -322,12 +314,13 @@ describe('lifetimes with a fake clock (PostgreSQL)', () => {
       absolute: new Date(f.clock.now() + 60 * SECOND),
     });
     expect(shortened.expiresAt.getTime()).toBe(f.clock.now() + 60 * SECOND);
-    expect(
-      await codeOf(f.kit.sessions.extend(t0.session.id, { absolute: new Date(f.clock.now() - 1) })),
-    ).toBe('ERR_INVALID_INPUT');
+    await expectKitError(
+      f.kit.sessions.extend(t0.session.id, { absolute: new Date(f.clock.now() - 1) }),
+      'ERR_INVALID_INPUT',
+    );
     f.clock.advance(61 * SECOND);
-    expect(await codeOf(f.kit.refresh(t0.refreshToken))).toBe('ERR_SESSION_EXPIRED');
-    expect(await codeOf(f.kit.sessions.extend(t0.session.id, { idle: '1d' }))).toBe('ERR_SESSION_NOT_FOUND');
+    await expectKitError(f.kit.refresh(t0.refreshToken), 'ERR_SESSION_EXPIRED');
+    await expectKitError(f.kit.sessions.extend(t0.session.id, { idle: '1d' }), 'ERR_SESSION_NOT_FOUND');
   });
 
   it('an old token of an expired session changes nothing', async () => {
@@ -335,7 +328,7 @@ describe('lifetimes with a fake clock (PostgreSQL)', () => {
     const t0 = await f.kit.createSession({ userId: 'expired-replay' });
     await f.kit.refresh(t0.refreshToken);
     f.clock.advance(DAY + SECOND);
-    expect(await codeOf(f.kit.refresh(t0.refreshToken))).toBe('ERR_SESSION_EXPIRED');
+    await expectKitError(f.kit.refresh(t0.refreshToken), 'ERR_SESSION_EXPIRED');
     expect(seen.reuse_detected).toHaveLength(0);
     expect((await f.kit.sessions.get(t0.session.id))?.status).toBe('expired');
     await expect(f.kit.sessions.revalidate(t0.session.id)).resolves.toMatchObject({ status: 'active' });
@@ -367,15 +360,15 @@ describe('lifetimes with a fake clock (PostgreSQL)', () => {
   it('revalidates an expired session so its current token works again, but never a revoked one', async () => {
     const t0 = await f.kit.createSession({ userId: 'revalidate' });
     const t1 = await f.kit.refresh(t0.refreshToken);
-    expect(await codeOf(f.kit.sessions.revalidate(t0.session.id))).toBe('ERR_SESSION_NOT_FOUND');
+    await expectKitError(f.kit.sessions.revalidate(t0.session.id), 'ERR_SESSION_NOT_FOUND');
     f.clock.advance(DAY + SECOND);
-    expect(await codeOf(f.kit.refresh(t1.refreshToken))).toBe('ERR_SESSION_EXPIRED');
+    await expectKitError(f.kit.refresh(t1.refreshToken), 'ERR_SESSION_EXPIRED');
     const revalidated = await f.kit.sessions.revalidate(t0.session.id);
     expect(revalidated.status).toBe('active');
     const t2 = await f.kit.refresh(t1.refreshToken);
     expect(t2.session.generation).toBe(2);
     await f.kit.sessions.revoke(t0.session.id);
     f.clock.advance(4 * DAY);
-    expect(await codeOf(f.kit.sessions.revalidate(t0.session.id))).toBe('ERR_SESSION_NOT_FOUND');
+    await expectKitError(f.kit.sessions.revalidate(t0.session.id), 'ERR_SESSION_NOT_FOUND');
   });
 });

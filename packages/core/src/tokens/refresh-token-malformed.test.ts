@@ -1,14 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { expectKitError } from '@kit/test-support';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { REFRESH_TOKEN_LENGTH, REFRESH_TOKEN_PREFIX, type RefreshTokenCodec } from './refresh-token.ts';
-import {
-  codeOf,
-  createCodecFixture,
-  rawOf,
-  retag,
-  SERVER_SECRET,
-  tokenOf,
-} from './refresh-token-test-support.ts';
+import { createCodecFixture, rawOf, retag, SERVER_SECRET, tokenOf } from './refresh-token-test-support.ts';
 
 describe('RefreshTokenCodec', () => {
   let codec: RefreshTokenCodec;
@@ -37,13 +31,15 @@ describe('RefreshTokenCodec', () => {
         REFRESH_TOKEN_PREFIX + body.replaceAll('-', '+').replaceAll('_', '/'),
       ]) {
         expect(aliased.length).toBe(REFRESH_TOKEN_LENGTH);
-        expect(await codeOf(codec.decode(aliased))).toBe('ERR_REFRESH_TOKEN_MALFORMED');
+        await expectKitError(codec.decode(aliased), 'ERR_REFRESH_TOKEN_MALFORMED');
       }
     });
 
     it('rejects padding', async () => {
       for (const padded of [`${token}=`, `${token}==`, `${token.slice(0, -1)}=`, `${token.slice(0, -2)}==`]) {
-        expect(await codeOf(codec.decode(padded)), padded.slice(-3)).toBe('ERR_REFRESH_TOKEN_MALFORMED');
+        await expectKitError(codec.decode(padded), 'ERR_REFRESH_TOKEN_MALFORMED', {
+          message: padded.slice(-3),
+        });
       }
     });
 
@@ -55,9 +51,9 @@ describe('RefreshTokenCodec', () => {
       const lastIndex = alphabet.indexOf(shortened.at(-1)!);
       for (const spare of [0, 1, 2, 3]) {
         const variant = shortened.slice(0, -1) + alphabet[(lastIndex & ~3) | spare];
-        expect(await codeOf(codec.decode(variant))).toBe('ERR_REFRESH_TOKEN_MALFORMED');
+        await expectKitError(codec.decode(variant), 'ERR_REFRESH_TOKEN_MALFORMED');
         // Padded back to the full length with a character that is not base64url.
-        expect(await codeOf(codec.decode(`${variant}=`))).toBe('ERR_REFRESH_TOKEN_MALFORMED');
+        await expectKitError(codec.decode(`${variant}=`), 'ERR_REFRESH_TOKEN_MALFORMED');
       }
     });
 
@@ -75,9 +71,9 @@ describe('RefreshTokenCodec', () => {
         `${token.slice(0, -1)}\n`,
         `${token.slice(0, -1)}\u00a0`,
       ]) {
-        expect(await codeOf(codec.decode(variant)), JSON.stringify(variant.slice(-2))).toBe(
-          'ERR_REFRESH_TOKEN_MALFORMED',
-        );
+        await expectKitError(codec.decode(variant), 'ERR_REFRESH_TOKEN_MALFORMED', {
+          message: JSON.stringify(variant.slice(-2)),
+        });
       }
     });
 
@@ -92,7 +88,7 @@ describe('RefreshTokenCodec', () => {
         `${REFRESH_TOKEN_PREFIX}${body.slice(0, -1)}${String.fromCharCode(token.charCodeAt(token.length - 1) + 0x100)}`,
       ]) {
         expect(variant.length).toBe(REFRESH_TOKEN_LENGTH);
-        expect(await codeOf(codec.decode(variant))).toBe('ERR_REFRESH_TOKEN_MALFORMED');
+        await expectKitError(codec.decode(variant), 'ERR_REFRESH_TOKEN_MALFORMED');
       }
     });
 
@@ -119,7 +115,7 @@ describe('RefreshTokenCodec', () => {
               : Array.isArray(value) && value[0] === 'TOKEN'
                 ? [token]
                 : value;
-      expect(await codeOf(codec.decode(input))).toBe('ERR_REFRESH_TOKEN_MALFORMED');
+      await expectKitError(codec.decode(input), 'ERR_REFRESH_TOKEN_MALFORMED');
     });
 
     it('rejects a wrong version byte even when the tag over it is right', async () => {
@@ -131,8 +127,10 @@ describe('RefreshTokenCodec', () => {
       for (const version of [0x00, 0x02, 0x81, 0xff]) {
         const changed = Buffer.from(raw);
         changed[0] = version;
-        expect(await codeOf(codec.decode(tokenOf(retag(changed, SERVER_SECRET)))), `version ${version}`).toBe(
+        await expectKitError(
+          codec.decode(tokenOf(retag(changed, SERVER_SECRET))),
           'ERR_REFRESH_TOKEN_MALFORMED',
+          { message: `version ${version}` },
         );
       }
     });
@@ -142,11 +140,11 @@ describe('RefreshTokenCodec', () => {
       for (const prefix of ['KIT_RT_', 'kit_at_', 'kit-rt_', 'kit_rt-', 'xit_rt_', 'kit_rT_', '_kit_rt']) {
         const variant = prefix + body;
         expect(variant.length).toBe(REFRESH_TOKEN_LENGTH);
-        expect(await codeOf(codec.decode(variant)), prefix).toBe('ERR_REFRESH_TOKEN_MALFORMED');
+        await expectKitError(codec.decode(variant), 'ERR_REFRESH_TOKEN_MALFORMED', { message: prefix });
       }
       // Without any prefix, even at the right length.
-      expect(await codeOf(codec.decode(`AAAAAAA${body}`))).toBe('ERR_REFRESH_TOKEN_MALFORMED');
-      expect(await codeOf(codec.decode(body))).toBe('ERR_REFRESH_TOKEN_MALFORMED');
+      await expectKitError(codec.decode(`AAAAAAA${body}`), 'ERR_REFRESH_TOKEN_MALFORMED');
+      await expectKitError(codec.decode(body), 'ERR_REFRESH_TOKEN_MALFORMED');
     });
 
     it('rejects lengths one below and one above, and other lengths', async () => {
@@ -161,13 +159,14 @@ describe('RefreshTokenCodec', () => {
         '',
       ]) {
         expect(variant.length).not.toBe(REFRESH_TOKEN_LENGTH);
-        expect(await codeOf(codec.decode(variant))).toBe('ERR_REFRESH_TOKEN_MALFORMED');
+        await expectKitError(codec.decode(variant), 'ERR_REFRESH_TOKEN_MALFORMED');
       }
     });
 
     it('rejects a very long string quickly', async () => {
       const started = performance.now();
-      expect(await codeOf(codec.decode(REFRESH_TOKEN_PREFIX + 'A'.repeat(10_000_000)))).toBe(
+      await expectKitError(
+        codec.decode(REFRESH_TOKEN_PREFIX + 'A'.repeat(10_000_000)),
         'ERR_REFRESH_TOKEN_MALFORMED',
       );
       expect(performance.now() - started).toBeLessThan(1000);

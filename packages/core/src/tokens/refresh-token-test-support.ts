@@ -1,5 +1,4 @@
 import { createHmac, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
-import { KitError } from '../errors.ts';
 import { REFRESH_TOKEN_PREFIX, RefreshTokenCodec, type RefreshTokenParts } from './refresh-token.ts';
 
 // The refresh-token codec tests' shared parts: raw-byte helpers and one codec with a token.
@@ -11,17 +10,6 @@ export const SERVER_SECRET = new Uint8Array(randomBytes(32));
 
 export function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString('hex');
-}
-
-/** The `code` of the KitError `promise` rejects with; any other outcome fails the test. */
-export async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof KitError) return error.code;
-    throw error;
-  }
-  throw new Error('expected a rejection');
 }
 
 /** The raw 69 bytes behind a token, decoded with Buffer (independent of the code under test). */

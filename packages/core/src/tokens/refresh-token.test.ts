@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { expectKitError } from '@kit/test-support';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { KitError } from '../errors.ts';
 import {
@@ -9,7 +10,6 @@ import {
 } from './refresh-token.ts';
 import {
   BODY_LENGTH,
-  codeOf,
   createCodecFixture,
   hex,
   RAW_LENGTH,
@@ -131,15 +131,17 @@ describe('RefreshTokenCodec', () => {
         for (const delta of [0x03, 0x80 | 0x7f, 0x55]) {
           const changed = Buffer.from(raw);
           changed[i]! ^= delta;
-          expect(await codeOf(codec.decode(tokenOf(changed))), `byte ${i} ^ ${delta}`).toBe(
-            'ERR_REFRESH_TOKEN_MALFORMED',
-          );
+          await expectKitError(codec.decode(tokenOf(changed)), 'ERR_REFRESH_TOKEN_MALFORMED', {
+            message: `byte ${i} ^ ${delta}`,
+          });
         }
       }
       for (let i = REFRESH_TOKEN_PREFIX.length; i < token.length; i++) {
         const ch = token[i] === 'A' ? 'B' : 'A';
         const changed = token.slice(0, i) + ch + token.slice(i + 1);
-        expect(await codeOf(codec.decode(changed)), `character ${i}`).toBe('ERR_REFRESH_TOKEN_MALFORMED');
+        await expectKitError(codec.decode(changed), 'ERR_REFRESH_TOKEN_MALFORMED', {
+          message: `character ${i}`,
+        });
       }
     });
 
@@ -147,26 +149,26 @@ describe('RefreshTokenCodec', () => {
       const raw = rawOf(token);
       const nextGeneration = Buffer.from(raw);
       nextGeneration.writeUInt32BE(1, 17);
-      expect(await codeOf(codec.decode(tokenOf(nextGeneration)))).toBe('ERR_REFRESH_TOKEN_MALFORMED');
+      await expectKitError(codec.decode(tokenOf(nextGeneration)), 'ERR_REFRESH_TOKEN_MALFORMED');
       const otherSecret = Buffer.from(raw);
       randomBytes(32).copy(otherSecret, 21);
-      expect(await codeOf(codec.decode(tokenOf(otherSecret)))).toBe('ERR_REFRESH_TOKEN_MALFORMED');
+      await expectKitError(codec.decode(tokenOf(otherSecret)), 'ERR_REFRESH_TOKEN_MALFORMED');
       const zeroTag = Buffer.from(raw);
       zeroTag.fill(0, BODY_LENGTH);
-      expect(await codeOf(codec.decode(tokenOf(zeroTag)))).toBe('ERR_REFRESH_TOKEN_MALFORMED');
+      await expectKitError(codec.decode(tokenOf(zeroTag)), 'ERR_REFRESH_TOKEN_MALFORMED');
     });
   });
 
   describe('server secret', () => {
     it('rejects tokens minted under another secret', async () => {
       const other = await RefreshTokenCodec.create(new Uint8Array(randomBytes(32)));
-      expect(await codeOf(other.decode(token))).toBe('ERR_REFRESH_TOKEN_MALFORMED');
-      expect(await codeOf(codec.decode(await other.encode(parts)))).toBe('ERR_REFRESH_TOKEN_MALFORMED');
+      await expectKitError(other.decode(token), 'ERR_REFRESH_TOKEN_MALFORMED');
+      await expectKitError(codec.decode(await other.encode(parts)), 'ERR_REFRESH_TOKEN_MALFORMED');
       // A secret that differs in one bit is another secret.
       const nearly = Uint8Array.from(SERVER_SECRET);
       nearly[31]! ^= 1;
       const near = await RefreshTokenCodec.create(nearly);
-      expect(await codeOf(near.decode(token))).toBe('ERR_REFRESH_TOKEN_MALFORMED');
+      await expectKitError(near.decode(token), 'ERR_REFRESH_TOKEN_MALFORMED');
     });
 
     it('accepts tokens of another codec built from the same secret', async () => {
@@ -241,7 +243,7 @@ describe('RefreshTokenCodec', () => {
       const decoded = await codec.decode(await codec.encode(last));
       expect(decoded.generation).toBe(0xffffffff);
       await expect(codec.successor(last)).rejects.toBeInstanceOf(KitError);
-      expect(await codeOf(codec.successor(last))).toBe('ERR_REFRESH_TOKEN_MALFORMED');
+      await expectKitError(codec.successor(last), 'ERR_REFRESH_TOKEN_MALFORMED');
     });
   });
 

@@ -1,16 +1,7 @@
+import { expectKitError } from '@kit/test-support';
 import { describe, expect, it } from 'vitest';
-import { KitError, KitInvalidInputError, KitInvalidOptionsError } from '../errors.ts';
+import { type KitError, KitInvalidInputError, KitInvalidOptionsError } from '../errors.ts';
 import { toOptionSeconds, toSeconds } from './duration.ts';
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(KitError);
-    return (error as KitError).code;
-  }
-  throw new Error('expected toSeconds to throw');
-}
 
 describe('toSeconds', () => {
   it('returns whole numbers of seconds unchanged', () => {
@@ -31,9 +22,9 @@ describe('toSeconds', () => {
   });
 
   it('accepts zero only with allowZero', () => {
-    expect(codeOf(() => toSeconds(0, 'ttl'))).toBe('ERR_INVALID_INPUT');
-    expect(codeOf(() => toSeconds('0s', 'ttl'))).toBe('ERR_INVALID_INPUT');
-    expect(codeOf(() => toSeconds('0m', 'ttl', { allowZero: false }))).toBe('ERR_INVALID_INPUT');
+    expectKitError(() => toSeconds(0, 'ttl'), 'ERR_INVALID_INPUT');
+    expectKitError(() => toSeconds('0s', 'ttl'), 'ERR_INVALID_INPUT');
+    expectKitError(() => toSeconds('0m', 'ttl', { allowZero: false }), 'ERR_INVALID_INPUT');
     expect(toSeconds(0, 'grace', { allowZero: true })).toBe(0);
     expect(toSeconds('0s', 'grace', { allowZero: true })).toBe(0);
     expect(toSeconds('0w', 'grace', { allowZero: true })).toBe(0);
@@ -58,8 +49,8 @@ describe('toSeconds', () => {
     ['too many digits', '1234567890s'],
     ['full-width digits', '\uff11\uff15m'],
   ])('rejects the string %s (%j)', (_name, value) => {
-    expect(codeOf(() => toSeconds(value, 'ttl'))).toBe('ERR_INVALID_INPUT');
-    expect(codeOf(() => toSeconds(value, 'ttl', { allowZero: true }))).toBe('ERR_INVALID_INPUT');
+    expectKitError(() => toSeconds(value, 'ttl'), 'ERR_INVALID_INPUT');
+    expectKitError(() => toSeconds(value, 'ttl', { allowZero: true }), 'ERR_INVALID_INPUT');
   });
 
   it.each([
@@ -73,8 +64,8 @@ describe('toSeconds', () => {
     ['-1', -1],
     ['-0.5', -0.5],
   ])('rejects the number %s', (_name, value) => {
-    expect(codeOf(() => toSeconds(value, 'ttl'))).toBe('ERR_INVALID_INPUT');
-    expect(codeOf(() => toSeconds(value, 'ttl', { allowZero: true }))).toBe('ERR_INVALID_INPUT');
+    expectKitError(() => toSeconds(value, 'ttl'), 'ERR_INVALID_INPUT');
+    expectKitError(() => toSeconds(value, 'ttl', { allowZero: true }), 'ERR_INVALID_INPUT');
   });
 
   it.each([
@@ -91,7 +82,7 @@ describe('toSeconds', () => {
     ['a function', () => 60],
     ['a symbol', Symbol('15m')],
   ])('rejects %s', (_name, value) => {
-    expect(codeOf(() => toSeconds(value, 'ttl'))).toBe('ERR_INVALID_INPUT');
+    expectKitError(() => toSeconds(value, 'ttl'), 'ERR_INVALID_INPUT');
   });
 
   it('accepts the largest string form, whose product is still a safe integer', () => {
