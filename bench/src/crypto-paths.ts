@@ -14,11 +14,11 @@ import {
   type SigningAlgorithm,
   type SigningKeySet,
 } from '@kit/core';
+// The Web Crypto path, which every other runtime gets from `@kit/core/verify` (not Node).
+import { createWebCryptoVerifier as createWebVerifier } from '@kit/core/internal';
 // On Node this resolves to the node:crypto path (the `node` export condition).
 import { createVerifier as createNodeVerifier } from '@kit/core/verify';
-// The Web Crypto path, which every other runtime gets; not reachable by package name on Node.
 import { bundleVerifier, WORKER_ENTRY } from '@kit/test-support/bundle-verifier';
-import { createVerifier as createWebVerifier } from '../../packages/core/src/verify/index.ts';
 import { createCpuOnlyStore } from './breakdown.ts';
 import { interleave, type MakeOperation, type RunSettings } from './harness.ts';
 import { type Comparison, compare, type Figure } from './report.ts';

@@ -18,10 +18,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { createAuthKit, generateSecret, generateSigningKeys } from '@kit/core';
+import { RefreshTokenCodec, type RefreshTokenParts, sha256, utf8 } from '@kit/core/internal';
 import { createKitOrm, createMikroOrmStore, migrate } from '@kit/core/mikro-orm';
 import { createKitRoutes } from '@kit/hono';
-import { sha256, utf8 } from '../../packages/core/src/crypto/primitives.ts';
-import { RefreshTokenCodec, type RefreshTokenParts } from '../../packages/core/src/tokens/refresh-token.ts';
 import { openBenchDatabase, withClient } from './database.ts';
 
 const log = (line: string) => console.error(`revoke-storm: ${line}`);

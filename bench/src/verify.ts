@@ -1,7 +1,7 @@
 import type { AuthKit } from '@kit/core';
 // The Web Crypto path explicitly: on Node, `@kit/core/verify` resolves to the node:crypto path,
 // which crypto-paths.ts measures against its own limit.
-import { createVerifier } from '../../packages/core/src/verify/index.ts';
+import { createWebCryptoVerifier as createVerifier } from '@kit/core/internal';
 import type { MakeOperation } from './harness.ts';
 
 /**

@@ -1,13 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { generateSecret } from '@kit/core';
+import { createKeyWrapper, hkdf, keyAad, RefreshTokenCodec, sha256, utf8 } from '@kit/core/internal';
 import { createTestDatabase, type TestDatabase } from '@kit/test-support/database';
 import { type OutageProxy, proxyDatabase } from '@kit/test-support/tcp-proxy';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hkdf, sha256, utf8 } from '../../../packages/core/src/crypto/primitives.ts';
-import { createKeyWrapper, keyAad } from '../../../packages/core/src/keys/key-wrap.ts';
-import { RefreshTokenCodec } from '../../../packages/core/src/tokens/refresh-token.ts';
 import {
   type Answer,
   claimsOf,
