@@ -33,6 +33,10 @@ files=(
   packages/core/src/kit/revocations.test.ts
   # The HTTP contract, /logout scopes included, and two instances on one cluster.
   packages/hono/src/create-kit-routes.test.ts
+  packages/hono/src/routes/token-route.test.ts
+  packages/hono/src/routes/revoke-route.test.ts
+  packages/hono/src/routes/discovery-routes.test.ts
+  packages/hono/src/routes/session-routes.test.ts
   apps/demo/src/instances.test.ts
 )
 echo "citus: running ${#files[@]} test files against the coordinator of CITUS_URL"

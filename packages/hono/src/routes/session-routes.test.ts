@@ -1,8 +1,8 @@
-import { bearer, expectOAuthError, form, post } from '@kit/test-support/http';
+import { bearer, expectOAuthError } from '@kit/test-support/http';
 import { createKitFixture, type KitFixture } from '@kit/test-support/kit-fixture';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKitRoutes } from './create-kit-routes.ts';
+import { createKitRoutes } from '../create-kit-routes.ts';
 
 describe('createKitRoutes', () => {
   let f: KitFixture;
@@ -17,8 +17,6 @@ describe('createKitRoutes', () => {
   });
 
   const open = (userId = 'user-1') => f.kit.createSession({ userId });
-  const _refresh = (token: string) =>
-    post(app, '/token', form({ grant_type: 'refresh_token', refresh_token: token }));
 
   describe('sessions', () => {
     it("GET /sessions lists the caller's active sessions only, marking the current one", async () => {
