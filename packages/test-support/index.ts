@@ -1,8 +1,9 @@
 /**
  * `@kit/test-support`: what the repository's tests share. This entry is light (no database, no
- * generators); the rest sits behind subpaths: `./kit-fixture`, `./database`, `./citus`,
- * `./global-setup`, `./redis`, `./tcp-proxy`, `./http`, `./verifier`, `./hostile-tokens`,
- * `./hostile-requests`, `./bundle-verifier` and `./workerd-worker`.
+ * generators; the in-memory kit fixture loads the PostgreSQL one only when asked to); the rest
+ * sits behind subpaths: `./kit-fixture`, `./database`, `./citus`, `./global-setup`, `./redis`,
+ * `./tcp-proxy`, `./http`, `./verifier`, `./hostile-tokens`, `./hostile-requests`,
+ * `./bundle-verifier` and `./workerd-worker`.
  *
  * @module
  */
@@ -13,4 +14,5 @@ export {
   kitErrorCode,
 } from './expect-kit-error.ts';
 export { createFakeClock, type FakeClock } from './fake-clock.ts';
+export { createMemoryKitFixture, type MemoryKitFixture } from './memory-kit-fixture.ts';
 export { TEST_SECRET, testKeys } from './test-keys.ts';

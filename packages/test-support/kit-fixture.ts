@@ -1,4 +1,4 @@
-import { type AuthKit, type AuthKitOptions, createAuthKit } from '@kit/core';
+import { type AuthKit, type AuthKitOptions, createAuthKit, type SessionStore } from '@kit/core';
 import { createKitOrm, createMikroOrmStore, migrate } from '@kit/core/mikro-orm';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { createFakeClock, type FakeClock } from './fake-clock.ts';
@@ -9,6 +9,8 @@ import { TEST_SECRET, testKeys } from './test-keys.ts';
 export interface KitFixture {
   db: TestDatabase;
   orm: MikroORM;
+  /** The MikroORM store of `kit` on `orm`. */
+  store: SessionStore;
   clock: FakeClock;
   kit: AuthKit;
   makeKit(overrides?: Partial<AuthKitOptions>): Promise<AuthKit>;
@@ -38,6 +40,7 @@ export async function createKitFixture(overrides: Partial<AuthKitOptions> = {}):
   return {
     db,
     orm,
+    store,
     clock,
     kit,
     makeKit,

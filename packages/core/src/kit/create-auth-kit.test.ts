@@ -1,13 +1,18 @@
-import { expectKitError, kitErrorCode } from '@kit/test-support';
-import { createKitFixture, type KitFixture } from '@kit/test-support/kit-fixture';
+import {
+  createMemoryKitFixture,
+  expectKitError,
+  kitErrorCode,
+  type MemoryKitFixture,
+} from '@kit/test-support';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { KitEvents } from '../events.ts';
+import { createMemorySessionStore } from '../store/create-memory-session-store.ts';
 import { REFRESH_TOKEN_PREFIX } from '../tokens/refresh-token.ts';
 
 const SECOND = 1000;
 const DAY = 86_400 * SECOND;
 
-function events(fixture: KitFixture) {
+function events(fixture: MemoryKitFixture) {
   const seen: { [K in keyof KitEvents]: KitEvents[K][] } = {
     session_created: [],
     session_refreshed: [],
@@ -22,10 +27,10 @@ function events(fixture: KitFixture) {
   return seen;
 }
 
-describe('rotation, grace and reuse detection (PostgreSQL)', () => {
-  let f: KitFixture;
+describe('rotation, grace and reuse detection', () => {
+  let f: MemoryKitFixture;
   beforeAll(async () => {
-    f = await createKitFixture();
+    f = await createMemoryKitFixture();
   });
   afterAll(async () => {
     await f.close();
@@ -164,10 +169,14 @@ describe('rotation, grace and reuse detection (PostgreSQL)', () => {
   });
 
   it('a genuine token of a purged session is invalid_grant material, not a crash', async () => {
-    const t0 = await f.kit.createSession({ userId: 'ivan' });
-    await f.kit.sessions.revoke(t0.session.id);
-    await f.orm.em.getConnection().execute('delete from kit_sessions where id = ?', [t0.session.id]);
-    await expectKitError(f.kit.refresh(t0.refreshToken), 'ERR_REFRESH_TOKEN_INVALID');
+    // A store of its own, so the purge deletes no other test's session.
+    const kit = await f.makeKit({ store: createMemorySessionStore() });
+    const t0 = await kit.createSession({ userId: 'ivan' });
+    await kit.sessions.revoke(t0.session.id);
+    f.clock.advance(1);
+    expect(await kit.sessions.purgeExpired({ retain: 0 })).toBe(1);
+    expect(await kit.sessions.get(t0.session.id)).toBeNull();
+    await expectKitError(kit.refresh(t0.refreshToken), 'ERR_REFRESH_TOKEN_INVALID');
   });
 
   it('a revoked session refuses its current token without another event', async () => {
@@ -233,8 +242,7 @@ describe('rotation, grace and reuse detection (PostgreSQL)', () => {
 
   it('a revocation committed during a grace decision wins over the grace answer', async () => {
     // A store whose find() lets a revocation commit before the engine decides.
-    const { createMikroOrmStore } = await import('../mikro-orm/index.ts');
-    const real = createMikroOrmStore({ orm: f.orm });
+    const real = f.store;
     let revokeDuringFind: string | undefined;
     const store = {
       ...real,
@@ -262,10 +270,10 @@ describe('rotation, grace and reuse detection (PostgreSQL)', () => {
   });
 });
 
-describe('lifetimes with a fake clock (PostgreSQL)', () => {
-  let f: KitFixture;
+describe('lifetimes with a fake clock', () => {
+  let f: MemoryKitFixture;
   beforeAll(async () => {
-    f = await createKitFixture({ sessionIdleTtl: '1d', sessionMaxAge: '3d' });
+    f = await createMemoryKitFixture({ sessionIdleTtl: '1d', sessionMaxAge: '3d' });
   });
   afterAll(async () => {
     await f.close();
@@ -335,8 +343,7 @@ describe('lifetimes with a fake clock (PostgreSQL)', () => {
   });
 
   it('extending only the absolute expiry keeps an idle expiry slid by a refresh meanwhile', async () => {
-    const { createMikroOrmStore } = await import('../mikro-orm/index.ts');
-    const real = createMikroOrmStore({ orm: f.orm });
+    const real = f.store;
     let refreshDuringFind: (() => Promise<unknown>) | undefined;
     const store = {
       ...real,

@@ -1,11 +1,11 @@
-import { createKitFixture, type KitFixture } from '@kit/test-support/kit-fixture';
+import { createMemoryKitFixture, type MemoryKitFixture } from '@kit/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeSessionIds } from '../verify/revocation-format.ts';
 
 describe('kit.revocations()', () => {
-  let f: KitFixture;
+  let f: MemoryKitFixture;
   beforeAll(async () => {
-    f = await createKitFixture();
+    f = await createMemoryKitFixture();
   });
   afterAll(async () => {
     await f.close();

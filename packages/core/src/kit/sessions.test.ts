@@ -1,13 +1,12 @@
-import { expectKitError } from '@kit/test-support';
-import { createKitFixture, type KitFixture } from '@kit/test-support/kit-fixture';
+import { createMemoryKitFixture, expectKitError, type MemoryKitFixture } from '@kit/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const DAY = 86_400_000;
 
-describe('session administration (PostgreSQL)', () => {
-  let f: KitFixture;
+describe('session administration', () => {
+  let f: MemoryKitFixture;
   beforeAll(async () => {
-    f = await createKitFixture({ sessionIdleTtl: '2d', sessionMaxAge: '10d' });
+    f = await createMemoryKitFixture({ sessionIdleTtl: '2d', sessionMaxAge: '10d' });
   });
   afterAll(async () => {
     await f.close();
