@@ -1,5 +1,5 @@
+import { createMemoryKitFixture, type MemoryKitFixture } from '@kit/test-support';
 import { bearer, expectOAuthError, form, type TokenBody } from '@kit/test-support/http';
-import { createKitFixture, type KitFixture } from '@kit/test-support/kit-fixture';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKitRoutes } from './create-kit-routes.ts';
@@ -9,10 +9,10 @@ const ORIGIN = 'http://127.0.0.1:3000';
 const NAME = '__Secure-kit_refresh';
 
 describe('cookie mode', () => {
-  let f: KitFixture;
+  let f: MemoryKitFixture;
   let app: Hono;
   beforeAll(async () => {
-    f = await createKitFixture();
+    f = await createMemoryKitFixture();
     const options = { basePath: '/auth', cookie: { localDevelopment: true }, rateLimit: false as const };
     app = new Hono();
     app.route('/', createKitRoutes(f.kit, options));

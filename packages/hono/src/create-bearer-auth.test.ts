@@ -1,7 +1,7 @@
 import type { Session } from '@kit/core';
 import { type AccessTokenClaims, createVerifier } from '@kit/core/verify';
+import { createMemoryKitFixture, type MemoryKitFixture } from '@kit/test-support';
 import { bearer, expectOAuthError } from '@kit/test-support/http';
-import { createKitFixture, type KitFixture } from '@kit/test-support/kit-fixture';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { type BearerAuthOptions, createBearerAuth, type KitAuthEnv } from './create-bearer-auth.ts';
@@ -10,9 +10,9 @@ import { createSessionAuth, type KitSessionEnv } from './create-session-auth.ts'
 type RoleClaims = AccessTokenClaims & { role: 'admin' | 'member' };
 
 describe('createBearerAuth and createSessionAuth', () => {
-  let f: KitFixture;
+  let f: MemoryKitFixture;
   beforeAll(async () => {
-    f = await createKitFixture({ claims: () => ({ role: 'admin' }) });
+    f = await createMemoryKitFixture({ claims: () => ({ role: 'admin' }) });
   });
   afterAll(async () => {
     await f.close();

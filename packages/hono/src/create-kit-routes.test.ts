@@ -1,17 +1,16 @@
 import { createKitOrm, createMikroOrmStore } from '@kit/core/mikro-orm';
-import { testKeys } from '@kit/test-support';
+import { createMemoryKitFixture, type MemoryKitFixture, testKeys } from '@kit/test-support';
 import { bearer, expectOAuthError, form, post } from '@kit/test-support/http';
-import { createKitFixture, type KitFixture } from '@kit/test-support/kit-fixture';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBearerAuth } from './create-bearer-auth.ts';
 import { createKitRoutes } from './create-kit-routes.ts';
 
 describe('createKitRoutes', () => {
-  let f: KitFixture;
+  let f: MemoryKitFixture;
   let app: Hono;
   beforeAll(async () => {
-    f = await createKitFixture();
+    f = await createMemoryKitFixture();
     app = new Hono();
     app.route('/', createKitRoutes(f.kit, { rateLimit: false, log: () => undefined }));
   });

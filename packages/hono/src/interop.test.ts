@@ -1,19 +1,19 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { AuthKit } from '@kit/core';
-import { createKitFixture, type KitFixture } from '@kit/test-support/kit-fixture';
+import { createMemoryKitFixture, type MemoryKitFixture } from '@kit/test-support';
 import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKitRoutes } from './create-kit-routes.ts';
 
 // A third-party OAuth client (oauth4webapi) against the routes served by a real HTTP server.
 describe('interop with oauth4webapi', () => {
-  let f: KitFixture;
+  let f: MemoryKitFixture;
   let kit: AuthKit;
   let server: ReturnType<typeof serve>;
   let issuer: URL;
   beforeAll(async () => {
-    f = await createKitFixture();
+    f = await createMemoryKitFixture();
     let app: { fetch: (request: Request, env?: unknown) => Response | Promise<Response> } | undefined;
     server = serve({ fetch: (request, env) => app!.fetch(request, env), port: 0, hostname: '127.0.0.1' });
     await new Promise<void>((resolve) => server.once('listening', () => resolve()));

@@ -1,13 +1,13 @@
 import { createVerifier } from '@kit/core/verify';
-import { createKitFixture, type KitFixture } from '@kit/test-support/kit-fixture';
+import { createMemoryKitFixture, type MemoryKitFixture } from '@kit/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBearerAuth } from './create-bearer-auth.ts';
 import { createKitRoutes } from './create-kit-routes.ts';
 
 describe('revocation list route', () => {
-  let f: KitFixture;
+  let f: MemoryKitFixture;
   beforeAll(async () => {
-    f = await createKitFixture();
+    f = await createMemoryKitFixture();
   });
   afterAll(async () => {
     await f.close();

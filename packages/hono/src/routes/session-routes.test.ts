@@ -1,14 +1,14 @@
+import { createMemoryKitFixture, type MemoryKitFixture } from '@kit/test-support';
 import { bearer, expectOAuthError } from '@kit/test-support/http';
-import { createKitFixture, type KitFixture } from '@kit/test-support/kit-fixture';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKitRoutes } from '../create-kit-routes.ts';
 
 describe('createKitRoutes', () => {
-  let f: KitFixture;
+  let f: MemoryKitFixture;
   let app: Hono;
   beforeAll(async () => {
-    f = await createKitFixture();
+    f = await createMemoryKitFixture();
     app = new Hono();
     app.route('/', createKitRoutes(f.kit, { rateLimit: false, log: () => undefined }));
   });
