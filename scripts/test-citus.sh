@@ -27,7 +27,10 @@ files=(
   packages/core/src/cli/kit-keys.test.ts
   packages/core/src/cli/kit-sessions.test.ts
   packages/core/src/cli/kit-database.test.ts
-  # The kit on the store: sessions, refresh with grace and reuse, revocation feed.
+  # The kit on the store: concurrent refreshes; and, with KIT_TEST_STORE=postgresql below, the
+  # kit's tests that otherwise run on the in-memory store: sessions, refresh with grace and reuse,
+  # the revocation feed.
+  packages/core/src/kit/kit-on-postgresql.test.ts
   packages/core/src/kit/create-auth-kit.test.ts
   packages/core/src/kit/sessions.test.ts
   packages/core/src/kit/revocations.test.ts
@@ -40,4 +43,4 @@ files=(
   apps/demo/src/instances.test.ts
 )
 echo "citus: running ${#files[@]} test files against the coordinator of CITUS_URL"
-DATABASE_URL="$CITUS_URL" pnpm vitest run "${files[@]}"
+DATABASE_URL="$CITUS_URL" KIT_TEST_STORE=postgresql pnpm vitest run "${files[@]}"
