@@ -9,10 +9,10 @@
  *   verifying endpoint on this machine.
  *
  * `BENCH_HTTP_ROTATION_BATCH_SIZE` sets the store's `rotationBatchSize` (unset: the store's own
- * choice); `BENCH_HTTP_PREPARED_STATEMENTS=1` makes the ORM with `preparedStatements: true`. Ready with
- * `{ kitPort, barePort }`, it answers the parent (child-process.ts): `sessions` `{ count }` (open
- * that many sessions, answer their refresh tokens), `access` (an access token), `stats` (CPU and
- * event-loop counters of this process, and its pid), `stop`.
+ * choice); `BENCH_HTTP_PREPARED_STATEMENTS=1` makes the ORM with `preparedStatements: true`.
+ * Ready with `{ kitPort, barePort }`, it answers the parent (`@kit/test-support/child-process`):
+ * `sessions` `{ count }` (open that many sessions, answer their refresh tokens), `access` (an
+ * access token), `stats` (CPU and event-loop counters of this process, and its pid), `stop`.
  */
 import { createPublicKey, verify as verifySignature } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -22,8 +22,8 @@ import { serve } from '@hono/node-server';
 import { createAuthKit, generateSecret, generateSigningKeys } from '@kit/core';
 import { createKitOrm, createMikroOrmStore } from '@kit/core/mikro-orm';
 import { createBearerAuth, createKitRoutes, type KitAuthEnv } from '@kit/hono';
+import { answerParent } from '@kit/test-support/child-process';
 import { Hono } from 'hono';
-import { answerParent } from './child-process.ts';
 
 const databaseUrl = process.env.BENCH_HTTP_DATABASE_URL;
 const poolSize = Number(process.env.BENCH_HTTP_POOL_SIZE ?? 16);

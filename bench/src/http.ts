@@ -16,7 +16,7 @@
  */
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { type ChildProcess, startChildProcess } from './child-process.ts';
+import { type ChildProcess, startChildProcess } from '@kit/test-support/child-process';
 import { machineTicks, type Rounds, type RunResult } from './harness.ts';
 import type { LoadResult } from './load-generator.ts';
 
@@ -29,9 +29,9 @@ export interface HttpFigure {
 }
 
 /**
- * Starts one of the HTTP figures' processes (a module of this folder, speaking child-process.ts's
- * protocol), writing to the bench's own output. `BENCH_HTTP_PROFILE=DIR` writes a CPU profile of
- * each into DIR.
+ * Starts one of the HTTP figures' processes (a module of this folder, speaking the protocol of
+ * `@kit/test-support/child-process`), writing to the bench's own output. `BENCH_HTTP_PROFILE=DIR`
+ * writes a CPU profile of each into DIR.
  */
 export function startChild<Ready = Record<string, never>>(
   file: string,

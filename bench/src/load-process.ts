@@ -4,14 +4,14 @@
  * garbage collection and timers out of the generator's way, as the servers' own child process
  * keeps the generator out of theirs.
  *
- * Requests of the parent (child-process.ts):
+ * Requests of the parent (`@kit/test-support/child-process`):
  * - `chains` `{ name, tokens }`: one `POST /token` client per refresh token, kept under `name` so
  *   each chains its own session through every later window;
  * - `load` `{ port, connections, seconds, chain }` or `{ port, connections, seconds, get, headers }`:
  *   one window of {@link generateLoad}, answered with its {@link LoadResult};
  * - `stop`.
  */
-import { answerParent } from './child-process.ts';
+import { answerParent } from '@kit/test-support/child-process';
 import { type ConnectionScript, generateLoad, httpRequest, type LoadResult } from './load-generator.ts';
 
 /** A `chains` request. */

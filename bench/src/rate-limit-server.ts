@@ -13,8 +13,8 @@
  * counting), and each connection is its own client address (derived from its source port), as 16
  * clients would be: 16 counters, not one contended key.
  *
- * Ready with `{ ports }` (by variant), it answers the parent as http-server.ts does (child-process.ts):
- * `sessions` `{ count }`, `stats`, `stop`.
+ * Ready with `{ ports }` (by variant), it answers the parent as http-server.ts does
+ * (`@kit/test-support/child-process`): `sessions` `{ count }`, `stats`, `stop`.
  */
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -23,9 +23,9 @@ import { createAuthKit, generateSecret, generateSigningKeys, type RateLimitStore
 import { createKitOrm, createMikroOrmRateLimitStore, createMikroOrmStore } from '@kit/core/mikro-orm';
 import { createRedisRateLimitStore } from '@kit/core/redis';
 import { createKitRoutes, createMemoryRateLimitStore } from '@kit/hono';
+import { answerParent } from '@kit/test-support/child-process';
 import type { Context } from 'hono';
 import { createClient } from 'redis';
-import { answerParent } from './child-process.ts';
 
 const databaseUrl = process.env.BENCH_HTTP_DATABASE_URL;
 const poolSize = Number(process.env.BENCH_HTTP_POOL_SIZE ?? 16);

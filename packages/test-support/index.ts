@@ -2,8 +2,8 @@
  * `@kit/test-support`: what the repository's tests share. This entry is light (no database, no
  * generators; the in-memory kit fixture loads the PostgreSQL one only when asked to); the rest
  * sits behind subpaths: `./kit-fixture`, `./database`, `./citus`, `./global-setup`, `./redis`,
- * `./tcp-proxy`, `./http`, `./verifier`, `./hostile-tokens`, `./hostile-requests` and
- * `./bundle-verifier` (with the workerd Worker's path, `WORKER_ENTRY`).
+ * `./tcp-proxy`, `./http`, `./child-process`, `./verifier`, `./hostile-tokens`,
+ * `./hostile-requests` and `./bundle-verifier` (with the workerd Worker's path, `WORKER_ENTRY`).
  *
  * @module
  */

@@ -7,16 +7,16 @@
  *
  * Configured by one environment variable, `KIT_RELIABILITY_SERVER`: the JSON of
  * {@link ServerProcessConfig}. It prints `listening on http://127.0.0.1:PORT` once it answers, is
- * ready with `{ port }`, and then answers the parent (child-process.ts): `memory` `{ gc }`,
- * `rotate-keys`, `sessions` `{ userId, count }`, `stop`. Every line it logs goes to its stdout or
- * stderr, as in production: the kit's `log` option output is prefixed `kit log: `.
+ * ready with `{ port }`, and then answers the parent (`@kit/test-support/child-process`):
+ * `memory` `{ gc }`, `rotate-keys`, `sessions` `{ userId, count }`, `stop`. Every line it logs goes
+ * to its stdout or stderr, as in production: the kit's `log` option output is prefixed `kit log: `.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDemoServer, loadConfig } from '@kit/demo';
-import { answerParent } from '../child-process.ts';
+import { answerParent } from '@kit/test-support/child-process';
 import type { ServerMemory, ServerProcessConfig } from './start-server-process.ts';
 
 const raw = process.env.KIT_RELIABILITY_SERVER;

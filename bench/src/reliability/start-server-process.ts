@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { type CapturedLine, startChildProcess } from '../child-process.ts';
+import { type CapturedLine, startChildProcess } from '@kit/test-support/child-process';
 
 /** Configuration of the server process (server-process.ts), passed as JSON in its environment. */
 export interface ServerProcessConfig {

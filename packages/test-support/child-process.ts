@@ -1,6 +1,6 @@
 /**
- * The one protocol between the bench (or a reliability test) and a server it runs in a child
- * process, so the two never share an event loop, and the server's memory and CPU are its own.
+ * The one way the bench and the reliability tests run a server in a child process, so the two
+ * never share an event loop, and the server's memory and CPU are its own.
  *
  * - The parent starts the child with {@link startChildProcess}: a TypeScript module run by Node
  *   through tsx, with an IPC channel.
@@ -10,8 +10,12 @@
  * - `stop` is a request like any other: the child runs its shutdown, answers, and exits 0. It
  *   shuts down the same way on SIGTERM, and when the parent goes away without stopping it, so an
  *   interrupted run leaves no server behind.
+ *
+ * A program that does not speak the protocol (the demo's `main.ts`, run as its users run it) is
+ * started the same way with `readyLine`: it is ready once it prints that line, it has no IPC
+ * channel, `stop()` sends it SIGTERM, and it is killed if this process exits first.
  */
-import { fork } from 'node:child_process';
+import { type ChildProcess as NodeChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
 /** One line the child wrote, as read from its stdout or stderr. */
@@ -22,11 +26,15 @@ export interface CapturedLine {
 
 /** Options of {@link startChildProcess}. */
 export interface ChildProcessOptions {
-  /** Absolute path of the module to run (a `.ts` file: Node runs it through tsx). */
+  /** The module to run (a `.ts` file: Node runs it through tsx), absolute or relative to `cwd`. */
   entry: string;
   /** Names the child in errors: "the HTTP bench's server". */
   name: string;
-  /** Variables added to this process's environment. */
+  /** The directory it runs in. @default this process's */
+  cwd?: string;
+  /** The environment `env` is added to. @default process.env */
+  baseEnv?: NodeJS.ProcessEnv;
+  /** Variables added to `baseEnv`. */
   env?: Record<string, string>;
   /** More Node options, before tsx's (`--expose-gc`, `--cpu-prof`). */
   execArgv?: readonly string[];
@@ -39,6 +47,11 @@ export interface ChildProcessOptions {
   output?: 'pipe' | 'inherit';
   /** Called with each line as it is read (`output: 'pipe'` only). */
   onLine?: (line: CapturedLine) => void;
+  /**
+   * For a program that does not speak the protocol: it is ready once it prints a line matching
+   * this on stdout, and `ready` is the match (`output: 'pipe'` only).
+   */
+  readyLine?: RegExp;
   /** Liveness only: a child not ready within this is a hang, and is killed. @default 120000 */
   startTimeoutMs?: number;
   /** Milliseconds `stop()` waits for the child to exit before it kills it. @default 10000 */
@@ -47,7 +60,7 @@ export interface ChildProcessOptions {
 
 /** A child process that is ready, as {@link startChildProcess} resolves it. */
 export interface ChildProcess<Ready = Record<string, never>> {
-  /** What the child sent with `ready` (the ports it listens on). */
+  /** What the child sent with `ready` (the ports it listens on), or the match of `readyLine`. */
   readonly ready: Ready;
   readonly pid: number;
   /** Every line of its stdout and stderr so far, in the order read (`output: 'pipe'` only). */
@@ -56,9 +69,12 @@ export interface ChildProcess<Ready = Record<string, never>> {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Sends a request; resolves with the child's answer, rejects with its error or when it exits. */
   call<T>(type: string, payload?: Record<string, unknown>): Promise<T>;
+  /** Sends a signal to the child (SIGTERM, SIGSTOP, SIGKILL...). */
+  signal(signal: NodeJS.Signals): void;
   /**
-   * Asks the child to stop and waits for it to exit (killed after `stopTimeoutMs`), then until
-   * every line it wrote has been read. Does nothing more once it has exited.
+   * Asks the child to stop (SIGTERM with `readyLine`) and waits for it to exit (killed after
+   * `stopTimeoutMs`), then until every line it wrote has been read. Does nothing more once it has
+   * exited.
    */
   stop(): Promise<void>;
 }
@@ -76,22 +92,35 @@ interface ParentRequest {
   [key: string]: unknown;
 }
 
+/** Children started with `readyLine` and still running: they would not notice this process go. */
+const unaware = new Set<NodeChildProcess>();
+let killingUnawareAtExit = false;
+
 /**
- * Starts `entry` in a child process and resolves once it has sent `ready` (see the module
- * comment). Rejects, with the end of its output, if it exits or hangs before that.
+ * Starts `entry` in a child process and resolves once it is ready (see the module comment).
+ * Rejects, with the end of its output, if it exits or hangs before that.
  */
 export async function startChildProcess<Ready = Record<string, never>>(
   options: ChildProcessOptions,
 ): Promise<ChildProcess<Ready>> {
-  const { name } = options;
+  const { name, readyLine } = options;
   const piped = (options.output ?? 'pipe') === 'pipe';
-  const child = fork(options.entry, [], {
-    execArgv: [...(options.execArgv ?? []), '--conditions=development', '--import', 'tsx'],
-    env: { ...process.env, ...options.env },
-    stdio: piped ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  if (readyLine && !piped) throw new Error('readyLine needs output: pipe');
+  const output = piped ? 'pipe' : 'inherit';
+  const child = spawn(
+    process.execPath,
+    [...(options.execArgv ?? []), '--conditions=development', '--import', 'tsx', options.entry],
+    {
+      ...(options.cwd ? { cwd: options.cwd } : {}),
+      env: { ...(options.baseEnv ?? process.env), ...options.env },
+      stdio: readyLine ? ['ignore', output, output] : ['ignore', output, output, 'ipc'],
+    },
+  );
+  if (readyLine) watchUnaware(child);
+
   const lines: CapturedLine[] = [];
   const closed: Promise<void>[] = [];
+  let onStdout: ((text: string) => void) | undefined;
   for (const stream of piped ? (['stdout', 'stderr'] as const) : []) {
     const source = child[stream];
     if (!source) throw new Error(`${name} has no ${stream}`);
@@ -100,6 +129,7 @@ export async function startChildProcess<Ready = Record<string, never>>(
       const line = { stream, text };
       lines.push(line);
       options.onLine?.(line);
+      if (stream === 'stdout') onStdout?.(text);
     });
     closed.push(new Promise((resolve) => reader.once('close', () => resolve())));
   }
@@ -132,16 +162,27 @@ export async function startChildProcess<Ready = Record<string, never>>(
       reject(new Error(`${name} was not ready within ${startTimeoutMs} ms${tail()}`));
       child.kill('SIGKILL');
     }, startTimeoutMs);
+    const isReady = (value: unknown) => {
+      clearTimeout(timer);
+      resolve(value as Ready);
+    };
     // A failed spawn; after the start, a failed send is answered through its own callback.
     child.on('error', (error) => {
       clearTimeout(timer);
       reject(new Error(`${name} could not be started (${error.message})`));
     });
+    if (readyLine) {
+      onStdout = (text) => {
+        const match = readyLine.exec(text);
+        if (!match) return;
+        onStdout = undefined;
+        isReady(match);
+      };
+    }
     child.on('message', (message: ChildMessage) => {
       if (message.type === 'ready') {
-        clearTimeout(timer);
         const { type: _, ...payload } = message;
-        resolve(payload as Ready);
+        isReady(payload);
         return;
       }
       const call = pending.get(message.id);
@@ -156,6 +197,8 @@ export async function startChildProcess<Ready = Record<string, never>>(
   });
 
   const call = <T>(type: string, payload: Record<string, unknown> = {}): Promise<T> => {
+    if (readyLine)
+      return Promise.reject(new Error(`${name} answers no requests (it was started with readyLine)`));
     const id = next++;
     return new Promise<T>((resolve, reject) => {
       pending.set(id, { resolve: (value) => resolve(value as T), reject });
@@ -174,17 +217,39 @@ export async function startChildProcess<Ready = Record<string, never>>(
     lines,
     exited,
     call,
+    signal: (signal) => {
+      child.kill(signal);
+    },
     async stop() {
       if (running()) {
         const timer = setTimeout(() => child.kill('SIGKILL'), options.stopTimeoutMs ?? 10_000);
+        if (readyLine) child.kill('SIGTERM');
         // The answer comes just before the exit; a child that dies instead rejects it.
-        await call('stop').catch(() => undefined);
+        else await call('stop').catch(() => undefined);
         await exited;
         clearTimeout(timer);
       }
       await Promise.all(closed);
     },
   };
+}
+
+function watchUnaware(child: NodeChildProcess): void {
+  unaware.add(child);
+  child.once('exit', () => unaware.delete(child));
+  if (killingUnawareAtExit) return;
+  killingUnawareAtExit = true;
+  // If this process ends first (a test worker crashed or timed out), no server is left behind.
+  process.once('exit', () => {
+    for (const survivor of unaware) {
+      try {
+        // A stopped process must be continued to act on anything but SIGKILL; SIGKILL needs nothing.
+        survivor.kill('SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  });
 }
 
 /** What {@link answerParent} needs. */
@@ -209,8 +274,9 @@ export interface AnswerParentOptions {
  */
 export function answerParent(options: AnswerParentOptions): void {
   const send = process.send?.bind(process);
-  if (!send)
-    throw new Error('This module runs in a child process started by startChildProcess (child-process.ts).');
+  if (!send) {
+    throw new Error('This module runs in a child process started by startChildProcess (@kit/test-support).');
+  }
   const describe = options.describeError ?? describeError;
   let stopped: Promise<void> | undefined;
   const stop = () => {

@@ -30,4 +30,17 @@ describe('the child-process protocol', () => {
       'the test child exited (code 3, signal null) before it was ready; its last lines:\ncannot start: no database',
     );
   });
+
+  it('starts a program that does not speak the protocol, ready once it prints readyLine', async () => {
+    const child = await startChildProcess<RegExpExecArray>({
+      entry,
+      name: 'the plain child',
+      env: { CHILD_MODE: 'plain' },
+      readyLine: /^listening on (http:\/\/\S+)$/,
+    });
+    expect(child.ready[1]).toBe('http://127.0.0.1:4321');
+    await expect(child.call('echo')).rejects.toThrow('the plain child answers no requests');
+    await child.stop();
+    expect(await child.exited).toEqual({ code: null, signal: 'SIGTERM' });
+  });
 });
