@@ -28,7 +28,7 @@ describe('demo start-up failures', () => {
         () => undefined,
         (error: Error) => error.message,
       );
-      expect(failure).toContain('exited (code 1, signal null) before listening');
+      expect(failure).toContain('exited (code 1, signal null) before it was ready');
       expect(failure).toContain(`\ndemo: 127.0.0.1:${port} is already in use: set PORT to another port.`);
       expect(failure).not.toMatch(/^\s+at /m);
     } finally {
