@@ -1,3 +1,4 @@
+import { timingSafeEqual } from '../crypto/primitives.ts';
 import { KitStoreFailureError, KitStoreUnavailableError } from '../errors.ts';
 import type { PurgeLock, SessionRecord, SessionStatus, SessionStore } from './session-store.ts';
 
@@ -16,12 +17,6 @@ function copy(record: SessionRecord): SessionRecord {
     data: JSON.parse(JSON.stringify(record.data)) as Record<string, unknown>,
     secretHash: new Uint8Array(record.secretHash),
   };
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 function earliest(a: Date, b: Date): Date {
@@ -65,7 +60,7 @@ function current(
   const matches =
     row !== undefined &&
     row.generation === input.generation &&
-    equalBytes(row.secretHash, input.secretHash) &&
+    timingSafeEqual(row.secretHash, input.secretHash) &&
     isLive(row, input.now);
   return matches ? row : null;
 }
