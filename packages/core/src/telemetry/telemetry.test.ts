@@ -1,0 +1,99 @@
+import * as otel from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import {
+  AggregationTemporality,
+  InMemoryMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+} from '@opentelemetry/sdk-metrics';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
+import { KitInvalidOptionsError } from '../errors.ts';
+import { findOpenTelemetryApi, loadTelemetry } from './load-telemetry.ts';
+import { consoleLogger, errorFields, resolveLogger } from './logger.ts';
+import type { OpenTelemetryApi } from './open-telemetry-api.ts';
+import { noopTelemetry } from './telemetry.ts';
+
+const spans = new InMemorySpanExporter();
+const metrics = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+const reader = new PeriodicExportingMetricReader({ exporter: metrics, exportIntervalMillis: 60_000 });
+
+beforeAll(() => {
+  otel.context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  otel.trace.setGlobalTracerProvider(
+    new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] }),
+  );
+  otel.metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
+});
+afterAll(() => {
+  otel.trace.disable();
+  otel.metrics.disable();
+  otel.context.disable();
+});
+
+describe('telemetry option', () => {
+  it('takes the @opentelemetry/api namespace as it is', () => {
+    expectTypeOf(otel).toMatchTypeOf<OpenTelemetryApi>();
+  });
+
+  it('finds the optional peer by itself, and is off when told', async () => {
+    expect(await findOpenTelemetryApi()).toBeDefined();
+    expect((await loadTelemetry(undefined, 'test')).enabled).toBe(true);
+    expect(await loadTelemetry(false, 'test')).toBe(noopTelemetry);
+  });
+
+  it('refuses anything else', async () => {
+    for (const bad of [null, true, 'otel', {}, { metrics: {} }]) {
+      await expect(loadTelemetry(bad, 'test')).rejects.toBeInstanceOf(KitInvalidOptionsError);
+    }
+  });
+
+  it('nests spans under an explicit parent and marks failures with the code only', async () => {
+    spans.reset();
+    const telemetry = await loadTelemetry(otel, 'test');
+    const failure = Object.assign(new Error('secret material'), { code: 'ERR_SOMETHING' });
+    await expect(
+      telemetry.span('outer', { a: 1 }, (outer) =>
+        telemetry.span('inner', {}, async () => Promise.reject(failure), outer),
+      ),
+    ).rejects.toBe(failure);
+    const [inner, outer] = spans.getFinishedSpans();
+    expect(inner?.name).toBe('inner');
+    expect(outer?.name).toBe('outer');
+    expect(inner?.parentSpanContext?.spanId).toBe(outer?.spanContext().spanId);
+    expect(inner?.attributes['kit.error.code']).toBe('ERR_SOMETHING');
+    expect(inner?.status.code).toBe(otel.SpanStatusCode.ERROR);
+    expect(JSON.stringify([inner?.attributes, inner?.status, inner?.events])).not.toContain('secret');
+  });
+
+  it('records counters and second histograms through the global meter', async () => {
+    const telemetry = await loadTelemetry(otel, 'test');
+    telemetry.counter('test.count', 'a count').add(2, { outcome: 'x' });
+    telemetry.histogram('test.duration', 'a duration').record(0.002);
+    await reader.forceFlush();
+    const names = metrics
+      .getMetrics()
+      .flatMap((r) => r.scopeMetrics.flatMap((s) => s.metrics.map((m) => m.descriptor.name)));
+    expect(names).toEqual(expect.arrayContaining(['test.count', 'test.duration']));
+  });
+});
+
+describe('logger option', () => {
+  it('takes a pino-shaped logger and refuses other values', () => {
+    expect(resolveLogger(consoleLogger)).toBe(consoleLogger);
+    expect(() => resolveLogger({ info() {}, warn() {} })).toThrow(KitInvalidOptionsError);
+    expect(() => resolveLogger(console.error)).toThrow(KitInvalidOptionsError);
+  });
+
+  it('logs a code, never a message', () => {
+    expect(errorFields(Object.assign(new Error('token abc'), { code: 'ERR_X' }))).toEqual({ code: 'ERR_X' });
+    expect(errorFields(new TypeError('token abc'))).toEqual({ code: 'TypeError' });
+    expect(errorFields(Object.assign(new Error('x'), { code: 'has spaces token' }))).toEqual({
+      code: 'Error',
+    });
+  });
+});

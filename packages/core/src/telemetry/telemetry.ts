@@ -1,0 +1,116 @@
+import { errorFields } from './logger.ts';
+import type {
+  OpenTelemetryApi,
+  OpenTelemetrySpan,
+  OpenTelemetryTracer,
+  TelemetryAttributes,
+} from './open-telemetry-api.ts';
+
+/** A counter as the kit uses it. @internal */
+export interface TelemetryCounter {
+  add(value: number, attributes?: TelemetryAttributes): void;
+}
+
+/** A histogram as the kit uses it; durations are recorded in seconds. @internal */
+export interface TelemetryHistogram {
+  record(value: number, attributes?: TelemetryAttributes): void;
+}
+
+/** The span a {@link Telemetry.span} callback runs in. @internal */
+export interface TelemetrySpan {
+  setAttribute(key: string, value: string | number | boolean): void;
+}
+
+/**
+ * How the kit reports: instruments and spans, either through OpenTelemetry or nowhere. Built once
+ * per kit or verifier by `loadTelemetry`; every instrument is created then, never on a hot path.
+ *
+ * @internal
+ */
+export interface Telemetry {
+  /** False when nothing is recorded: callers skip their clock reads. */
+  readonly enabled: boolean;
+  counter(name: string, description: string): TelemetryCounter;
+  /** A histogram of durations in seconds, with buckets from 0.5 ms to 10 s. */
+  histogram(name: string, description: string): TelemetryHistogram;
+  /**
+   * Runs `fn` in a span named `name`, ended when `fn` settles. A rejection marks the span as an
+   * error with the error's code as `kit.error.code` (never its message). `parent` nests the span
+   * under another without relying on a context manager (none exists at the edge).
+   */
+  span<T>(
+    name: string,
+    attributes: TelemetryAttributes,
+    fn: (span: TelemetrySpan) => Promise<T>,
+    parent?: TelemetrySpan,
+  ): Promise<T>;
+}
+
+const NOOP_INSTRUMENT = Object.freeze({ add() {}, record() {} });
+const NOOP_SPAN: TelemetrySpan = Object.freeze({ setAttribute() {} });
+
+/** Records nothing and costs a function call. @internal */
+export const noopTelemetry: Telemetry = Object.freeze({
+  enabled: false,
+  counter: () => NOOP_INSTRUMENT,
+  histogram: () => NOOP_INSTRUMENT,
+  span: <T>(_name: string, _attributes: TelemetryAttributes, fn: (span: TelemetrySpan) => Promise<T>) =>
+    fn(NOOP_SPAN),
+});
+
+/** Buckets for durations in seconds: a refresh takes about a millisecond, an outage up to the timeout. */
+export const DURATION_BUCKETS = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
+
+const SPAN_KIND_INTERNAL = 0;
+const SPAN_STATUS_ERROR = 2;
+
+/** Holds the OpenTelemetry span behind a {@link TelemetrySpan}, for nesting. */
+class OtelSpanHandle implements TelemetrySpan {
+  constructor(readonly span: OpenTelemetrySpan) {}
+  setAttribute(key: string, value: string | number | boolean): void {
+    this.span.setAttribute(key, value);
+  }
+}
+
+/**
+ * {@link Telemetry} on top of `@opentelemetry/api`: a meter and a tracer named `scope` from the
+ * global providers, as registered by the host's SDK when this is called. (The metrics API has no
+ * proxy provider: an SDK registered later is not seen, so the SDK is set up before the kit.)
+ *
+ * @internal
+ */
+export function createOpenTelemetry(api: OpenTelemetryApi, scope: string): Telemetry {
+  const meter = api.metrics.getMeter(scope);
+  const tracer: OpenTelemetryTracer = api.trace.getTracer(scope);
+  return {
+    enabled: true,
+    counter: (name, description) => meter.createCounter(name, { description }),
+    histogram: (name, description) =>
+      meter.createHistogram(name, {
+        description,
+        unit: 's',
+        advice: { explicitBucketBoundaries: DURATION_BUCKETS },
+      }),
+    async span(name, attributes, fn, parent) {
+      const parentContext =
+        parent instanceof OtelSpanHandle
+          ? api.trace.setSpan(api.context.active(), parent.span)
+          : api.context.active();
+      const span = tracer.startSpan(name, { attributes, kind: SPAN_KIND_INTERNAL }, parentContext);
+      const handle = new OtelSpanHandle(span);
+      try {
+        // Active while fn runs, so spans of instrumented libraries (pg, for one) nest under it
+        // where the host's SDK has a context manager.
+        return await api.context.with(api.trace.setSpan(parentContext, span), () => fn(handle));
+      } catch (error) {
+        span.setAttribute('kit.error.code', errorFields(error).code);
+        span.setStatus({ code: SPAN_STATUS_ERROR });
+        throw error;
+      } finally {
+        span.end();
+      }
+    },
+  };
+}
