@@ -63,11 +63,11 @@ export type {
   SessionStore,
 } from './store/session-store.ts';
 export { validateRateLimitHit } from './store/validate-rate-limit-hit.ts';
-export { RESERVED_CLAIMS } from './tokens/access-token.ts';
-export { REFRESH_TOKEN_PREFIX } from './tokens/refresh-token.ts';
-export type { TelemetryOption } from './telemetry/load-telemetry.ts';
+export type { TelemetryOption, TelemetryProviders } from './telemetry/load-telemetry.ts';
 export { consoleLogger, type KitLogger } from './telemetry/logger.ts';
 export type { OpenTelemetryApi, TelemetryAttributes } from './telemetry/open-telemetry-api.ts';
+export { RESERVED_CLAIMS } from './tokens/access-token.ts';
+export { REFRESH_TOKEN_PREFIX } from './tokens/refresh-token.ts';
 export { type Duration, toOptionSeconds, toSeconds } from './util/duration.ts';
 // Types only: `createVerifier` itself is imported from `@kit/core/verify`, whose `node` export
 // condition picks the `node:crypto` signature path; a root re-export would hand Node the Web Crypto one.

@@ -5,6 +5,8 @@ import type { SigningKeyStore } from './keys/key-store.ts';
 import type { PrivateJwks, SigningKeySet } from './keys/signing-keys.ts';
 import type { KitClaimsHook, KitTypes } from './kit/kit-types.ts';
 import type { SessionStore } from './store/session-store.ts';
+import type { TelemetryOption } from './telemetry/load-telemetry.ts';
+import type { KitLogger } from './telemetry/logger.ts';
 import { type Duration, toOptionSeconds } from './util/duration.ts';
 
 /**
@@ -117,9 +119,21 @@ export interface AuthKitOptions<T extends KitTypes = KitTypes> {
   /**
    * Called when an event listener throws or rejects. The operation that emitted the event is not
    * affected.
-   * @default logs the error's name with console.error
+   * @default logs the event and the error's code or class name through `logger`, at error level
    */
   onListenerError?: (error: unknown, event: keyof KitEvents) => void;
+  /**
+   * Where the kit logs (a pino logger fits): a failed listener, signing keys that did not reload,
+   * the pruner's failures. Lines carry an error code, never a token, secret, key, hash or message.
+   * @default nothing is logged
+   */
+  logger?: KitLogger;
+  /**
+   * OpenTelemetry: left out, the kit reports through `@opentelemetry/api` when it is installed, to
+   * the providers registered when `createAuthKit` runs; `false` turns it off. See
+   * `docs/observability.md` for the instruments and spans.
+   */
+  telemetry?: TelemetryOption;
 }
 
 /** Options after defaults and validation. @internal */

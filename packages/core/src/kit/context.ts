@@ -4,6 +4,9 @@ import { createKeyRing, type KeyProvider, staticKeyProvider } from '../keys/key-
 import { importSigningKeys, type SigningKeySet } from '../keys/signing-keys.ts';
 import { type AuthKitOptions, type ResolvedOptions, resolveOptions } from '../options.ts';
 import type { SessionStore } from '../store/session-store.ts';
+import { loadTelemetry } from '../telemetry/load-telemetry.ts';
+import { errorFields, type KitLogger, resolveLogger } from '../telemetry/logger.ts';
+import type { Telemetry } from '../telemetry/telemetry.ts';
 import { RefreshTokenCodec } from '../tokens/refresh-token.ts';
 
 /**
@@ -19,6 +22,10 @@ export interface KitContext {
   readonly keys: KeyProvider;
   readonly emitter: Emitter;
   readonly claimsHook: AuthKitOptions['claims'];
+  /** The host's logger, or one that writes nothing. */
+  readonly logger: KitLogger;
+  /** OpenTelemetry instruments and spans, or the no-op. */
+  readonly telemetry: Telemetry;
   /** The configured clock, refused when it returns something that is not a time. */
   now(): number;
 }
@@ -31,6 +38,8 @@ export interface KitContext {
  */
 export async function createKitContext(options: AuthKitOptions): Promise<KitContext> {
   const config = resolveOptions(options);
+  const logger = resolveLogger(options.logger);
+  const telemetry = await loadTelemetry(options.telemetry, '@kit/core');
   const codec = await RefreshTokenCodec.create(config.secret, config.previousSecrets);
   const now = () => {
     const ms = config.clock();
@@ -41,24 +50,28 @@ export async function createKitContext(options: AuthKitOptions): Promise<KitCont
   const emitter = new Emitter(
     options.onListenerError ??
       ((error, event) => {
-        // The error's name only: a listener's message could carry anything.
-        console.error(
-          `kit: a "${event}" listener failed (${error instanceof Error ? error.name : typeof error}).`,
-        );
+        // The error's code or name only: a listener's message could carry anything.
+        logger.error({ ...errorFields(error), event }, 'kit: an event listener failed');
       }),
   );
   return {
     config,
     store: options.store,
     codec,
-    keys: await createKeys(options, config),
+    keys: await createKeys(options, config, logger),
     emitter,
     claimsHook: options.claims,
+    logger,
+    telemetry,
     now,
   };
 }
 
-async function createKeys(options: AuthKitOptions, config: ResolvedOptions): Promise<KeyProvider> {
+async function createKeys(
+  options: AuthKitOptions,
+  config: ResolvedOptions,
+  logger: KitLogger,
+): Promise<KeyProvider> {
   if (options.keyStore) {
     return createKeyRing({
       store: options.keyStore,
@@ -69,12 +82,8 @@ async function createKeys(options: AuthKitOptions, config: ResolvedOptions): Pro
       refreshInterval: config.keyRotation.refreshInterval,
       accessTokenTtl: config.accessTokenTtl,
       clock: config.clock,
-      onError: (error) => {
-        // The error's code or name only: never key material.
-        console.error(
-          `kit: reloading signing keys failed (${(error as { code?: string })?.code ?? (error instanceof Error ? error.name : 'error')}).`,
-        );
-      },
+      // The error's code or name only: never key material.
+      onError: (error) => logger.error(errorFields(error), 'kit: reloading signing keys failed'),
     });
   }
   // resolveOptions has checked that exactly one of `keyStore` and `signingKeys` is set.

@@ -1,5 +1,5 @@
 import { KitInvalidOptionsError } from '../errors/kit-error.ts';
-import type { OpenTelemetryApi } from './open-telemetry-api.ts';
+import type { OpenTelemetryApi, OpenTelemetryMeter, OpenTelemetryTracer } from './open-telemetry-api.ts';
 import { createOpenTelemetry, noopTelemetry, type Telemetry } from './telemetry.ts';
 
 /**
@@ -9,7 +9,28 @@ import { createOpenTelemetry, noopTelemetry, type Telemetry } from './telemetry.
  * (`import * as otel from '@opentelemetry/api'`) is used as given, which is the way in a bundle or at
  * the edge.
  */
-export type TelemetryOption = OpenTelemetryApi | false;
+export type TelemetryOption = OpenTelemetryApi | TelemetryProviders | false;
+
+/**
+ * The `telemetry` option with providers of the host's own instead of the global ones: a process
+ * that runs two kits, or a test that reads one kit's instruments alone.
+ *
+ * @example
+ * ```ts
+ * import * as otel from '@opentelemetry/api';
+ * import { MeterProvider } from '@opentelemetry/sdk-metrics';
+ *
+ * const meterProvider = new MeterProvider({ readers: [reader] });
+ * const kit = await createAuthKit({ ...options, telemetry: { api: otel, meterProvider } });
+ * ```
+ */
+export interface TelemetryProviders {
+  api: OpenTelemetryApi;
+  /** @default the global one, `api.metrics` */
+  meterProvider?: { getMeter(name: string, version?: string): OpenTelemetryMeter };
+  /** @default the global one, `api.trace` */
+  tracerProvider?: { getTracer(name: string, version?: string): OpenTelemetryTracer };
+}
 
 // A specifier in a variable: bundlers leave the import to run time instead of failing the build of
 // a host that did not install the optional peer.
@@ -41,8 +62,18 @@ export async function loadTelemetry(option: unknown, scope: string): Promise<Tel
     return api ? createOpenTelemetry(api, scope) : noopTelemetry;
   }
   if (isOpenTelemetryApi(option)) return createOpenTelemetry(option, scope);
+  const providers = option as Partial<TelemetryProviders> | null;
+  if (
+    typeof providers === 'object' &&
+    providers !== null &&
+    isOpenTelemetryApi(providers.api) &&
+    (providers.meterProvider === undefined || typeof providers.meterProvider?.getMeter === 'function') &&
+    (providers.tracerProvider === undefined || typeof providers.tracerProvider?.getTracer === 'function')
+  ) {
+    return createOpenTelemetry(providers.api, scope, providers.meterProvider, providers.tracerProvider);
+  }
   throw new KitInvalidOptionsError(
-    'The `telemetry` option must be false or the @opentelemetry/api namespace (import * as otel from "@opentelemetry/api").',
+    'The `telemetry` option must be false, the @opentelemetry/api namespace (import * as otel from "@opentelemetry/api"), or { api, meterProvider?, tracerProvider? }.',
   );
 }
 

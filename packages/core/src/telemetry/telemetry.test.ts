@@ -46,6 +46,19 @@ describe('telemetry option', () => {
     expect(await loadTelemetry(false, 'test')).toBe(noopTelemetry);
   });
 
+  it('takes providers of the host own', async () => {
+    const own = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+    const ownReader = new PeriodicExportingMetricReader({ exporter: own, exportIntervalMillis: 60_000 });
+    const meterProvider = new MeterProvider({ readers: [ownReader] });
+    const telemetry = await loadTelemetry({ api: otel, meterProvider }, 'test');
+    telemetry.counter('own.count', 'a count').add(1);
+    await ownReader.forceFlush();
+    expect(own.getMetrics()[0]?.scopeMetrics[0]?.metrics[0]?.descriptor.name).toBe('own.count');
+    await expect(loadTelemetry({ api: otel, meterProvider: {} }, 'test')).rejects.toBeInstanceOf(
+      KitInvalidOptionsError,
+    );
+  });
+
   it('refuses anything else', async () => {
     for (const bad of [null, true, 'otel', {}, { metrics: {} }]) {
       await expect(loadTelemetry(bad, 'test')).rejects.toBeInstanceOf(KitInvalidOptionsError);

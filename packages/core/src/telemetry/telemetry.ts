@@ -1,6 +1,7 @@
 import { errorFields } from './logger.ts';
 import type {
   OpenTelemetryApi,
+  OpenTelemetryMeter,
   OpenTelemetrySpan,
   OpenTelemetryTracer,
   TelemetryAttributes,
@@ -75,15 +76,20 @@ class OtelSpanHandle implements TelemetrySpan {
 }
 
 /**
- * {@link Telemetry} on top of `@opentelemetry/api`: a meter and a tracer named `scope` from the
- * global providers, as registered by the host's SDK when this is called. (The metrics API has no
+ * {@link Telemetry} on top of `@opentelemetry/api`: a meter and a tracer named `scope`, from the
+ * given providers or else the global ones as registered by the host's SDK when this is called. (The metrics API has no
  * proxy provider: an SDK registered later is not seen, so the SDK is set up before the kit.)
  *
  * @internal
  */
-export function createOpenTelemetry(api: OpenTelemetryApi, scope: string): Telemetry {
-  const meter = api.metrics.getMeter(scope);
-  const tracer: OpenTelemetryTracer = api.trace.getTracer(scope);
+export function createOpenTelemetry(
+  api: OpenTelemetryApi,
+  scope: string,
+  meterProvider: { getMeter(name: string): OpenTelemetryMeter } = api.metrics,
+  tracerProvider: { getTracer(name: string): OpenTelemetryTracer } = api.trace,
+): Telemetry {
+  const meter = meterProvider.getMeter(scope);
+  const tracer = tracerProvider.getTracer(scope);
   return {
     enabled: true,
     counter: (name, description) => meter.createCounter(name, { description }),
