@@ -5,7 +5,8 @@ export CI=true
 export COREPACK_ENABLE_DOWNLOAD_PROMPT=0 COREPACK_INTEGRITY_KEYS=0 TURBO_TELEMETRY_DISABLED=1
 export NO_COLOR=1 FORCE_COLOR=0
 
-step() { printf '\n==> %s\n' "$*"; }
+# Each header shows the seconds since the script started, so a slow step stands out in the log.
+step() { printf '\n==> [%ss] %s\n' "$SECONDS" "$*"; }
 
 # Whether something accepts connections on 127.0.0.1:$1.
 answers() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
