@@ -65,6 +65,12 @@ export interface CookieMode {
   warnedNotLocal?: boolean;
 }
 
+/**
+ * The default `cookie.header`, spelled as headers are usually written: the OpenAPI document prints
+ * it so, and the routes compare it lowercased (header names are case-insensitive). @internal
+ */
+export const DEFAULT_COOKIE_HEADER = 'X-Kit-Cookie';
+
 const COOKIE_NAME = /^[A-Za-z0-9_-]+$/;
 const HEADER_NAME = /^[A-Za-z0-9-]+$/;
 
@@ -79,7 +85,7 @@ export function resolveCookieMode(
   const name = o.name ?? '__Secure-kit_refresh';
   if (typeof name !== 'string' || !COOKIE_NAME.test(name))
     throw new KitInvalidOptionsError('Set `cookie.name` to letters, digits, _ and - only.');
-  const header = o.header ?? 'x-kit-cookie';
+  const header = o.header ?? DEFAULT_COOKIE_HEADER;
   if (
     typeof header !== 'string' ||
     !HEADER_NAME.test(header) ||

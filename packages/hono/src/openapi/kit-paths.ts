@@ -1,12 +1,9 @@
-import type { CookieModeOptions } from '../cookie-mode.ts';
+import { type CookieModeOptions, DEFAULT_COOKIE_HEADER } from '../cookie-mode.ts';
 import { configuredRateLimits, type KitRoutesOptions } from '../options.ts';
 import type { DocumentContext, KitRoute } from '../routes/kit-route.ts';
 import { KIT_ROUTES } from '../routes/kit-routes.ts';
 import { malformedAuth, rateLimited, unauthorized, unavailable } from './fragments.ts';
 import type { OpenApiOperation, OpenApiPathItem, OpenApiResponse } from './openapi-types.ts';
-
-/** The default `cookie.header`, as headers are usually written (names are case-insensitive). */
-const DEFAULT_COOKIE_HEADER = 'X-Kit-Cookie';
 
 /**
  * The path items of every route of the table ({@link KIT_ROUTES}) under `basePath`, as the routes
