@@ -3,7 +3,7 @@ import { createKitOrm, createMikroOrmStore, migrate } from '@kit/core/mikro-orm'
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { createFakeClock, type FakeClock } from './fake-clock.ts';
 import { createTestDatabase, type TestDatabase } from './postgres/database.ts';
-import { TEST_SECRET, testKeys } from './test-keys.ts';
+import { testKitOptions } from './test-kit-options.ts';
 
 /** A kit on a migrated database of its own, with what the test needs to drive it. */
 export interface KitFixture {
@@ -24,18 +24,8 @@ export async function createKitFixture(overrides: Partial<AuthKitOptions> = {}):
   await migrate(orm);
   const clock = createFakeClock();
   const store = createMikroOrmStore({ orm });
-  const signingKeys = await testKeys();
-  const makeKit = (more: Partial<AuthKitOptions> = {}) =>
-    createAuthKit({
-      issuer: 'https://auth.test',
-      audience: 'https://api.test',
-      secret: TEST_SECRET,
-      signingKeys,
-      store,
-      clock: clock.now,
-      ...overrides,
-      ...more,
-    });
+  const base = await testKitOptions(store, clock);
+  const makeKit = (more: Partial<AuthKitOptions> = {}) => createAuthKit({ ...base, ...overrides, ...more });
   const kit = await makeKit();
   return {
     db,

@@ -6,7 +6,7 @@ import {
   type SessionStore,
 } from '@kit/core';
 import { createFakeClock, type FakeClock } from './fake-clock.ts';
-import { TEST_SECRET, testKeys } from './test-keys.ts';
+import { testKitOptions } from './test-kit-options.ts';
 
 /** A kit on a session store of its own, with what the test needs to drive it. */
 export interface MemoryKitFixture {
@@ -41,19 +41,10 @@ export async function createMemoryKitFixture(
   }
   const store = createMemorySessionStore();
   const clock = createFakeClock();
-  const signingKeys = await testKeys();
+  const base = await testKitOptions(store, clock);
   const kits: AuthKit[] = [];
   const makeKit = async (more: Partial<AuthKitOptions> = {}) => {
-    const kit = await createAuthKit({
-      issuer: 'https://auth.test',
-      audience: 'https://api.test',
-      secret: TEST_SECRET,
-      signingKeys,
-      store,
-      clock: clock.now,
-      ...overrides,
-      ...more,
-    });
+    const kit = await createAuthKit({ ...base, ...overrides, ...more });
     kits.push(kit);
     return kit;
   };

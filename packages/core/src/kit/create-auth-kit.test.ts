@@ -3,29 +3,14 @@ import {
   expectKitError,
   kitErrorCode,
   type MemoryKitFixture,
+  recordKitEvents,
 } from '@kit/test-support';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { KitEvents } from '../events.ts';
 import { createMemorySessionStore } from '../store/create-memory-session-store.ts';
 import { REFRESH_TOKEN_PREFIX } from '../tokens/refresh-token.ts';
 
 const SECOND = 1000;
 const DAY = 86_400 * SECOND;
-
-function events(fixture: MemoryKitFixture) {
-  const seen: { [K in keyof KitEvents]: KitEvents[K][] } = {
-    session_created: [],
-    session_refreshed: [],
-    session_revoked: [],
-    reuse_detected: [],
-  };
-  for (const name of Object.keys(seen) as (keyof KitEvents)[]) {
-    fixture.kit.on(name, (event) => {
-      (seen[name] as unknown[]).push(event);
-    });
-  }
-  return seen;
-}
 
 describe('rotation, grace and reuse detection', () => {
   let f: MemoryKitFixture;
@@ -77,7 +62,7 @@ describe('rotation, grace and reuse detection', () => {
   });
 
   it('50 concurrent refreshes of one token all succeed with the identical new refresh token', async () => {
-    const seen = events(f);
+    const seen = recordKitEvents(f.kit);
     const first = await f.kit.createSession({ userId: 'carol' });
     const results = await Promise.all(Array.from({ length: 50 }, () => f.kit.refresh(first.refreshToken)));
     const refreshTokens = new Set(results.map((r) => r.refreshToken));
@@ -106,7 +91,7 @@ describe('rotation, grace and reuse detection', () => {
   });
 
   it('after the grace window the old token revokes the session and the newest token stops working', async () => {
-    const seen = events(f);
+    const seen = recordKitEvents(f.kit);
     const first = await f.kit.createSession({ userId: 'erin' });
     const second = await f.kit.refresh(first.refreshToken);
     f.clock.advance(10 * SECOND + 1);
@@ -129,7 +114,7 @@ describe('rotation, grace and reuse detection', () => {
   });
 
   it('a forged or mistyped token never revokes anybody and changes nothing', async () => {
-    const seen = events(f);
+    const seen = recordKitEvents(f.kit);
     const t0 = await f.kit.createSession({ userId: 'grace' });
     const t1 = await f.kit.refresh(t0.refreshToken);
     f.clock.advance(60 * SECOND);
@@ -180,7 +165,7 @@ describe('rotation, grace and reuse detection', () => {
   });
 
   it('a revoked session refuses its current token without another event', async () => {
-    const seen = events(f);
+    const seen = recordKitEvents(f.kit);
     const t0 = await f.kit.createSession({ userId: 'judy' });
     await f.kit.sessions.revoke(t0.session.id, { reason: 'logout' });
     await expectKitError(f.kit.refresh(t0.refreshToken), 'ERR_SESSION_REVOKED');
@@ -224,7 +209,7 @@ describe('rotation, grace and reuse detection', () => {
   });
 
   it('concurrent replays of an ancient token share one chain walk and raise one alert', async () => {
-    const seen = events(f);
+    const seen = recordKitEvents(f.kit);
     const t0 = await f.kit.createSession({ userId: 'olga' });
     let token = t0.refreshToken;
     for (let i = 0; i < 300; i++) token = (await f.kit.refresh(token)).refreshToken;
@@ -332,7 +317,7 @@ describe('lifetimes with a fake clock', () => {
   });
 
   it('an old token of an expired session changes nothing', async () => {
-    const seen = events(f);
+    const seen = recordKitEvents(f.kit);
     const t0 = await f.kit.createSession({ userId: 'expired-replay' });
     await f.kit.refresh(t0.refreshToken);
     f.clock.advance(DAY + SECOND);

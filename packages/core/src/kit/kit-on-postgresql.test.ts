@@ -1,7 +1,6 @@
-import { expectKitError, kitErrorCode } from '@kit/test-support';
+import { expectKitError, kitErrorCode, recordKitEvents } from '@kit/test-support';
 import { createKitFixture, type KitFixture } from '@kit/test-support/kit-fixture';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KitEvents } from '../events.ts';
 
 /**
  * The kit's behaviour is tested on the in-memory store (create-auth-kit.test.ts, sessions.test.ts
@@ -10,21 +9,6 @@ import type { KitEvents } from '../events.ts';
  * grouped, see the rotation batcher), and the largest values the kit accepts stored in the
  * columns of `kit_sessions`.
  */
-
-function events(fixture: KitFixture) {
-  const seen: { [K in keyof KitEvents]: KitEvents[K][] } = {
-    session_created: [],
-    session_refreshed: [],
-    session_revoked: [],
-    reuse_detected: [],
-  };
-  for (const name of Object.keys(seen) as (keyof KitEvents)[]) {
-    fixture.kit.on(name, (event) => {
-      (seen[name] as unknown[]).push(event);
-    });
-  }
-  return seen;
-}
 
 describe('the kit on PostgreSQL', () => {
   let f: KitFixture;
@@ -36,7 +20,7 @@ describe('the kit on PostgreSQL', () => {
   });
 
   it('50 concurrent refreshes of one token all succeed with the identical new refresh token', async () => {
-    const seen = events(f);
+    const seen = recordKitEvents(f.kit);
     const first = await f.kit.createSession({ userId: 'carol' });
     const results = await Promise.all(Array.from({ length: 50 }, () => f.kit.refresh(first.refreshToken)));
     const refreshTokens = new Set(results.map((r) => r.refreshToken));
@@ -55,7 +39,7 @@ describe('the kit on PostgreSQL', () => {
   });
 
   it('concurrent replays of an ancient token share one chain walk and raise one alert', async () => {
-    const seen = events(f);
+    const seen = recordKitEvents(f.kit);
     const t0 = await f.kit.createSession({ userId: 'olga' });
     let token = t0.refreshToken;
     for (let i = 0; i < 300; i++) token = (await f.kit.refresh(token)).refreshToken;
