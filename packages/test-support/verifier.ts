@@ -95,16 +95,17 @@ export async function createTestKeySet(): Promise<Record<VerifierAlgorithm, Test
 }
 
 /**
- * Options of a verifier over a local JWKS holding every key of `keys`, with a clock frozen at
- * {@link T0}; `changes` override them.
+ * Options of a verifier over a local JWKS holding every key of `keys` (a key set of
+ * {@link createTestKeySet} or a list), with a clock frozen at {@link T0}; `changes` override them.
  *
  * @example
  * ```ts
  * const verify = createVerifier(localVerifierOptions(keys, { algorithms: ['ES256'] }));
+ * const node = createNodeVerifier(localVerifierOptions([key]));
  * ```
  */
 export function localVerifierOptions(
-  keys: Record<VerifierAlgorithm, TestKey>,
+  keys: Readonly<Record<string, TestKey>> | readonly TestKey[],
   changes: Partial<VerifierOptions> = {},
 ): VerifierOptions {
   return {
@@ -113,6 +114,28 @@ export function localVerifierOptions(
     jwks: { keys: Object.values(keys).map((key) => key.jwk) },
     clock: createClock().now,
     ...changes,
+  };
+}
+
+/**
+ * The set-up of the local-JWKS tests over the given verifier factory (Web Crypto or
+ * `node:crypto`): a key of every algorithm ({@link createTestKeySet}, made once per file), and
+ * `localVerifier`, which makes a verifier over a local JWKS holding them all with a clock frozen
+ * at {@link T0} ({@link localVerifierOptions}; `changes` override its options).
+ *
+ * @example
+ * ```ts
+ * // Top-level: the keys exist before the file's tests are collected.
+ * const { keys, es256, localVerifier } = await createLocalSetup(createVerifier);
+ * await localVerifier({ algorithms: ['ES256'] })(await mint(es256));
+ * ```
+ */
+export async function createLocalSetup(create: (options: VerifierOptions) => AccessTokenVerifier) {
+  const keys = await createTestKeySet();
+  return {
+    keys,
+    es256: keys.ES256,
+    localVerifier: (changes: Partial<VerifierOptions> = {}) => create(localVerifierOptions(keys, changes)),
   };
 }
 
@@ -297,6 +320,7 @@ export function createClock(start: number = T0): FakeClock {
 /**
  * The set-up of the remote-JWKS tests over the given verifier factory (Web Crypto or
  * `node:crypto`): each call makes a verifier over a fake JWKS endpoint and a hand-moved clock.
+ * `options` override the verifier's; a `fetch` among them answers instead of the fake endpoint.
  *
  * @example
  * ```ts

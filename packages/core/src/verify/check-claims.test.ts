@@ -1,33 +1,13 @@
 import { expectKitError } from '@kit/test-support';
-import {
-  AUDIENCE,
-  createClock,
-  createTestKeySet,
-  ISSUER,
-  localVerifierOptions,
-  mint,
-  T0,
-  type TestKey,
-} from '@kit/test-support/verifier';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { AUDIENCE, createClock, createLocalSetup, ISSUER, mint, T0 } from '@kit/test-support/verifier';
+import { describe, expect, it } from 'vitest';
 import type { KitJwtClaimInvalidError } from '../errors.ts';
-import type { VerifierAlgorithm } from './algorithms.ts';
-import { type AccessTokenVerifier, createVerifier, type VerifierOptions } from './index.ts';
+import { createVerifier } from './index.ts';
 
 // The claims of a genuinely signed token: time, issuer, audience and the required RFC 9068 claims.
 
-let keys: Record<VerifierAlgorithm, TestKey>;
-let es256: TestKey;
-
-beforeAll(async () => {
-  keys = await createTestKeySet();
-  es256 = keys.ES256;
-});
-
-/** A verifier over a local JWKS holding every test key, with a clock frozen at {@link T0}. */
-function localVerifier(options: Partial<VerifierOptions> = {}): AccessTokenVerifier {
-  return createVerifier(localVerifierOptions(keys, options));
-}
+/** Every test key, and verifiers over a local JWKS holding them all with a clock frozen at {@link T0}. */
+const { es256, localVerifier } = await createLocalSetup(createVerifier);
 
 describe('createVerifier: time claims', () => {
   it('rejects a token expired beyond the clock tolerance', async () => {

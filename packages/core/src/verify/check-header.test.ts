@@ -3,35 +3,22 @@ import {
   AUDIENCE,
   b64json,
   bytesToBase64url,
+  createLocalSetup,
   createTestKey,
-  createTestKeySet,
   defaultClaims,
   ISSUER,
-  localVerifierOptions,
   mint,
   rsaKeyAsPss,
   T0,
-  type TestKey,
 } from '@kit/test-support/verifier';
 import { exportJWK, SignJWT } from 'jose';
-import { beforeAll, describe, expect, it } from 'vitest';
-import type { VerifierAlgorithm } from './algorithms.ts';
-import { type AccessTokenVerifier, createVerifier, type VerifierOptions } from './index.ts';
+import { describe, expect, it } from 'vitest';
+import { createVerifier } from './index.ts';
 
 // The protected header: `typ`, `crit`, `kid`, embedded keys, and algorithm confusion.
 
-let keys: Record<VerifierAlgorithm, TestKey>;
-let es256: TestKey;
-
-beforeAll(async () => {
-  keys = await createTestKeySet();
-  es256 = keys.ES256;
-});
-
-/** A verifier over a local JWKS holding every test key, with a clock frozen at {@link T0}. */
-function localVerifier(options: Partial<VerifierOptions> = {}): AccessTokenVerifier {
-  return createVerifier(localVerifierOptions(keys, options));
-}
+/** Every test key, and verifiers over a local JWKS holding them all with a clock frozen at {@link T0}. */
+const { keys, es256, localVerifier } = await createLocalSetup(createVerifier);
 
 describe('createVerifier: header checks', () => {
   it('rejects a wrong `typ` (an ID token signed by the same key)', async () => {

@@ -3,35 +3,22 @@ import {
   ALL_ALGORITHMS,
   AUDIENCE,
   b64json,
+  createLocalSetup,
   createTestKey,
-  createTestKeySet,
   defaultClaims,
   ISSUER,
-  localVerifierOptions,
   mint,
   rsaKeyAsPss,
   T0,
-  type TestKey,
 } from '@kit/test-support/verifier';
 import { exportJWK, generateKeyPair } from 'jose';
-import { beforeAll, describe, expect, it } from 'vitest';
-import type { VerifierAlgorithm } from './algorithms.ts';
-import { type AccessTokenVerifier, createVerifier, MAX_TOKEN_LENGTH, type VerifierOptions } from './index.ts';
+import { describe, expect, it } from 'vitest';
+import { createVerifier, MAX_TOKEN_LENGTH } from './index.ts';
 
 // Tokens the verifier accepts, and tokens it refuses for their shape or their signature.
 
-let keys: Record<VerifierAlgorithm, TestKey>;
-let es256: TestKey;
-
-beforeAll(async () => {
-  keys = await createTestKeySet();
-  es256 = keys.ES256;
-});
-
-/** A verifier over a local JWKS holding every test key, with a clock frozen at {@link T0}. */
-function localVerifier(options: Partial<VerifierOptions> = {}): AccessTokenVerifier {
-  return createVerifier(localVerifierOptions(keys, options));
-}
+/** Every test key, and verifiers over a local JWKS holding them all with a clock frozen at {@link T0}. */
+const { keys, es256, localVerifier } = await createLocalSetup(createVerifier);
 
 describe('createVerifier: valid tokens', () => {
   it.each(ALL_ALGORITHMS)('accepts a valid %s token and returns its claims', async (alg) => {

@@ -1,5 +1,13 @@
 import { createHmac, KeyObject, sign as nodeSign } from 'node:crypto';
-import { AUDIENCE, createTestKey, ISSUER, T0, type TestKey } from '@kit/test-support/verifier';
+import {
+  AUDIENCE,
+  createTestKey,
+  defaultClaims,
+  ISSUER,
+  localVerifierOptions,
+  T0,
+  type TestKey,
+} from '@kit/test-support/verifier';
 import fc from 'fast-check';
 import { createLocalJWKSet, type JWK, jwtVerify } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -38,7 +46,7 @@ beforeAll(async () => {
   keys = await Promise.all(ALGS.map((alg) => createTestKey(alg)));
   nodeKeys = new Map(keys.map((k) => [k.kid, KeyObject.from(k.privateKey)]));
   jwks = { keys: keys.map((k) => k.jwk) };
-  const options = { issuer: ISSUER, audience: AUDIENCE, jwks, clock: () => T0 };
+  const options = localVerifierOptions(keys);
   web = createWebVerifier(options);
   node = createNodeVerifier(options);
 });
@@ -66,18 +74,8 @@ function signWith(kid: string, alg: string, input: string): string {
   }
 }
 
-function validClaims(): Record<string, unknown> {
-  return {
-    iss: ISSUER,
-    aud: AUDIENCE,
-    sub: 'user-1',
-    client_id: 'web',
-    iat: NOW_S - 10,
-    exp: NOW_S + 290,
-    jti: 'b5c0e0e2-58d7-4a53-9f43-7b0e5d0c9a11',
-    sid: '1f0a8f86-2d1a-4b8e-8d0a-2f1e8c5b7e33',
-  };
-}
+/** The claims of a valid token issued 10 s before now: `iat` NOW_S - 10, `exp` NOW_S + 290. */
+const validClaims = () => defaultClaims(T0 - 10_000);
 
 function mintToken(key: TestKey, header: Record<string, unknown> = {}, claims: Record<string, unknown> = {}) {
   const h = json({ alg: key.alg, kid: key.kid, typ: 'at+jwt', ...header });

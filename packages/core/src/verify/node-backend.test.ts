@@ -1,6 +1,6 @@
 import { KeyObject } from 'node:crypto';
 import { expectKitError } from '@kit/test-support';
-import { AUDIENCE, createTestKey, ISSUER, mint, T0 } from '@kit/test-support/verifier';
+import { createTestKey, localVerifierOptions, mint } from '@kit/test-support/verifier';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createVerifier as createWebVerifier } from './index.ts';
 import { createVerifier as createNodeVerifier } from './node.ts';
@@ -16,7 +16,7 @@ describe('node:crypto backend', () => {
     // signature over the original, so the signature passed and the node path answered
     // ERR_JWT_MALFORMED where Web Crypto answers ERR_JWT_INVALID.
     const key = await createTestKey('ES256');
-    const options = { issuer: ISSUER, audience: AUDIENCE, jwks: { keys: [key.jwk] }, clock: () => T0 };
+    const options = localVerifierOptions([key]);
     const token = await mint(key);
     const [header, payload, signature] = token.split('.') as [string, string, string];
     const at = payload.indexOf('A');
@@ -32,12 +32,7 @@ describe('node:crypto backend', () => {
     // A warning in Bun and Node 26, an error in a future Node: the node path would stop verifying.
     const from = vi.spyOn(KeyObject, 'from');
     const key = await createTestKey('ES256');
-    const verify = createNodeVerifier({
-      issuer: ISSUER,
-      audience: AUDIENCE,
-      jwks: { keys: [key.jwk] },
-      clock: () => T0,
-    });
+    const verify = createNodeVerifier(localVerifierOptions([key]));
     await expect(verify(await mint(key))).resolves.toMatchObject({ sub: 'user-1' });
     expect(from).toHaveBeenCalled();
     expect(from.mock.calls.filter(([cryptoKey]) => !(cryptoKey as CryptoKey).extractable)).toEqual([]);

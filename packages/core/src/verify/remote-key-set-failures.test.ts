@@ -1,14 +1,5 @@
 import { expectKitError } from '@kit/test-support';
-import {
-  AUDIENCE,
-  createClock,
-  createRemoteSetup,
-  createTestKey,
-  type FakeReply,
-  ISSUER,
-  jwksOf,
-  mint,
-} from '@kit/test-support/verifier';
+import { createRemoteSetup, createTestKey, type FakeReply, jwksOf } from '@kit/test-support/verifier';
 import { describe, expect, it } from 'vitest';
 import { createVerifier } from './index.ts';
 import { MAX_JWKS_BYTES } from './remote-key-set.ts';
@@ -56,7 +47,6 @@ describe('remote JWKS: failures', () => {
   });
 
   it('refuses a declared Content-Length over 1 MiB without reading the body', async () => {
-    const clock = createClock();
     let pulled = 0;
     const fetch = (async () =>
       new Response(
@@ -69,19 +59,12 @@ describe('remote JWKS: failures', () => {
         }),
         { headers: { 'content-length': String(MAX_JWKS_BYTES + 1) } },
       )) as typeof globalThis.fetch;
-    const verify = createVerifier({
-      issuer: ISSUER,
-      audience: AUDIENCE,
-      jwksUrl: 'https://auth.example.com/jwks',
-      fetch,
-      clock: clock.now,
-    });
-    await expectKitError(verify(await mint(key1, { nowMs: clock.now() })), 'ERR_JWKS_INVALID');
+    const { verify, tokenOf } = setup({}, { fetch });
+    await expectKitError(verify(await tokenOf(key1)), 'ERR_JWKS_INVALID');
     expect(pulled).toBeLessThanOrEqual(1);
   });
 
   it('stops reading an endless body at 1 MiB', async () => {
-    const clock = createClock();
     const chunk = new Uint8Array(64 * 1024).fill(32);
     let sent = 0;
     const fetch = (async () =>
@@ -93,36 +76,19 @@ describe('remote JWKS: failures', () => {
           },
         }),
       )) as typeof globalThis.fetch;
-    const verify = createVerifier({
-      issuer: ISSUER,
-      audience: AUDIENCE,
-      jwksUrl: 'https://auth.example.com/jwks',
-      fetch,
-      clock: clock.now,
-    });
-    await expectKitError(verify(await mint(key1, { nowMs: clock.now() })), 'ERR_JWKS_INVALID');
+    const { verify, tokenOf } = setup({}, { fetch });
+    await expectKitError(verify(await tokenOf(key1)), 'ERR_JWKS_INVALID');
     expect(sent).toBeLessThan(MAX_JWKS_BYTES + 4 * chunk.byteLength);
   });
 
   it('a fetch that does not answer in time fails with ERR_JWKS_FETCH_FAILED', async () => {
-    const clock = createClock();
     const fetch = ((_input: RequestInfo | URL, init?: RequestInit) =>
       new Promise<Response>((_resolve, reject) => {
         init?.signal?.addEventListener('abort', () => reject(init.signal?.reason));
       })) as typeof globalThis.fetch;
-    const verify = createVerifier({
-      issuer: ISSUER,
-      audience: AUDIENCE,
-      jwksUrl: 'https://auth.example.com/jwks',
-      fetch,
-      clock: clock.now,
-      timeout: 1,
-    });
+    const { verify, tokenOf } = setup({}, { fetch, timeout: 1 });
     const started = performance.now();
-    const error = await expectKitError(
-      verify(await mint(key1, { nowMs: clock.now() })),
-      'ERR_JWKS_FETCH_FAILED',
-    );
+    const error = await expectKitError(verify(await tokenOf(key1)), 'ERR_JWKS_FETCH_FAILED');
     expect(performance.now() - started).toBeLessThan(5000);
     expect((error.cause as Error).name).toBe('TimeoutError');
   });
