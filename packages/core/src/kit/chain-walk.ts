@@ -1,5 +1,5 @@
 import { timingSafeEqual } from '../crypto/primitives.ts';
-import type { SessionRecord } from '../store/session-store.ts';
+import type { SessionRecord, SessionStore } from '../store/session-store.ts';
 import type { RefreshTokenParts } from '../tokens/refresh-token.ts';
 import type { KitContext } from './context.ts';
 
@@ -25,12 +25,15 @@ export interface ChainWalk {
    * had to wait also read the row as soon as the walk ahead ends, so a crowd leaves at once. Every
    * walk ends in a revocation (or in a token only the holder of `KIT_SECRET` could forge), so N
    * concurrent old tokens of one session cost one walk per instance, not N walks one after another.
+   * The rows are read through `store` (the kit's by default; a refresh passes the one whose
+   * telemetry spans nest under its own).
    */
   oneWalkPerSession<T>(
     sessionId: string,
     walk: () => Promise<T>,
     settled: (row: SessionRecord | null) => T,
     recheck: boolean,
+    store?: SessionStore,
   ): Promise<T>;
   /**
    * Whether `parts` is the row's current token or one of its ancestors, by hashing the chain
@@ -43,7 +46,7 @@ export interface ChainWalk {
 
 /** @internal */
 export function createChainWalk(ctx: KitContext): ChainWalk {
-  const { store, codec } = ctx;
+  const { codec } = ctx;
   /** The chain walk under way for each session id (with the revocation it leads to). */
   const walks = new Map<string, Promise<unknown>>();
 
@@ -52,6 +55,7 @@ export function createChainWalk(ctx: KitContext): ChainWalk {
     walk: () => Promise<T>,
     settled: (row: SessionRecord | null) => T,
     recheck: boolean,
+    store: SessionStore = ctx.store,
   ): Promise<T> {
     for (let ahead = walks.get(sessionId); ahead !== undefined; ahead = walks.get(sessionId)) {
       await ahead.catch(() => undefined);

@@ -6,8 +6,10 @@ import { type AuthKitOptions, type ResolvedOptions, resolveOptions } from '../op
 import type { SessionStore } from '../store/session-store.ts';
 import { loadTelemetry } from '../telemetry/load-telemetry.ts';
 import { errorFields, type KitLogger, resolveLogger } from '../telemetry/logger.ts';
-import type { Telemetry } from '../telemetry/telemetry.ts';
+import type { Telemetry, TelemetrySpan } from '../telemetry/telemetry.ts';
 import { RefreshTokenCodec } from '../tokens/refresh-token.ts';
+import { createKitInstruments, type KitInstruments } from './kit-instruments.ts';
+import { measureStore } from './measured-store.ts';
 
 /**
  * What every part of the kit shares: the options, resolved and checked once, and the objects made
@@ -17,6 +19,10 @@ import { RefreshTokenCodec } from '../tokens/refresh-token.ts';
  */
 export interface KitContext {
   readonly config: ResolvedOptions;
+  /**
+   * The host's store; with telemetry on, wrapped so each call is a span and a
+   * `kit.store.duration` record (see {@link storeUnder}).
+   */
   readonly store: SessionStore;
   readonly codec: RefreshTokenCodec;
   readonly keys: KeyProvider;
@@ -26,6 +32,13 @@ export interface KitContext {
   readonly logger: KitLogger;
   /** OpenTelemetry instruments and spans, or the no-op. */
   readonly telemetry: Telemetry;
+  /** The kit's instruments, made once here. */
+  readonly instruments: KitInstruments;
+  /**
+   * The store whose call spans nest under `parent` (explicitly, so without a context manager
+   * too). Only called with telemetry on; it allocates a wrapper.
+   */
+  storeUnder(parent: TelemetrySpan): SessionStore;
   /** The configured clock, refused when it returns something that is not a time. */
   now(): number;
 }
@@ -40,6 +53,8 @@ export async function createKitContext(options: AuthKitOptions): Promise<KitCont
   const config = resolveOptions(options);
   const logger = resolveLogger(options.logger);
   const telemetry = await loadTelemetry(options.telemetry, '@kit/core');
+  const instruments = createKitInstruments(telemetry);
+  const rawStore = options.store;
   const codec = await RefreshTokenCodec.create(config.secret, config.previousSecrets);
   const now = () => {
     const ms = config.clock();
@@ -56,13 +71,16 @@ export async function createKitContext(options: AuthKitOptions): Promise<KitCont
   );
   return {
     config,
-    store: options.store,
+    // Telemetry off: the host's store itself, so a call costs no clock read and no wrapper.
+    store: telemetry.enabled ? measureStore(rawStore, telemetry, instruments.storeDuration) : rawStore,
+    storeUnder: (parent) => measureStore(rawStore, telemetry, instruments.storeDuration, parent),
     codec,
     keys: await createKeys(options, config, logger),
     emitter,
     claimsHook: options.claims,
     logger,
     telemetry,
+    instruments,
     now,
   };
 }

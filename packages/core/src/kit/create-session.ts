@@ -1,12 +1,38 @@
 import { KitInvalidInputError } from '../errors.ts';
-import type { SessionRecord } from '../store/session-store.ts';
+import type { SessionRecord, SessionStore } from '../store/session-store.ts';
+import type { TelemetrySpan } from '../telemetry/telemetry.ts';
 import { checkContext, checkData, checkIdentifier } from './check-input.ts';
 import type { KitContext } from './context.ts';
 import { issueTokens } from './issue-tokens.ts';
 import type { CreateSessionInput, TokenSet } from './types.ts';
 
-/** `kit.createSession`: stores a new session at generation 0 and issues its first tokens. @internal */
+const NO_ATTRIBUTES = Object.freeze({});
+
+/**
+ * `kit.createSession`: stores a new session at generation 0 and issues its first tokens, counted
+ * in `kit.sessions.created`. With telemetry on, the call is a `kit.session.create` span with its
+ * store call nested under it.
+ *
+ * @internal
+ */
 export async function createSession(ctx: KitContext, input: CreateSessionInput): Promise<TokenSet> {
+  const { telemetry } = ctx;
+  const tokens = telemetry.enabled
+    ? await telemetry.span('kit.session.create', NO_ATTRIBUTES, (span) =>
+        openSession(ctx, ctx.storeUnder(span), input, span),
+      )
+    : await openSession(ctx, ctx.store, input, undefined);
+  ctx.instruments.sessionsCreated.add(1);
+  ctx.emitter.emit('session_created', { session: tokens.session });
+  return tokens;
+}
+
+async function openSession(
+  ctx: KitContext,
+  store: SessionStore,
+  input: CreateSessionInput,
+  span: TelemetrySpan | undefined,
+): Promise<TokenSet> {
   const { config, codec } = ctx;
   if (typeof input !== 'object' || input === null)
     throw new KitInvalidInputError('createSession needs { userId }.');
@@ -16,6 +42,7 @@ export async function createSession(ctx: KitContext, input: CreateSessionInput):
   const context = checkContext(input);
   const nowMs = ctx.now();
   const id = crypto.randomUUID();
+  span?.setAttribute('kit.session.id', id);
   const parts = codec.first(id);
   const absoluteMs = nowMs + config.sessionMaxAge * 1000;
   const record: SessionRecord = {
@@ -35,8 +62,6 @@ export async function createSession(ctx: KitContext, input: CreateSessionInput):
     secretHash: await codec.hashSecret(parts.secret),
     rotatedAt: null,
   };
-  await ctx.store.insert(record);
-  const tokens = await issueTokens(ctx, record, parts, nowMs);
-  ctx.emitter.emit('session_created', { session: tokens.session });
-  return tokens;
+  await store.insert(record);
+  return issueTokens(ctx, record, parts, nowMs);
 }

@@ -6,17 +6,36 @@ import {
   KitSessionRevokedError,
 } from '../errors.ts';
 import { isExpired, toSession } from '../session.ts';
-import type { SessionRecord } from '../store/session-store.ts';
+import type { SessionRecord, SessionStore } from '../store/session-store.ts';
+import type { TelemetrySpan } from '../telemetry/telemetry.ts';
 import type { RefreshTokenParts } from '../tokens/refresh-token.ts';
 import type { ChainWalk } from './chain-walk.ts';
 import { checkContext } from './check-input.ts';
 import type { KitContext } from './context.ts';
 import { issueTokens } from './issue-tokens.ts';
+import {
+  REFRESH_OUTCOME_ATTRIBUTES,
+  type RefreshOutcome,
+  refreshFailureOutcome,
+  revocationReasonAttributes,
+} from './kit-instruments.ts';
 import type { ClientContext, TokenSet } from './types.ts';
+
+/** What the refresh tells its telemetry, when telemetry is on. */
+interface RefreshTrace {
+  readonly span: TelemetrySpan;
+  /** Set when the answer is a grace answer rather than a rotation. */
+  grace: boolean;
+}
+
+const NO_ATTRIBUTES = Object.freeze({});
+const REUSED_REASON = revocationReasonAttributes('refresh_token_reused');
 
 /**
  * `kit.refresh`: rotation, the grace answer for the previous token, and reuse detection for older
- * ones (see {@link AuthKit.refresh}).
+ * ones (see {@link AuthKit.refresh}). With telemetry on, the call is a `kit.refresh` span (its
+ * store calls nested under it), counted in `kit.refreshes` and timed in `kit.refresh.duration`
+ * with its outcome; off, it reads no clock and allocates nothing for telemetry.
  *
  * @internal
  */
@@ -26,10 +45,45 @@ export async function refresh(
   refreshToken: string,
   rawContext?: ClientContext,
 ): Promise<TokenSet> {
-  const { config, store, codec, emitter } = ctx;
+  const { telemetry, instruments } = ctx;
+  if (!telemetry.enabled) return exchange(ctx, chain, ctx.store, refreshToken, rawContext, undefined);
+  const start = performance.now();
+  let outcome: RefreshOutcome = 'unavailable';
+  try {
+    return await telemetry.span('kit.refresh', NO_ATTRIBUTES, async (span) => {
+      const trace: RefreshTrace = { span, grace: false };
+      try {
+        const tokens = await exchange(ctx, chain, ctx.storeUnder(span), refreshToken, rawContext, trace);
+        outcome = trace.grace ? 'grace' : 'rotated';
+        return tokens;
+      } catch (error) {
+        outcome = refreshFailureOutcome(error);
+        throw error;
+      } finally {
+        span.setAttribute('kit.refresh.outcome', outcome);
+      }
+    });
+  } finally {
+    const attributes = REFRESH_OUTCOME_ATTRIBUTES[outcome];
+    instruments.refreshes.add(1, attributes);
+    instruments.refreshDuration.record((performance.now() - start) / 1000, attributes);
+  }
+}
+
+async function exchange(
+  ctx: KitContext,
+  chain: ChainWalk,
+  store: SessionStore,
+  refreshToken: string,
+  rawContext: ClientContext | undefined,
+  trace: RefreshTrace | undefined,
+): Promise<TokenSet> {
+  const { config, codec, emitter } = ctx;
   const context = checkContext(rawContext);
   // Rejects anything this server did not mint, before any database access.
   const parts = await codec.decode(refreshToken);
+  // The session id is opaque and safe to show; nothing else of the token goes to telemetry.
+  trace?.span.setAttribute('kit.session.id', parts.sessionId);
   const secretHash = await codec.hashSecret(parts.secret);
   const next = await codec.successor(parts);
   const nextSecretHash = await codec.hashSecret(next.secret);
@@ -77,12 +131,13 @@ export async function refresh(
         record.id,
         async () => {
           if (!(await chain.isAncestor(parts, record))) throw new KitRefreshTokenInvalidError();
-          return revokeForReuse(ctx, record, parts, context, nowMs);
+          return revokeForReuse(ctx, store, record, parts, context, nowMs);
         },
         (row) => {
           throw row ? new KitSessionRevokedError() : new KitRefreshTokenInvalidError();
         },
         true,
+        store,
       );
     }
     // The parent.
@@ -102,25 +157,28 @@ export async function refresh(
         idleExpiresAt: new Date(nowMs + config.sessionIdleTtl * 1000),
       });
       if (!confirmed) continue; // revoked, rotated again or expired meanwhile: decide again
+      if (trace) trace.grace = true;
       const tokens = await issueTokens(ctx, confirmed, next, nowMs);
       emitter.emit('session_refreshed', { session: tokens.session, grace: true });
       return tokens;
     }
-    return revokeForReuse(ctx, record, parts, context, nowMs);
+    return revokeForReuse(ctx, store, record, parts, context, nowMs);
   }
   throw new KitRefreshTokenInvalidError();
 }
 
 async function revokeForReuse(
   ctx: KitContext,
+  store: SessionStore,
   record: SessionRecord,
   parts: RefreshTokenParts,
   context: ClientContext,
   nowMs: number,
 ): Promise<never> {
-  const revoked = await ctx.store.revoke(record.id, { reason: 'refresh_token_reused', now: new Date(nowMs) });
+  const revoked = await store.revoke(record.id, { reason: 'refresh_token_reused', now: new Date(nowMs) });
   // Concurrent replays all fail, but only the call that revoked reports it: one alert per theft.
   if (revoked) {
+    ctx.instruments.sessionsRevoked.add(1, REUSED_REASON);
     const session = toSession(revoked, nowMs);
     ctx.emitter.emit('reuse_detected', {
       session,

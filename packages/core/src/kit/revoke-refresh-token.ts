@@ -4,6 +4,7 @@ import type { RefreshTokenParts } from '../tokens/refresh-token.ts';
 import type { ChainWalk } from './chain-walk.ts';
 import { checkReason } from './check-input.ts';
 import type { KitContext } from './context.ts';
+import { revocationReasonAttributes } from './kit-instruments.ts';
 
 /**
  * `kit.revokeRefreshToken` (RFC 7009): revokes the token's session if the token is genuine;
@@ -37,6 +38,7 @@ export async function revokeRefreshToken(
       const nowMs = ctx.now();
       const revoked = await store.revoke(record.id, { reason, now: new Date(nowMs) });
       if (!revoked) return false;
+      ctx.instruments.sessionsRevoked.add(1, revocationReasonAttributes(reason));
       ctx.emitter.emit('session_revoked', { session: toSession(revoked, nowMs), reason });
       return true;
     },

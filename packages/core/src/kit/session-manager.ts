@@ -5,11 +5,12 @@ import { type Duration, toSeconds } from '../util/duration.ts';
 import { isSessionId } from '../util/uuid.ts';
 import { checkData, checkIdentifier, checkReason, checkStatus } from './check-input.ts';
 import type { KitContext } from './context.ts';
+import { revocationReasonAttributes } from './kit-instruments.ts';
 import type { SessionManager } from './types.ts';
 
 /** `kit.sessions`: session administration. @internal */
 export function createSessionManager(ctx: KitContext): SessionManager {
-  const { config, store, emitter } = ctx;
+  const { config, store, emitter, instruments } = ctx;
   return {
     async get(id) {
       if (!isSessionId(id)) return null;
@@ -46,6 +47,7 @@ export function createSessionManager(ctx: KitContext): SessionManager {
       const nowMs = ctx.now();
       const revoked = await store.revoke(id, { reason, now: new Date(nowMs), userId });
       if (!revoked) return null;
+      instruments.sessionsRevoked.add(1, revocationReasonAttributes(reason));
       const session = toSession(revoked, nowMs);
       emitter.emit('session_revoked', { session, reason });
       return session;
@@ -63,6 +65,9 @@ export function createSessionManager(ctx: KitContext): SessionManager {
         now: new Date(nowMs),
         exceptId: except,
       });
+      // Each session revoked counts once.
+      if (revoked.length > 0)
+        instruments.sessionsRevoked.add(revoked.length, revocationReasonAttributes(reason));
       const out = revoked.map((r) => toSession(r, nowMs));
       for (const session of out) emitter.emit('session_revoked', { session, reason });
       return out;
