@@ -15,5 +15,5 @@ export {
 } from './expect-kit-error.ts';
 export { createFakeClock, type FakeClock } from './fake-clock.ts';
 export { type RecordedKitEvents, recordKitEvents } from './kit-events.ts';
-export { createMemoryKitFixture, type MemoryKitFixture } from './memory-kit-fixture.ts';
+export { createMemoryKitFixture, type MemoryKitFixture, useMemoryKitFixture } from './memory-kit-fixture.ts';
 export { TEST_SECRET, testKeys } from './test-keys.ts';

@@ -7,6 +7,7 @@ import {
 } from '@kit/core';
 import { createFakeClock, type FakeClock } from './fake-clock.ts';
 import { testKitOptions } from './test-kit-options.ts';
+import { useFixture } from './use-fixture.ts';
 
 /** A kit on a session store of its own, with what the test needs to drive it. */
 export interface MemoryKitFixture {
@@ -58,4 +59,25 @@ export async function createMemoryKitFixture(
       for (const made of kits) await made.close();
     },
   };
+}
+
+/**
+ * {@link createMemoryKitFixture} for the describe block (or file) that calls it: the fixture is
+ * made in a `beforeAll` and closed in an `afterAll` of that block. The object returned stands for
+ * it from then on (see `useFixture`).
+ *
+ * @example
+ * ```ts
+ * describe('rotation', () => {
+ *   const f = useMemoryKitFixture({ reuseGrace: 0 });
+ *   it('...', async () => {
+ *     await f.kit.createSession({ userId: 'alice' });
+ *   });
+ * });
+ * ```
+ */
+export function useMemoryKitFixture(
+  overrides: Partial<AuthKitOptions> = {},
+): Omit<MemoryKitFixture, 'close'> {
+  return useFixture(() => createMemoryKitFixture(overrides));
 }

@@ -1,7 +1,7 @@
-import { createMemoryKitFixture, type MemoryKitFixture } from '@kit/test-support';
 import { bearer, expectOAuthError, form, type TokenBody } from '@kit/test-support/http';
 import { Hono } from 'hono';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useKitRoutesApp } from '../test/kit-routes-app.ts';
 import { createKitRoutes } from './create-kit-routes.ts';
 import { createLoginResponder } from './create-login-responder.ts';
 
@@ -9,18 +9,11 @@ const ORIGIN = 'http://127.0.0.1:3000';
 const NAME = '__Secure-kit_refresh';
 
 describe('cookie mode', () => {
-  let f: MemoryKitFixture;
-  let app: Hono;
-  beforeAll(async () => {
-    f = await createMemoryKitFixture();
-    const options = { basePath: '/auth', cookie: { localDevelopment: true }, rateLimit: false as const };
-    app = new Hono();
-    app.route('/', createKitRoutes(f.kit, options));
+  const options = { basePath: '/auth', cookie: { localDevelopment: true }, rateLimit: false as const };
+  const { f, app } = useKitRoutesApp(options);
+  beforeAll(() => {
     const respond = createLoginResponder(f.kit, options);
     app.post('/login', (c) => respond(c, { userId: 'user-cookie' }));
-  });
-  afterAll(async () => {
-    await f.close();
   });
 
   const browser = (extra: Record<string, string> = {}) => ({

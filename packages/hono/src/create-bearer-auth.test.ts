@@ -1,22 +1,16 @@
 import type { Session } from '@kit/core';
 import { type AccessTokenClaims, createVerifier } from '@kit/core/verify';
-import { createMemoryKitFixture, type MemoryKitFixture } from '@kit/test-support';
+import { useMemoryKitFixture } from '@kit/test-support';
 import { bearer, expectOAuthError } from '@kit/test-support/http';
 import { Hono } from 'hono';
-import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { type BearerAuthOptions, createBearerAuth, type KitAuthEnv } from './create-bearer-auth.ts';
 import { createSessionAuth, type KitSessionEnv } from './create-session-auth.ts';
 
 type RoleClaims = AccessTokenClaims & { role: 'admin' | 'member' };
 
 describe('createBearerAuth and createSessionAuth', () => {
-  let f: MemoryKitFixture;
-  beforeAll(async () => {
-    f = await createMemoryKitFixture({ claims: () => ({ role: 'admin' }) });
-  });
-  afterAll(async () => {
-    await f.close();
-  });
+  const f = useMemoryKitFixture({ claims: () => ({ role: 'admin' }) });
 
   it('puts typed claims on the context', async () => {
     const app = new Hono<KitAuthEnv<RoleClaims>>();

@@ -1,22 +1,13 @@
 import { createKitOrm, createMikroOrmStore } from '@kit/core/mikro-orm';
-import { createMemoryKitFixture, type MemoryKitFixture, testKeys } from '@kit/test-support';
+import { testKeys, useMemoryKitFixture } from '@kit/test-support';
 import { bearer, expectOAuthError, form, post } from '@kit/test-support/http';
 import { Hono } from 'hono';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createBearerAuth } from './create-bearer-auth.ts';
 import { createKitRoutes } from './create-kit-routes.ts';
 
 describe('createKitRoutes', () => {
-  let f: MemoryKitFixture;
-  let app: Hono;
-  beforeAll(async () => {
-    f = await createMemoryKitFixture();
-    app = new Hono();
-    app.route('/', createKitRoutes(f.kit, { rateLimit: false, log: () => undefined }));
-  });
-  afterAll(async () => {
-    await f.close();
-  });
+  const f = useMemoryKitFixture();
 
   const open = (userId = 'user-1') => f.kit.createSession({ userId });
 

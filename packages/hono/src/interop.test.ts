@@ -1,19 +1,18 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { AuthKit } from '@kit/core';
-import { createMemoryKitFixture, type MemoryKitFixture } from '@kit/test-support';
+import { useMemoryKitFixture } from '@kit/test-support';
 import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKitRoutes } from './create-kit-routes.ts';
 
 // A third-party OAuth client (oauth4webapi) against the routes served by a real HTTP server.
 describe('interop with oauth4webapi', () => {
-  let f: MemoryKitFixture;
+  const f = useMemoryKitFixture();
   let kit: AuthKit;
   let server: ReturnType<typeof serve>;
   let issuer: URL;
   beforeAll(async () => {
-    f = await createMemoryKitFixture();
     let app: { fetch: (request: Request, env?: unknown) => Response | Promise<Response> } | undefined;
     server = serve({ fetch: (request, env) => app!.fetch(request, env), port: 0, hostname: '127.0.0.1' });
     await new Promise<void>((resolve) => server.once('listening', () => resolve()));
@@ -23,7 +22,6 @@ describe('interop with oauth4webapi', () => {
   });
   afterAll(async () => {
     await new Promise((resolve) => server.close(resolve));
-    await f.close();
   });
 
   it('discovers the server, refreshes with rotation, revokes, and sees invalid_grant afterwards', async () => {

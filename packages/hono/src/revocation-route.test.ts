@@ -1,17 +1,11 @@
 import { createVerifier } from '@kit/core/verify';
-import { createMemoryKitFixture, type MemoryKitFixture } from '@kit/test-support';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useMemoryKitFixture } from '@kit/test-support';
+import { describe, expect, it } from 'vitest';
 import { createBearerAuth } from './create-bearer-auth.ts';
 import { createKitRoutes } from './create-kit-routes.ts';
 
 describe('revocation list route', () => {
-  let f: MemoryKitFixture;
-  beforeAll(async () => {
-    f = await createMemoryKitFixture();
-  });
-  afterAll(async () => {
-    await f.close();
-  });
+  const f = useMemoryKitFixture();
 
   it('publishes revoked sessions with an ETag, and edge verifiers then refuse their tokens with invalid_token', async () => {
     const app = createKitRoutes(f.kit);

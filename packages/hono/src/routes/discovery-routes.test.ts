@@ -1,22 +1,11 @@
-import { createMemoryKitFixture, type MemoryKitFixture } from '@kit/test-support';
 import { form } from '@kit/test-support/http';
 import { Hono } from 'hono';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useKitRoutesApp } from '../../test/kit-routes-app.ts';
 import { createKitRoutes } from '../create-kit-routes.ts';
 
 describe('createKitRoutes', () => {
-  let f: MemoryKitFixture;
-  let app: Hono;
-  beforeAll(async () => {
-    f = await createMemoryKitFixture();
-    app = new Hono();
-    app.route('/', createKitRoutes(f.kit, { rateLimit: false, log: () => undefined }));
-  });
-  afterAll(async () => {
-    await f.close();
-  });
-
-  const open = (userId = 'user-1') => f.kit.createSession({ userId });
+  const { f, app, open } = useKitRoutesApp();
 
   describe('discovery', () => {
     it('serves the public JWKS with Cache-Control: public, max-age', async () => {

@@ -1,24 +1,9 @@
-import { createMemoryKitFixture, type MemoryKitFixture } from '@kit/test-support';
 import { expectOAuthError, form, post } from '@kit/test-support/http';
-import { Hono } from 'hono';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKitRoutes } from '../create-kit-routes.ts';
+import { describe, expect, it } from 'vitest';
+import { useKitRoutesApp } from '../../test/kit-routes-app.ts';
 
 describe('createKitRoutes', () => {
-  let f: MemoryKitFixture;
-  let app: Hono;
-  beforeAll(async () => {
-    f = await createMemoryKitFixture();
-    app = new Hono();
-    app.route('/', createKitRoutes(f.kit, { rateLimit: false, log: () => undefined }));
-  });
-  afterAll(async () => {
-    await f.close();
-  });
-
-  const open = (userId = 'user-1') => f.kit.createSession({ userId });
-  const refresh = (token: string) =>
-    post(app, '/token', form({ grant_type: 'refresh_token', refresh_token: token }));
+  const { f, app, open, refresh } = useKitRoutesApp();
 
   describe('POST /revoke', () => {
     it('revokes the session of a genuine token and answers 200 with an empty body and no-store', async () => {

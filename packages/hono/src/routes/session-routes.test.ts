@@ -1,22 +1,9 @@
-import { createMemoryKitFixture, type MemoryKitFixture } from '@kit/test-support';
 import { bearer, expectOAuthError } from '@kit/test-support/http';
-import { Hono } from 'hono';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKitRoutes } from '../create-kit-routes.ts';
+import { describe, expect, it } from 'vitest';
+import { useKitRoutesApp } from '../../test/kit-routes-app.ts';
 
 describe('createKitRoutes', () => {
-  let f: MemoryKitFixture;
-  let app: Hono;
-  beforeAll(async () => {
-    f = await createMemoryKitFixture();
-    app = new Hono();
-    app.route('/', createKitRoutes(f.kit, { rateLimit: false, log: () => undefined }));
-  });
-  afterAll(async () => {
-    await f.close();
-  });
-
-  const open = (userId = 'user-1') => f.kit.createSession({ userId });
+  const { f, app, open } = useKitRoutesApp();
 
   describe('sessions', () => {
     it("GET /sessions lists the caller's active sessions only, marking the current one", async () => {

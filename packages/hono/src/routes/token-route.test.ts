@@ -1,25 +1,10 @@
-import { createMemoryKitFixture, type MemoryKitFixture } from '@kit/test-support';
 import { expectOAuthError, form, post, type TokenBody } from '@kit/test-support/http';
 import fc from 'fast-check';
-import { Hono } from 'hono';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKitRoutes } from '../create-kit-routes.ts';
+import { describe, expect, it } from 'vitest';
+import { useKitRoutesApp } from '../../test/kit-routes-app.ts';
 
 describe('createKitRoutes', () => {
-  let f: MemoryKitFixture;
-  let app: Hono;
-  beforeAll(async () => {
-    f = await createMemoryKitFixture();
-    app = new Hono();
-    app.route('/', createKitRoutes(f.kit, { rateLimit: false, log: () => undefined }));
-  });
-  afterAll(async () => {
-    await f.close();
-  });
-
-  const open = (userId = 'user-1') => f.kit.createSession({ userId });
-  const refresh = (token: string) =>
-    post(app, '/token', form({ grant_type: 'refresh_token', refresh_token: token }));
+  const { f, app, open, refresh } = useKitRoutesApp();
 
   describe('POST /token', () => {
     it('rotates a refresh token sent as a form, with no-store', async () => {
