@@ -307,19 +307,39 @@ describe('createPruner', () => {
       expect(purge).toHaveBeenCalledTimes(2);
     });
 
-    it('logs name and code by default, never the error message', async () => {
-      const log = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    it('logs the code through its logger by default, never the message, and nothing without one', async () => {
+      const print = ['log', 'info', 'warn', 'error'].map((level) =>
+        vi.spyOn(console, level as 'log').mockImplementation(() => undefined),
+      );
+      const logger = { info: vi.fn(), warn: vi.fn(), error: vi.fn() };
       const failure = new KitStoreUnavailableError({ cause: new Error('password=hunter2') });
       Object.defineProperty(failure, 'message', { value: 'connection to postgres://user:hunter2@db failed' });
-      const purge = vi.fn(async (_: PurgeOptions) => 0).mockRejectedValueOnce(failure);
+      const purge = vi.fn(async (_: PurgeOptions) => 0).mockRejectedValue(failure);
+      start(purge, { interval: '1m', logger });
       start(purge, { interval: '1m' });
       await vi.advanceTimersByTimeAsync(MINUTE);
-      expect(log).toHaveBeenCalledTimes(1);
-      const line = log.mock.calls[0]!.map(String).join(' ');
-      expect(line).toContain('ERR_STORE_UNAVAILABLE');
-      expect(line).not.toContain('hunter2');
-      await vi.advanceTimersByTimeAsync(MINUTE);
       expect(purge).toHaveBeenCalledTimes(2);
+      expect(logger.error.mock.calls).toEqual([
+        [{ code: 'ERR_STORE_UNAVAILABLE' }, 'kit: session pruning failed'],
+      ]);
+      expect(logger.warn).not.toHaveBeenCalled();
+      expect(logger.info).not.toHaveBeenCalled();
+      for (const spy of print) expect(spy).not.toHaveBeenCalled();
+      await vi.advanceTimersByTimeAsync(MINUTE);
+      expect(purge).toHaveBeenCalledTimes(4);
+      expect(logger.error).toHaveBeenCalledTimes(2);
+    });
+
+    it('gives onError the failure instead of logging it', async () => {
+      const logger = { info: vi.fn(), warn: vi.fn(), error: vi.fn() };
+      const onError = vi.fn();
+      const pruner = start(
+        vi.fn(async () => Promise.reject(new KitStoreUnavailableError())),
+        { logger, onError },
+      );
+      await expect(pruner.runNow()).rejects.toBeInstanceOf(KitStoreUnavailableError);
+      expect(onError).toHaveBeenCalledTimes(1);
+      expect(logger.error).not.toHaveBeenCalled();
     });
   });
 
@@ -351,6 +371,7 @@ describe('createPruner', () => {
       expectKitError(() => createPruner(purge, { interval: 0 }), 'ERR_INVALID_OPTIONS');
       expectKitError(() => createPruner(purge, { interval: '1x' as never }), 'ERR_INVALID_OPTIONS');
       expectKitError(() => createPruner(purge, { retain: -1 }), 'ERR_INVALID_OPTIONS');
+      expectKitError(() => createPruner(purge, { logger: console.error as never }), 'ERR_INVALID_OPTIONS');
       expect(vi.getTimerCount()).toBe(0);
     });
   });

@@ -1,4 +1,5 @@
 import { KitError, KitInvalidOptionsError } from './errors.ts';
+import { errorFields, type KitLogger, resolveLogger } from './telemetry/logger.ts';
 import { type Duration, toOptionSeconds } from './util/duration.ts';
 
 /**
@@ -29,9 +30,14 @@ export interface PrunerOptions {
   onRun?: (deleted: number, run: { skipped: boolean }) => void;
   /**
    * Called when a run fails; the pruner keeps its schedule.
-   * @default logs the error's name and code with console.error
+   * @default logs `{ code }` (the error's code, or its class name) through `logger`, at error level
    */
   onError?: (error: unknown) => void;
+  /**
+   * Where the default `onError` logs a failed run (a pino logger fits). Never the error's message.
+   * @default the kit's `logger` for `kit.startPruner` (so nothing is logged when the kit has none)
+   */
+  logger?: KitLogger;
 }
 
 /**
@@ -59,7 +65,12 @@ export interface Pruner {
 
 type Purge = (options: { retain: number; batchSize: number; signal: AbortSignal }) => Promise<number>;
 
-/** @internal */
+/**
+ * Starts a pruner that calls `purge` every `interval`. Without `logger` and `onError`, a failed run
+ * is not reported anywhere (`kit.startPruner` passes the kit's logger).
+ *
+ * @internal
+ */
 export function createPruner(purge: Purge, options: PrunerOptions = {}): Pruner {
   const interval = toOptionSeconds(options.interval, 'interval', '1h');
   const retain = toOptionSeconds(options.retain, 'retain', '7d', { allowZero: true });
@@ -67,11 +78,12 @@ export function createPruner(purge: Purge, options: PrunerOptions = {}): Pruner 
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 100_000) {
     throw new KitInvalidOptionsError('`batchSize` must be a whole number from 1 to 100000.');
   }
+  const logger = resolveLogger(options.logger);
   const onError =
     options.onError ??
     ((error: unknown) => {
-      const e = error as { name?: string; code?: string } | null;
-      console.error(`kit: session pruning failed (${e?.name ?? 'Error'}${e?.code ? ` ${e.code}` : ''}).`);
+      // The code or class name only: a driver's message can quote anything.
+      logger.error(errorFields(error), 'kit: session pruning failed');
     });
   const controller = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;

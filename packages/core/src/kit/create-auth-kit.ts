@@ -68,7 +68,11 @@ export async function createAuthKit<T extends KitTypes = KitTypes>(
     },
     sessions,
     on: (event, listener) => emitter.on(event, listener),
-    startPruner: (pruneOptions) => createPruner((o) => sessions.purgeExpired(o), pruneOptions),
+    startPruner: (pruneOptions) =>
+      createPruner((o) => sessions.purgeExpired(o), {
+        ...pruneOptions,
+        logger: pruneOptions?.logger ?? ctx.logger,
+      }),
     config: Object.freeze({
       issuer: config.issuer,
       audience: config.audience,

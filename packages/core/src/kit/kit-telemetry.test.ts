@@ -9,13 +9,14 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { sha256, utf8 } from '../crypto/primitives.ts';
+import { KitStoreUnavailableError } from '../errors.ts';
 import type { AuthKit, AuthKitOptions } from '../index.ts';
 import type { SessionStore } from '../store/session-store.ts';
 import { RefreshTokenCodec } from '../tokens/refresh-token.ts';
 import { encodeBase64url } from '../util/base64url.ts';
 
 /**
- * The kit's spans, its session counters and store durations, and a kit with
+ * The kit's spans, its session counters and store durations, its logging, and a kit with
  * telemetry off, on the in-memory store with a fake clock. Each kit gets meter and tracer
  * providers of its own; no context manager is registered, so nesting comes from explicit parents.
  * (The refresh outcomes are in refresh-telemetry.test.ts.)
@@ -290,5 +291,35 @@ describe('a kit with telemetry off', () => {
       otel.metrics.disable();
       otel.trace.disable();
     }
+  });
+});
+
+describe('logging', () => {
+  it('logs a failed pruner run of the kit through its logger, with the code only', async () => {
+    const logger = { info: vi.fn(), warn: vi.fn(), error: vi.fn() };
+    const print = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const { refreshToken } = await f.kit.createSession({ userId: USER });
+    const failure = Object.assign(new KitStoreUnavailableError(), { message: `lost ${refreshToken}` });
+    const store: SessionStore = { ...f.store, purge: () => Promise.reject(failure) };
+    const kit = await f.makeKit({ store, logger, telemetry: false });
+    const pruner = kit.startPruner({ interval: '1h' });
+    await expect(pruner.runNow()).rejects.toBe(failure);
+    await pruner.stop();
+    expect(logger.error.mock.calls).toEqual([
+      [{ code: 'ERR_STORE_UNAVAILABLE' }, 'kit: session pruning failed'],
+    ]);
+    expect(JSON.stringify(logger.error.mock.calls)).not.toContain(refreshToken.slice(7));
+    // The pruner's own logger option wins; without any logger nothing is written.
+    const own = { info: vi.fn(), warn: vi.fn(), error: vi.fn() };
+    const ownPruner = kit.startPruner({ logger: own });
+    await ownPruner.runNow().catch(() => undefined);
+    await ownPruner.stop();
+    expect(own.error).toHaveBeenCalledTimes(1);
+    expect(logger.error).toHaveBeenCalledTimes(1);
+    const silent = await f.makeKit({ store, telemetry: false });
+    const silentPruner = silent.startPruner();
+    await silentPruner.runNow().catch(() => undefined);
+    await silentPruner.stop();
+    expect(print).not.toHaveBeenCalled();
   });
 });
