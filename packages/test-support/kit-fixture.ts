@@ -4,6 +4,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { createFakeClock, type FakeClock } from './fake-clock.ts';
 import { createTestDatabase, type TestDatabase } from './postgres/database.ts';
 import { testKitOptions } from './test-kit-options.ts';
+import { useFixture } from './use-fixture.ts';
 
 /** A kit on a migrated database of its own, with what the test needs to drive it. */
 export interface KitFixture {
@@ -39,4 +40,23 @@ export async function createKitFixture(overrides: Partial<AuthKitOptions> = {}):
       await db.drop();
     },
   };
+}
+
+/**
+ * {@link createKitFixture} for the describe block (or file) that calls it: the fixture is made
+ * in a `beforeAll` and closed (its ORM, then its database) in an `afterAll` of that block. The
+ * object returned stands for it from then on (see `useFixture`).
+ *
+ * @example
+ * ```ts
+ * describe('the kit on PostgreSQL', () => {
+ *   const f = useKitFixture();
+ *   it('...', async () => {
+ *     await f.kit.createSession({ userId: 'alice' });
+ *   });
+ * });
+ * ```
+ */
+export function useKitFixture(overrides: Partial<AuthKitOptions> = {}): Omit<KitFixture, 'close'> {
+  return useFixture(() => createKitFixture(overrides));
 }

@@ -1,11 +1,5 @@
-import {
-  createMemoryKitFixture,
-  expectKitError,
-  kitErrorCode,
-  type MemoryKitFixture,
-  recordKitEvents,
-} from '@kit/test-support';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { expectKitError, kitErrorCode, recordKitEvents, useMemoryKitFixture } from '@kit/test-support';
+import { describe, expect, it, vi } from 'vitest';
 import { createMemorySessionStore } from '../store/create-memory-session-store.ts';
 import { REFRESH_TOKEN_PREFIX } from '../tokens/refresh-token.ts';
 
@@ -13,13 +7,7 @@ const SECOND = 1000;
 const DAY = 86_400 * SECOND;
 
 describe('rotation, grace and reuse detection', () => {
-  let f: MemoryKitFixture;
-  beforeAll(async () => {
-    f = await createMemoryKitFixture();
-  });
-  afterAll(async () => {
-    await f.close();
-  });
+  const f = useMemoryKitFixture();
 
   it('opens a session with an RFC 9068 access token and a prefixed refresh token', async () => {
     const tokens = await f.kit.createSession({ userId: 'alice', userAgent: 'test-agent', ip: '10.0.0.1' });
@@ -256,13 +244,7 @@ describe('rotation, grace and reuse detection', () => {
 });
 
 describe('lifetimes with a fake clock', () => {
-  let f: MemoryKitFixture;
-  beforeAll(async () => {
-    f = await createMemoryKitFixture({ sessionIdleTtl: '1d', sessionMaxAge: '3d' });
-  });
-  afterAll(async () => {
-    await f.close();
-  });
+  const f = useMemoryKitFixture({ sessionIdleTtl: '1d', sessionMaxAge: '3d' });
 
   it('expires a session left idle, and refreshing slides the idle expiry', async () => {
     const t0 = await f.kit.createSession({ userId: 'idle' });

@@ -1,6 +1,6 @@
 import { expectKitError, kitErrorCode, recordKitEvents } from '@kit/test-support';
-import { createKitFixture, type KitFixture } from '@kit/test-support/kit-fixture';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useKitFixture } from '@kit/test-support/kit-fixture';
+import { describe, expect, it } from 'vitest';
 
 /**
  * The kit's behaviour is tested on the in-memory store (create-auth-kit.test.ts, sessions.test.ts
@@ -11,13 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  */
 
 describe('the kit on PostgreSQL', () => {
-  let f: KitFixture;
-  beforeAll(async () => {
-    f = await createKitFixture();
-  });
-  afterAll(async () => {
-    await f.close();
-  });
+  const f = useKitFixture();
 
   it('50 concurrent refreshes of one token all succeed with the identical new refresh token', async () => {
     const seen = recordKitEvents(f.kit);
