@@ -1,36 +1,8 @@
-import { KitInvalidOptionsError } from '../errors/kit-error.ts';
-import type { OpenTelemetryApi, OpenTelemetryMeter, OpenTelemetryTracer } from './open-telemetry-api.ts';
-import { createOpenTelemetry, noopTelemetry, type Telemetry } from './telemetry.ts';
+import type { OpenTelemetryApi } from './open-telemetry-api.ts';
+import { resolveTelemetry } from './resolve-telemetry.ts';
+import type { Telemetry } from './telemetry.ts';
 
-/**
- * The `telemetry` option of the kit and the verifier: left out, the kit reports through
- * `@opentelemetry/api` when the package can be imported (an optional peer dependency) and to the
- * providers the host's SDK registered; `false` turns reporting off; the API namespace itself
- * (`import * as otel from '@opentelemetry/api'`) is used as given, which is the way in a bundle or at
- * the edge.
- */
-export type TelemetryOption = OpenTelemetryApi | TelemetryProviders | false;
-
-/**
- * The `telemetry` option with providers of the host's own instead of the global ones: a process
- * that runs two kits, or a test that reads one kit's instruments alone.
- *
- * @example
- * ```ts
- * import * as otel from '@opentelemetry/api';
- * import { MeterProvider } from '@opentelemetry/sdk-metrics';
- *
- * const meterProvider = new MeterProvider({ readers: [reader] });
- * const kit = await createAuthKit({ ...options, telemetry: { api: otel, meterProvider } });
- * ```
- */
-export interface TelemetryProviders {
-  api: OpenTelemetryApi;
-  /** @default the global one, `api.metrics` */
-  meterProvider?: { getMeter(name: string, version?: string): OpenTelemetryMeter };
-  /** @default the global one, `api.trace` */
-  tracerProvider?: { getTracer(name: string, version?: string): OpenTelemetryTracer };
-}
+export type { TelemetryOption, TelemetryProviders } from './resolve-telemetry.ts';
 
 // A specifier in a variable: bundlers leave the import to run time instead of failing the build of
 // a host that did not install the optional peer.
@@ -56,36 +28,5 @@ export function findOpenTelemetryApi(): Promise<OpenTelemetryApi | undefined> {
  * @internal
  */
 export async function loadTelemetry(option: unknown, scope: string): Promise<Telemetry> {
-  if (option === false) return noopTelemetry;
-  if (option === undefined) {
-    const api = await findOpenTelemetryApi();
-    return api ? createOpenTelemetry(api, scope) : noopTelemetry;
-  }
-  if (isOpenTelemetryApi(option)) return createOpenTelemetry(option, scope);
-  const providers = option as Partial<TelemetryProviders> | null;
-  if (
-    typeof providers === 'object' &&
-    providers !== null &&
-    isOpenTelemetryApi(providers.api) &&
-    (providers.meterProvider === undefined || typeof providers.meterProvider?.getMeter === 'function') &&
-    (providers.tracerProvider === undefined || typeof providers.tracerProvider?.getTracer === 'function')
-  ) {
-    return createOpenTelemetry(providers.api, scope, providers.meterProvider, providers.tracerProvider);
-  }
-  throw new KitInvalidOptionsError(
-    'The `telemetry` option must be false, the @opentelemetry/api namespace (import * as otel from "@opentelemetry/api"), or { api, meterProvider?, tracerProvider? }.',
-  );
-}
-
-function isOpenTelemetryApi(value: unknown): value is OpenTelemetryApi {
-  const api = value as Partial<OpenTelemetryApi> | null;
-  return (
-    typeof api === 'object' &&
-    api !== null &&
-    typeof api.metrics?.getMeter === 'function' &&
-    typeof api.trace?.getTracer === 'function' &&
-    typeof api.trace?.setSpan === 'function' &&
-    typeof api.context?.active === 'function' &&
-    typeof api.context?.with === 'function'
-  );
+  return resolveTelemetry(option, scope, findOpenTelemetryApi);
 }

@@ -11,7 +11,11 @@ import { checkClaims } from './check-claims.ts';
 import { type CheckedHeader, checkHeader } from './check-header.ts';
 import { decodeJsonSegment } from './decode-segment.ts';
 import type { AccessTokenClaims, AccessTokenVerifier, VerifierOptions } from './types.ts';
-import { resolveVerifierOptions } from './verifier-options.ts';
+import {
+  type ResolvedVerifierOptions,
+  resolveVerifierOptions,
+  type VerifierRuntime,
+} from './verifier-options.ts';
 
 /**
  * Longest token accepted, in characters (8 KiB). Longer input is refused with `ERR_JWT_MALFORMED`
@@ -62,6 +66,11 @@ const HEADER_CACHE_SIZE = 64;
  * `ERR_JWT_REVOKED`, at most `revocationsInterval` (10 s) after the revocation; see
  * `docs/edge.md` for the exact guarantee and the failure modes.
  *
+ * Every verification is counted in the OpenTelemetry counter `kit.verifications` (`outcome`:
+ * `valid` or the error code), every fetch in `kit.jwks.fetches` or `kit.revocations.fetches`; a
+ * failed fetch is logged through `logger`, if one is given (see the `telemetry` and `logger`
+ * options). Counting adds no wait to a verification.
+ *
  * The hot path (key already imported) is a `Map` lookup, a cached header and one signature check:
  * `crypto.subtle.verify` here, `node:crypto` under the package's `node` export condition (same
  * checks, same errors); no key is imported twice.
@@ -99,18 +108,40 @@ export function createVerifier<C extends object = AccessTokenClaims>(
 
 /**
  * {@link createVerifier} over a given signature backend (Web Crypto, or `node:crypto` on the
- * `node` export condition). Everything but the signature check is shared.
+ * `node` export condition). Everything but the signature check is shared. `runtime` adds what the
+ * entry knows: where to look for `@opentelemetry/api`, or the kit's own report.
  *
  * @internal
  */
-export function createVerifierWith(options: VerifierOptions, backend: VerifyBackend): AccessTokenVerifier {
-  const { issuer, audiences, allowed, clock, toleranceSeconds, keys, revocations } = resolveVerifierOptions(
-    options,
-    backend,
-  );
+export function createVerifierWith(
+  options: VerifierOptions,
+  backend: VerifyBackend,
+  runtime?: VerifierRuntime,
+): AccessTokenVerifier {
+  const resolved = resolveVerifierOptions(options, backend, runtime);
+  const check = createCheck(resolved, backend);
+  const counts = resolved.report;
+  return async function verifyAccessToken(token: string): Promise<AccessTokenClaims> {
+    let claims: AccessTokenClaims;
+    try {
+      claims = await check(token);
+    } catch (error) {
+      counts.verification(error);
+      throw error;
+    }
+    counts.verification();
+    return claims;
+  };
+}
+
+/** Every check of one token, in order; rejects with the first that fails. */
+function createCheck(
+  { issuer, audiences, allowed, clock, toleranceSeconds, keys, revocations }: ResolvedVerifierOptions,
+  backend: VerifyBackend,
+): (token: string) => Promise<AccessTokenClaims> {
   const headerCache = new Map<string, CheckedHeader>();
 
-  return async function verifyAccessToken(token: string): Promise<AccessTokenClaims> {
+  return async function checkToken(token: string): Promise<AccessTokenClaims> {
     // Bound the work an attacker can ask for before anything is parsed.
     if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) throw new KitJwtMalformedError();
     const dot1 = token.indexOf('.');

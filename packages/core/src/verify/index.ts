@@ -14,10 +14,18 @@
  * const claims = await verify(token);
  * ```
  *
+ * Observability: pass a pino-shaped `logger` for the lines about failed fetches, and `telemetry`
+ * (the `@opentelemetry/api` namespace, in a bundle) for the counters `kit.verifications`,
+ * `kit.jwks.fetches` and `kit.revocations.fetches`. The types of both options are exported here,
+ * so an edge service needs nothing from the `@kit/core` root.
+ *
  * @module
  */
 
 export * from '../errors.ts';
+export { consoleLogger, type KitLogger } from '../telemetry/logger.ts';
+export type { OpenTelemetryApi, TelemetryAttributes } from '../telemetry/open-telemetry-api.ts';
+export type { TelemetryOption, TelemetryProviders } from '../telemetry/resolve-telemetry.ts';
 export type { Duration } from '../util/duration.ts';
 export type { VerifierAlgorithm } from './algorithms.ts';
 export { createVerifier, MAX_TOKEN_LENGTH } from './create-verifier.ts';

@@ -15,6 +15,7 @@
  * @module
  */
 
+import { findOpenTelemetryApi } from '../telemetry/load-telemetry.ts';
 import { webCryptoBackend } from './backend.ts';
 import { createVerifierWith } from './create-verifier.ts';
 import { createNodeBackend } from './node-backend.ts';
@@ -26,10 +27,13 @@ const backend = createNodeBackend() ?? webCryptoBackend;
 
 /**
  * Creates an access-token verifier: {@link createVerifierWith} over `node:crypto`. Same options,
- * checks and error codes as the Web Crypto verifier of the default entry.
+ * checks and error codes as the Web Crypto verifier of the default entry; with `telemetry` left out,
+ * it also looks for `@opentelemetry/api` (imported at run time, as the kit does).
  */
 export function createVerifier<C extends object = AccessTokenClaims>(
   options: VerifierOptions,
 ): AccessTokenVerifier<C> {
-  return createVerifierWith(options, backend) as AccessTokenVerifier<C>;
+  return createVerifierWith(options, backend, {
+    findTelemetry: findOpenTelemetryApi,
+  }) as AccessTokenVerifier<C>;
 }

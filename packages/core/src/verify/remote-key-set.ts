@@ -8,6 +8,7 @@ import {
   type VerificationKey,
 } from './import-key-set.ts';
 import { SingleFlight } from './single-flight.ts';
+import { type FetchResult, failedFetch } from './verifier-report.ts';
 
 /**
  * Settled options of a {@link RemoteKeySet}; `createVerifier` validates and converts them.
@@ -26,6 +27,8 @@ export interface RemoteKeySetOptions {
   cacheMaxAgeMs: number;
   /** The verification backend's key preparation. */
   prepare?: PrepareKey;
+  /** Told the outcome of every fetch (the verifier's `kit.jwks.fetches` and its log line). */
+  onFetch?: (result: FetchResult) => void;
 }
 
 /**
@@ -125,8 +128,9 @@ export class RemoteKeySet implements KeySource {
     const { clock, cooldownMs } = this.#options;
     const started = clock();
     this.#lastAttempt = started;
+    const answer: { status?: number } = {};
     try {
-      const { index, maxAgeMs } = await this.#fetchKeySet();
+      const { index, maxAgeMs } = await this.#fetchKeySet(answer);
       // Only a document that passed every check replaces the held set.
       const now = clock();
       this.#index = index;
@@ -135,11 +139,14 @@ export class RemoteKeySet implements KeySource {
     } catch (error) {
       // Keep serving what is held until the cooldown allows another try.
       if (this.#index !== undefined) this.#servableUntil = Math.max(this.#freshUntil, started + cooldownMs);
+      this.#options.onFetch?.(failedFetch(error, answer.status === 200 ? undefined : answer.status));
       throw error;
     }
+    this.#options.onFetch?.({ outcome: 'ok' });
   }
 
-  async #fetchKeySet(): Promise<{ index: KeyIndex; maxAgeMs: number }> {
+  /** Fetches and checks the set; `answer.status` is the HTTP status, once the server answered. */
+  async #fetchKeySet(answer: { status?: number }): Promise<{ index: KeyIndex; maxAgeMs: number }> {
     const { url, fetch, timeoutMs, allowed, cacheMaxAgeMs, prepare } = this.#options;
     let response: Response;
     try {
@@ -156,6 +163,7 @@ export class RemoteKeySet implements KeySource {
         cause,
       });
     }
+    answer.status = response.status;
     if (response.status !== 200) {
       await response.body?.cancel().catch(() => {});
       throw new KitJwksFetchFailedError(`The key set could not be fetched: HTTP ${response.status}.`);

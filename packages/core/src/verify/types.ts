@@ -1,3 +1,5 @@
+import type { KitLogger } from '../telemetry/logger.ts';
+import type { TelemetryOption } from '../telemetry/resolve-telemetry.ts';
 import type { Duration } from '../util/duration.ts';
 import type { VerifierAlgorithm } from './algorithms.ts';
 
@@ -101,6 +103,26 @@ export interface VerifierOptions {
    * @default 'open'
    */
   revocationsFailure?: 'open' | 'closed';
+  /**
+   * Where the verifier logs a failed fetch of `jwksUrl` or `revocationsUrl`: one warn line with the
+   * error's `code`, the `outcome` (`http_5xx`, `ERR_JWKS_FETCH_FAILED`...), the HTTP `status` when
+   * there was one, and the URL without its query. At most one line per URL per 10 s; the next one
+   * says how many failures it left out (`suppressed`). Never a token, a key or an error message.
+   * @default none: nothing is written
+   */
+  logger?: KitLogger;
+  /**
+   * OpenTelemetry: the counters `kit.verifications` (`outcome`: `valid` or the error code),
+   * `kit.jwks.fetches` and `kit.revocations.fetches` (`outcome`: `ok`, `not_modified`, `http_4xx`,
+   * `ERR_JWKS_FETCH_FAILED`...), under the instrumentation scope `@kit/core/verify`. `false` turns
+   * reporting off. Left out, the verifier on Node, Bun and Deno (the `node` export condition) imports
+   * `@opentelemetry/api` at run time if it is installed and reports to the providers registered with
+   * it; in Workers and browsers it reports nothing, since a bundle holds only what is imported by
+   * name: pass the API namespace (`import * as otel from '@opentelemetry/api'`) or
+   * `{ api, meterProvider }` there.
+   * @default `@opentelemetry/api` when it can be imported (Node, Bun, Deno); none elsewhere
+   */
+  telemetry?: TelemetryOption;
 }
 
 /**

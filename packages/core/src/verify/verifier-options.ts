@@ -1,4 +1,7 @@
 import { KitInvalidOptionsError, KitJwksInvalidError } from '../errors.ts';
+import { resolveLogger } from '../telemetry/logger.ts';
+import type { OpenTelemetryApi } from '../telemetry/open-telemetry-api.ts';
+import { resolveTelemetry } from '../telemetry/resolve-telemetry.ts';
 import { toOptionSeconds } from '../util/duration.ts';
 import {
   ALGORITHMS,
@@ -12,6 +15,7 @@ import { LocalKeySet } from './local-key-set.ts';
 import { RemoteKeySet } from './remote-key-set.ts';
 import { RevocationList } from './revocation-list.ts';
 import type { VerifierOptions } from './types.ts';
+import { createVerifierReport, type VerifierReport } from './verifier-report.ts';
 
 const DEFAULTS = {
   clockTolerance: 5,
@@ -24,6 +28,22 @@ const DEFAULTS = {
 // Looked up at call time and called on `globalThis`: a detached `fetch` throws "Illegal invocation"
 // in browsers and workers.
 const globalFetch: typeof fetch = (input, init) => globalThis.fetch(input, init);
+
+/**
+ * What an entry of the verifier adds to the options. @internal
+ */
+export interface VerifierRuntime {
+  /**
+   * Counts and logs instead of the report the `logger` and `telemetry` options make: the kit's own
+   * verifier counts through the kit's telemetry.
+   */
+  report?: VerifierReport;
+  /**
+   * Looks for `@opentelemetry/api` when `telemetry` is left out (the Node entry). Without it, a
+   * left-out `telemetry` reports nothing.
+   */
+  findTelemetry?: () => Promise<OpenTelemetryApi | undefined>;
+}
 
 /**
  * {@link VerifierOptions} checked and turned into what verification uses: defaults applied,
@@ -40,6 +60,8 @@ export interface ResolvedVerifierOptions {
   readonly toleranceSeconds: number;
   readonly keys: KeySource;
   readonly revocations: RevocationList | undefined;
+  /** Where verifications and fetches are counted, and fetch failures logged. */
+  readonly report: VerifierReport;
 }
 
 /**
@@ -52,6 +74,7 @@ export interface ResolvedVerifierOptions {
 export function resolveVerifierOptions(
   options: VerifierOptions,
   backend: VerifyBackend,
+  { report, findTelemetry }: VerifierRuntime = {},
 ): ResolvedVerifierOptions {
   if (typeof options !== 'object' || options === null) {
     throw new KitInvalidOptionsError(
@@ -68,9 +91,19 @@ export function resolveVerifierOptions(
     DEFAULTS.clockTolerance,
     { allowZero: true },
   );
-  const keys = createKeySource(options, allowed, clock, backend);
-  const revocations = createRevocationList(options, clock);
-  return { issuer, audiences, allowed, clock, toleranceSeconds, keys, revocations };
+  const logger = resolveLogger(options.logger);
+  // A bad `telemetry` throws here, synchronously, like every other option; only a left-out one
+  // resolves later (the optional peer is imported), and counts wait for it.
+  const reporter =
+    report ??
+    createVerifierReport(
+      resolveTelemetry(options.telemetry, '@kit/core/verify', findTelemetry),
+      logger,
+      clock,
+    );
+  const keys = createKeySource(options, allowed, clock, backend, reporter);
+  const revocations = createRevocationList(options, clock, reporter);
+  return { issuer, audiences, allowed, clock, toleranceSeconds, keys, revocations, report: reporter };
 }
 
 function checkIssuer(issuer: unknown): string {
@@ -146,6 +179,7 @@ function createKeySource(
   allowed: ReadonlyMap<string, AlgorithmProfile>,
   clock: () => number,
   backend: VerifyBackend,
+  report: VerifierReport,
 ): KeySource {
   const { jwks, jwksUrl } = options;
   if ((jwks === undefined) === (jwksUrl === undefined)) {
@@ -188,10 +222,15 @@ function createKeySource(
     cooldownMs: cooldown * 1000,
     cacheMaxAgeMs: cacheMaxAge * 1000,
     prepare: backend.prepare,
+    onFetch: report.fetches('jwks', url.href),
   });
 }
 
-function createRevocationList(options: VerifierOptions, clock: () => number): RevocationList | undefined {
+function createRevocationList(
+  options: VerifierOptions,
+  clock: () => number,
+  report: VerifierReport,
+): RevocationList | undefined {
   const interval = toOptionSeconds(
     options.revocationsInterval,
     'revocationsInterval',
@@ -216,5 +255,6 @@ function createRevocationList(options: VerifierOptions, clock: () => number): Re
     intervalMs: interval * 1000,
     failure,
     timeoutMs: timeout * 1000,
+    onFetch: report.fetches('revocations', url.href),
   });
 }
