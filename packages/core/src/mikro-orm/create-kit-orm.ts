@@ -1,6 +1,8 @@
 import { MikroORM, PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { KitInvalidOptionsError } from '../errors.ts';
+import { type KitLogger, resolveLogger } from '../telemetry/logger.ts';
 import { type DetectableClient, detectDirect, statementMode } from './connection-mode.ts';
+import { knexLog, mikroOrmLoggerFactory } from './orm-logging.ts';
 import { useStatementMode } from './run-statement.ts';
 import { KitSession } from './session-entity.ts';
 import { KitSigningKey } from './signing-key-entity.ts';
@@ -69,6 +71,18 @@ export interface KitOrmOptions {
    * @default 'auto'
    */
   preparedStatements?: boolean | 'auto';
+  /**
+   * Where the lines of knex and MikroORM go (a pino logger fits; the kit's `logger` is a good
+   * choice). Each is written as a fixed name, never as the text the library wrote, which can quote
+   * a driver's error message or a statement: knex's warnings as `{ source: 'knex', code }` with
+   * `code` `connection_error` (a pooled connection found broken, as during an outage, which knex
+   * replaces), `pool_validation_failed` or `warning`, its errors and deprecations likewise;
+   * MikroORM's warnings, errors and deprecations as `{ source: 'mikro-orm', code: <namespace> }`.
+   * Queries and their parameters are never logged.
+   * @default nothing is printed (knex would otherwise print `Connection Error: ...` with
+   * `console.log` during an outage)
+   */
+  logger?: KitLogger;
 }
 
 /**
@@ -112,6 +126,7 @@ export async function createKitOrm(options: KitOrmOptions): Promise<MikroORM> {
   if (typeof preparedStatements !== 'boolean' && preparedStatements !== 'auto') {
     throw new KitInvalidOptionsError("`preparedStatements` must be 'auto' (the default), true or false.");
   }
+  const logger = resolveLogger(options.logger);
   const mode = statementMode(preparedStatements === true);
   // The pg module knex opened the connection with (the host's install may hold several copies).
   let orm: MikroORM | undefined;
@@ -132,6 +147,8 @@ export async function createKitOrm(options: KitOrmOptions): Promise<MikroORM> {
     discovery: { warnWhenNoEntities: false },
     allowGlobalContext: false,
     debug: false,
+    // The host's logger or nothing: never the console, never a statement or its parameters.
+    loggerFactory: mikroOrmLoggerFactory(logger),
     pool: {
       min: 0,
       max: poolSize,
@@ -172,6 +189,7 @@ export async function createKitOrm(options: KitOrmOptions): Promise<MikroORM> {
       },
     },
     driverOptions: {
+      log: knexLog(logger),
       acquireConnectionTimeout: timeoutMs,
       connection: {
         connectionTimeoutMillis: timeoutMs,
