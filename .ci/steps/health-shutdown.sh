@@ -59,9 +59,10 @@ wait "$demo_pid" && code=0 || code=$?
 elapsed_ms=$(( ($(date +%s%N) - started) / 1000000 ))
 trap - EXIT
 echo "exit code $code, ${elapsed_ms} ms after SIGTERM"
-grep -E '^(shutting down|shutdown:)' "$log" || true
+# The demo logs JSON (pino): its shutdown lines are messages of JSON lines.
+grep -E '"msg":"(shutting down|shutdown:)' "$log" || true
 [ "$code" = 0 ] || { cat "$log"; echo "health-shutdown: exit code $code, expected 0" >&2; exit 1; }
-grep -q '^shutdown: done in [0-9]* ms$' "$log" || { cat "$log"; echo "health-shutdown: no 'shutdown: done' line" >&2; exit 1; }
+grep -q '"msg":"shutdown: done in [0-9]* ms"}$' "$log" || { cat "$log"; echo "health-shutdown: no 'shutdown: done' line" >&2; exit 1; }
 # Live processes left in the demo's session (zombies, such as tsx's esbuild after its parent exits,
 # are already dead and only wait to be reaped).
 left=$(ps -o pid=,stat=,args= -s "$demo_pid" | awk '$2 !~ /^Z/' || true)

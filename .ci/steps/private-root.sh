@@ -68,9 +68,10 @@ if ! grep -q "^listening on http://127.0.0.1:$port\$" "$log"; then
   echo "private-root: the demo did not start in a private directory" >&2
   exit 1
 fi
-grep -E '^using an embedded PostgreSQL' "$log"
-# Where the data went, and why, in the line it printed; the clone keeps a link to it.
-grep -q "links there): as root the server runs as the postgres user, who cannot enter $dir\$" "$log" || {
+# The demo logs JSON (pino): where the data went, and why, is the message of one of its lines; the
+# clone keeps a link to it.
+grep -E '"msg":"using an embedded PostgreSQL' "$log"
+grep -q "links there): as root the server runs as the postgres user, who cannot enter $dir\"}\$" "$log" || {
   cat "$log"
   echo "private-root: the demo did not say where its data lives and why" >&2
   exit 1

@@ -14,6 +14,8 @@ import {
   renderApiReference,
 } from '@kit/hono';
 import { Hono, type MiddlewareHandler } from 'hono';
+import { type DemoLogger, errorCode } from './logger.ts';
+import { type DemoMetrics, PROMETHEUS_CONTENT_TYPE } from './metrics.ts';
 import { PAGE_HTML } from './page.ts';
 import type { Users } from './users.ts';
 
@@ -29,10 +31,16 @@ export interface DemoAppOptions {
    */
   tokenLimit?: number;
   /**
-   * Where the kit's routes and the rate limits log failures (one line with an error code, never a
-   * token or a secret). @default console.error
+   * Where the kit's routes, the rate limits and the app log failures: one JSON line with an error
+   * code, never a token or a secret (the kit's lines carry `component: "kit"`).
+   * @default nothing is logged
    */
-  log?: (line: string) => void;
+  logger?: DemoLogger;
+  /**
+   * What `GET /metrics` serves, in the Prometheus text format. It is open to anyone who can reach
+   * the demo: in production, serve it on an internal address only. @default no `/metrics` route
+   */
+  metrics?: Pick<DemoMetrics, 'render'>;
   /**
    * Aborted when the server begins to shut down: `/readyz` answers 503 from then on, so load
    * balancers stop sending requests while those in flight finish.
@@ -51,12 +59,14 @@ const PAGE_CSP =
 
 /**
  * The demo's HTTP app: the kit's routes (with cookie mode for the page), `POST /login` for the
- * seeded users, `GET /me`, `GET /healthz` and `GET /readyz`, the web page at `/`, the OpenAPI
- * document and its reference page.
+ * seeded users, `GET /me`, `GET /healthz` and `GET /readyz`, `GET /metrics`, the web page at `/`,
+ * the OpenAPI document and its reference page.
  */
 export function createApp(kit: AuthKit, users: Users, options: DemoAppOptions = {}): Hono {
   const store = options.rateLimitStore ? { store: options.rateLimitStore } : {};
-  const log = options.log ? { log: options.log } : {};
+  const kitLog = options.logger?.child({ component: 'kit' });
+  const demoLog = options.logger?.child({ component: 'demo' });
+  const log = kitLog ? { log: (line: string) => kitLog.error(line) } : {};
   const tokenLimit = options.tokenLimit ?? 120;
   const loginLimit = options.loginLimit ?? 20;
   const routesOptions: KitRoutesOptions = {
@@ -98,6 +108,16 @@ export function createApp(kit: AuthKit, users: Users, options: DemoAppOptions = 
   });
 
   app.get('/me', createBearerAuth({ kit }), (c) => c.json(c.var.claims));
+
+  const metrics = options.metrics;
+  if (metrics) {
+    app.get('/metrics', async (c) =>
+      c.body(await metrics.render(), 200, {
+        'content-type': PROMETHEUS_CONTENT_TYPE,
+        'cache-control': 'no-store',
+      }),
+    );
+  }
 
   const openapi = createOpenApiDocument({
     // The routes' own options: the document shows cookie mode and the rate limits as they run.
@@ -157,9 +177,12 @@ export function createApp(kit: AuthKit, users: Users, options: DemoAppOptions = 
     }),
   );
 
-  app.onError((error) => {
-    // Never a stack or a message to the client: they could carry input back.
-    console.error(`demo: request failed (${error instanceof Error ? error.name : typeof error})`);
+  app.onError((error, c) => {
+    // Never a stack or a message, to the client or the log: they could carry input back.
+    demoLog?.error(
+      { code: errorCode(error), method: c.req.method, route: c.req.routePath },
+      'demo: request failed',
+    );
     return oauthErrorResponse(500, 'server_error', 'The server could not complete the request.');
   });
 

@@ -13,6 +13,8 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Hono } from 'hono';
 import { createApp } from './app.ts';
 import type { DemoConfig } from './config.ts';
+import { createDemoLogger, type DemoLogger } from './logger.ts';
+import { createDemoMetrics, type DemoMetrics } from './metrics.ts';
 import { type DemoRateLimitStore, openRateLimitStore } from './rate-limit-store.ts';
 import { createUsers } from './users.ts';
 
@@ -22,13 +24,18 @@ import { createUsers } from './users.ts';
  * reliability harness tune.
  */
 export interface DemoServerConfig extends DemoConfig {
-  /** Lines the demo prints (where its database is, where rate limits count, each reuse detected, the address it listens on). @default console.log */
+  /**
+   * Where the one plain line goes, `listening on http://HOST:PORT` (scripts and tests wait for it).
+   * @default console.log
+   */
   print?: (line: string) => void;
   /**
-   * Where the kit's routes and the rate limits log failures (one line with an error code, never a
-   * token or a secret). @default console.error
+   * Where every other line goes, as JSON: the demo's own (where its database is, where rate limits
+   * count, each reuse detected, failures with their code) and, through a child with
+   * `component: "kit"`, the kit's and its routes'. Never a token or a secret.
+   * @default createDemoLogger(): pino to standard output
    */
-  log?: (line: string) => void;
+  logger?: DemoLogger;
   /** `createKitOrm`'s `timeoutMs`. @default createKitOrm's */
   databaseTimeoutMs?: number;
   /** The kit's `keyRotation` (the database key store's schedule and reload interval). @default the kit's */
@@ -44,6 +51,10 @@ export interface DemoServer {
   /** The HTTP app (`app.request()` answers without a listener). */
   readonly app: Hono;
   readonly kit: AuthKit;
+  /** The demo's logger (the one given, or its own on standard output). */
+  readonly logger: DemoLogger;
+  /** The kit's instruments, as `GET /metrics` serves them. */
+  readonly metrics: DemoMetrics;
   /** The `node:http` server of the app; {@link DemoServer.listen} starts it. */
   readonly server: Server;
   /**
@@ -52,8 +63,8 @@ export interface DemoServer {
    */
   readonly shutdownController: AbortController;
   /**
-   * What releases everything it opened, in order: the pruner, the kit, the rate-limit store, the
-   * ORM's pool and the embedded PostgreSQL. Run once no request is in flight.
+   * What releases everything it opened, in order: the pruner, the kit, the meter provider, the
+   * rate-limit store, the ORM's pool and the embedded PostgreSQL. Run once no request is in flight.
    */
   readonly cleanup: ReadonlyArray<() => Promise<unknown> | unknown>;
   /**
@@ -72,8 +83,9 @@ export interface DemoServer {
 /**
  * The demo as `pnpm demo` runs it, from its configuration: an embedded PostgreSQL when
  * `databaseUrl` is unset, the kit's tables migrated, a kit signing with `KIT_SIGNING_KEYS` or with
- * keys generated into the database key store, a session pruner, rate limits in PostgreSQL or Redis,
- * the app ({@link createApp}) and its `node:http` server. If a step fails, what the earlier ones
+ * keys generated into the database key store, logging through pino and counting into a meter
+ * provider of its own (served at `GET /metrics`), a session pruner, rate limits in PostgreSQL or
+ * Redis, the app ({@link createApp}) and its `node:http` server. If a step fails, what the earlier ones
  * opened is released before the error is thrown.
  *
  * @example
@@ -84,6 +96,10 @@ export interface DemoServer {
  */
 export async function createDemoServer(config: DemoServerConfig): Promise<DemoServer> {
   const print = config.print ?? ((line: string) => console.log(line));
+  const logger = config.logger ?? createDemoLogger();
+  const demoLog = logger.child({ component: 'demo' });
+  const kitLog = logger.child({ component: 'kit' });
+  const metrics = createDemoMetrics();
   let embedded: EmbeddedDatabase | undefined;
   let orm: MikroORM | undefined;
   let kit: AuthKit | undefined;
@@ -92,6 +108,7 @@ export async function createDemoServer(config: DemoServerConfig): Promise<DemoSe
   const cleanup = [
     () => pruner?.stop(),
     () => kit?.close(),
+    () => metrics.shutdown(),
     () => rateLimits?.close(),
     () => orm?.close(),
     () => embedded?.stop(),
@@ -102,7 +119,7 @@ export async function createDemoServer(config: DemoServerConfig): Promise<DemoSe
       const postgresDir = join(config.dataDir, 'postgres');
       embedded = await startEmbeddedPostgres({ dataDir: postgresDir, persistent: true });
       databaseUrl = embedded.url;
-      print(describeEmbeddedPostgres(embedded, postgresDir, 'apps/demo/.data/postgres'));
+      demoLog.info(describeEmbeddedPostgres(embedded, postgresDir, 'apps/demo/.data/postgres'));
     }
     orm = await createKitOrm({
       databaseUrl,
@@ -125,27 +142,46 @@ export async function createDemoServer(config: DemoServerConfig): Promise<DemoSe
       sessionIdleTtl: config.sessionIdleTtl,
       sessionMaxAge: config.sessionMaxAge,
       reuseGrace: config.reuseGrace,
+      logger: kitLog,
+      // A provider of its own, not the global one: two demo servers in one process (the tests) must
+      // not count into each other's /metrics.
+      telemetry: metrics.telemetry,
     });
-    kit.on('reuse_detected', ({ session }) => print(`reuse detected: session ${session.id} revoked`));
-    pruner = kit.startPruner({ interval: config.pruneInterval ?? '1h', retain: '1d' });
+    kit.on('reuse_detected', ({ session }) =>
+      demoLog.warn(
+        { event: 'reuse_detected', session_id: session.id },
+        `reuse detected: session ${session.id} revoked`,
+      ),
+    );
+    // A failed run is logged by the kit itself, through its logger, with the error's code.
+    pruner = kit.startPruner({
+      interval: config.pruneInterval ?? '1h',
+      retain: '1d',
+      onRun: (deleted) => {
+        if (deleted > 0) kitLog.info({ deleted }, 'kit: expired sessions pruned');
+      },
+    });
 
     // Rate-limit counters in PostgreSQL, or in Redis when REDIS_URL is set: every instance on the
     // same database (or Redis) shares them.
-    rateLimits = await openRateLimitStore({ orm, redisUrl: config.redisUrl, log: print });
-    print(rateLimits.description);
+    rateLimits = await openRateLimitStore({ orm, redisUrl: config.redisUrl, logger: demoLog });
+    demoLog.info(rateLimits.description);
     const shutdownController = new AbortController();
     const app = createApp(kit, await createUsers(), {
       rateLimitStore: rateLimits.store,
       loginLimit: config.loginRateLimit,
       tokenLimit: config.tokenRateLimit,
       shutdownSignal: shutdownController.signal,
-      ...(config.log ? { log: config.log } : {}),
+      logger,
+      metrics,
       ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
     });
     const server = createAdaptorServer({ fetch: app.fetch, hostname: config.host }) as Server;
     return {
       app,
       kit,
+      logger,
+      metrics,
       server,
       shutdownController,
       cleanup,

@@ -29,7 +29,10 @@ describe('demo start-up failures', () => {
         (error: Error) => error.message,
       );
       expect(failure).toContain('exited (code 1, signal null) before it was ready');
-      expect(failure).toContain(`\ndemo: 127.0.0.1:${port} is already in use: set PORT to another port.`);
+      // One JSON line with the sentence (and the code), not a stack trace.
+      expect(failure).toContain(
+        `"code":"EADDRINUSE","msg":"demo: 127.0.0.1:${port} is already in use: set PORT to another port."}`,
+      );
       expect(failure).not.toMatch(/^\s+at /m);
     } finally {
       holder.close();

@@ -1,4 +1,4 @@
-import type { RateLimitStore } from '@kit/core';
+import type { KitLogger, RateLimitStore } from '@kit/core';
 import { createMikroOrmRateLimitStore } from '@kit/core/mikro-orm';
 import { createRedisRateLimitStore } from '@kit/core/redis';
 import type { MikroORM } from '@mikro-orm/postgresql';
@@ -20,16 +20,18 @@ const REDIS_START_WAIT_MS = 5000;
  * The demo's rate-limit store: in PostgreSQL (the kit's `kit_rate_limits` table, shared by every
  * instance on the database) unless `redisUrl` is set, then in that Redis (shared by every instance
  * on it). The demo creates and owns the Redis client: it logs one line when the connection is lost
- * and one when it is back, and node-redis reconnects by itself. While Redis is away, `/login`,
+ * (a warning, with the error's code) and one when it is back, and node-redis reconnects by itself.
+ * While Redis is away, `/login`,
  * `/token` and `/revoke` answer 503 `temporarily_unavailable` (a limit that cannot be checked is not
  * waived); nothing else is affected.
  */
 export async function openRateLimitStore(options: {
   orm: MikroORM;
   redisUrl: string | undefined;
-  log?: (line: string) => void;
+  /** Where the connection's lines go. */
+  logger: KitLogger;
 }): Promise<DemoRateLimitStore> {
-  const log = options.log ?? ((line: string) => console.log(line));
+  const { logger } = options;
   if (!options.redisUrl) {
     return {
       store: createMikroOrmRateLimitStore({ orm: options.orm }),
@@ -47,12 +49,13 @@ export async function openRateLimitStore(options: {
     down = true;
     const code = (error as { code?: unknown } | null)?.code;
     const name = error instanceof Error ? error.constructor.name : typeof error;
-    log(`redis: no connection to ${where} (${typeof code === 'string' ? code : name}); retrying`);
+    const reason = typeof code === 'string' ? code : name;
+    logger.warn({ code: reason }, `redis: no connection to ${where} (${reason}); retrying`);
   });
   client.on('ready', () => {
     if (!down) return;
     down = false;
-    log(`redis: connected to ${where} again`);
+    logger.info({}, `redis: connected to ${where} again`);
   });
   // connect() resolves once Redis answers and retries until then: wait a little, then serve anyway,
   // so the demo starts (and recovers by itself) while Redis is still coming up.
@@ -68,7 +71,12 @@ export async function openRateLimitStore(options: {
     }),
   ]);
   clearTimeout(timer);
-  if (!ready) log(`redis: ${where} does not answer yet; /login, /token and /revoke answer 503 until it does`);
+  if (!ready) {
+    logger.warn(
+      {},
+      `redis: ${where} does not answer yet; /login, /token and /revoke answer 503 until it does`,
+    );
+  }
   return {
     store: createRedisRateLimitStore({ client, prefix: 'kit-demo:rate-limit:' }),
     description: `rate limits in Redis at ${where}`,

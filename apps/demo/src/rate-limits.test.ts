@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DemoProcess, startDemo, stopAllDemos } from '../test/demo-process.ts';
 import { createTestDemo, type TestDemo } from '../test/demo-server.ts';
 import { assertClientAddresses, httpRequest, loginAt, refreshAt } from '../test/http-client.ts';
+import { logMessages } from '../test/log-lines.ts';
 import { loadConfig } from './config.ts';
 
 /**
@@ -176,7 +177,9 @@ describe.skipIf(!redisUrl)('two demo servers with REDIS_URL', () => {
   it('say where the counters live', () => {
     const where = new URL(redisUrl!);
     for (const server of [a, b]) {
-      expect(server.output).toContain(`rate limits in Redis at ${where.hostname}:${where.port || 6379}`);
+      expect(logMessages(server.output)).toContain(
+        `rate limits in Redis at ${where.hostname}:${where.port || 6379}`,
+      );
     }
   });
 
@@ -224,7 +227,7 @@ describe.skipIf(!redisUrl)('a demo server whose Redis is away', () => {
         KIT_SECRET: generateSecret(),
         REDIS_URL: through.href,
       });
-      expect(server.output.join('\n')).toContain(`127.0.0.1:${proxy.port} does not answer yet`);
+      expect(logMessages(server.output).join('\n')).toContain(`127.0.0.1:${proxy.port} does not answer yet`);
       const refused = await refreshAt(server.url, 'kit_rt_x');
       expect(refused.status).toBe(503);
       expect(JSON.parse(refused.text)).toMatchObject({ error: 'temporarily_unavailable' });
@@ -238,7 +241,7 @@ describe.skipIf(!redisUrl)('a demo server whose Redis is away', () => {
           interval: 200,
         })
         .toBe(400);
-      expect(server.output).toContain(`redis: connected to 127.0.0.1:${proxy.port} again`);
+      expect(logMessages(server.output)).toContain(`redis: connected to 127.0.0.1:${proxy.port} again`);
     } finally {
       await proxy.close();
     }

@@ -9,7 +9,8 @@
  * {@link ServerProcessConfig}. It prints `listening on http://127.0.0.1:PORT` once it answers, is
  * ready with `{ port }`, and then answers the parent (`@kit/test-support/child-process`):
  * `memory` `{ gc }`, `rotate-keys`, `sessions` `{ userId, count }`, `stop`. Every line it logs goes
- * to its stdout or stderr, as in production: the kit's `log` option output is prefixed `kit log: `.
+ * where `pnpm demo` sends it: the demo's and the kit's JSON lines (pino) to its stdout, and whatever
+ * a library prints by itself to stdout or stderr.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -49,7 +50,6 @@ const demo = await createDemoServer({
   keyRotation: { every: false, refreshInterval: config.keyRefreshSeconds },
   jwksMaxAge: config.jwksMaxAgeSeconds,
   pruneInterval: config.pruneIntervalSeconds,
-  log: (line) => console.error(`kit log: ${line}`),
 });
 const { kit } = demo;
 
