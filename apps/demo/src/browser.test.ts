@@ -58,6 +58,9 @@ describe.skipIf(!hasChromium)('demo page in Chromium', () => {
   const shot = (name: string) =>
     page.screenshot({ path: join(ARTIFACTS, `demo-${name}.png`), fullPage: true });
   const nodes = () => page.locator('#timeline .node');
+  /** What the metrics panel shows for a counter over its window. */
+  const counter = async (name: string) =>
+    Number(await page.textContent(`#metrics [data-counter=${name}] .value`));
 
   it('logs in, rotates automatically, revokes a session, and ends the session on a replayed token', async () => {
     await page.goto(origin);
@@ -84,6 +87,9 @@ describe.skipIf(!hasChromium)('demo page in Chromium', () => {
 
     // Wait out the 1-second grace of the oldest token, then replay it.
     await expect.poll(() => nodes().count(), { timeout: 15_000 }).toBeGreaterThanOrEqual(3);
+    // The live panel (GET /metrics every 2 s) has counted the rotations, and no reuse yet.
+    await expect.poll(() => counter('rotated'), { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+    expect(await counter('reused')).toBe(0);
     await page.click('#replay');
     await expect.poll(() => page.textContent('#status'), { timeout: 10_000 }).toContain('Session ended');
     expect(await page.locator('#timeline .node.replayed').count()).toBe(1);
@@ -93,6 +99,16 @@ describe.skipIf(!hasChromium)('demo page in Chromium', () => {
     expect(session?.revokedReason).toBe('refresh_token_reused');
     await expect.poll(() => page.textContent('#sessions')).toContain('ended');
     await shot('reuse-detected');
+
+    // The panel counts the replay as one reuse detection, and the revocation it caused.
+    await expect.poll(() => counter('reused'), { timeout: 10_000 }).toBe(1);
+    expect(await page.getAttribute('#metrics [data-counter=reused]', 'class')).toContain('hot');
+    expect(await counter('revoked')).toBeGreaterThanOrEqual(2);
+    expect(await page.getAttribute('#metrics [data-counter=revoked]', 'title')).toContain(
+      'refresh_token_reused: 1',
+    );
+    await page.locator('#metrics-card').scrollIntoViewIfNeeded();
+    await shot('metrics');
   });
 
   it('keeps the refresh token in a Secure HttpOnly cookie that works on http://127.0.0.1', async () => {

@@ -1,8 +1,11 @@
+import { METRICS_PANEL_CSS, METRICS_PANEL_HTML, METRICS_PANEL_SCRIPT } from './metrics-panel.ts';
+
 /**
  * The demo's web page: plain HTML, CSS and JavaScript served inline, no build step. It logs in,
  * shows the access token's claims with a countdown to its expiry, refreshes automatically before
- * expiry, draws each rotation on a timeline, lists the user's sessions with revoke buttons, and
- * replays an old refresh token to show reuse detection ending the session.
+ * expiry, draws each rotation on a timeline, lists the user's sessions with revoke buttons,
+ * replays an old refresh token to show reuse detection ending the session, and shows the kit's
+ * counters from `GET /metrics` live (metrics-panel.ts).
  *
  * Tokens live in page memory (never in localStorage), or, in cookie mode, the refresh token lives
  * in an HttpOnly cookie the page cannot read at all. The page never shows a whole token: only a
@@ -61,8 +64,7 @@ td{padding:8px;border-bottom:1px solid #1a2744;vertical-align:middle}
 #log{list-style:none;margin:0;padding:0;max-height:260px;overflow:auto;font:12.5px/1.5 ui-monospace,monospace}
 #log li{padding:3px 0;border-bottom:1px dashed #1a2744;color:#cbd5e1}
 #log li.bad{color:var(--bad)}#log li.ok{color:var(--ok)}
-.hidden{display:none!important}
-</style>
+.hidden{display:none!important}${METRICS_PANEL_CSS}</style>
 </head>
 <body>
 <header>
@@ -113,6 +115,8 @@ td{padding:8px;border-bottom:1px solid #1a2744;vertical-align:middle}
     <div id="timeline"></div>
     <p class="muted">Each dot is one refresh token of this session. Every refresh consumes the current token and issues its successor; presenting a consumed token again outside the grace window revokes the whole session.</p>
   </section>
+
+${METRICS_PANEL_HTML}
 
   <section class="card wide hidden" id="sessions-card">
     <h2>Your sessions <button class="secondary" id="reload-sessions" style="margin-left:auto;padding:4px 10px;font-size:12px">reload</button></h2>
@@ -311,7 +315,7 @@ td{padding:8px;border-bottom:1px solid #1a2744;vertical-align:middle}
   };
   state.tick = setInterval(countdown, 200);
 })();
-</script>
+${METRICS_PANEL_SCRIPT}</script>
 </body>
 </html>
 `;
