@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Smoke test of a running demo: log in, refresh, replay inside the grace window, verify, JWKS,
-// sessions, metadata, revocation and the web page.
+// sessions, metadata, revocation, the web page and the kit's counters at /metrics.
 const base = process.argv[2] ?? 'http://127.0.0.1:3000';
 
 async function call(path, init) {
@@ -57,4 +57,20 @@ const page = await fetch(`${base}/`);
 check(page.status === 200 && (await page.text()).includes('id="timeline"'), 'web page');
 const garbage = await call('/token', form('kit_rt_garbage'));
 check(garbage.status === 400 && garbage.body.error === 'invalid_grant', 'garbage token refused');
+// The kit's counters, as the demo serves them: the refresh, the grace answer, the garbage token.
+const metrics = await fetch(`${base}/metrics`);
+const text = await metrics.text();
+const counted = (outcome) =>
+  text
+    .split('\n')
+    .some(
+      (line) =>
+        line.startsWith('kit_refreshes_total{') &&
+        line.includes(`outcome="${outcome}"`) &&
+        !line.endsWith(' 0'),
+    );
+check(
+  metrics.status === 200 && counted('rotated') && counted('grace') && counted('invalid'),
+  '/metrics counts refreshes by outcome',
+);
 console.log('demo smoke test passed');
