@@ -123,6 +123,9 @@ export async function createDemoServer(config: DemoServerConfig): Promise<DemoSe
     }
     orm = await createKitOrm({
       databaseUrl,
+      // knex's and MikroORM's own lines (a dropped connection during an outage) as JSON too, by
+      // fixed name only.
+      logger: kitLog,
       ...(config.databaseTimeoutMs === undefined ? {} : { timeoutMs: config.databaseTimeoutMs }),
     });
     await migrate(orm);
