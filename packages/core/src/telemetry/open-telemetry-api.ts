@@ -25,6 +25,12 @@ export interface OpenTelemetryApi {
     active(): unknown;
     with<R>(context: unknown, fn: () => R): R;
   };
+  /** The API's no-op meter: a meter that is this one means no SDK records metrics. */
+  readonly createNoopMeter?: () => unknown;
+  /** The tracer handed out while no SDK is registered. */
+  readonly ProxyTracer?: abstract new (
+    ...args: never[]
+  ) => unknown;
 }
 
 /** Attribute values the kit records: strings, numbers and booleans only. */

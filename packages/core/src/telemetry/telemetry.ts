@@ -90,6 +90,12 @@ export function createOpenTelemetry(
 ): Telemetry {
   const meter = meterProvider.getMeter(scope);
   const tracer = tracerProvider.getTracer(scope);
+  // With the API installed but no SDK registered, the meter is the API's no-op singleton and the
+  // tracer a ProxyTracer with nothing behind it: then the kit does not even time, wrap or start
+  // spans, so the API alone costs nothing. (An SDK registered later is not seen: set it up first.)
+  const recordsMetrics = !(typeof api.createNoopMeter === 'function' && meter === api.createNoopMeter());
+  const recordsSpans = !(typeof api.ProxyTracer === 'function' && tracer instanceof api.ProxyTracer);
+  if (!recordsMetrics && !recordsSpans) return noopTelemetry;
   return {
     enabled: true,
     counter: (name, description) => meter.createCounter(name, { description }),
@@ -100,6 +106,7 @@ export function createOpenTelemetry(
         advice: { explicitBucketBoundaries: DURATION_BUCKETS },
       }),
     async span(name, attributes, fn, parent) {
+      if (!recordsSpans) return fn(NOOP_SPAN);
       const parentContext =
         parent instanceof OtelSpanHandle
           ? api.trace.setSpan(api.context.active(), parent.span)
