@@ -18,3 +18,4 @@ export { createFakeClock, type FakeClock } from './fake-clock.ts';
 export { type RecordedKitEvents, recordKitEvents } from './kit-events.ts';
 export { createMemoryKitFixture, type MemoryKitFixture, useMemoryKitFixture } from './memory-kit-fixture.ts';
 export { TEST_SECRET, testKeys } from './test-keys.ts';
+export { createTestLogger, type TestLogLine } from './test-logger.ts';

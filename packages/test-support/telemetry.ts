@@ -1,11 +1,10 @@
 /**
- * What tests of the kit's reporting share: a meter provider of the OpenTelemetry SDK read on demand
- * (passed as the `telemetry` option, so nothing global is touched), and a logger that keeps its
- * lines.
+ * What tests of the kit's counters share: a meter provider of the OpenTelemetry SDK read on demand,
+ * passed as the `telemetry` option, so nothing global is touched. (The logger that keeps its lines,
+ * `createTestLogger`, is in the root entry.)
  *
  * @module
  */
-import type { KitLogger } from '@kit/core';
 import * as otel from '@opentelemetry/api';
 import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 
@@ -74,29 +73,4 @@ export function createTestMetrics(): TestMetrics {
       return totals;
     },
   };
-}
-
-/** One line a {@link createTestLogger} logger received. */
-export interface TestLogLine {
-  level: 'info' | 'warn' | 'error';
-  fields: Record<string, unknown>;
-  message: string;
-}
-
-/**
- * A {@link KitLogger} that keeps every line, for tests of what is logged.
- *
- * @example
- * ```ts
- * const { logger, lines } = createTestLogger();
- * createVerifier({ ...options, logger });
- * expect(lines).toEqual([]);
- * ```
- */
-export function createTestLogger(): { logger: KitLogger; lines: TestLogLine[] } {
-  const lines: TestLogLine[] = [];
-  const keep = (level: TestLogLine['level']) => (fields: Record<string, unknown>, message: string) => {
-    lines.push({ level, fields, message });
-  };
-  return { logger: { info: keep('info'), warn: keep('warn'), error: keep('error') }, lines };
 }

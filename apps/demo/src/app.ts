@@ -66,7 +66,7 @@ export function createApp(kit: AuthKit, users: Users, options: DemoAppOptions = 
   const store = options.rateLimitStore ? { store: options.rateLimitStore } : {};
   const kitLog = options.logger?.child({ component: 'kit' });
   const demoLog = options.logger?.child({ component: 'demo' });
-  const log = kitLog ? { log: (line: string) => kitLog.error(line) } : {};
+  const logger = kitLog ? { logger: kitLog } : {};
   const tokenLimit = options.tokenLimit ?? 120;
   const loginLimit = options.loginLimit ?? 20;
   const routesOptions: KitRoutesOptions = {
@@ -78,10 +78,10 @@ export function createApp(kit: AuthKit, users: Users, options: DemoAppOptions = 
       : { cookie: { localDevelopment: true } }),
     // KIT_RATE_LIMIT_TOKEN: /token and /revoke allow the same number a minute, counted apart.
     rateLimit:
-      tokenLimit === 0 ? false : { ...store, ...log, name: 'token', limit: tokenLimit, window: '1m' },
+      tokenLimit === 0 ? false : { ...store, ...logger, name: 'token', limit: tokenLimit, window: '1m' },
     revokeRateLimit:
-      tokenLimit === 0 ? false : { ...store, ...log, name: 'revoke', limit: tokenLimit, window: '1m' },
-    ...log,
+      tokenLimit === 0 ? false : { ...store, ...logger, name: 'revoke', limit: tokenLimit, window: '1m' },
+    ...logger,
   };
   const app = new Hono<KitAuthEnv>();
   const signal = options.shutdownSignal ? { signal: options.shutdownSignal } : {};
@@ -92,7 +92,7 @@ export function createApp(kit: AuthKit, users: Users, options: DemoAppOptions = 
   const limitLogins: MiddlewareHandler =
     loginLimit === 0
       ? async (_c, next) => next()
-      : createRateLimit({ ...store, ...log, name: 'login', limit: loginLimit, window: '1m' });
+      : createRateLimit({ ...store, ...logger, name: 'login', limit: loginLimit, window: '1m' });
   app.post('/login', limitLogins, async (c) => {
     const read = await readParams(c.req.raw, { maxBytes: MAX_BODY_BYTES });
     if ('error' in read && read.error === 'too_large') {

@@ -1,4 +1,4 @@
-import type { AuthKit } from '@kit/core';
+import { type AuthKit, consoleLogger } from '@kit/core';
 import {
   createBearerAuth,
   createKitRoutes,
@@ -19,10 +19,13 @@ import type { CheckPassword } from './users.ts';
  */
 export function createApp(kit: AuthKit, checkPassword: CheckPassword): Hono<KitAuthEnv> {
   const app = new Hono<KitAuthEnv>();
-  app.route('/', createKitRoutes(kit));
+  // Failures (a 5xx answer) as one JSON line on stderr, with the error code; nothing is logged
+  // without a logger. A pino logger fits here as well.
+  const logger = consoleLogger;
+  app.route('/', createKitRoutes(kit, { logger }));
 
-  const respond = createLoginResponder(kit);
-  app.post('/login', createRateLimit({ name: 'login', limit: 10, window: '1m' }), async (c) => {
+  const respond = createLoginResponder(kit, { logger });
+  app.post('/login', createRateLimit({ name: 'login', limit: 10, window: '1m', logger }), async (c) => {
     const body: unknown = await c.req.json().catch(() => undefined);
     const { username, password } = (body ?? {}) as { username?: unknown; password?: unknown };
     if (typeof username !== 'string' || typeof password !== 'string') {
@@ -34,6 +37,8 @@ export function createApp(kit: AuthKit, checkPassword: CheckPassword): Hono<KitA
     return respond(c, { userId: user.id });
   });
 
-  app.get('/me', createBearerAuth({ kit }), (c) => c.json({ user: c.var.claims.sub, claims: c.var.claims }));
+  app.get('/me', createBearerAuth({ kit, logger }), (c) =>
+    c.json({ user: c.var.claims.sub, claims: c.var.claims }),
+  );
   return app;
 }

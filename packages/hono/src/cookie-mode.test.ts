@@ -1,3 +1,4 @@
+import { createTestLogger } from '@kit/test-support';
 import { bearer, expectOAuthError, form, type TokenBody } from '@kit/test-support/http';
 import { Hono } from 'hono';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -156,12 +157,12 @@ describe('cookie mode', () => {
   });
 
   it('refuses cookie mode on a host that is not localhost under localDevelopment, logging it once per factory', async () => {
-    const lines: string[] = [];
+    const { logger, lines } = createTestLogger();
     const options = {
       basePath: '/auth',
       cookie: { localDevelopment: true },
       rateLimit: false as const,
-      log: (line: string) => lines.push(line),
+      logger,
     };
     const deployed = new Hono();
     deployed.route('/', createKitRoutes(f.kit, options));
@@ -192,9 +193,12 @@ describe('cookie mode', () => {
     // One line from each factory (the routes and the login responder), not one per request.
     await deployed.request(`${site}/login`, { method: 'POST', headers });
     expect(lines).toEqual(
-      Array(2).fill(
-        'kit: cookie mode refused a request to a host that is not localhost (localDevelopment is set); set baseUrl or cookie.allowedOrigins',
-      ),
+      Array(2).fill({
+        level: 'warn',
+        fields: { cookie: 'localDevelopment' },
+        message:
+          'kit: cookie mode refused a request to a host that is not localhost (localDevelopment is set); set baseUrl or cookie.allowedOrigins',
+      }),
     );
     // Nothing rotated: the cookie still refreshes on the loopback app.
     expect((await refresh(cookie.value, browser())).status).toBe(200);

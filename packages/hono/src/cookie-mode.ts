@@ -1,5 +1,6 @@
-import { KitInvalidOptionsError } from '@kit/core';
+import { KitInvalidOptionsError, type KitLogger } from '@kit/core';
 import type { Context } from 'hono';
+import { logSafely } from './logger.ts';
 
 /**
  * Options of cookie mode, in which a browser's refresh token lives in an `HttpOnly`, `Secure`,
@@ -152,17 +153,15 @@ export function isLoopbackHost(hostname: string): boolean {
  * (the first such refusal is also logged: the server is deployed with a development setting).
  * @internal
  */
-export function cookieRefusal(
-  c: Context,
-  mode: CookieMode,
-  fallback: string,
-  log: (line: string) => void,
-): string {
+export function cookieRefusal(c: Context, mode: CookieMode, fallback: string, logger: KitLogger): string {
   if (!refusedAsNotLocal(c, mode)) return fallback;
   if (!mode.warnedNotLocal) {
     mode.warnedNotLocal = true;
-    log(
-      'kit: cookie mode refused a request to a host that is not localhost (localDevelopment is set); set baseUrl or cookie.allowedOrigins',
+    logSafely(() =>
+      logger.warn(
+        { cookie: 'localDevelopment' },
+        'kit: cookie mode refused a request to a host that is not localhost (localDevelopment is set); set baseUrl or cookie.allowedOrigins',
+      ),
     );
   }
   return 'Cookie mode is configured for localhost only on this server.';

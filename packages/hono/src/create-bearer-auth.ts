@@ -4,10 +4,12 @@ import {
   type AccessTokenVerifier,
   createVerifier,
   KitInvalidOptionsError,
+  type KitLogger,
   type VerifierOptions,
 } from '@kit/core/verify';
 import type { MiddlewareHandler } from 'hono';
 import { kitErrorResponse } from './kit-error-response.ts';
+import { checkLogger } from './logger.ts';
 import { malformedCredentials, missingCredentials, readBearerToken } from './read-bearer-token.ts';
 
 /**
@@ -29,10 +31,14 @@ export interface KitAuthEnv<C extends AccessTokenClaims = AccessTokenClaims> {
  * Options of {@link createBearerAuth}: exactly one of `kit` (verify with the kit's own keys),
  * `verify` (any verifier made by `createVerifier`), or the options of `createVerifier` itself
  * (`issuer`, `audience`, `jwksUrl` or `jwks`...), as an edge service without the kit uses it.
+ *
+ * `logger` (a pino logger fits) gets a line for each request answered 5xx, `{ code, status }`
+ * (a JWKS that cannot be fetched is a 503); with the verifier's options it is also the verifier's
+ * logger. Without it nothing is written.
  */
 export type BearerAuthOptions =
-  | { kit: Pick<AuthKit, 'verifyAccessToken'> }
-  | { verify: AccessTokenVerifier }
+  | { kit: Pick<AuthKit, 'verifyAccessToken'>; logger?: KitLogger }
+  | { verify: AccessTokenVerifier; logger?: KitLogger }
   | VerifierOptions;
 
 /**
@@ -66,8 +72,8 @@ export type BearerAuthOptions =
  */
 export function createBearerAuth<C extends AccessTokenClaims>(
   options:
-    | { kit: { verifyAccessToken(token: string): Promise<C> } }
-    | { verify: (token: string) => Promise<C> },
+    | { kit: { verifyAccessToken(token: string): Promise<C> }; logger?: KitLogger }
+    | { verify: (token: string) => Promise<C>; logger?: KitLogger },
 ): MiddlewareHandler<KitAuthEnv<C>>;
 /**
  * {@link createBearerAuth} with the claims type named: the verifier's options (`issuer`,
@@ -78,6 +84,7 @@ export function createBearerAuth<C extends AccessTokenClaims = AccessTokenClaims
 ): MiddlewareHandler<KitAuthEnv<C>>;
 export function createBearerAuth(options: BearerAuthOptions): MiddlewareHandler<KitAuthEnv> {
   const verify = toVerifier(options);
+  const logger = checkLogger(options.logger, 'createBearerAuth');
   return async function bearerAuth(c, next) {
     const credentials = readBearerToken(c.req.raw);
     if (credentials.kind === 'none') return missingCredentials();
@@ -86,7 +93,7 @@ export function createBearerAuth(options: BearerAuthOptions): MiddlewareHandler<
     try {
       claims = await verify(credentials.token);
     } catch (error) {
-      return kitErrorResponse(error);
+      return kitErrorResponse(error, logger);
     }
     c.set('claims', claims);
     await next();

@@ -21,7 +21,7 @@ describe('createKitRoutes', () => {
         const kit = await f.makeKit({ store: createMikroOrmStore({ orm: down }) });
         const live = await open('user-outage'); // minted by the same keys, while the database was up
         const app2 = new Hono();
-        app2.route('/', createKitRoutes(kit, { rateLimit: false, log: () => undefined }));
+        app2.route('/', createKitRoutes(kit, { rateLimit: false }));
         app2.get('/me', createBearerAuth({ kit }), (c) => c.json({ sub: c.var.claims.sub }));
 
         const started = Date.now();

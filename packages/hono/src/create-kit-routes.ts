@@ -58,7 +58,7 @@ export function createKitRoutes<const BasePath extends string = ''>(
     throw new KitInvalidOptionsError('createKitRoutes needs the AuthKit made by createAuthKit.');
   }
   const o = resolveRoutesOptions(options);
-  const fail = (error: unknown) => kitErrorResponse(error, o.log);
+  const fail = (error: unknown) => kitErrorResponse(error, o.logger);
   const context: RouteContext = {
     kit,
     options: o,
@@ -68,7 +68,7 @@ export function createKitRoutes<const BasePath extends string = ''>(
   const guards: Record<RouteGuard, MiddlewareHandler<KitSessionEnv> | undefined> = {
     tokenLimit: o.rateLimit,
     revokeLimit: o.revokeRateLimit,
-    session: createSessionAuth({ kit, log: o.log }),
+    session: createSessionAuth({ kit, logger: o.logger }),
   };
   const app = new Hono<KitSessionEnv>();
   app.onError(fail);

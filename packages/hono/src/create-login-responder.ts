@@ -63,7 +63,7 @@ export function createLoginResponder<T extends KitTypes = KitTypes>(
       return oauthErrorResponse(
         400,
         'invalid_request',
-        cookieRefusal(c, cookie, 'Cookie mode is not allowed for this request.', resolved.log),
+        cookieRefusal(c, cookie, 'Cookie mode is not allowed for this request.', resolved.logger),
       );
     }
     try {
@@ -74,7 +74,7 @@ export function createLoginResponder<T extends KitTypes = KitTypes>(
       });
       return tokenResponse(tokens, cookie);
     } catch (error) {
-      return kitErrorResponse(error, resolved.log);
+      return kitErrorResponse(error, resolved.logger);
     }
   };
 }

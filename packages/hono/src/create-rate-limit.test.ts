@@ -1,4 +1,5 @@
 import { createKitOrm, createMikroOrmRateLimitStore, migrate } from '@kit/core/mikro-orm';
+import { createTestLogger } from '@kit/test-support';
 import { expectOAuthError, form, post } from '@kit/test-support/http';
 import { createKitFixture, type KitFixture } from '@kit/test-support/kit-fixture';
 import type { MikroORM } from '@mikro-orm/postgresql';
@@ -188,7 +189,6 @@ describe('rate limiting', () => {
         createRateLimit({
           store: createMikroOrmRateLimitStore({ orm: down }),
           clientAddress: () => '203.0.113.7',
-          log: () => undefined,
         }),
         (c) => c.text('ok'),
       );
@@ -206,15 +206,20 @@ describe('rate limiting', () => {
 
 describe('createRateLimit without a client address', () => {
   it('never pools unidentified clients into one counter, and says so once', async () => {
-    const lines: string[] = [];
+    const { logger, lines } = createTestLogger();
     const app = new Hono();
     app.post(
       '/token',
-      createRateLimit({ limit: 2, clientAddress: () => undefined, log: (l) => lines.push(l) }),
+      createRateLimit({ name: 'token', limit: 2, clientAddress: () => undefined, logger }),
       (c) => c.text('ok'),
     );
     for (let i = 0; i < 5; i++) expect((await app.request('/token', { method: 'POST' })).status).toBe(200);
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/cannot see client addresses/);
+    expect(lines).toEqual([
+      {
+        level: 'warn',
+        fields: { rateLimit: 'token' },
+        message: expect.stringMatching(/cannot see client addresses/),
+      },
+    ]);
   });
 });

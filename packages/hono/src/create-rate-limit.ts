@@ -1,8 +1,15 @@
-import { type Duration, KitInvalidOptionsError, type RateLimitStore, toOptionSeconds } from '@kit/core';
+import {
+  type Duration,
+  KitInvalidOptionsError,
+  type KitLogger,
+  type RateLimitStore,
+  toOptionSeconds,
+} from '@kit/core';
 import type { Context, MiddlewareHandler } from 'hono';
 import { defaultClientAddress } from './client-address.ts';
 import { createMemoryRateLimitStore } from './create-memory-rate-limit-store.ts';
 import { kitErrorResponse } from './kit-error-response.ts';
+import { checkLogger, logSafely } from './logger.ts';
 import { oauthErrorResponse } from './oauth-error-response.ts';
 import { rateLimitSubject } from './rate-limit-subject.ts';
 
@@ -43,10 +50,11 @@ export interface RateLimitOptions {
    */
   clock?: () => number;
   /**
-   * Where store failures are logged (one line with the error code).
-   * @default console.error
+   * Where the limit logs (a pino logger fits): a store failure as `{ code, status }` (the 503
+   * answered), and once, at warn, that client addresses cannot be seen (`{ rateLimit: name }`).
+   * @default none: nothing is written
    */
-  log?: (line: string) => void;
+  logger?: KitLogger;
 }
 
 /**
@@ -85,6 +93,7 @@ export function createRateLimit(options: RateLimitOptions = {}): MiddlewareHandl
     throw new KitInvalidOptionsError('The rate limit `store` must have a `hit` method.');
   const clientAddress = options.clientAddress ?? defaultClientAddress;
   const clock = options.clock ?? Date.now;
+  const logger = checkLogger(options.logger, 'createRateLimit');
 
   let warned = false;
   return async function rateLimit(c, next) {
@@ -94,8 +103,11 @@ export function createRateLimit(options: RateLimitOptions = {}): MiddlewareHandl
       // others out. Without an address there is nothing fair to limit; say so once.
       if (!warned) {
         warned = true;
-        (options.log ?? ((line: string) => console.error(line)))(
-          `kit: rate limit "${name}" cannot see client addresses; requests pass unlimited (set clientAddress)`,
+        logSafely(() =>
+          logger.warn(
+            { rateLimit: name },
+            'kit: a rate limit cannot see client addresses; requests pass unlimited (set clientAddress)',
+          ),
         );
       }
       await next();
@@ -107,7 +119,7 @@ export function createRateLimit(options: RateLimitOptions = {}): MiddlewareHandl
     try {
       hit = await store.hit(key, { windowMs, now });
     } catch (error) {
-      return kitErrorResponse(error, options.log);
+      return kitErrorResponse(error, logger);
     }
     const elapsed = Math.min(Math.max(now - hit.windowStart, 0), windowMs);
     const weight = (windowMs - elapsed) / windowMs;

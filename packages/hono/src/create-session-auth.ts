@@ -2,6 +2,7 @@ import {
   type AuthKit,
   type KitClaims,
   KitInvalidOptionsError,
+  type KitLogger,
   type KitSessionData,
   type KitTypes,
   type Session,
@@ -9,6 +10,7 @@ import {
 import type { AccessTokenClaims } from '@kit/core/verify';
 import type { MiddlewareHandler } from 'hono';
 import { kitErrorResponse } from './kit-error-response.ts';
+import { checkLogger } from './logger.ts';
 import {
   invalidToken,
   malformedCredentials,
@@ -48,22 +50,26 @@ export interface KitSessionEnv<
  */
 export function createSessionAuth<T extends KitTypes>(options: {
   kit: AuthKit<T>;
-  /** Where store failures are logged (code only). @default console.error */
-  log?: (line: string) => void;
+  /**
+   * Where a failure answered 5xx is logged (`{ code, status }`, a pino logger fits).
+   * @default none: nothing is written
+   */
+  logger?: KitLogger;
 }): MiddlewareHandler<KitSessionEnv<KitClaims<T>, KitSessionData<T>>>;
 /** {@link createSessionAuth} with the claims type named, for a kit made without types. */
 export function createSessionAuth<C extends AccessTokenClaims = AccessTokenClaims>(options: {
   kit: AuthKit;
-  log?: (line: string) => void;
+  logger?: KitLogger;
 }): MiddlewareHandler<KitSessionEnv<C>>;
 export function createSessionAuth(options: {
   kit: AuthKit;
-  log?: (line: string) => void;
+  logger?: KitLogger;
 }): MiddlewareHandler<KitSessionEnv> {
   const kit = options?.kit;
   if (typeof kit?.verifyAccessToken !== 'function' || typeof kit.sessions?.get !== 'function') {
     throw new KitInvalidOptionsError('createSessionAuth needs { kit }: the AuthKit made by createAuthKit.');
   }
+  const logger = checkLogger(options.logger, 'createSessionAuth');
   return async function sessionAuth(c, next) {
     const credentials = readBearerToken(c.req.raw);
     if (credentials.kind === 'none') return missingCredentials();
@@ -74,7 +80,7 @@ export function createSessionAuth(options: {
       claims = await kit.verifyAccessToken(credentials.token);
       session = await kit.sessions.get(claims.sid);
     } catch (error) {
-      return kitErrorResponse(error, options.log);
+      return kitErrorResponse(error, logger);
     }
     if (session?.status !== 'active' || session.userId !== claims.sub) {
       return invalidToken('The session of this access token has ended.');

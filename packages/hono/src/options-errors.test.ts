@@ -8,7 +8,11 @@ import {
   createMemoryRateLimitStore,
   createRateLimit,
   createSessionAuth,
+  revocationListHandler,
 } from './index.ts';
+
+/** Not a pino-shaped logger: a function where an object with info, warn and error is wanted. */
+const notALogger = ((line: string) => line) as never;
 
 // Only what the factories check before they use the kit: every case below fails on its options.
 const kit = {
@@ -71,6 +75,22 @@ describe('options the factories of @kit/hono cannot work with', () => {
     [
       'createBearerAuth without keys',
       () => createBearerAuth({ issuer: 'https://a.example', audience: 'b' } as never),
+    ],
+    ['a createKitRoutes logger that is a function', () => createKitRoutes(kit, { logger: notALogger })],
+    [
+      'a createKitRoutes logger without error',
+      () => createKitRoutes(kit, { logger: { info() {}, warn() {} } as never }),
+    ],
+    [
+      'a createLoginResponder logger that is not one',
+      () => createLoginResponder(kit, { logger: notALogger }),
+    ],
+    ['a createRateLimit logger that is not one', () => createRateLimit({ logger: notALogger })],
+    ['a createSessionAuth logger that is not one', () => createSessionAuth({ kit, logger: notALogger })],
+    ['a createBearerAuth logger that is not one', () => createBearerAuth({ kit, logger: notALogger })],
+    [
+      'a revocationListHandler logger that is not one',
+      () => revocationListHandler(kit, { logger: notALogger }),
     ],
   ])('%s: KitInvalidOptionsError (ERR_INVALID_OPTIONS)', (_name, make) => {
     expect(make).toThrow(KitInvalidOptionsError);

@@ -1,7 +1,8 @@
-import { KitInvalidOptionsError } from '@kit/core';
+import { KitInvalidOptionsError, type KitLogger } from '@kit/core';
 import type { Context, MiddlewareHandler } from 'hono';
 import { type CookieMode, type CookieModeOptions, parseUrl, resolveCookieMode } from './cookie-mode.ts';
 import { createRateLimit, type RateLimitOptions } from './create-rate-limit.ts';
+import { checkLogger } from './logger.ts';
 import { tokenRoute } from './routes/token-route.ts';
 
 /**
@@ -37,7 +38,7 @@ export interface KitRoutesOptions {
   /**
    * Rate limit of `POST /revoke` per client address, or `false` for none: over it, 429
    * `too_many_requests` with `Retry-After`, before the body is read. Counted apart from `/token`
-   * (its `name` defaults to `'revoke'`); its `store`, `clock`, `clientAddress` and `log` default
+   * (its `name` defaults to `'revoke'`); its `store`, `clock`, `clientAddress` and `logger` default
    * to those of `rateLimit`, so a shared store set there limits both routes fleet-wide, even when
    * `rateLimit` sets no limit of its own. A revoke can cost a
    * chain walk (proving an old token genuine), so an unlimited `/revoke` lets one client spend the
@@ -52,11 +53,14 @@ export interface KitRoutesOptions {
    */
   clientAddress?: (c: Context) => string | undefined;
   /**
-   * Where failures are logged: one line with an error code or class name, never a message, a token
-   * or a secret.
-   * @default console.error
+   * Where the routes, their rate limits and cookie mode log (a pino logger fits): a 5xx answer as
+   * `{ code, status }` with `kit: request failed` (warn for a 503, error for a 500), a revocation
+   * list that could not be read, a setting that does not fit the requests seen. Every failure line
+   * carries the error's code (or class name); no line carries a token, a secret, a key, a hash or
+   * an error message.
+   * @default none: nothing is written
    */
-  log?: (line: string) => void;
+  logger?: KitLogger;
 }
 
 /** Options checked once. @internal */
@@ -67,7 +71,7 @@ export interface ResolvedRoutesOptions {
   rateLimit: MiddlewareHandler | undefined;
   revokeRateLimit: MiddlewareHandler | undefined;
   clientAddress: ((c: Context) => string | undefined) | undefined;
-  log: (line: string) => void;
+  logger: KitLogger;
 }
 
 /** Validates the options; throws naming what to set. @internal */
@@ -90,14 +94,14 @@ export function resolveRoutesOptions(options: KitRoutesOptions = {}): ResolvedRo
   if (clientAddress !== undefined && typeof clientAddress !== 'function') {
     throw new KitInvalidOptionsError('`clientAddress` must be a function (c) => string | undefined.');
   }
-  const log = options.log ?? ((line: string) => console.error(line));
+  const logger = checkLogger(options.logger, 'createKitRoutes');
   const limits = configuredRateLimits(options);
   const rateLimit = limits.token
     ? createRateLimit({
         name: 'token',
         limit: 60,
         window: '1m',
-        log,
+        logger,
         ...(clientAddress ? { clientAddress } : {}),
         ...options.rateLimit,
       })
@@ -110,7 +114,7 @@ export function resolveRoutesOptions(options: KitRoutesOptions = {}): ResolvedRo
         name: 'revoke',
         limit: 60,
         window: '1m',
-        log: shared.log ?? log,
+        logger: shared.logger ?? logger,
         ...(shared.store ? { store: shared.store } : {}),
         ...(shared.clock ? { clock: shared.clock } : {}),
         ...((shared.clientAddress ?? clientAddress)
@@ -126,7 +130,7 @@ export function resolveRoutesOptions(options: KitRoutesOptions = {}): ResolvedRo
     rateLimit,
     revokeRateLimit,
     clientAddress,
-    log,
+    logger,
   };
 }
 

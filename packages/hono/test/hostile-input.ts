@@ -1,5 +1,5 @@
 import type { AuthKit, KitErrorCode, TokenSet } from '@kit/core';
-import { testKeys } from '@kit/test-support';
+import { createTestLogger, testKeys } from '@kit/test-support';
 import { type BodyCase, bytesOf } from '@kit/test-support/hostile-requests';
 import {
   expectedVerdict,
@@ -76,7 +76,7 @@ export async function createHostileInput(): Promise<HostileInput> {
   const f = await createKitFixture();
   const calls: HostileInput['calls'] = { refresh: [], revoke: [], verify: [], sessions: [] };
   const events: string[] = [];
-  const logs: string[] = [];
+  const { logger, lines: logs } = createTestLogger();
 
   const first = await f.kit.createSession({ userId: 'seed-user', userAgent: 'seed', ip: '203.0.113.7' });
   // Rotated once, so that both a current token and a previous one (within the grace window: the
@@ -135,8 +135,8 @@ export async function createHostileInput(): Promise<HostileInput> {
 
   const kit = spyOn(f.kit, calls);
   const app = new Hono();
-  app.route('/', createKitRoutes(kit, { rateLimit: false, log: (line) => logs.push(line) }));
-  app.get('/me', createBearerAuth({ kit }), (c) => c.json({ sub: c.var.claims.sub }));
+  app.route('/', createKitRoutes(kit, { rateLimit: false, logger }));
+  app.get('/me', createBearerAuth({ kit, logger }), (c) => c.json({ sub: c.var.claims.sub }));
 
   for (const event of [
     'session_created',

@@ -20,12 +20,10 @@ export interface KitRoutesApp {
 /**
  * The set-up of the route tests, for the describe block that calls it: a kit fixture
  * (`useMemoryKitFixture`) and `createKitRoutes(kit, options)` mounted at `/` of `app`, once the
- * block's `beforeAll` hooks have run. By default the routes have no rate limit and write no log
- * line; `options` replace these defaults entirely.
+ * block's `beforeAll` hooks have run. By default the routes have no rate limit (and, given no
+ * logger, write no log line); `options` replace these defaults entirely.
  */
-export function useKitRoutesApp(
-  options: KitRoutesOptions = { rateLimit: false, log: () => undefined },
-): KitRoutesApp {
+export function useKitRoutesApp(options: KitRoutesOptions = { rateLimit: false }): KitRoutesApp {
   const f = useMemoryKitFixture();
   const app = new Hono();
   beforeAll(() => {

@@ -1,5 +1,5 @@
-import { expectKitError } from '@kit/test-support';
-import { createTestLogger, createTestMetrics } from '@kit/test-support/telemetry';
+import { createTestLogger, expectKitError } from '@kit/test-support';
+import { createTestMetrics } from '@kit/test-support/telemetry';
 import {
   AUDIENCE,
   createClock,

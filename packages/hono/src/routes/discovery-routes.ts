@@ -48,7 +48,7 @@ export const jwksRoute: KitRoute<
 export const revocationsRoute: KitRoute<'get', '/revocations'> = {
   method: 'get',
   path: '/revocations',
-  handler: ({ kit }) => revocationListHandler(kit),
+  handler: ({ kit, options }) => revocationListHandler(kit, { logger: options.logger }),
   operation: () => ({
     tags: ['discovery'],
     summary: 'Sessions revoked while their access tokens may still be live',

@@ -76,7 +76,7 @@ export const tokenRoute: KitRoute<
                 c,
                 o.cookie,
                 `A cookie-authenticated request needs the ${o.cookie.header} header and a same-origin Origin.`,
-                o.log,
+                o.logger,
               ),
             );
           }
