@@ -25,12 +25,13 @@ import { type ServerProcess, startServerProcess } from './start-server-process.t
 
 /**
  * Every line the demo server prints in a full run (its stdout and stderr, so its JSON log lines,
- * the kit's among them, console.* and whatever knex, MikroORM or pg print on their own) holds no
- * token, no
- * secret, no hash, no password and no private key material. The run covers logins (good and bad),
- * refreshes, the grace answer, reuse detection, revocations, bad input of many kinds, a signing-key
- * rotation, two database outages (refused and black-holed connections) staged with a TCP proxy
- * between the server and PostgreSQL, and store failures (the kit's tables renamed away).
+ * the kit's, its routes' and an edge verifier's among them, console.* and whatever knex, MikroORM
+ * or pg print on their own) holds no token, no secret, no hash, no password, no private key
+ * material and no URL query. The run covers logins (good and bad), refreshes, the grace answer,
+ * reuse detection, revocations, bad input of many kinds, an edge API whose verifier fetches the
+ * JWKS and the revocation list (one of its JWKS URLs answering 404), a signing-key rotation, two
+ * database outages (refused and black-holed connections) staged with a TCP proxy between the server
+ * and PostgreSQL, and store failures (the kit's tables renamed away).
  */
 describe('log capture of a full run of the demo server', () => {
   let db: TestDatabase;
@@ -38,6 +39,8 @@ describe('log capture of a full run of the demo server', () => {
   let server: ServerProcess;
   const secret = generateSecret();
   const wrongPassword = `wrong-password-${randomBytes(6).toString('hex')}`;
+  /** In the query of the edge verifier's URLs: a credential a careless host puts there. */
+  const edgeUrlSecret = `edge-${randomBytes(12).toString('hex')}`;
   /** Every token the server handed out, as the client received it. */
   const accessTokens = new Set<string>();
   const refreshTokens = new Set<string>();
@@ -57,6 +60,7 @@ describe('log capture of a full run of the demo server', () => {
       pruneIntervalSeconds: 1,
       reuseGraceSeconds: 5,
       accessTokenTtlSeconds: 300,
+      edgeUrlSecret,
     });
   }, 60_000);
 
@@ -109,6 +113,10 @@ describe('log capture of a full run of the demo server', () => {
     const grace = await refresh(base, parent.refresh_token);
     expect(keep(grace)?.refresh_token).toBe(alice[0].refresh_token);
     expect((await withBearer(base, '/sessions', bob[0]!.access_token)).status).toBe(200);
+    // The edge API: its verifier fetches the JWKS and the revocation list; a JWKS URL that answers
+    // 404 fails the request with 503, logged by the verifier and by the middleware.
+    expect((await withBearer(base, '/edge/me', bob[0]!.access_token)).status).toBe(200);
+    expect((await withBearer(base, '/edge/broken', bob[0]!.access_token)).status).toBe(503);
 
     // Cookie mode: the refresh token travels in a cookie.
     const cookieLogin = await postJson(
@@ -263,6 +271,8 @@ describe('log capture of a full run of the demo server', () => {
         );
         expectError(await revoke(base, survivors[1]!.refresh_token), 503, 'temporarily_unavailable');
         expect((await withBearer(base, '/me', survivors[1]!.access_token)).status).toBe(200);
+        // The revocation list cannot be read: the edge verifier fails open, and logs it.
+        expect((await withBearer(base, '/edge/me', survivors[1]!.access_token)).status).toBe(200);
         // The key ring's reload and the pruner run meanwhile, and fail.
         await sleep(1200);
       }
@@ -313,6 +323,7 @@ describe('log capture of a full run of the demo server', () => {
     for (const password of ['alice-password', 'bob-password', wrongPassword])
       scanner.add('password', password);
     scanner.add('password (Basic credentials)', basic);
+    scanner.add("the edge verifier's URL query", edgeUrlSecret);
     const codec = await RefreshTokenCodec.create(secretBytes);
     for (const refreshToken of refreshTokens) {
       scanner.add('refresh token', refreshToken);
@@ -387,6 +398,10 @@ describe('log capture of a full run of the demo server', () => {
     expect(logged('kit', /^kit: session pruning failed$/)).toBe(true);
     expect(logged('kit', /^kit: request failed/, 'ERR_STORE_FAILURE')).toBe(true);
     expect(logged('kit', /^kit: database client warning$/, 'connection_error')).toBe(true);
+    // The edge verifier's lines and its middleware's: a fetch of each kind failed, and was answered.
+    expect(logged('edge', /^kit: fetching the JWKS failed$/, 'ERR_JWKS_FETCH_FAILED')).toBe(true);
+    expect(logged('edge', /^kit: fetching the revocation list failed$/, 'ERR_JWKS_FETCH_FAILED')).toBe(true);
+    expect(logged('edge', /^kit: request failed$/, 'ERR_JWKS_FETCH_FAILED')).toBe(true);
     expect(stderr).toEqual([]);
 
     const findings = scanner.scan(lines);
@@ -409,6 +424,7 @@ describe('log capture of a full run of the demo server', () => {
       ['private JWK d', `imported key ${privateDs[0]!.slice(0, 20)}`],
       ['JWK private member', `{"kty":"EC","crv":"P-256","d":"${'Q'.repeat(43)}"}`],
       ['PEM private key', '-----BEGIN PRIVATE KEY-----'],
+      ["the edge verifier's URL query", `fetching ${base}/.well-known/jwks.json?key=${edgeUrlSecret}`],
     ];
     for (const [kind, line] of planted) {
       const found = scanner.scan([...lines, line]);

@@ -11,13 +11,22 @@
  * `memory` `{ gc }`, `rotate-keys`, `sessions` `{ userId, count }`, `stop`. Every line it logs goes
  * where `pnpm demo` sends it: the demo's and the kit's JSON lines (pino) to its stdout, and whatever
  * a library prints by itself to stdout or stderr.
+ *
+ * Besides the demo's routes it serves two behind `createBearerAuth` over an edge verifier
+ * (`@kit/core/verify`, logging through the demo's logger with `component: "edge"`), as an API next
+ * to the auth server would: `GET /edge/me` with this server's JWKS and revocation list (polled every
+ * second), and `GET /edge/broken` whose JWKS URL answers 404. Both URLs carry
+ * `edgeUrlSecret` in their query, a value no log line may show.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createVerifier } from '@kit/core/verify';
 import { createDemoServer, loadConfig } from '@kit/demo';
+import { createBearerAuth } from '@kit/hono';
 import { answerParent } from '@kit/test-support/child-process';
+import type { MiddlewareHandler } from 'hono';
 import type { ServerMemory, ServerProcessConfig } from './start-server-process.ts';
 
 const raw = process.env.KIT_RELIABILITY_SERVER;
@@ -52,6 +61,34 @@ const demo = await createDemoServer({
   pruneInterval: config.pruneIntervalSeconds,
 });
 const { kit } = demo;
+
+// The edge API's routes. Its verifiers are made on first use: the port is known once listening.
+const edgeLog = demo.logger.child({ component: 'edge' });
+const edgeAuth = (path: string, extra: { revocationsUrl?: string }) => {
+  let auth: MiddlewareHandler | undefined;
+  const query = `?key=${config.edgeUrlSecret}`;
+  return ((c, next) => {
+    auth ??= createBearerAuth({
+      verify: createVerifier({
+        issuer: kit.config.issuer,
+        audience: kit.config.audience,
+        jwksUrl: `${url}${path}${query}`,
+        ...(extra.revocationsUrl ? { revocationsUrl: `${url}${extra.revocationsUrl}${query}` } : {}),
+        revocationsInterval: 1,
+        // A rotated key is published jwksMaxAge + the key ring's refresh interval before it signs
+        // (2 s in the log capture): the verifier may refetch for an unknown kid every second.
+        cooldown: 1,
+        logger: edgeLog,
+      }),
+      logger: edgeLog,
+    });
+    return auth(c, next);
+  }) satisfies MiddlewareHandler;
+};
+demo.app.get('/edge/me', edgeAuth('/.well-known/jwks.json', { revocationsUrl: '/revocations' }), (c) =>
+  c.json({ ok: true }),
+);
+demo.app.get('/edge/broken', edgeAuth('/no-such-jwks.json', {}), (c) => c.json({ ok: true }));
 
 // Test-only: retains this many bytes per request, so a check of the memory verdict can plant a leak.
 const leaked: string[] = [];

@@ -17,6 +17,8 @@ export interface ServerProcessConfig {
   pruneIntervalSeconds: number;
   /** Bytes retained per request, to plant a leak (0 in every real run). */
   leakBytesPerRequest: number;
+  /** The query value of the edge verifier's JWKS and revocation-list URLs (never to be logged). */
+  edgeUrlSecret: string;
 }
 
 /** What the server process reports about its memory. */
@@ -56,6 +58,7 @@ const DEFAULTS: Omit<ServerProcessConfig, 'databaseUrl' | 'secret'> = {
   jwksMaxAgeSeconds: 300,
   pruneIntervalSeconds: 3600,
   leakBytesPerRequest: 0,
+  edgeUrlSecret: 'none',
 };
 
 /**
