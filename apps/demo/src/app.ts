@@ -31,8 +31,9 @@ export interface DemoAppOptions {
    */
   tokenLimit?: number;
   /**
-   * Where the kit's routes, the rate limits and the app log failures: one JSON line with an error
-   * code, never a token or a secret (the kit's lines carry `component: "kit"`).
+   * Where the kit's routes, `/me`'s Bearer check, the rate limits and the app log failures: one
+   * JSON line with an error code, never a token or a secret (the kit's lines carry
+   * `component: "kit"`).
    * @default nothing is logged
    */
   logger?: DemoLogger;
@@ -107,7 +108,7 @@ export function createApp(kit: AuthKit, users: Users, options: DemoAppOptions = 
     return respond(c, { userId });
   });
 
-  app.get('/me', createBearerAuth({ kit }), (c) => c.json(c.var.claims));
+  app.get('/me', createBearerAuth({ kit, ...logger }), (c) => c.json(c.var.claims));
 
   const metrics = options.metrics;
   if (metrics) {
