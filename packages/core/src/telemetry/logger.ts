@@ -60,7 +60,24 @@ export function resolveLogger(value: unknown, option = 'logger'): KitLogger {
   ) {
     return invalid(option);
   }
-  return value as KitLogger;
+  return safeLogger(value as KitLogger);
+}
+
+/**
+ * The host's logger behind a guard: a logger that throws never fails the operation that logged,
+ * nor escapes from an event listener's or a timer's callback as an unhandled rejection.
+ */
+function safeLogger(logger: KitLogger): KitLogger {
+  const guard =
+    (level: keyof KitLogger) =>
+    (fields: Record<string, unknown>, message: string): void => {
+      try {
+        logger[level](fields, message);
+      } catch {
+        // Nowhere left to report it: the logger is the place failures go.
+      }
+    };
+  return Object.freeze({ info: guard('info'), warn: guard('warn'), error: guard('error') });
 }
 
 function invalid(option: string): never {
@@ -68,6 +85,9 @@ function invalid(option: string): never {
     `The \`${option}\` option must be an object with info, warn and error methods (a pino logger, for example).`,
   );
 }
+
+/** What a code or class name may look like to be logged: never free text. */
+const SAFE_CODE = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /**
  * The fields of a failure line: the error's code, or its class name when it has none. Never its
@@ -77,6 +97,7 @@ function invalid(option: string): never {
  */
 export function errorFields(error: unknown): { code: string } {
   const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(code)) return { code };
-  return { code: error instanceof Error ? error.name : typeof error };
+  if (typeof code === 'string' && SAFE_CODE.test(code)) return { code };
+  if (error instanceof Error) return { code: SAFE_CODE.test(error.name) ? error.name : 'Error' };
+  return { code: typeof error };
 }

@@ -97,9 +97,22 @@ describe('telemetry option', () => {
 
 describe('logger option', () => {
   it('takes a pino-shaped logger and refuses other values', () => {
-    expect(resolveLogger(consoleLogger)).toBe(consoleLogger);
+    const lines: string[] = [];
+    const logger = resolveLogger({ info() {}, warn() {}, error: (_f: object, m: string) => lines.push(m) });
+    logger.error({ code: 'ERR_X' }, 'kit: x');
+    expect(lines).toEqual(['kit: x']);
     expect(() => resolveLogger({ info() {}, warn() {} })).toThrow(KitInvalidOptionsError);
     expect(() => resolveLogger(console.error)).toThrow(KitInvalidOptionsError);
+  });
+
+  it('never lets a throwing logger reach the caller', () => {
+    const throwing = () => {
+      throw new Error('logger down');
+    };
+    const logger = resolveLogger({ info: throwing, warn: throwing, error: throwing });
+    expect(() => logger.error({ code: 'ERR_X' }, 'kit: x')).not.toThrow();
+    expect(() => logger.warn({ code: 'ERR_X' }, 'kit: x')).not.toThrow();
+    expect(() => logger.info({}, 'kit: x')).not.toThrow();
   });
 
   it('logs a code, never a message', () => {

@@ -71,7 +71,7 @@ const SPAN_STATUS_ERROR = 2;
 class OtelSpanHandle implements TelemetrySpan {
   constructor(readonly span: OpenTelemetrySpan) {}
   setAttribute(key: string, value: string | number | boolean): void {
-    this.span.setAttribute(key, value);
+    quietly(() => this.span.setAttribute(key, value));
   }
 }
 
@@ -96,34 +96,92 @@ export function createOpenTelemetry(
   const recordsMetrics = !(typeof api.createNoopMeter === 'function' && meter === api.createNoopMeter());
   const recordsSpans = !(typeof api.ProxyTracer === 'function' && tracer instanceof api.ProxyTracer);
   if (!recordsMetrics && !recordsSpans) return noopTelemetry;
+  // Every call into the SDK is guarded: an SDK that throws must never fail a refresh or a session
+  // whose work is already committed; the kit then records less, and answers as it would without it.
   return {
     enabled: true,
-    counter: (name, description) => meter.createCounter(name, { description }),
+    counter: (name, description) => guardedCounter(() => meter.createCounter(name, { description })),
     histogram: (name, description) =>
-      meter.createHistogram(name, {
-        description,
-        unit: 's',
-        advice: { explicitBucketBoundaries: DURATION_BUCKETS },
-      }),
-    async span(name, attributes, fn, parent) {
+      guardedHistogram(() =>
+        meter.createHistogram(name, {
+          description,
+          unit: 's',
+          advice: { explicitBucketBoundaries: DURATION_BUCKETS },
+        }),
+      ),
+    async span<T>(
+      name: string,
+      attributes: TelemetryAttributes,
+      fn: (span: TelemetrySpan) => Promise<T>,
+      parent?: TelemetrySpan,
+    ): Promise<T> {
       if (!recordsSpans) return fn(NOOP_SPAN);
-      const parentContext =
-        parent instanceof OtelSpanHandle
-          ? api.trace.setSpan(api.context.active(), parent.span)
-          : api.context.active();
-      const span = tracer.startSpan(name, { attributes, kind: SPAN_KIND_INTERNAL }, parentContext);
+      let span: OpenTelemetrySpan;
+      let active: unknown;
+      try {
+        const parentContext =
+          parent instanceof OtelSpanHandle
+            ? api.trace.setSpan(api.context.active(), parent.span)
+            : api.context.active();
+        span = tracer.startSpan(name, { attributes, kind: SPAN_KIND_INTERNAL }, parentContext);
+        active = api.trace.setSpan(parentContext, span);
+      } catch {
+        return fn(NOOP_SPAN);
+      }
       const handle = new OtelSpanHandle(span);
+      let ran = false;
+      const run = () => {
+        ran = true;
+        return fn(handle);
+      };
       try {
         // Active while fn runs, so spans of instrumented libraries (pg, for one) nest under it
         // where the host's SDK has a context manager.
-        return await api.context.with(api.trace.setSpan(parentContext, span), () => fn(handle));
+        let result: Promise<T>;
+        try {
+          result = api.context.with(active, run);
+        } catch (error) {
+          if (ran) throw error;
+          result = run(); // the context manager failed before running fn: run it outside
+        }
+        return await result;
       } catch (error) {
-        span.setAttribute('kit.error.code', errorFields(error).code);
-        span.setStatus({ code: SPAN_STATUS_ERROR });
+        quietly(() => {
+          span.setAttribute('kit.error.code', errorFields(error).code);
+          span.setStatus({ code: SPAN_STATUS_ERROR });
+        });
         throw error;
       } finally {
-        span.end();
+        quietly(() => span.end());
       }
     },
   };
+}
+
+function quietly(call: () => unknown): void {
+  try {
+    call();
+  } catch {
+    // The SDK failed: the measurement is lost, the operation is not.
+  }
+}
+
+function guardedCounter(create: () => TelemetryCounter): TelemetryCounter {
+  let counter: TelemetryCounter;
+  try {
+    counter = create();
+  } catch {
+    return NOOP_INSTRUMENT;
+  }
+  return { add: (value, attributes) => quietly(() => counter.add(value, attributes)) };
+}
+
+function guardedHistogram(create: () => TelemetryHistogram): TelemetryHistogram {
+  let histogram: TelemetryHistogram;
+  try {
+    histogram = create();
+  } catch {
+    return NOOP_INSTRUMENT;
+  }
+  return { record: (value, attributes) => quietly(() => histogram.record(value, attributes)) };
 }
