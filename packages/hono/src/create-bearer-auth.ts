@@ -84,7 +84,7 @@ export function createBearerAuth<C extends AccessTokenClaims = AccessTokenClaims
 ): MiddlewareHandler<KitAuthEnv<C>>;
 export function createBearerAuth(options: BearerAuthOptions): MiddlewareHandler<KitAuthEnv> {
   const verify = toVerifier(options);
-  const logger = checkLogger(options.logger, 'createBearerAuth');
+  const logger = checkLogger(options.logger, 'createBearerAuth', options);
   return async function bearerAuth(c, next) {
     const credentials = readBearerToken(c.req.raw);
     if (credentials.kind === 'none') return missingCredentials();

@@ -93,7 +93,7 @@ export function createRateLimit(options: RateLimitOptions = {}): MiddlewareHandl
     throw new KitInvalidOptionsError('The rate limit `store` must have a `hit` method.');
   const clientAddress = options.clientAddress ?? defaultClientAddress;
   const clock = options.clock ?? Date.now;
-  const logger = checkLogger(options.logger, 'createRateLimit');
+  const logger = checkLogger(options.logger, 'createRateLimit', options);
 
   let warned = false;
   return async function rateLimit(c, next) {

@@ -69,7 +69,7 @@ export function createSessionAuth(options: {
   if (typeof kit?.verifyAccessToken !== 'function' || typeof kit.sessions?.get !== 'function') {
     throw new KitInvalidOptionsError('createSessionAuth needs { kit }: the AuthKit made by createAuthKit.');
   }
-  const logger = checkLogger(options.logger, 'createSessionAuth');
+  const logger = checkLogger(options.logger, 'createSessionAuth', options);
   return async function sessionAuth(c, next) {
     const credentials = readBearerToken(c.req.raw);
     if (credentials.kind === 'none') return missingCredentials();

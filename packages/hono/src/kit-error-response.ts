@@ -1,6 +1,6 @@
 import type { KitErrorCode, KitLogger } from '@kit/core';
 import { KIT_ERROR_HTTP } from './error-table.ts';
-import { failureCode, logSafely, SILENT_LOGGER } from './logger.ts';
+import { checkLogger, failureCode, logSafely, SILENT_LOGGER } from './logger.ts';
 import { oauthErrorResponse } from './oauth-error-response.ts';
 
 /**
@@ -21,6 +21,8 @@ import { oauthErrorResponse } from './oauth-error-response.ts';
  * ```
  */
 export function kitErrorResponse(error: unknown, logger: KitLogger = SILENT_LOGGER): Response {
+  // A line function of the old signature is refused, not silently dropped.
+  if (logger !== SILENT_LOGGER) checkLogger(logger, 'kitErrorResponse');
   if (isKitError(error)) {
     const mapped = KIT_ERROR_HTTP[error.code];
     if (mapped.status === 503) {

@@ -13,7 +13,14 @@ export const SILENT_LOGGER: KitLogger = Object.freeze({
  *
  * @internal
  */
-export function checkLogger(value: unknown, factory: string): KitLogger {
+export function checkLogger(value: unknown, factory: string, options?: object): KitLogger {
+  // The `log` line function this option replaced: refused by name rather than silently ignored, so
+  // an upgrade cannot lose its failure lines without noticing.
+  if (options && (options as { log?: unknown }).log !== undefined) {
+    throw new KitInvalidOptionsError(
+      `The \`log\` option of ${factory} was replaced by \`logger\` (a pino-shaped object with info, warn and error methods).`,
+    );
+  }
   if (value === undefined) return SILENT_LOGGER;
   const candidate = value as Partial<Record<keyof KitLogger, unknown>> | null;
   if (

@@ -10,6 +10,7 @@ import {
   createSessionAuth,
   revocationListHandler,
 } from './index.ts';
+import { kitErrorResponse } from './kit-error-response.ts';
 
 /** Not a pino-shaped logger: a function where an object with info, warn and error is wanted. */
 const notALogger = ((line: string) => line) as never;
@@ -91,6 +92,18 @@ describe('options the factories of @kit/hono cannot work with', () => {
     [
       'a revocationListHandler logger that is not one',
       () => revocationListHandler(kit, { logger: notALogger }),
+    ],
+    // The line functions `logger` replaced: refused by name, never silently ignored.
+    ['createKitRoutes with the old log option', () => createKitRoutes(kit, { log: () => {} } as never)],
+    [
+      'createKitRoutes with the old log option in its rate limit',
+      () => createKitRoutes(kit, { rateLimit: { log: () => {} } } as never),
+    ],
+    ['createRateLimit with the old log option', () => createRateLimit({ log: () => {} } as never)],
+    ['createSessionAuth with the old log option', () => createSessionAuth({ kit, log: () => {} } as never)],
+    [
+      'kitErrorResponse with an old line function',
+      () => kitErrorResponse(new Error('x'), (() => {}) as never),
     ],
   ])('%s: KitInvalidOptionsError (ERR_INVALID_OPTIONS)', (_name, make) => {
     expect(make).toThrow(KitInvalidOptionsError);

@@ -94,7 +94,7 @@ export function resolveRoutesOptions(options: KitRoutesOptions = {}): ResolvedRo
   if (clientAddress !== undefined && typeof clientAddress !== 'function') {
     throw new KitInvalidOptionsError('`clientAddress` must be a function (c) => string | undefined.');
   }
-  const logger = checkLogger(options.logger, 'createKitRoutes');
+  const logger = checkLogger(options.logger, 'createKitRoutes', options);
   const limits = configuredRateLimits(options);
   const rateLimit = limits.token
     ? createRateLimit({
