@@ -21,6 +21,15 @@ export function renderChart(report: Report): string {
     const figure = report.figures[key];
     return figure ? `${Math.round(figure.opsPerSecond).toLocaleString('en-US')}/s` : '?';
   };
+  const cpu = (key: string) => {
+    const figure = report.figures[key];
+    return figure ? `${figure.processCpuMicrosPerOp.toFixed(0)} µs CPU/op` : '?';
+  };
+  // A CPU row's bar is the limit's CPU per operation divided by the subject's.
+  const figures = (row: (typeof rows)[number]) =>
+    row.basis === 'cpu'
+      ? `${cpu(row.subject)} vs ${cpu(row.limit)}`
+      : `${ops(row.subject)} vs ${ops(row.limit)}`;
   const { machine, database, settings } = report;
 
   const out: string[] = [];
@@ -54,11 +63,16 @@ export function renderChart(report: Report): string {
   }
   out.push(
     text(x(1), top - 12, 'limit', { size: 11, fill: '#333333', anchor: 'middle' }),
-    text(barLeft + barWidth / 2, top + rows.length * rowHeight + 34, 'kit ÷ limit (ops/s)', {
-      size: 12,
-      fill: '#333333',
-      anchor: 'middle',
-    }),
+    text(
+      barLeft + barWidth / 2,
+      top + rows.length * rowHeight + 34,
+      'kit ÷ limit (ops/s; CPU rows: limit µs/op ÷ kit µs/op)',
+      {
+        size: 12,
+        fill: '#333333',
+        anchor: 'middle',
+      },
+    ),
   );
 
   rows.forEach((row, index) => {
@@ -66,7 +80,7 @@ export function renderChart(report: Report): string {
     const colour = row.pass === null ? '#8aa4c8' : row.pass ? '#2f8f4e' : '#c0392b';
     out.push(
       text(labelWidth, y + 14, row.name, { anchor: 'end' }),
-      text(labelWidth, y + 27, `${ops(row.subject)} vs ${ops(row.limit)}`, {
+      text(labelWidth, y + 27, figures(row), {
         anchor: 'end',
         size: 11,
         fill: '#666666',

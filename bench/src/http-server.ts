@@ -10,20 +10,28 @@
  *
  * `BENCH_HTTP_ROTATION_BATCH_SIZE` sets the store's `rotationBatchSize` (unset: the store's own
  * choice); `BENCH_HTTP_PREPARED_STATEMENTS=1` makes the ORM with `preparedStatements: true`.
+ * `BENCH_HTTP_TELEMETRY=sdk` registers an OpenTelemetry SDK (otel-sdk.ts) before the kit is
+ * created (or some of its parts: `metrics`, `traces`, `context`, comma-separated); unset, none is
+ * registered, so the kit finds `@opentelemetry/api` installed with no SDK behind it.
+ *
  * Ready with `{ kitPort, barePort }`, it answers the parent (`@kit/test-support/child-process`):
  * `sessions` `{ count }` (open that many sessions, answer their refresh tokens), `access` (an
- * access token), `stats` (CPU and event-loop counters of this process, and its pid), `stop`.
+ * access token), `stats` (CPU and event-loop counters of this process, and its pid), `telemetry`
+ * (what the SDK's exporters were handed, after a flush; null without the SDK), the in-process
+ * figures of in-process.ts (`in-process`, `in-process-window`, `in-process-result`), `stop`.
  */
 import { createPublicKey, verify as verifySignature } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { serve } from '@hono/node-server';
-import { createAuthKit, generateSecret, generateSigningKeys } from '@kit/core';
+import { createAuthKit, generateSecret, generateSigningKeys, type SessionStore } from '@kit/core';
 import { createKitOrm, createMikroOrmStore } from '@kit/core/mikro-orm';
 import { createBearerAuth, createKitRoutes, type KitAuthEnv } from '@kit/hono';
 import { answerParent } from '@kit/test-support/child-process';
 import { Hono } from 'hono';
+import { answerInProcess } from './in-process.ts';
+import { parseSdkParts, type RegisteredSdk, registerSdk } from './otel-sdk.ts';
 
 const databaseUrl = process.env.BENCH_HTTP_DATABASE_URL;
 const poolSize = Number(process.env.BENCH_HTTP_POOL_SIZE ?? 16);
@@ -34,16 +42,22 @@ const rotationBatchSize = process.env.BENCH_HTTP_ROTATION_BATCH_SIZE
 // `createKitOrm({ preparedStatements: true })`, the direct-connection mode.
 const preparedStatements = process.env.BENCH_HTTP_PREPARED_STATEMENTS === '1';
 if (!databaseUrl) throw new Error('http-server.ts is started by bench/src/http.ts.');
+const telemetry = process.env.BENCH_HTTP_TELEMETRY ?? '';
+// Before the kit: the kit takes its meter and tracer from the global providers when it is created.
+const sdk: RegisteredSdk | undefined = telemetry ? registerSdk(parseSdkParts(telemetry)) : undefined;
 
 const orm = await createKitOrm({ databaseUrl, poolSize, preparedStatements });
-const kit = await createAuthKit({
+const options = {
   issuer: 'https://auth.bench.test',
   audience: 'https://api.bench.test',
   secret: generateSecret(),
   signingKeys: await generateSigningKeys({ alg: 'ES256' }),
-  store: createMikroOrmStore(rotationBatchSize === undefined ? { orm } : { orm, rotationBatchSize }),
   accessTokenTtl: '1h',
-});
+} as const;
+const makeKit = (store: SessionStore) => createAuthKit({ ...options, store });
+const kit = await makeKit(
+  createMikroOrmStore(rotationBatchSize === undefined ? { orm } : { orm, rotationBatchSize }),
+);
 
 const app = new Hono<KitAuthEnv>();
 app.route('/', createKitRoutes(kit, { rateLimit: false }));
@@ -100,10 +114,17 @@ answerParent({
     },
     access: async () => (await kit.createSession({ userId: 'bench-http-me' })).accessToken,
     stats: () => ({ cpu: process.cpuUsage(), elu: performance.eventLoopUtilization(), pid: process.pid }),
+    async telemetry() {
+      if (!sdk) return null;
+      await sdk.flush();
+      return sdk.counts();
+    },
+    ...answerInProcess(kit, makeKit),
   },
   async stop() {
     kitServer.close();
     bare.close();
+    await sdk?.shutdown();
     await orm.close();
   },
 });

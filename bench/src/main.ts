@@ -53,6 +53,7 @@ import {
   softwareInfo,
   writeReport,
 } from './report.ts';
+import { formatTelemetryFigures, measureTelemetry } from './telemetry-cost.ts';
 import { edgeVerify, kitVerify, mintAccessToken, rawVerify } from './verify.ts';
 
 /** Same pool size for the kit's ORM and for the raw `pg.Pool`: neither side gets more connections. */
@@ -277,6 +278,22 @@ async function main(): Promise<void> {
     // cost is read against no limit, in the table just logged.
     for (const figure of rateLimitFigures) figures.set(figure.key, figure);
 
+    // 4c: what an OpenTelemetry SDK costs POST /token, GET /me and the kit's calls, against no SDK
+    // (see telemetry.ts).
+    const telemetry = await measureTelemetry({
+      databaseUrl: db.url,
+      poolSize: POOL_SIZE,
+      connections: 16,
+      warmupSeconds,
+      benchSeconds,
+      rounds,
+      log,
+    });
+    log(
+      `OpenTelemetry SDK against none:\n${formatTelemetryFigures(telemetry.figures, telemetry.comparisons)}`,
+    );
+    for (const figure of telemetry.figures) figures.set(figure.key, figure);
+
     // 5: the Node and Web Crypto verification paths, signing, per algorithm; the edge bundle size.
     const paths = await measureCryptoPaths({ settings: at(1), rounds, figures, log });
 
@@ -350,7 +367,7 @@ async function main(): Promise<void> {
       ),
       compare(figures, 'HTTP GET /me / unauthenticated /health, 16', 'http.me@16', 'http.health@16', null),
     ];
-    comparisons.push(...paths.comparisons);
+    comparisons.push(...paths.comparisons, ...telemetry.comparisons);
 
     const report: Report = {
       date: new Date().toISOString(),
@@ -363,6 +380,7 @@ async function main(): Promise<void> {
       ),
       comparisons,
       refreshBreakdown: breakdown,
+      openTelemetry: telemetry.summary,
       verifierBundle: paths.bundle,
       targetsMissed: comparisons
         .filter((c) => c.pass === false)

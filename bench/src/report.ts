@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import type { RefreshBreakdown } from './breakdown.ts';
 import { renderChart } from './chart.ts';
 import type { RunResult } from './harness.ts';
+import type { TelemetryPhase, TelemetrySummary } from './telemetry-cost.ts';
 
 /** One measured figure with its name and what it contains. */
 export interface Figure {
@@ -20,6 +21,11 @@ export interface Comparison {
   name: string;
   subject: string;
   limit: string;
+  /**
+   * `throughput` (the default when absent): the subject's ops/s divided by the limit's. `cpu`: the
+   * limit's CPU per operation divided by the subject's (below 1: the subject costs more CPU).
+   */
+  basis?: 'throughput' | 'cpu';
   ratio: number;
   /** `null`: informational, no target. */
   target: number | null;
@@ -32,12 +38,17 @@ export function compare(
   subject: string,
   limit: string,
   target: number | null,
+  basis: 'throughput' | 'cpu' = 'throughput',
 ): Comparison {
   const a = figures.get(subject);
   const b = figures.get(limit);
   if (!a || !b) throw new Error(`No figure ${a ? limit : subject} to compare.`);
-  const ratio = a.result.opsPerSecond / b.result.opsPerSecond;
-  return { name, subject, limit, ratio, target, pass: target === null ? null : ratio >= target };
+  const ratio =
+    basis === 'cpu'
+      ? b.result.processCpuMicrosPerOp / a.result.processCpuMicrosPerOp
+      : a.result.opsPerSecond / b.result.opsPerSecond;
+  const pass = target === null ? null : ratio >= target;
+  return { name, subject, limit, ...(basis === 'cpu' ? { basis } : {}), ratio, target, pass };
 }
 
 export interface Report {
@@ -59,6 +70,8 @@ export interface Report {
   figures: Record<string, { name: string; contains: string } & RunResult>;
   comparisons: Comparison[];
   refreshBreakdown: RefreshBreakdown[];
+  /** The OpenTelemetry SDK of the telemetry figures, and what it received per request. */
+  openTelemetry?: TelemetrySummary;
   /** Size of the edge verifier bundled with esbuild (minified, and gzip level 9). */
   verifierBundle?: { entry: string; bytes: number; gzipBytes: number }[];
   targetsMissed: string[];
@@ -141,7 +154,9 @@ function table(header: string[], rows: string[][], rightAligned: ReadonlySet<num
  * its physical limit, the target and whether it was met.
  */
 export function formatReport(report: Report): string {
-  const byComparison = new Map(report.comparisons.map((c) => [c.subject, c]));
+  // A figure compared more than once shows its first comparison (the one with the target).
+  const byComparison = new Map<string, Comparison>();
+  for (const c of report.comparisons) if (!byComparison.has(c.subject)) byComparison.set(c.subject, c);
   const limits = new Set(report.comparisons.map((c) => c.limit));
   const rows = Object.entries(report.figures).map(([key, f]) => {
     const c = byComparison.get(key);
@@ -165,7 +180,7 @@ export function formatReport(report: Report): string {
       fmt.cores(f.processCpuCores),
       f.machineCpuCores === null ? '-' : fmt.cores(f.machineCpuCores),
       f.eventLoopUtilization.toFixed(2),
-      c ? fmt.ratio(c.ratio) : '',
+      c ? `${fmt.ratio(c.ratio)}${c.basis === 'cpu' ? ' cpu' : ''}` : '',
       c?.target ? `>= ${c.target.toFixed(2)}` : '',
       verdict,
     ];
@@ -239,6 +254,21 @@ export function formatReport(report: Report): string {
     );
   }
 
+  if (report.openTelemetry) {
+    const t = report.openTelemetry;
+    const spans = (p: TelemetryPhase) =>
+      Object.entries(p.spansPerRequest)
+        .map(([name, n]) => `${name} ${n}`)
+        .join(', ') || 'none';
+    out.push(
+      '',
+      `OpenTelemetry figures ("with SDK"): ${t.sdk}.`,
+      `  spans exported per POST /token: ${spans(t.token)}; per GET /me: ${spans(t.me)}`,
+      `  instruments in the last of ${t.collections} metric collections: ${t.metricNames.join(', ') || 'none'}`,
+      '  "vs limit" of a "with SDK" figure: its CPU per operation against no SDK ("cpu": no SDK µs/op ÷ SDK µs/op); the throughput ratio is under Targets.',
+    );
+  }
+
   if (report.verifierBundle) {
     out.push('', 'Edge verifier bundle (esbuild, platform browser, minified):');
     for (const b of report.verifierBundle) out.push(`  ${b.entry}: ${b.bytes} bytes, ${b.gzipBytes} gzip`);
@@ -248,7 +278,9 @@ export function formatReport(report: Report): string {
   for (const c of report.comparisons) {
     const status = c.pass === null ? 'informational' : c.pass ? 'met' : 'MISSED';
     const target = c.target === null ? '' : ` (target >= ${c.target.toFixed(2)})`;
-    out.push(`  ${c.name}: ${fmt.ratio(c.ratio)}${target} ${status}`);
+    const cpu = (key: string) => report.figures[key]?.processCpuMicrosPerOp.toFixed(0) ?? '?';
+    const of = c.basis === 'cpu' ? ` (${cpu(c.limit)} ÷ ${cpu(c.subject)} µs/op)` : '';
+    out.push(`  ${c.name}: ${fmt.ratio(c.ratio)}${of}${target} ${status}`);
   }
   out.push(
     report.targetsMissed.length === 0
