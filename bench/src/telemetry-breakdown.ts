@@ -1,0 +1,142 @@
+/**
+ * `pnpm --filter @kit/bench telemetry-breakdown`: where the CPU an OpenTelemetry SDK adds to
+ * `kit.refresh` goes, one part of the SDK at a time, in one process (diagnostic; `pnpm bench`
+ * measures the whole SDK against none in telemetry-cost.ts).
+ *
+ * Kits of the same options on a store in memory (only the kit's own work, so what telemetry adds
+ * weighs most), one caller chaining its session, in alternating rounds:
+ *
+ * - `off`: `telemetry: false` (no instrument, the store not wrapped);
+ * - `api`: the `@opentelemetry/api` namespace with no SDK ("no SDK" in `pnpm bench`): the kit sees
+ *   the no-op providers and takes the same path as `off`;
+ * - `metrics`: the SDK's MeterProvider only (a reader collecting every second);
+ * - `traces`: the SDK's tracer provider only (batch span processor, every span sampled);
+ * - `sdk`: both, no context manager;
+ * - `sdk+context`: both, with the AsyncLocalStorage context manager registered while it runs ("with
+ *   SDK" in `pnpm bench`): the kit's `context.with` turns Node's promise hooks on, which every
+ *   promise of the process then pays.
+ *
+ * The context manager is registered before each window of a `+context` variant and disabled after
+ * it (which turns the promise hooks off again), so the other variants run without it.
+ *
+ * Environment: `BENCH_SECONDS` (default 5, measured seconds per variant), `BENCH_WARMUP_SECONDS`
+ * (default 1), `BENCH_ROUNDS` (default 5).
+ */
+import os from 'node:os';
+import { createAuthKit, generateSecret, generateSigningKeys, type TelemetryOption } from '@kit/core';
+import * as otel from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { createCpuOnlyStore } from './breakdown.ts';
+import { positiveEnv } from './env.ts';
+import { prepareRounds, type Rounds } from './harness.ts';
+import { METRIC_INTERVAL_MS } from './otel-sdk.ts';
+import { kitRefresh } from './refresh.ts';
+
+const benchSeconds = positiveEnv('BENCH_SECONDS', 5);
+const warmupSeconds = positiveEnv('BENCH_WARMUP_SECONDS', 1);
+const rounds = Math.max(1, Math.round(positiveEnv('BENCH_ROUNDS', 5)));
+const SUCCESS = 0; // ExportResultCode.SUCCESS
+
+let spans = 0;
+const meterProvider = new MeterProvider({
+  readers: [
+    new PeriodicExportingMetricReader({
+      exporter: {
+        export: (_metrics, done) => done({ code: SUCCESS }),
+        forceFlush: async () => undefined,
+        shutdown: async () => undefined,
+      },
+      exportIntervalMillis: METRIC_INTERVAL_MS,
+    }),
+  ],
+});
+const tracerProvider = new BasicTracerProvider({
+  spanProcessors: [
+    new BatchSpanProcessor({
+      export(batch, done) {
+        spans += batch.length;
+        done({ code: SUCCESS });
+      },
+      shutdown: async () => undefined,
+    }),
+  ],
+});
+
+interface Variant {
+  key: string;
+  telemetry: TelemetryOption;
+  context?: boolean;
+}
+const variants: Variant[] = [
+  { key: 'off', telemetry: false },
+  { key: 'api', telemetry: otel },
+  { key: 'metrics', telemetry: { api: otel, meterProvider } },
+  { key: 'traces', telemetry: { api: otel, tracerProvider } },
+  { key: 'sdk', telemetry: { api: otel, meterProvider, tracerProvider } },
+  { key: 'sdk+context', telemetry: { api: otel, meterProvider, tracerProvider }, context: true },
+];
+
+let contextManager: AsyncLocalStorageContextManager | undefined;
+const withContext = (on: boolean) => {
+  if (on && !contextManager) {
+    contextManager = new AsyncLocalStorageContextManager().enable();
+    otel.context.setGlobalContextManager(contextManager);
+  } else if (!on && contextManager) {
+    otel.context.disable(); // disables the manager, whose AsyncLocalStorage turns the hooks off
+    contextManager = undefined;
+  }
+};
+
+const options = {
+  issuer: 'https://auth.bench.test',
+  audience: 'https://api.bench.test',
+  secret: generateSecret(),
+  signingKeys: await generateSigningKeys({ alg: 'ES256' }),
+  accessTokenTtl: '1h',
+} as const;
+
+const prepared: { variant: Variant; rounds: Rounds }[] = [];
+for (const variant of variants) {
+  const kit = await createAuthKit({ ...options, store: createCpuOnlyStore(), telemetry: variant.telemetry });
+  withContext(variant.context === true);
+  prepared.push({
+    variant,
+    rounds: await prepareRounds(
+      { concurrency: 1, warmupMs: warmupSeconds * 1000, durationMs: 0 },
+      kitRefresh(kit, 1),
+    ),
+  });
+  withContext(false);
+}
+
+const loadAtStart = os.loadavg();
+for (let round = 0; round < rounds; round++) {
+  // Rotate the order each round, so no variant always follows the same one.
+  for (let i = 0; i < prepared.length; i++) {
+    const { variant, rounds: r } = prepared[(i + round) % prepared.length]!;
+    withContext(variant.context === true);
+    await r.window((benchSeconds / rounds) * 1000);
+    withContext(false);
+  }
+}
+await tracerProvider.forceFlush();
+
+const base = prepared.find((p) => p.variant.key === 'api')!.rounds.result();
+console.log('kit.refresh on an in-memory store, 1 caller, CPU of this process per refresh');
+console.log('variant        refreshes/s  µs/op  vs api µs  api/variant');
+for (const { variant, rounds: r } of prepared) {
+  const result = r.result();
+  console.log(
+    `${variant.key.padEnd(13)}  ${result.opsPerSecond.toFixed(0).padStart(11)}  ${result.processCpuMicrosPerOp.toFixed(1).padStart(5)}  ${(result.processCpuMicrosPerOp - base.processCpuMicrosPerOp).toFixed(1).padStart(9)}  ${(base.processCpuMicrosPerOp / result.processCpuMicrosPerOp).toFixed(3).padStart(11)}`,
+  );
+}
+console.log(
+  `spans exported: ${spans}; load average ${loadAtStart.map((l) => l.toFixed(2)).join(' ')} at start, ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')} at end`,
+);
+await tracerProvider.shutdown();
+await meterProvider.shutdown();
