@@ -464,9 +464,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     }
 
     await server.stop();
-    const reuseDetectedLines = server.lines.filter((l) =>
-      l.text.startsWith('reuse detected: session '),
-    ).length;
+    // The demo logs JSON lines (pino): its own reuse line carries `event: 'reuse_detected'`.
+    const reuseDetectedLines = server.lines.filter((l) => {
+      try {
+        return (JSON.parse(l.text) as { event?: unknown }).event === 'reuse_detected';
+      } catch {
+        return false; // not a JSON line (the plain 'listening on' line)
+      }
+    }).length;
     const revokedByReuse = revoked.filter((c) => c.reason === 'reuse').length;
     if (reuseDetectedLines !== revokedByReuse) {
       fail(`the server reported ${reuseDetectedLines} reuse detections for ${revokedByReuse} replays`);
