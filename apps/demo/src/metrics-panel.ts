@@ -37,7 +37,7 @@ export const METRICS_PANEL_HTML = `
       ${tile('reused', 'reuse detections')}
       ${tile('revoked', 'sessions revoked')}
     </div>
-    <p class="muted">The kit's own OpenTelemetry counters, for every client of this server, read from <a href="/metrics" style="color:var(--accent)">/metrics</a> every 2 s: <code>kit_refreshes_total</code> by outcome (rotated, grace, reused) and <code>kit_sessions_revoked_total</code>. Each bar is 10 seconds.</p>
+    <p class="muted">The kit's own OpenTelemetry counters, for every client of this server, read from <a href="/metrics" style="color:var(--accent)">/metrics</a> every 2 s: <code>kit_refreshes_total</code> by outcome (rotated, grace) and <code>kit_sessions_revoked_total</code> (reuse detections: its reason <code>refresh_token_reused</code>). Each bar is 10 seconds.</p>
   </section>`;
 
 /** The panel's script, inside the page's `<script>` (its own scope). */
@@ -50,7 +50,9 @@ export const METRICS_PANEL_SCRIPT = `
   const COUNTERS = [
     { key: 'rotated', name: 'kit_refreshes_total', outcome: 'rotated' },
     { key: 'grace', name: 'kit_refreshes_total', outcome: 'grace' },
-    { key: 'reused', name: 'kit_refreshes_total', outcome: 'reused' },
+    // Detections, not refused replays: three concurrent replays of one stolen token are three
+    // refreshes with outcome "reused" but one session revoked for reuse.
+    { key: 'reused', name: 'kit_sessions_revoked_total', reason: 'refresh_token_reused' },
     { key: 'revoked', name: 'kit_sessions_revoked_total' },
   ];
   const opened = Date.now();
@@ -75,7 +77,13 @@ export const METRICS_PANEL_SCRIPT = `
         for (const m of line.slice(open + 1, close).matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="([^"]*)"/g)) labels[m[1]] = m[2];
       }
       for (const c of COUNTERS) {
-        if (name[0] === c.name && (!c.outcome || labels.outcome === c.outcome)) values[c.key] += value;
+        if (
+          name[0] === c.name &&
+          (!c.outcome || labels.outcome === c.outcome) &&
+          (!c.reason || labels.reason === c.reason)
+        ) {
+          values[c.key] += value;
+        }
       }
       if (name[0] === 'kit_sessions_revoked_total') {
         const reason = labels.reason || 'unknown';
