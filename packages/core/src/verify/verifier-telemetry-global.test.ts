@@ -2,6 +2,8 @@ import { createTestMetrics } from '@kit/test-support/telemetry';
 import { AUDIENCE, createTestKey, ISSUER, mint, T0, type TestKey } from '@kit/test-support/verifier';
 import * as otel from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { webCryptoBackend } from './backend.ts';
+import { createVerifierWith } from './create-verifier.ts';
 import { createVerifier as createWebVerifier } from './index.ts';
 import { createVerifier as createNodeVerifier } from './node.ts';
 import type { VerifierOptions } from './types.ts';
@@ -35,6 +37,22 @@ describe('verifier telemetry, left out', () => {
     expect(await metrics.outcomes('kit.verifications')).toEqual({ valid: 1 });
     await verify(await mint(key));
     expect(await metrics.outcomes('kit.verifications')).toEqual({ valid: 2 });
+  });
+
+  it('queues the counts made while the API is still being looked up, and loses none', async () => {
+    let found!: (api: typeof otel) => void;
+    const lookup = new Promise<typeof otel>((resolve) => {
+      found = resolve;
+    });
+    const verify = createVerifierWith(options, webCryptoBackend, { findTelemetry: () => lookup });
+    const before = (await metrics.outcomes('kit.verifications')).valid ?? 0;
+    // Two verifications answered while the lookup is pending: nothing waits for it.
+    await verify(await mint(key));
+    await verify(await mint(key));
+    expect((await metrics.outcomes('kit.verifications')).valid ?? 0).toBe(before);
+    found(otel);
+    await settle();
+    expect((await metrics.outcomes('kit.verifications')).valid).toBe(before + 2);
   });
 
   it('telemetry: false counts nothing on either entry', async () => {
