@@ -11,7 +11,7 @@ import {
   InMemorySpanExporter,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
-import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it, vi } from 'vitest';
 import { KitInvalidOptionsError } from '../errors.ts';
 import { findOpenTelemetryApi, loadTelemetry } from './load-telemetry.ts';
 import { consoleLogger, errorFields, resolveLogger } from './logger.ts';
@@ -103,6 +103,21 @@ describe('logger option', () => {
     expect(lines).toEqual(['kit: x']);
     expect(() => resolveLogger({ info() {}, warn() {} })).toThrow(KitInvalidOptionsError);
     expect(() => resolveLogger(console.error)).toThrow(KitInvalidOptionsError);
+  });
+
+  it('consoleLogger writes one JSON line per entry to standard error', () => {
+    const spy = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      consoleLogger.warn({ code: 'ERR_X' }, 'kit: x');
+      expect(spy).toHaveBeenCalledTimes(1);
+      expect(JSON.parse(String(spy.mock.calls[0]?.[0]))).toMatchObject({
+        level: 'warn',
+        code: 'ERR_X',
+        msg: 'kit: x',
+      });
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('never lets a throwing logger reach the caller', () => {
