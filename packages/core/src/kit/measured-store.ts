@@ -58,11 +58,13 @@ for (const operation of OPERATIONS) {
 }
 
 /**
- * `store` with each call in a span `kit.store.<operation>` (under `parent` when given, else under
- * the active context) and its time recorded in `duration` (seconds, attribute `operation`). Only
- * built when telemetry is on: a kit without it uses the store itself, with no clock read. The
- * optional methods are present exactly when `store` has them. Arguments and results pass through
- * untouched, and no attribute holds any of them.
+ * Makes measured views of `store`: each call in a span `kit.store.<operation>` (under the view's
+ * `parent` when given, else under the active context) and its time recorded in `duration`
+ * (seconds, attribute `operation`). Only used when telemetry is on: a kit without it uses the
+ * store itself, with no clock read. The methods are built once here, on one prototype shared by
+ * every view, so a view costs one small object per refresh; the optional methods are present
+ * exactly when `store` has them. Arguments and results pass through untouched, and no attribute
+ * holds any of them.
  *
  * @internal
  */
@@ -70,9 +72,12 @@ export function measureStore(
   store: SessionStore,
   telemetry: Telemetry,
   duration: TelemetryHistogram,
-  parent?: TelemetrySpan,
-): SessionStore {
-  const run = <T>(operation: StoreOperation, call: () => Promise<T>): Promise<T> => {
+): (parent?: TelemetrySpan) => SessionStore {
+  const run = <T>(
+    operation: StoreOperation,
+    parent: TelemetrySpan | undefined,
+    call: () => Promise<T>,
+  ): Promise<T> => {
     const labels = LABELS[operation];
     return telemetry.span(
       labels.span,
@@ -88,23 +93,62 @@ export function measureStore(
       parent,
     );
   };
-  const measured: SessionStore = {
-    insert: (record) => run('insert', () => store.insert(record)),
-    rotate: (input) => run('rotate', () => store.rotate(input)),
-    touch: (input) => run('touch', () => store.touch(input)),
-    find: (id) => run('find', () => store.find(id)),
-    list: (userId, options) => run('list', () => store.list(userId, options)),
-    count: (userId, options) => run('count', () => store.count(userId, options)),
-    revoke: (id, options) => run('revoke', () => store.revoke(id, options)),
-    revokeByUser: (userId, options) => run('revoke_by_user', () => store.revokeByUser(userId, options)),
-    updateData: (id, data) => run('update_data', () => store.updateData(id, data)),
-    updateExpiry: (id, options) => run('update_expiry', () => store.updateExpiry(id, options)),
-    purge: (options) => run('purge', () => store.purge(options)),
+  interface View extends SessionStore {
+    parent: TelemetrySpan | undefined;
+  }
+  const methods: SessionStore & ThisType<View> = {
+    insert(record) {
+      return run('insert', this.parent, () => store.insert(record));
+    },
+    rotate(input) {
+      return run('rotate', this.parent, () => store.rotate(input));
+    },
+    touch(input) {
+      return run('touch', this.parent, () => store.touch(input));
+    },
+    find(id) {
+      return run('find', this.parent, () => store.find(id));
+    },
+    list(userId, options) {
+      return run('list', this.parent, () => store.list(userId, options));
+    },
+    count(userId, options) {
+      return run('count', this.parent, () => store.count(userId, options));
+    },
+    revoke(id, options) {
+      return run('revoke', this.parent, () => store.revoke(id, options));
+    },
+    revokeByUser(userId, options) {
+      return run('revoke_by_user', this.parent, () => store.revokeByUser(userId, options));
+    },
+    updateData(id, data) {
+      return run('update_data', this.parent, () => store.updateData(id, data));
+    },
+    updateExpiry(id, options) {
+      return run('update_expiry', this.parent, () => store.updateExpiry(id, options));
+    },
+    purge(options) {
+      return run('purge', this.parent, () => store.purge(options));
+    },
   };
   // Callers test for the optional methods (checkReady falls back to `find` without `ping`).
-  if (store.lockPurge) measured.lockPurge = () => run('lock_purge', () => store.lockPurge!());
-  if (store.listRevoked)
-    measured.listRevoked = (options) => run('list_revoked', () => store.listRevoked!(options));
-  if (store.ping) measured.ping = () => run('ping', () => store.ping!());
-  return measured;
+  const { lockPurge, listRevoked, ping } = store;
+  if (lockPurge)
+    methods.lockPurge = function (this: View) {
+      return run('lock_purge', this.parent, () => lockPurge.call(store));
+    };
+  if (listRevoked)
+    methods.listRevoked = function (this: View, options) {
+      return run('list_revoked', this.parent, () => listRevoked.call(store, options));
+    };
+  if (ping)
+    methods.ping = function (this: View) {
+      return run('ping', this.parent, () => ping.call(store));
+    };
+  Object.freeze(methods);
+  return (parent) => {
+    const view = Object.create(methods) as View;
+    view.parent = parent;
+    return view;
+  };
 }

@@ -83,6 +83,45 @@ describe('telemetry option', () => {
     expect(JSON.stringify([inner?.attributes, inner?.status, inner?.events])).not.toContain('secret');
   });
 
+  it('starts under the host span but leaves it active, unless told to make its own active', async () => {
+    spans.reset();
+    const host = otel.trace.getTracer('host');
+    const seen: Record<string, string | undefined> = {};
+    for (const [label, option] of [
+      ['default', otel],
+      ['active', { api: otel, activeSpans: true }],
+    ] as const) {
+      const telemetry = await loadTelemetry(option, 'test');
+      await host.startActiveSpan(`request-${label}`, async (request) => {
+        await telemetry.span(`kit-${label}`, {}, async (kit) =>
+          telemetry.span(
+            `child-${label}`,
+            {},
+            async () => {
+              seen[label] = otel.trace.getActiveSpan()?.spanContext().spanId;
+            },
+            kit,
+          ),
+        );
+        request.end();
+      });
+    }
+    const byName = new Map(spans.getFinishedSpans().map((span) => [span.name, span]));
+    for (const label of ['default', 'active']) {
+      const request = byName.get(`request-${label}`);
+      const kit = byName.get(`kit-${label}`);
+      const child = byName.get(`child-${label}`);
+      expect(kit?.parentSpanContext?.spanId).toBe(request?.spanContext().spanId);
+      expect(child?.parentSpanContext?.spanId).toBe(kit?.spanContext().spanId);
+      expect(child?.spanContext().traceId).toBe(request?.spanContext().traceId);
+      // Inside the child: the request's span by default; the child itself when asked.
+      expect(seen[label]).toBe((label === 'default' ? request : child)?.spanContext().spanId);
+    }
+    await expect(loadTelemetry({ api: otel, activeSpans: 'yes' }, 'test')).rejects.toBeInstanceOf(
+      KitInvalidOptionsError,
+    );
+  });
+
   it('records counters and second histograms through the global meter', async () => {
     const telemetry = await loadTelemetry(otel, 'test');
     telemetry.counter('test.count', 'a count').add(2, { outcome: 'x' });

@@ -64,12 +64,24 @@ export const DURATION_BUCKETS = [
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ];
 
-const SPAN_KIND_INTERNAL = 0;
 const SPAN_STATUS_ERROR = 2;
 
-/** Holds the OpenTelemetry span behind a {@link TelemetrySpan}, for nesting. */
+/**
+ * Holds the OpenTelemetry span behind a {@link TelemetrySpan}, and the context its children start
+ * in (computed once, on the first child).
+ */
 class OtelSpanHandle implements TelemetrySpan {
-  constructor(readonly span: OpenTelemetrySpan) {}
+  #context: unknown;
+  constructor(
+    readonly span: OpenTelemetrySpan,
+    private readonly api: OpenTelemetryApi,
+    private readonly parentContext: unknown,
+  ) {}
+  /** The parent's context with this span set in it: where a child span starts. */
+  get context(): unknown {
+    this.#context ??= this.api.trace.setSpan(this.parentContext, this.span);
+    return this.#context;
+  }
   setAttribute(key: string, value: string | number | boolean): void {
     quietly(() => this.span.setAttribute(key, value));
   }
@@ -80,6 +92,12 @@ class OtelSpanHandle implements TelemetrySpan {
  * given providers or else the global ones as registered by the host's SDK when this is called. (The metrics API has no
  * proxy provider: an SDK registered later is not seen, so the SDK is set up before the kit.)
  *
+ * Spans nest by explicit parent and start under the context active when the kit is called (the
+ * host's request span). With `activeSpans`, each span is also made the active one while it runs
+ * (`context.with`), so spans of instrumented libraries (`pg`) nest under the kit's store spans; on
+ * Node that switches on the context manager's async hooks for every promise of the process, which
+ * is most of what an SDK costs the kit when nothing else in the host uses them.
+ *
  * @internal
  */
 export function createOpenTelemetry(
@@ -87,6 +105,7 @@ export function createOpenTelemetry(
   scope: string,
   meterProvider: { getMeter(name: string): OpenTelemetryMeter } = api.metrics,
   tracerProvider: { getTracer(name: string): OpenTelemetryTracer } = api.trace,
+  activeSpans = false,
 ): Telemetry {
   const meter = meterProvider.getMeter(scope);
   const tracer = tracerProvider.getTracer(scope);
@@ -96,6 +115,16 @@ export function createOpenTelemetry(
   const recordsMetrics = !(typeof api.createNoopMeter === 'function' && meter === api.createNoopMeter());
   const recordsSpans = !(typeof api.ProxyTracer === 'function' && tracer instanceof api.ProxyTracer);
   if (!recordsMetrics && !recordsSpans) return noopTelemetry;
+  // One options object per attribute set (the kit passes frozen constants), not one per span.
+  const spanOptions = new WeakMap<TelemetryAttributes, { attributes: TelemetryAttributes }>();
+  const optionsFor = (attributes: TelemetryAttributes) => {
+    let options = spanOptions.get(attributes);
+    if (options === undefined) {
+      options = { attributes };
+      spanOptions.set(attributes, options);
+    }
+    return options;
+  };
   // Every call into the SDK is guarded: an SDK that throws must never fail a refresh or a session
   // whose work is already committed; the kit then records less, and answers as it would without it.
   return {
@@ -116,30 +145,25 @@ export function createOpenTelemetry(
       parent?: TelemetrySpan,
     ): Promise<T> {
       if (!recordsSpans) return fn(NOOP_SPAN);
-      let span: OpenTelemetrySpan;
-      let active: unknown;
+      let handle: OtelSpanHandle;
       try {
-        const parentContext =
-          parent instanceof OtelSpanHandle
-            ? api.trace.setSpan(api.context.active(), parent.span)
-            : api.context.active();
-        span = tracer.startSpan(name, { attributes, kind: SPAN_KIND_INTERNAL }, parentContext);
-        active = api.trace.setSpan(parentContext, span);
+        const parentContext = parent instanceof OtelSpanHandle ? parent.context : api.context.active();
+        // The kind is left to its default, INTERNAL.
+        const span = tracer.startSpan(name, optionsFor(attributes), parentContext);
+        handle = new OtelSpanHandle(span, api, parentContext);
       } catch {
         return fn(NOOP_SPAN);
       }
-      const handle = new OtelSpanHandle(span);
-      let ran = false;
-      const run = () => {
-        ran = true;
-        return fn(handle);
-      };
       try {
-        // Active while fn runs, so spans of instrumented libraries (pg, for one) nest under it
-        // where the host's SDK has a context manager.
+        if (!activeSpans) return await fn(handle);
+        let ran = false;
+        const run = () => {
+          ran = true;
+          return fn(handle);
+        };
         let result: Promise<T>;
         try {
-          result = api.context.with(active, run);
+          result = api.context.with(handle.context, run);
         } catch (error) {
           if (ran) throw error;
           result = run(); // the context manager failed before running fn: run it outside
@@ -147,12 +171,12 @@ export function createOpenTelemetry(
         return await result;
       } catch (error) {
         quietly(() => {
-          span.setAttribute('kit.error.code', errorFields(error).code);
-          span.setStatus({ code: SPAN_STATUS_ERROR });
+          handle.span.setAttribute('kit.error.code', errorFields(error).code);
+          handle.span.setStatus({ code: SPAN_STATUS_ERROR });
         });
         throw error;
       } finally {
-        quietly(() => span.end());
+        quietly(() => handle.span.end());
       }
     },
   };

@@ -1,5 +1,6 @@
 import { KitError } from '../errors.ts';
 import { errorFields, type KitLogger } from '../telemetry/logger.ts';
+import type { TelemetryAttributes } from '../telemetry/open-telemetry-api.ts';
 import type { Telemetry, TelemetryCounter } from '../telemetry/telemetry.ts';
 
 /**
@@ -123,7 +124,7 @@ export function createVerifierReport(
         counter = resolved.counter(name, description);
         counters.set(name, counter);
       }
-      counter.add(1, { outcome });
+      counter.add(1, outcomeAttributes(outcome));
     } catch {
       // A throwing SDK does not fail the verification.
     }
@@ -167,6 +168,18 @@ export function createVerifierReport(
       };
     },
   };
+}
+
+// One frozen `{ outcome }` per outcome, so that counting allocates nothing. Outcomes are a
+// bounded set (`valid`, the verifier's error codes, the fetch outcomes).
+const OUTCOME_ATTRIBUTES = new Map<string, TelemetryAttributes>();
+function outcomeAttributes(outcome: string): TelemetryAttributes {
+  let attributes = OUTCOME_ATTRIBUTES.get(outcome);
+  if (attributes === undefined) {
+    attributes = Object.freeze({ outcome });
+    OUTCOME_ATTRIBUTES.set(outcome, attributes);
+  }
+  return attributes;
 }
 
 function safely(report: () => void): void {
