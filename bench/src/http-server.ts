@@ -8,8 +8,10 @@
  * `BENCH_HTTP_ROTATION_BATCH_SIZE` sets the store's `rotationBatchSize` (unset: the store's own
  * choice); `BENCH_HTTP_PREPARED_STATEMENTS=1` makes the ORM with `preparedStatements: true`.
  * `BENCH_HTTP_TELEMETRY=sdk` registers an OpenTelemetry SDK (otel-sdk.ts) before the kit is
- * created (or some of its parts: `metrics`, `traces`, `context`, comma-separated); unset, none is
- * registered, so the kit finds `@opentelemetry/api` installed with no SDK behind it.
+ * created (or some of its parts: `metrics`, `traces`, `context`, `sampled`, comma-separated); unset,
+ * none is registered, so the kit finds `@opentelemetry/api` installed with no SDK behind it.
+ * `BENCH_HTTP_KIT_TELEMETRY=off` creates the kit with `telemetry: false` (with an SDK registered:
+ * what the SDK costs the process by itself, the kit recording nothing).
  *
  * Ready with `{ kitPort }`, it answers the parent (`@kit/test-support/child-process`):
  * `sessions` `{ count }` (open that many sessions, answer their refresh tokens), `access` (an
@@ -41,6 +43,7 @@ if (!databaseUrl) throw new Error('http-server.ts is started by bench/src/http.t
 const telemetry = process.env.BENCH_HTTP_TELEMETRY ?? '';
 // Before the kit: the kit takes its meter and tracer from the global providers when it is created.
 const sdk: RegisteredSdk | undefined = telemetry ? registerSdk(parseSdkParts(telemetry)) : undefined;
+const kitTelemetry = process.env.BENCH_HTTP_KIT_TELEMETRY === 'off' ? { telemetry: false as const } : {};
 
 const orm = await createKitOrm({ databaseUrl, poolSize, preparedStatements });
 const options = {
@@ -49,6 +52,7 @@ const options = {
   secret: generateSecret(),
   signingKeys: await generateSigningKeys({ alg: 'ES256' }),
   accessTokenTtl: '1h',
+  ...kitTelemetry,
 } as const;
 const makeKit = (store: SessionStore) => createAuthKit({ ...options, store });
 const kit = await makeKit(

@@ -21,7 +21,13 @@ import {
   PeriodicExportingMetricReader,
   type PushMetricExporter,
 } from '@opentelemetry/sdk-metrics';
-import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import {
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  type SpanExporter,
+  TraceIdRatioBasedSampler,
+} from '@opentelemetry/sdk-trace-base';
 
 /** `ExportResultCode.SUCCESS` of `@opentelemetry/core` (a dependency of the SDK, not of the bench). */
 const SUCCESS = 0;
@@ -49,8 +55,18 @@ export interface RegisteredSdk {
   shutdown(): Promise<void>;
 }
 
-/** The parts of the SDK that can be registered (all three in `pnpm bench`). */
-export const SDK_PARTS = ['metrics', 'traces', 'context'] as const;
+/**
+ * The parts of the SDK that can be registered (the first three in `pnpm bench`). `sampled` makes
+ * the tracer provider keep one root trace in ten (`ParentBasedSampler` over a
+ * `TraceIdRatioBasedSampler(0.1)`, the usual production set-up) instead of every span.
+ */
+export const SDK_PARTS = ['metrics', 'traces', 'context', 'sampled'] as const;
+
+/** What `sdk` stands for: every span recorded. */
+const FULL_SDK: readonly SdkPart[] = ['metrics', 'traces', 'context'];
+
+/** The share of root traces the `sampled` part keeps. */
+export const SAMPLED_RATIO = 0.1;
 export type SdkPart = (typeof SDK_PARTS)[number];
 
 /**
@@ -58,7 +74,7 @@ export type SdkPart = (typeof SDK_PARTS)[number];
  * {@link SDK_PARTS} (a diagnostic: which part costs what).
  */
 export function parseSdkParts(value: string): Set<SdkPart> {
-  if (value === 'sdk') return new Set(SDK_PARTS);
+  if (value === 'sdk') return new Set(FULL_SDK);
   const parts = value.split(',');
   const unknown = parts.filter((part) => !(SDK_PARTS as readonly string[]).includes(part));
   if (unknown.length > 0)
@@ -70,7 +86,7 @@ export function parseSdkParts(value: string): Set<SdkPart> {
  * Registers the SDK's meter provider, tracer provider and context manager (or those of `parts`)
  * as the global ones.
  */
-export function registerSdk(parts: ReadonlySet<SdkPart> = new Set(SDK_PARTS)): RegisteredSdk {
+export function registerSdk(parts: ReadonlySet<SdkPart> = new Set(FULL_SDK)): RegisteredSdk {
   const counts: SdkCounts = { spans: 0, spanNames: {}, collections: 0, metricNames: [] };
   const spanExporter: SpanExporter = {
     export(spans, done) {
@@ -100,6 +116,9 @@ export function registerSdk(parts: ReadonlySet<SdkPart> = new Set(SDK_PARTS)): R
   const meterProvider = new MeterProvider({ readers: [reader] });
   const tracerProvider = new BasicTracerProvider({
     spanProcessors: [new BatchSpanProcessor(spanExporter)],
+    ...(parts.has('sampled')
+      ? { sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(SAMPLED_RATIO) }) }
+      : {}),
   });
   const contextManager = new AsyncLocalStorageContextManager().enable();
   if (

@@ -112,6 +112,13 @@ export async function measureTelemetry(options: {
    * the two servers differ in nothing and the ratios show the noise of the measurement itself.
    */
   sdk?: string;
+  /**
+   * `sdk-alone`: the "with SDK" server's kit has `telemetry: false`, so the figures are what the
+   * SDK costs the process by itself. `kit-only`: the "no SDK" server registers the same SDK with
+   * the kit's telemetry off, so the figures are what the kit's own instrumentation adds to a
+   * process that already runs the SDK. Unset: no SDK against SDK and kit (the judged figure).
+   */
+  split?: 'sdk-alone' | 'kit-only';
   log: (line: string) => void;
 }): Promise<{ figures: Figure[]; comparisons: Comparison[]; summary: TelemetrySummary }> {
   const { connections, warmupSeconds, benchSeconds, log } = options;
@@ -127,14 +134,29 @@ export async function measureTelemetry(options: {
     BENCH_HTTP_DATABASE_URL: options.databaseUrl,
     BENCH_HTTP_POOL_SIZE: String(options.poolSize),
   };
+  const kitOff = { BENCH_HTTP_KIT_TELEMETRY: 'off' };
   const servers = new Map<Variant, Server>();
   let generator: Generator | undefined;
   try {
-    servers.set('none', await startChild('./http-server.ts', 'server without an SDK', env));
+    servers.set(
+      'none',
+      await startChild(
+        './http-server.ts',
+        'server without an SDK',
+        options.split === 'kit-only' ? { ...env, ...kitOff, BENCH_HTTP_TELEMETRY: sdk } : env,
+      ),
+    );
     servers.set(
       'sdk',
-      await startChild('./http-server.ts', 'server with an SDK', { ...env, BENCH_HTTP_TELEMETRY: sdk }),
+      await startChild('./http-server.ts', 'server with an SDK', {
+        ...env,
+        ...(options.split === 'sdk-alone' ? kitOff : {}),
+        BENCH_HTTP_TELEMETRY: sdk,
+      }),
     );
+    if (options.split === 'sdk-alone') log('telemetry: the SDK alone: the kit of the "with SDK" server records nothing');
+    if (options.split === 'kit-only')
+      log('telemetry: the kit alone: both servers run the SDK, the "no SDK" one with the kit\'s telemetry off');
     generator = await startChild('./load-process.ts', 'load generator', {});
     const gen = generator;
     const server = (v: Variant) => servers.get(v)!;

@@ -10,7 +10,9 @@
  * (default 5). `BENCH_TELEMETRY_SDK` chooses what the "with SDK" server registers: `sdk` (the
  * default, as in `pnpm bench`), some parts of it (`metrics`, `traces`, `context`, comma-separated),
  * or `none`: a control run, where the two servers are the same and the ratios show how far apart
- * the measurement puts equals.
+ * the measurement puts equals. `BENCH_TELEMETRY_SPLIT` splits the cost: `sdk-alone` (the "with
+ * SDK" server's kit has `telemetry: false`: what the SDK costs by itself) or `kit-only` (both
+ * servers run the SDK, the "no SDK" one with the kit's telemetry off: what the kit adds).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -26,6 +28,10 @@ const log = (line: string) => console.error(`bench: ${line}`);
 const benchSeconds = positiveEnv('BENCH_SECONDS', 5);
 const warmupSeconds = positiveEnv('BENCH_WARMUP_SECONDS', 1);
 const rounds = Math.max(1, Math.round(positiveEnv('BENCH_ROUNDS', 5)));
+
+const split = process.env.BENCH_TELEMETRY_SPLIT || undefined;
+if (split !== undefined && split !== 'sdk-alone' && split !== 'kit-only')
+  throw new Error('BENCH_TELEMETRY_SPLIT is sdk-alone or kit-only.');
 
 const machine = machineInfo(); // its load average is the one at the start
 const db = await openBenchDatabase(log);
@@ -44,6 +50,7 @@ try {
     benchSeconds,
     rounds,
     sdk: process.env.BENCH_TELEMETRY_SDK === 'none' ? '' : process.env.BENCH_TELEMETRY_SDK || 'sdk',
+    ...(split ? { split } : {}),
     log,
   });
   const loadAverageAtEnd = os.loadavg();
