@@ -154,9 +154,12 @@ export async function measureTelemetry(options: {
         BENCH_HTTP_TELEMETRY: sdk,
       }),
     );
-    if (options.split === 'sdk-alone') log('telemetry: the SDK alone: the kit of the "with SDK" server records nothing');
+    if (options.split === 'sdk-alone')
+      log('telemetry: the SDK alone: the kit of the "with SDK" server records nothing');
     if (options.split === 'kit-only')
-      log('telemetry: the kit alone: both servers run the SDK, the "no SDK" one with the kit\'s telemetry off');
+      log(
+        'telemetry: the kit alone: both servers run the SDK, the "no SDK" one with the kit\'s telemetry off',
+      );
     generator = await startChild('./load-process.ts', 'load generator', {});
     const gen = generator;
     const server = (v: Variant) => servers.get(v)!;

@@ -70,7 +70,9 @@ export async function createKitContext(options: AuthKitOptions): Promise<KitCont
       }),
   );
   // Telemetry off: the host's store itself, so a call costs no clock read and no wrapper.
-  const measured = telemetry.enabled ? measureStore(rawStore, telemetry, instruments.storeDuration) : undefined;
+  const measured = telemetry.enabled
+    ? measureStore(rawStore, telemetry, instruments.storeDuration)
+    : undefined;
   return {
     config,
     store: measured ? measured() : rawStore,
