@@ -12,9 +12,11 @@
  * - `metrics`: the SDK's MeterProvider only (a reader collecting every second);
  * - `traces`: the SDK's tracer provider only (batch span processor, every span sampled);
  * - `sdk`: both, no context manager;
- * - `sdk+context`: both, with the AsyncLocalStorage context manager registered while it runs ("with
- *   SDK" in `pnpm bench`): the kit's `context.with` turns Node's promise hooks on, which every
- *   promise of the process then pays.
+ * - `sdk+context`: both, with the AsyncLocalStorage context manager registered while it runs: the
+ *   SDK's own `context.with` (the batch span processor runs each export in one) turns Node's
+ *   promise hooks on, which every promise of the process then pays, whatever the kit does.
+ * - `sampled`, `sdk-sampled`: `traces` and `sdk` with a tracer provider that keeps one root trace
+ *   in ten (`ParentBasedSampler` over `TraceIdRatioBasedSampler(0.1)`).
  *
  * The context manager is registered before each window of a `+context` variant and disabled after
  * it (which turns the promise hooks off again), so the other variants run without it.
@@ -27,11 +29,16 @@ import { createAuthKit, generateSecret, generateSigningKeys, type TelemetryOptio
 import * as otel from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  TraceIdRatioBasedSampler,
+} from '@opentelemetry/sdk-trace-base';
 import { createCpuOnlyStore } from './breakdown.ts';
 import { positiveEnv } from './env.ts';
 import { prepareRounds, type Rounds } from './harness.ts';
-import { METRIC_INTERVAL_MS } from './otel-sdk.ts';
+import { METRIC_INTERVAL_MS, SAMPLED_RATIO } from './otel-sdk.ts';
 import { kitRefresh } from './refresh.ts';
 
 const benchSeconds = positiveEnv('BENCH_SECONDS', 5);
@@ -64,6 +71,20 @@ const tracerProvider = new BasicTracerProvider({
   ],
 });
 
+// The same, keeping one root trace in ten: the usual production set-up.
+const sampledTracerProvider = new BasicTracerProvider({
+  sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(SAMPLED_RATIO) }),
+  spanProcessors: [
+    new BatchSpanProcessor({
+      export(batch, done) {
+        spans += batch.length;
+        done({ code: SUCCESS });
+      },
+      shutdown: async () => undefined,
+    }),
+  ],
+});
+
 interface Variant {
   key: string;
   telemetry: TelemetryOption;
@@ -76,6 +97,8 @@ const variants: Variant[] = [
   { key: 'traces', telemetry: { api: otel, tracerProvider } },
   { key: 'sdk', telemetry: { api: otel, meterProvider, tracerProvider } },
   { key: 'sdk+context', telemetry: { api: otel, meterProvider, tracerProvider }, context: true },
+  { key: 'sampled', telemetry: { api: otel, tracerProvider: sampledTracerProvider } },
+  { key: 'sdk-sampled', telemetry: { api: otel, meterProvider, tracerProvider: sampledTracerProvider } },
 ];
 
 let contextManager: AsyncLocalStorageContextManager | undefined;
