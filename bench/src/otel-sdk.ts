@@ -56,9 +56,10 @@ export interface RegisteredSdk {
 }
 
 /**
- * The parts of the SDK that can be registered (the first three in `pnpm bench`). `sampled` makes
- * the tracer provider keep one root trace in ten (`ParentBasedSampler` over a
- * `TraceIdRatioBasedSampler(0.1)`, the usual production set-up) instead of every span.
+ * The parts of the SDK that can be registered (`sdk`: the first three). `sampled` makes the tracer
+ * provider keep one root trace in ten (`ParentBasedSampler` over a `TraceIdRatioBasedSampler(0.1)`,
+ * the usual production set-up) instead of every span; `pnpm bench` registers `metrics`, `traces`
+ * and `sampled`.
  */
 export const SDK_PARTS = ['metrics', 'traces', 'context', 'sampled'] as const;
 
