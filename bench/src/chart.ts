@@ -8,8 +8,9 @@ import type { Report } from './report.ts';
  */
 export function renderChart(report: Report): string {
   const rows = report.comparisons;
-  const width = 960;
-  const labelWidth = 390;
+  // Wide enough for the longest name (about 7 px a character at 13 px), never narrower than 390.
+  const labelWidth = Math.max(390, ...rows.map((row) => Math.ceil(row.name.length * 7)));
+  const width = 570 + labelWidth;
   const barLeft = labelWidth + 10;
   const barWidth = width - barLeft - 150;
   const rowHeight = 34;
@@ -43,7 +44,7 @@ export function renderChart(report: Report): string {
     text(
       16,
       48,
-      `${machine.cpuCount} × ${machine.cpuModel}, Node ${machine.node}, ${database.version.split(' on ')[0]} (${database.source}); ${settings.benchSeconds} s per figure in ${settings.rounds} alternating rounds; ${report.date.slice(0, 10)}`,
+      `${machine.cpuCount} × ${machine.cpuModel}, Node ${machine.node}, ${database.version.split(' on ')[0]!.split(' (')[0]} (${database.source}); ${settings.benchSeconds} s per figure in ${settings.rounds} alternating rounds; load average ${machine.loadAverageAtStart[0]?.toFixed(1) ?? '?'} at start; ${report.date.slice(0, 10)}`,
       { size: 12, fill: '#555555' },
     ),
   );
