@@ -3,7 +3,7 @@
  * generators; the in-memory kit fixture loads the PostgreSQL one only when asked to); the rest
  * sits behind subpaths: `./kit-fixture`, `./database`, `./citus`, `./global-setup`, `./redis`,
  * `./tcp-proxy`, `./http`, `./child-process`, `./verifier`, `./hostile-tokens`,
- * `./hostile-requests`, `./telemetry` and `./bundle-verifier` (with the workerd Workers' paths,
+ * `./hostile-requests`, `./dpop`, `./telemetry` and `./bundle-verifier` (with the workerd Workers' paths,
  * `WORKER_ENTRY` and `TELEMETRY_WORKER_ENTRY`).
  *
  * @module

@@ -6,6 +6,7 @@
  * @module
  */
 export * from './errors/access-token-errors.ts';
+export * from './errors/dpop-errors.ts';
 export * from './errors/key-errors.ts';
 export * from './errors/kit-error.ts';
 export * from './errors/session-errors.ts';

@@ -1,7 +1,8 @@
 /**
  * `@kit/core`: the kit itself. {@link createAuthKit} opens sessions, rotates refresh tokens with
  * grace and reuse detection, signs access tokens and administers sessions; the store and key-store
- * interfaces, the errors and their codes, key and secret generation. Runtime-agnostic: the
+ * interfaces, the errors and their codes, key and secret generation, and DPoP (RFC 9449): proof
+ * verification, RFC 7638 thumbprints and the per-process replay cache. Runtime-agnostic: the
  * PostgreSQL side is in `@kit/core/mikro-orm`, edge verification in `@kit/core/verify`.
  *
  * @example
@@ -24,6 +25,20 @@
  * @module
  */
 
+export { createDpopProofVerifier } from './dpop/create-dpop-proof-verifier.ts';
+export {
+  createMemoryDpopReplayCache,
+  type MemoryDpopReplayCacheOptions,
+} from './dpop/create-memory-dpop-replay-cache.ts';
+export { jwkThumbprint, type ThumbprintJwk } from './dpop/jwk-thumbprint.ts';
+export { type DpopReplayCache, validateDpopReplayEntry } from './dpop/replay-cache.ts';
+export type {
+  DpopAlgorithm,
+  DpopProof,
+  DpopProofRequest,
+  DpopProofVerifier,
+  DpopProofVerifierOptions,
+} from './dpop/types.ts';
 export * from './errors.ts';
 export type { KitEventListener, KitEvents } from './events.ts';
 export { isSigningAlgorithm, SIGNING_ALGORITHMS, type SigningAlgorithm } from './keys/algorithms.ts';

@@ -11,6 +11,8 @@ export interface KitErrorHttp {
     | 'invalid_request'
     | 'invalid_grant'
     | 'invalid_token'
+    | 'invalid_dpop_proof'
+    | 'use_dpop_nonce'
     | 'not_found'
     | 'server_error'
     | 'temporarily_unavailable';
@@ -42,7 +44,8 @@ const UNAVAILABLE: KitErrorHttp = {
  * The one table mapping every kit error code to its HTTP answer. It is a
  * `Record<KitErrorCode, ...>`: a code added to `@kit/core` fails compilation here until it is
  * mapped. Refresh-token and session failures are `invalid_grant` (RFC 6749 §5.2), access-token
- * failures `invalid_token` (RFC 6750 §3.1), an unreachable store `temporarily_unavailable` (503,
+ * failures `invalid_token` (RFC 6750 §3.1), DPoP proof failures `invalid_dpop_proof` and
+ * `use_dpop_nonce` (RFC 9449), an unreachable store `temporarily_unavailable` (503,
  * sent with `Retry-After`), misconfiguration and store faults `server_error` (500).
  */
 export const KIT_ERROR_HTTP: Readonly<Record<KitErrorCode, KitErrorHttp>> = Object.freeze({
@@ -70,4 +73,16 @@ export const KIT_ERROR_HTTP: Readonly<Record<KitErrorCode, KitErrorHttp>> = Obje
   ERR_JWKS_NO_MATCHING_KEY: INVALID_TOKEN,
   ERR_JWKS_FETCH_FAILED: UNAVAILABLE,
   ERR_JWKS_INVALID: UNAVAILABLE,
+  // RFC 9449 §5 and §8, as a token endpoint answers them. A protected resource answers them with
+  // 401 and a `WWW-Authenticate: DPoP` challenge instead (§7.1, §9).
+  ERR_DPOP_PROOF_INVALID: {
+    status: 400,
+    error: 'invalid_dpop_proof',
+    description: 'The DPoP proof is missing or invalid.',
+  },
+  ERR_DPOP_NONCE_REQUIRED: {
+    status: 400,
+    error: 'use_dpop_nonce',
+    description: 'The DPoP proof must carry the nonce the server provided.',
+  },
 });

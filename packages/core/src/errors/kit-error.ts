@@ -24,7 +24,9 @@ export type KitErrorCode =
   | 'ERR_JWT_CLAIM_INVALID'
   | 'ERR_JWKS_NO_MATCHING_KEY'
   | 'ERR_JWKS_FETCH_FAILED'
-  | 'ERR_JWKS_INVALID';
+  | 'ERR_JWKS_INVALID'
+  | 'ERR_DPOP_PROOF_INVALID'
+  | 'ERR_DPOP_NONCE_REQUIRED';
 
 /**
  * Base class of every error the kit throws. Each subclass carries one code, also readable on the

@@ -1,6 +1,6 @@
 /**
- * `@kit/core/testing`: the conformance suites every `SessionStore` and every `RateLimitStore`
- * implementation must pass, for vitest (an optional peer dependency, needed only here).
+ * `@kit/core/testing`: the conformance suites every `SessionStore`, `RateLimitStore` and
+ * `DpopReplayCache` implementation must pass, for vitest (an optional peer dependency, needed only here).
  *
  * @example
  * ```ts
@@ -12,6 +12,10 @@
  * @module
  */
 
+export {
+  type DpopReplayCacheFixture,
+  describeDpopReplayCacheConformance,
+} from './dpop-replay-cache-conformance.ts';
 export {
   describeRateLimitStoreConformance,
   type RateLimitStoreFixture,
