@@ -1,9 +1,10 @@
 import { createPrivateKey, type KeyObject, randomBytes } from 'node:crypto';
 import { TEST_SECRET } from '@kit/test-support';
+import { DPOP_METHOD, DPOP_URL, generateDpopKey, makeProof } from '@kit/test-support/dpop';
 import { createKitFixture, type KitFixture } from '@kit/test-support/kit-fixture';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hkdf } from './crypto/primitives.ts';
-import type { AuthKit, AuthKitOptions } from './index.ts';
+import { type AuthKit, type AuthKitOptions, createDpopProofVerifier } from './index.ts';
 import {
   AUDIENCE,
   algorithmsFor,
@@ -15,14 +16,18 @@ import {
   readAsKeyMaterial,
 } from './key-dump-readers.ts';
 import { createKeyWrapper, keyAad } from './keys/key-wrap.ts';
-import { createMikroOrmKeyStore, createMikroOrmRateLimitStore } from './mikro-orm/index.ts';
+import {
+  createMikroOrmDpopReplayCache,
+  createMikroOrmKeyStore,
+  createMikroOrmRateLimitStore,
+} from './mikro-orm/index.ts';
 import { type AccessTokenVerifier, createVerifier } from './verify/node.ts';
 
 /**
  * The contract for the database key store: private signing keys are encrypted at rest under a key
  * derived from KIT_SECRET, so a full copy of the database yields no key that can sign. This test
  * fills every kit table (several keys of several algorithms after rotations, sessions, a rate-limit
- * counter), dumps every table cell by cell, and reads every value, and every hex or base64
+ * counter, a DPoP proof seen), dumps every table cell by cell, and reads every value, and every hex or base64
  * decoding of one, as a private key in each form the kit's algorithms use:
  *
  * - a private JWK (any JSON object with `d`, anywhere inside the value),
@@ -80,13 +85,19 @@ describe('a database dump holds no usable signing key', () => {
     kit = await storeKit();
     verify = createVerifier({ issuer: ISSUER, audience: AUDIENCE, jwks: kit.jwks(), clock: f.clock.now });
 
-    // Sessions and a rate-limit counter, so every kit table has rows.
+    // Sessions, a rate-limit counter and a DPoP proof seen, so every kit table has rows.
     const login = await kit.createSession({ userId: 'victim', userAgent: 'browser', data: { note: 'x' } });
     await kit.refresh(login.refreshToken);
     await createMikroOrmRateLimitStore({ orm: f.orm }).hit('login:203.0.113.7', {
       windowMs: 60_000,
       now: f.clock.now(),
     });
+    const dpop = createDpopProofVerifier({
+      replayCache: createMikroOrmDpopReplayCache({ orm: f.orm, purgeInterval: 0 }),
+      clock: f.clock.now,
+    });
+    const proof = makeProof(generateDpopKey('ES256'), { claims: { iat: Math.floor(f.clock.now() / 1000) } });
+    await dpop.verify({ proof, method: DPOP_METHOD, url: DPOP_URL });
     // The kit's own tokens verify with the verifier used below: a rejection means something.
     await expect(verify(login.accessToken)).resolves.toMatchObject({ sub: 'victim' });
 
@@ -103,7 +114,13 @@ describe('a database dump holds no usable signing key', () => {
   it('dumps every table, with several keys of several algorithms', () => {
     const names = dump.map((t) => t.name);
     expect(names).toEqual(
-      expect.arrayContaining(['kit_migrations', 'kit_sessions', 'kit_signing_keys', 'kit_rate_limits']),
+      expect.arrayContaining([
+        'kit_migrations',
+        'kit_sessions',
+        'kit_signing_keys',
+        'kit_rate_limits',
+        'kit_dpop_replays',
+      ]),
     );
     expect(names.every((name) => name.startsWith('kit_'))).toBe(true);
     for (const table of dump) expect(table.rows.length, table.name).toBeGreaterThan(0);

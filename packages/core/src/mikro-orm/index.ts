@@ -1,7 +1,8 @@
 /**
  * `@kit/core/mikro-orm`: the kit on PostgreSQL through MikroORM 6 (Node only). A MikroORM instance
  * for the kit alone, its migrations, the session store (rotation as one compare-and-set
- * statement, concurrent ones grouped), the database key store and the rate-limit store.
+ * statement, concurrent ones grouped), the database key store, the rate-limit store and the DPoP
+ * replay cache.
  *
  * @example
  * ```ts
@@ -21,6 +22,11 @@
  *
  * @packageDocumentation
  */
+export {
+  createMikroOrmDpopReplayCache,
+  type MikroOrmDpopReplayCache,
+  type MikroOrmDpopReplayCacheOptions,
+} from '../dpop/create-mikro-orm-dpop-replay-cache.ts';
 export {
   type DistributeKitTablesOptions,
   type DistributeKitTablesResult,

@@ -72,7 +72,7 @@ function sanitize(error: unknown): Error {
  */
 export function toRedisStoreError(error: unknown, operation: string): Error {
   if (isUnavailable(error)) return new KitStoreUnavailableError({ cause: sanitize(error) });
-  return new KitStoreFailureError(`The Redis rate-limit store failed during ${operation}.`, {
+  return new KitStoreFailureError(`The Redis store failed during ${operation}.`, {
     cause: sanitize(error),
   });
 }

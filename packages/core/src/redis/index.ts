@@ -1,6 +1,6 @@
 /**
- * `@kit/core/redis`: the rate-limit store on Redis (Node only), for a fleet that shares its limits
- * through Redis rather than PostgreSQL. Takes a client the host created with the `redis` package
+ * `@kit/core/redis`: the rate-limit store and the DPoP replay cache on Redis (Node only), for a
+ * fleet that shares its limits and its seen DPoP proofs through Redis rather than PostgreSQL. Takes a client the host created with the `redis` package
  * (node-redis 6, an optional peer dependency of `@kit/core`).
  *
  * @example
@@ -16,6 +16,11 @@
  *
  * @packageDocumentation
  */
+export {
+  createRedisDpopReplayCache,
+  type RedisDpopReplayCacheOptions,
+  type RedisSetClient,
+} from '../dpop/create-redis-dpop-replay-cache.ts';
 export {
   createRedisRateLimitStore,
   type RedisRateLimitStoreOptions,
