@@ -19,6 +19,7 @@ export function recordKitEvents(kit: AuthKit): RecordedKitEvents {
     session_refreshed: [],
     session_revoked: [],
     reuse_detected: [],
+    dpop_key_mismatch: [],
   };
   for (const name of Object.keys(seen) as (keyof KitEvents)[]) {
     kit.on(name, (event) => {

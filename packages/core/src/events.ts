@@ -30,6 +30,13 @@ export interface KitEvents<D extends Record<string, unknown> = Record<string, un
     userAgent: string | undefined;
     ip: string | undefined;
   };
+  /**
+   * A refresh of a session bound to a DPoP key (RFC 9449) came with a valid proof signed by
+   * another key: refused (`ERR_REFRESH_TOKEN_INVALID`), and the session was neither rotated nor
+   * revoked. Someone holds a refresh token of the session without its key: the token may have
+   * leaked. Carries the session id only (no token, proof or key).
+   */
+  dpop_key_mismatch: { sessionId: string };
 }
 
 /**

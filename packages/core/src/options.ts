@@ -1,3 +1,4 @@
+import type { DpopProofVerifierOptions } from './dpop/types.ts';
 import { KitInvalidOptionsError } from './errors.ts';
 import type { KitEvents } from './events.ts';
 import { isSigningAlgorithm, SIGNING_ALGORITHMS, type SigningAlgorithm } from './keys/algorithms.ts';
@@ -134,6 +135,28 @@ export interface AuthKitOptions<T extends KitTypes = KitTypes> {
    * `docs/observability.md` for the instruments and spans.
    */
   telemetry?: TelemetryOption;
+  /**
+   * DPoP (RFC 9449): sessions bound to a client's key. With it, `kit.createSession({ dpop })`
+   * binds a session to the key of the login request's proof, and `kit.refresh(token, { dpop })`
+   * checks each refresh's proof against that key. Proofs are checked with the kit's `clock`.
+   * `replayCache` must be shared by every instance (`createMikroOrmDpopReplayCache({ orm })` from
+   * `@kit/core/mikro-orm`, or `createRedisDpopReplayCache` from `@kit/core/redis`;
+   * `createMemoryDpopReplayCache()` for a single process). See `docs/dpop.md`.
+   *
+   * Without it, a call that passes a proof rejects with `ERR_INVALID_OPTIONS`, and so does the
+   * refresh of a session bound earlier (never treated as a Bearer session): keep the option as long
+   * as bound sessions live.
+   *
+   * @default undefined: no DPoP
+   * @example
+   * ```ts
+   * import { createAuthKit } from '@kit/core';
+   * import { createMikroOrmDpopReplayCache } from '@kit/core/mikro-orm';
+   *
+   * const kit = await createAuthKit({ ...options, dpop: { replayCache: createMikroOrmDpopReplayCache({ orm }) } });
+   * ```
+   */
+  dpop?: Omit<DpopProofVerifierOptions, 'clock'> | undefined;
 }
 
 /** Options after defaults and validation. @internal */

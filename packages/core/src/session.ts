@@ -26,6 +26,11 @@ export interface Session<D extends Record<string, unknown> = Record<string, unkn
   data: D;
   /** How many times the refresh token has rotated. */
   generation: number;
+  /**
+   * RFC 7638 thumbprint of the DPoP key (RFC 9449) the session is bound to, or `null` for a
+   * Bearer session. Public: it names a public key.
+   */
+  dpopJkt: string | null;
   /** `active`, `expired` or `revoked` at the time the object was made. */
   status: 'active' | 'expired' | 'revoked';
 }
@@ -51,6 +56,7 @@ export function toSession(record: SessionRecord, nowMs: number): Session {
     ip: record.ip,
     data: record.data,
     generation: record.generation,
+    dpopJkt: record.dpopJkt,
     status: record.revokedAt ? 'revoked' : expiresAt.getTime() <= nowMs ? 'expired' : 'active',
   };
 }

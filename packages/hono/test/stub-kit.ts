@@ -25,6 +25,7 @@ export function createStubKit(): { kit: AuthKit; calls: string[] } {
     ip: null,
     data: {},
     generation: 0,
+    dpopJkt: null,
     status: 'active',
   };
   const tokens: TokenSet = {
@@ -41,7 +42,7 @@ export function createStubKit(): { kit: AuthKit; calls: string[] } {
       return value;
     };
   const kit = {
-    config: { issuer: 'https://issuer.example', jwksMaxAge: 60 },
+    config: { issuer: 'https://issuer.example', jwksMaxAge: 60, dpop: null },
     refresh: record('refresh', tokens),
     revokeRefreshToken: record('revokeRefreshToken', undefined),
     verifyAccessToken: async (token: string) => {

@@ -32,11 +32,13 @@ describe('kit citus distribute', () => {
       const again = await kit(['citus', 'distribute'], { DATABASE_URL: db.url });
       expect(again).toMatchObject({ code: 0, stdout: '' });
       expect(again.stderr).toMatch(
-        /nothing to distribute; already laid out: kit_sessions, kit_rate_limits, kit_signing_keys/,
+        /nothing to distribute; already laid out: kit_sessions, kit_rate_limits, kit_dpop_replays, kit_signing_keys/,
       );
 
       // Back to local tables, then a live-table move, which needs logical decoding on the cluster.
-      await sql(`select undistribute_table('kit_sessions'), undistribute_table('kit_rate_limits')`);
+      await sql(
+        `select undistribute_table('kit_sessions'), undistribute_table('kit_rate_limits'), undistribute_table('kit_dpop_replays')`,
+      );
       const [{ wal_level }] = (await sql('show wal_level')) as [{ wal_level: string }];
       if (wal_level !== 'logical') {
         const refused = await kit(['citus', 'distribute', '--concurrently'], { DATABASE_URL: db.url });
@@ -46,15 +48,20 @@ describe('kit citus distribute', () => {
       const concurrently = wal_level === 'logical' ? ['--concurrently'] : [];
       const moved = await kit(['citus', 'distribute', ...concurrently], { DATABASE_URL: db.url });
       expect(moved.stderr).toMatch(
-        /^distributed: kit_sessions, kit_rate_limits; already laid out: kit_signing_keys/,
+        /^distributed: kit_sessions, kit_rate_limits, kit_dpop_replays; already laid out: kit_signing_keys/,
       );
       expect(moved.code).toBe(0);
-      expect(moved.stdout.trim().split('\n')).toEqual(['kit_sessions', 'kit_rate_limits']);
+      expect(moved.stdout.trim().split('\n')).toEqual([
+        'kit_sessions',
+        'kit_rate_limits',
+        'kit_dpop_replays',
+      ]);
       const layout = await sql(
         `select logicalrelid::text as t, partmethod as m, column_to_column_name(logicalrelid, partkey) as c
          from pg_dist_partition where logicalrelid::text like 'kit_%' order by 1`,
       );
       expect(layout).toEqual([
+        { t: 'kit_dpop_replays', m: 'h', c: 'key' },
         { t: 'kit_rate_limits', m: 'h', c: 'key' },
         { t: 'kit_sessions', m: 'h', c: 'id' },
         { t: 'kit_signing_keys', m: 'n', c: null },

@@ -46,8 +46,9 @@ Commands:
       --force --yes           A leaked key: delete it although tokens it signed may be live (they stop verifying).
   secret generate             Print a new random value for KIT_SECRET.
   migrate                     Apply the kit's pending migrations (its own kit_* tables only).
-  citus distribute            On a Citus coordinator, after migrate: distribute kit_sessions by id and
-                              kit_rate_limits by key, make kit_signing_keys a reference table.
+  citus distribute            On a Citus coordinator, after migrate: distribute kit_sessions by id,
+                              kit_rate_limits and kit_dpop_replays by key, make kit_signing_keys a
+                              reference table.
                               Tables already laid out so are left alone. Prints the tables distributed.
       --concurrently          Tables with live traffic: copy their rows without blocking writes.
   prune                       Delete expired and revoked sessions.

@@ -15,11 +15,15 @@ const REMEMBER_SQL = `insert into kit_dpop_replays as r (key, expires_at) values
     where r.expires_at <= $3
   returning 1 as remembered`;
 
-// Bounded: one purge never holds more than a batch of row locks, and rows another instance is
-// purging at the same moment are skipped rather than waited for.
+// Bounded: one purge deletes at most a batch of rows. The batch is chosen without row locks (Citus,
+// where `kit_dpop_replays` is distributed by key, runs no `FOR UPDATE` across shards: it takes the
+// chosen keys as an intermediate result and each shard deletes its rows of them), so the delete
+// checks the expiry again on the row it locks: a key taken over by a new proof between the two
+// (REMEMBER_SQL's update) is live again and is kept, as PostgreSQL re-reads an updated row
+// before deleting it.
 // $1 purge rows expired before this (ms), $2 batch size.
-const PURGE_SQL = `delete from kit_dpop_replays where key in (
-    select key from kit_dpop_replays where expires_at < $1 limit $2 for update skip locked)`;
+const PURGE_SQL = `delete from kit_dpop_replays where expires_at < $1 and key in (
+    select key from kit_dpop_replays where expires_at < $1 limit $2)`;
 
 const PURGE_BATCH = 5000;
 

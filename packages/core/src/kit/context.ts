@@ -1,3 +1,4 @@
+import type { DpopProofVerifier } from '../dpop/types.ts';
 import { KitInvalidInputError } from '../errors.ts';
 import { Emitter } from '../events.ts';
 import { createKeyRing, type KeyProvider, staticKeyProvider } from '../keys/key-ring.ts';
@@ -8,6 +9,7 @@ import { loadTelemetry } from '../telemetry/load-telemetry.ts';
 import { errorFields, type KitLogger, resolveLogger } from '../telemetry/logger.ts';
 import type { Telemetry, TelemetrySpan } from '../telemetry/telemetry.ts';
 import { RefreshTokenCodec } from '../tokens/refresh-token.ts';
+import { createKitDpopVerifier } from './kit-dpop.ts';
 import { createKitInstruments, type KitInstruments } from './kit-instruments.ts';
 import { measureStore } from './measured-store.ts';
 
@@ -41,6 +43,8 @@ export interface KitContext {
   storeUnder(parent: TelemetrySpan): SessionStore;
   /** The configured clock, refused when it returns something that is not a time. */
   now(): number;
+  /** The DPoP proof verifier of the `dpop` option, on the kit's clock; `undefined` without it. */
+  readonly dpop: DpopProofVerifier | undefined;
 }
 
 /**
@@ -51,6 +55,7 @@ export interface KitContext {
  */
 export async function createKitContext(options: AuthKitOptions): Promise<KitContext> {
   const config = resolveOptions(options);
+  const dpop = createKitDpopVerifier(options.dpop, config.clock);
   const logger = resolveLogger(options.logger);
   const telemetry = await loadTelemetry(options.telemetry, '@kit/core');
   const instruments = createKitInstruments(telemetry);
@@ -85,6 +90,7 @@ export async function createKitContext(options: AuthKitOptions): Promise<KitCont
     telemetry,
     instruments,
     now,
+    dpop,
   };
 }
 

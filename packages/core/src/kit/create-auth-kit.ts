@@ -51,7 +51,7 @@ export async function createAuthKit<T extends KitTypes = KitTypes>(
   const sessions = createSessionManager(ctx);
   const kit: AuthKit = {
     createSession: (input) => createSession(ctx, input),
-    refresh: (refreshToken, context) => refresh(ctx, chain, refreshToken, context),
+    refresh: (refreshToken, refreshOptions) => refresh(ctx, chain, refreshToken, refreshOptions),
     revokeRefreshToken: (refreshToken, revokeOptions) =>
       revokeRefreshToken(ctx, chain, refreshToken, revokeOptions),
     verifyAccessToken: createKitVerifier(ctx),
@@ -81,6 +81,7 @@ export async function createAuthKit<T extends KitTypes = KitTypes>(
       sessionMaxAge: config.sessionMaxAge,
       reuseGrace: config.reuseGrace,
       jwksMaxAge: config.jwksMaxAge,
+      dpop: ctx.dpop ? Object.freeze({ algorithms: ctx.dpop.algorithms }) : null,
     }),
   };
   return kit as unknown as AuthKit<T>;

@@ -4,13 +4,15 @@ import type { TelemetrySpan } from '../telemetry/telemetry.ts';
 import { checkContext, checkData, checkIdentifier } from './check-input.ts';
 import type { KitContext } from './context.ts';
 import { issueTokens } from './issue-tokens.ts';
+import { checkDpopInput } from './kit-dpop.ts';
 import type { CreateSessionInput, TokenSet } from './types.ts';
 
 const NO_ATTRIBUTES = Object.freeze({});
 
 /**
  * `kit.createSession`: stores a new session at generation 0 and issues its first tokens, counted
- * in `kit.sessions.created`. With telemetry on, the call is a `kit.session.create` span with its
+ * in `kit.sessions.created`. With `dpop`, the proof is verified first and the session bound to its
+ * key. With telemetry on, the call is a `kit.session.create` span with its
  * store call nested under it.
  *
  * @internal
@@ -40,6 +42,10 @@ async function openSession(
   const clientId = checkIdentifier(input.clientId ?? config.clientId, 'clientId');
   const data = input.data === undefined ? {} : checkData(input.data, config.maxDataBytes);
   const context = checkContext(input);
+  const dpopInput = checkDpopInput(input.dpop, ctx.dpop);
+  // Every input is checked before the proof, whose acceptance uses up its `jti`. A failed proof
+  // opens nothing: the client asked for a bound session and must not get a Bearer one.
+  const dpopJkt = dpopInput ? (await ctx.dpop!.verify(dpopInput)).jkt : null;
   const nowMs = ctx.now();
   const id = crypto.randomUUID();
   span?.setAttribute('kit.session.id', id);
@@ -61,6 +67,7 @@ async function openSession(
     generation: 0,
     secretHash: await codec.hashSecret(parts.secret),
     rotatedAt: null,
+    dpopJkt,
   };
   await store.insert(record);
   return issueTokens(ctx, record, parts, nowMs);

@@ -7,7 +7,8 @@ import type { TokenSet } from './types.ts';
 
 /**
  * The token response for a session the store has just written: an access token (with the claims
- * hook's claims) and the refresh token `parts` encode.
+ * hook's claims, and `cnf.jkt` when the session is bound to a DPoP key) and the refresh token
+ * `parts` encode.
  *
  * @internal
  */
@@ -31,12 +32,13 @@ export async function issueTokens(
       ttlSeconds: config.accessTokenTtl,
       nowMs,
       extraClaims,
+      dpopJkt: record.dpopJkt,
     }),
     ctx.codec.encode(parts),
   ]);
   return {
     accessToken: access.token,
-    tokenType: 'Bearer',
+    tokenType: record.dpopJkt === null ? 'Bearer' : 'DPoP',
     expiresIn: config.accessTokenTtl,
     refreshToken,
     session,

@@ -10,7 +10,10 @@ import type { Telemetry, TelemetryCounter, TelemetryHistogram } from '../telemet
  *   got the current one again.
  * - `reused`: an older genuine token revoked the session (`ERR_REFRESH_TOKEN_REUSED`).
  * - `invalid`: a malformed, forged, mistyped or unknown token, or a bad client context
- *   (`ERR_REFRESH_TOKEN_MALFORMED`, `ERR_REFRESH_TOKEN_INVALID`, `ERR_INVALID_INPUT`).
+ *   (`ERR_REFRESH_TOKEN_MALFORMED`, `ERR_REFRESH_TOKEN_INVALID`, `ERR_INVALID_INPUT`); for a
+ *   session bound to a DPoP key, a missing or invalid proof (`ERR_DPOP_PROOF_INVALID`,
+ *   `ERR_DPOP_NONCE_REQUIRED`) or a proof by another key (`ERR_REFRESH_TOKEN_INVALID`, with the
+ *   `dpop_key_mismatch` event).
  * - `expired`, `revoked`: the session's (`ERR_SESSION_EXPIRED`, `ERR_SESSION_REVOKED`).
  * - `unavailable`: the kit could not answer: the store was unreachable or timed out
  *   (`ERR_STORE_UNAVAILABLE`), or anything else failed (the store, signing, the claims hook); the
@@ -46,6 +49,8 @@ export function refreshFailureOutcome(error: unknown): RefreshOutcome {
     case 'ERR_REFRESH_TOKEN_MALFORMED':
     case 'ERR_REFRESH_TOKEN_INVALID':
     case 'ERR_INVALID_INPUT':
+    case 'ERR_DPOP_PROOF_INVALID':
+    case 'ERR_DPOP_NONCE_REQUIRED':
       return 'invalid';
     case 'ERR_REFRESH_TOKEN_REUSED':
       return 'reused';

@@ -1,5 +1,6 @@
 import { timingSafeEqual } from '../crypto/primitives.ts';
 import {
+  KitDpopProofInvalidError,
   KitRefreshTokenInvalidError,
   KitRefreshTokenReusedError,
   KitSessionExpiredError,
@@ -13,13 +14,14 @@ import type { ChainWalk } from './chain-walk.ts';
 import { checkContext } from './check-input.ts';
 import type { KitContext } from './context.ts';
 import { issueTokens } from './issue-tokens.ts';
+import { checkDpopInput, dpopNotConfigured, isProofFailure } from './kit-dpop.ts';
 import {
   REFRESH_OUTCOME_ATTRIBUTES,
   type RefreshOutcome,
   refreshFailureOutcome,
   revocationReasonAttributes,
 } from './kit-instruments.ts';
-import type { ClientContext, TokenSet } from './types.ts';
+import type { ClientContext, RefreshOptions, TokenSet } from './types.ts';
 
 /** What the refresh tells its telemetry, when telemetry is on. */
 interface RefreshTrace {
@@ -43,7 +45,7 @@ export async function refresh(
   ctx: KitContext,
   chain: ChainWalk,
   refreshToken: string,
-  rawContext?: ClientContext,
+  rawContext?: RefreshOptions,
 ): Promise<TokenSet> {
   const { telemetry, instruments } = ctx;
   if (!telemetry.enabled) return exchange(ctx, chain, ctx.store, refreshToken, rawContext, undefined);
@@ -75,11 +77,12 @@ async function exchange(
   chain: ChainWalk,
   store: SessionStore,
   refreshToken: string,
-  rawContext: ClientContext | undefined,
+  rawContext: RefreshOptions | undefined,
   trace: RefreshTrace | undefined,
 ): Promise<TokenSet> {
   const { config, codec, emitter } = ctx;
   const context = checkContext(rawContext);
+  const dpopInput = checkDpopInput(rawContext?.dpop, ctx.dpop);
   // Rejects anything this server did not mint, before any database access.
   const parts = await codec.decode(refreshToken);
   // The session id is opaque and safe to show; nothing else of the token goes to telemetry.
@@ -87,6 +90,7 @@ async function exchange(
   const secretHash = await codec.hashSecret(parts.secret);
   const next = await codec.successor(parts);
   const nextSecretHash = await codec.hashSecret(next.secret);
+  const proof = await checkProof(ctx, dpopInput);
 
   for (let attempt = 0; attempt < 3; attempt++) {
     const nowMs = ctx.now();
@@ -99,6 +103,8 @@ async function exchange(
       idleExpiresAt: new Date(nowMs + config.sessionIdleTtl * 1000),
       userAgent: context.userAgent,
       ip: context.ip,
+      // A bound session rotates only with its key's proof: decided by this one compare-and-set.
+      dpopJkt: proof.jkt,
     });
     if (rotated) {
       const tokens = await issueTokens(ctx, rotated, next, nowMs);
@@ -115,6 +121,7 @@ async function exchange(
 
     if (parts.generation === record.generation) {
       if (!timingSafeEqual(secretHash, record.secretHash)) throw new KitRefreshTokenInvalidError();
+      checkBinding(ctx, record, proof);
       if (isExpired(record, nowMs)) throw new KitSessionExpiredError();
       continue; // the row changed between the two statements (e.g. revalidated): try again
     }
@@ -122,6 +129,9 @@ async function exchange(
     // An older token. It must be proven genuine before it can revoke anything: the immediate
     // parent by its successor's hash, older ones by walking the chain forward.
     if (parts.generation < record.generation - 1) {
+      // Without the session's key an old token changes nothing: a reuse verdict needs the key too,
+      // or a thief holding copied tokens but not the key could log the owner out.
+      checkBinding(ctx, record, proof);
       // Never graced, so a genuine one is reuse. An expired session answers expired and changes
       // nothing, decided before the walk: replaying ancient tokens of an expired session costs
       // no walk. (The token's tag already proves this server minted it; the walk proves it
@@ -142,6 +152,8 @@ async function exchange(
     }
     // The parent.
     if (!timingSafeEqual(nextSecretHash, record.secretHash)) throw new KitRefreshTokenInvalidError();
+    // Before grace and reuse: neither a grace answer nor a revocation without the session's key.
+    checkBinding(ctx, record, proof);
     // An expired session answers expired and changes nothing, even for an old token.
     if (isExpired(record, nowMs)) throw new KitSessionExpiredError();
 
@@ -165,6 +177,50 @@ async function exchange(
     return revokeForReuse(ctx, store, record, parts, context, nowMs);
   }
   throw new KitRefreshTokenInvalidError();
+}
+
+/** What the request's DPoP proof established: its key, or why there is none. */
+interface CheckedProof {
+  /** Thumbprint of the proof's key; `null` without a valid proof. */
+  readonly jkt: string | null;
+  /** The proof's failure (`ERR_DPOP_PROOF_INVALID`, `ERR_DPOP_NONCE_REQUIRED`), when it failed. */
+  readonly failure: unknown;
+}
+
+const NO_PROOF: CheckedProof = Object.freeze({ jkt: null, failure: undefined });
+
+/**
+ * Verifies the request's proof, before the session is written to. Whether the session is bound is
+ * only known from its row, so a failed proof is kept rather than thrown: a Bearer session ignores
+ * it (and rotates as before), a bound one answers with it. Cheap checks and the signature come
+ * first in the verifier; the replay cache's insert is its last step. Anything else (the caller's
+ * malformed request, an unreachable replay cache) rejects at once.
+ */
+async function checkProof(ctx: KitContext, request: RefreshOptions['dpop']): Promise<CheckedProof> {
+  if (request === undefined) return NO_PROOF;
+  try {
+    return { jkt: (await ctx.dpop!.verify(request)).jkt, failure: undefined };
+  } catch (error) {
+    if (isProofFailure(error)) return { jkt: null, failure: error };
+    throw error;
+  }
+}
+
+/**
+ * For a session bound to a DPoP key, refuses a request without a valid proof by that key, changing
+ * nothing: no proof or a failed one rejects with the proof's error; a valid proof by another key
+ * with `ERR_REFRESH_TOKEN_INVALID` and a `dpop_key_mismatch` event. A Bearer session passes.
+ */
+function checkBinding(ctx: KitContext, record: SessionRecord, proof: CheckedProof): void {
+  if (record.dpopJkt === null) return;
+  // Never refreshed as a Bearer session, even once the option is gone.
+  if (ctx.dpop === undefined) throw dpopNotConfigured();
+  if (proof.jkt === null) throw proof.failure ?? new KitDpopProofInvalidError('missing');
+  // Thumbprints name public keys: nothing secret to time.
+  if (proof.jkt !== record.dpopJkt) {
+    ctx.emitter.emit('dpop_key_mismatch', { sessionId: record.id });
+    throw new KitRefreshTokenInvalidError();
+  }
 }
 
 async function revokeForReuse(

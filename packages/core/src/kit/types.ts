@@ -1,3 +1,4 @@
+import type { DpopAlgorithm, DpopProofRequest } from '../dpop/types.ts';
 import type { KitEventListener, KitEvents } from '../events.ts';
 import type { PublicJwk } from '../keys/signing-keys.ts';
 import type { Pruner, PrunerOptions } from '../pruner.ts';
@@ -12,7 +13,12 @@ import type { KitClaims, KitSessionData, KitTypes } from './kit-types.ts';
  */
 export interface TokenSet<D extends Record<string, unknown> = Record<string, unknown>> {
   accessToken: string;
-  tokenType: 'Bearer';
+  /**
+   * The OAuth `token_type` to answer: `'DPoP'` for a session bound to a DPoP key (RFC 9449 §5: its
+   * access tokens carry `cnf.jkt` and are presented as `Authorization: DPoP`, with a proof),
+   * `'Bearer'` otherwise.
+   */
+  tokenType: 'DPoP' | 'Bearer';
   /** Seconds until the access token expires. */
   expiresIn: number;
   refreshToken: string;
@@ -72,6 +78,41 @@ export interface ClientContext {
 }
 
 /**
+ * The DPoP proof (RFC 9449) of a request to open or refresh a session: the request's `DPoP` header
+ * and what it must match. No `accessToken`: at the token endpoint a proof carries no `ath`.
+ *
+ * @example
+ * ```ts
+ * const dpop: SessionDpopProof = {
+ *   proof: request.headers.get('dpop'),
+ *   method: 'POST',
+ *   url: 'https://auth.example.com/token', // the public URL the client sent the request to
+ * };
+ * ```
+ */
+export type SessionDpopProof = Omit<DpopProofRequest, 'accessToken'>;
+
+/**
+ * Options of {@link AuthKit.refresh}: the client details recorded on the session, and the
+ * request's DPoP proof.
+ *
+ * @example
+ * ```ts
+ * await kit.refresh(token, {
+ *   userAgent: req.header('user-agent'),
+ *   dpop: { proof: req.header('dpop'), method: 'POST', url: 'https://auth.example.com/token' },
+ * });
+ * ```
+ */
+export interface RefreshOptions extends ClientContext {
+  /**
+   * The request's DPoP proof. Needed for a session bound to a DPoP key (it must be signed by that
+   * key); ignored for a Bearer session, which a proof never binds. Needs the kit's `dpop` option.
+   */
+  dpop?: SessionDpopProof | undefined;
+}
+
+/**
  * Input of {@link AuthKit.createSession}. `D` is the type of the session's `data`.
  */
 export interface CreateSessionInput<D extends Record<string, unknown> = Record<string, unknown>>
@@ -85,6 +126,14 @@ export interface CreateSessionInput<D extends Record<string, unknown> = Record<s
    * (even where `D` has required members: declare those optional if some sessions lack them).
    */
   data?: D | undefined;
+  /**
+   * The login request's DPoP proof (RFC 9449): verified (any failure rejects with
+   * `ERR_DPOP_PROOF_INVALID` and opens nothing), then the session is bound to the proof's key. Its
+   * access tokens carry `cnf.jkt`, its token sets say `tokenType: 'DPoP'`, and every refresh needs
+   * a proof by the same key. Left out, the session is a Bearer session for good. Needs the kit's
+   * `dpop` option.
+   */
+  dpop?: SessionDpopProof | undefined;
 }
 
 /**
@@ -152,7 +201,10 @@ export interface SessionManager<D extends Record<string, unknown> = Record<strin
  * ```
  */
 export interface AuthKit<out T extends KitTypes = KitTypes> {
-  /** Opens a session for an authenticated user and returns its first tokens. */
+  /**
+   * Opens a session for an authenticated user and returns its first tokens; with `dpop`, a session
+   * bound to the proof's key.
+   */
   createSession(input: CreateSessionInput<KitSessionData<T>>): Promise<TokenSet<KitSessionData<T>>>;
   /**
    * Exchanges a refresh token (rotation). The current token gets a new access token and a new
@@ -160,8 +212,18 @@ export interface AuthKit<out T extends KitTypes = KitTypes> {
    * current refresh token and a fresh access token; any older genuine token revokes the session
    * (`ERR_REFRESH_TOKEN_REUSED`). Expired, revoked, unknown or malformed tokens reject and change
    * nothing.
+   *
+   * A session bound to a DPoP key (RFC 9449) also needs `options.dpop`, a proof signed by that key.
+   * The proof is verified before the session is written to, and the binding is part of the
+   * store's one compare-and-set, so concurrent refreshes still rotate at most once. Without a
+   * valid proof the call rejects with `ERR_DPOP_PROOF_INVALID` (or `ERR_DPOP_NONCE_REQUIRED`);
+   * with a valid proof by another key, with `ERR_REFRESH_TOKEN_INVALID` and a `dpop_key_mismatch`
+   * event. Neither rotates nor revokes the session, **whatever the token**: an old refresh token
+   * replayed without the key is refused and is not counted as reuse, so a thief who copied tokens
+   * but not the key cannot log the owner out. The same replay with a proof by the session's key is
+   * reuse, and revokes. A proof sent for a Bearer session is ignored (the session stays Bearer).
    */
-  refresh(refreshToken: string, context?: ClientContext): Promise<TokenSet<KitSessionData<T>>>;
+  refresh(refreshToken: string, options?: RefreshOptions): Promise<TokenSet<KitSessionData<T>>>;
   /**
    * Revokes the session a refresh token belongs to (RFC 7009), if the token is genuine. Returns
    * whether a session was revoked; unknown and malformed tokens return `false` without error.
@@ -234,5 +296,10 @@ export interface AuthKit<out T extends KitTypes = KitTypes> {
     reuseGrace: number;
     /** Seconds a JWKS response may be cached (`Cache-Control: public, max-age=N`). */
     jwksMaxAge: number;
+    /**
+     * DPoP (RFC 9449) as configured by the `dpop` option: the proof algorithms accepted (the
+     * metadata's `dpop_signing_alg_values_supported`), or `null` without the option.
+     */
+    dpop: Readonly<{ algorithms: readonly DpopAlgorithm[] }> | null;
   }>;
 }

@@ -5,13 +5,16 @@ import { leaseConnection } from './pooled-connection.ts';
 
 /**
  * How the kit's tables are laid out on Citus: `kit_sessions` by its id (every refresh is then a
- * single-shard statement routed to one worker), `kit_rate_limits` by its key (each hit is a
- * single-key upsert), `kit_signing_keys` as a reference table (a handful of rows, read by every
- * instance, copied to every node). `kit_migrations` stays on the coordinator.
+ * single-shard statement routed to one worker), `kit_rate_limits` and `kit_dpop_replays` by their
+ * key (each hit, each accepted DPoP proof, is a single-key upsert routed to one worker; a reference
+ * table would write every proof to every node), `kit_signing_keys` as a reference table (a handful
+ * of rows, read by every instance, copied to every node). `kit_migrations` stays on the
+ * coordinator.
  */
 const LAYOUT = [
   { table: 'kit_sessions', column: 'id' },
   { table: 'kit_rate_limits', column: 'key' },
+  { table: 'kit_dpop_replays', column: 'key' },
   { table: 'kit_signing_keys', column: null },
 ] as const;
 
@@ -122,7 +125,8 @@ export async function isSessionsTableDistributed(orm: MikroORM): Promise<boolean
 
 /**
  * Distributes the kit's tables on a Citus cluster, after `migrate` has created them: run it once,
- * on the coordinator. `kit_sessions` is distributed by `id`, `kit_rate_limits` by `key`, and
+ * on the coordinator. `kit_sessions` is distributed by `id`, `kit_rate_limits` and
+ * `kit_dpop_replays` by `key`, and
  * `kit_signing_keys` becomes a reference table; `kit_migrations` stays on the coordinator, and later
  * kit migrations propagate to the workers by themselves. Tables already laid out so are left alone,
  * so calling it again is harmless; a table distributed some other way (by another column) is an

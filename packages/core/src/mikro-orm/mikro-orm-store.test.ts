@@ -52,6 +52,7 @@ async function openSessions(store: SessionStore, count: number, user?: string) {
     generation: 0,
     secretHash: new Uint8Array(32).fill(i + 1),
     rotatedAt: null,
+    dpopJkt: null,
   }));
   for (const record of records) await store.insert(record);
   return records;

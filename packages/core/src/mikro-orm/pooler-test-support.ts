@@ -46,6 +46,7 @@ export function record(i: number, userId: string): SessionRecord {
     generation: 0,
     secretHash: new Uint8Array(32).fill(i + 1),
     rotatedAt: null,
+    dpopJkt: null,
   };
 }
 

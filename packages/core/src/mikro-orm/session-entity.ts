@@ -35,6 +35,8 @@ export const KitSession = defineEntity({
     // SHA-256 of the current refresh token's secret; hidden so it never appears in serialized output.
     secretHash: p.blob().hidden(),
     rotatedAt: p.datetime().nullable(),
+    // RFC 7638 thumbprint of the DPoP key the session is bound to (migration 0006); null: Bearer.
+    dpopJkt: p.text().nullable(),
   },
 });
 

@@ -80,7 +80,9 @@ function changes(rows: Rows): Pick<SessionStore, Change> {
 
     async rotate(input) {
       const row = current(rows, input);
-      if (!row) return null;
+      // A session bound to a DPoP key rotates only with a proof by that key; a thumbprint is
+      // public (the hash of a public key), so a plain compare is fine.
+      if (!row || (row.dpopJkt !== null && row.dpopJkt !== (input.dpopJkt ?? null))) return null;
       row.generation += 1;
       row.secretHash = new Uint8Array(input.nextSecretHash);
       row.rotatedAt = new Date(input.now.getTime());

@@ -32,6 +32,12 @@ export interface SessionRecord {
   secretHash: Uint8Array;
   /** When the current refresh token replaced its parent; `null` before the first rotation. */
   rotatedAt: Date | null;
+  /**
+   * RFC 7638 thumbprint (SHA-256, base64url: 43 characters) of the DPoP key (RFC 9449) the session
+   * is bound to, or `null` for a Bearer session. Set when the session is opened and never changed:
+   * a bound session rotates only with a proof signed by that key.
+   */
+  dpopJkt: string | null;
 }
 
 /**
@@ -57,6 +63,12 @@ export interface RotateInput {
   /** Latest client details, kept when given (`undefined` leaves the stored value). */
   userAgent?: string | undefined;
   ip?: string | undefined;
+  /**
+   * Thumbprint of the key whose DPoP proof came with the request, once the proof was verified;
+   * `null` or left out when there was none. A session bound to a key (`dpopJkt` not `null`)
+   * rotates only when this is that key's thumbprint; a Bearer session rotates whatever it is.
+   */
+  dpopJkt?: string | null | undefined;
 }
 
 /**
@@ -98,8 +110,8 @@ export interface SessionStore {
   insert(record: SessionRecord): Promise<void>;
 
   /**
-   * Rotates the session if, at this instant, it has `generation` and `secretHash`, is not revoked
-   * and neither expiry has passed at `now`: sets generation + 1, `nextSecretHash`, `rotatedAt` and
+   * Rotates the session if, at this instant, it has `generation` and `secretHash`, is not revoked,
+   * neither expiry has passed at `now`, and its `dpopJkt` is `null` or equals the input's: sets generation + 1, `nextSecretHash`, `rotatedAt` and
    * `lastRefreshedAt` to `now`, idle expiry to `min(idleExpiresAt, absoluteExpiresAt)`. Returns
    * the updated record, or `null` when nothing matched.
    */

@@ -36,6 +36,7 @@ export function record(overrides: Partial<SessionRecord> = {}): SessionRecord {
     generation: 0,
     secretHash: hash(1),
     rotatedAt: null,
+    dpopJkt: null,
     ...overrides,
   };
 }

@@ -10,6 +10,7 @@ export function rotationCases(getStore: () => SessionStore): void {
   insertCases(getStore);
   rotateCases(getStore);
   groupedRotationCases(getStore);
+  dpopBindingCases(getStore);
   touchCases(getStore);
 }
 
@@ -184,6 +185,85 @@ function groupedRotationCases(getStore: () => SessionStore): void {
     expect((await store.find(wrongHash!.id))?.generation).toBe(0);
     expect((await store.find(twice!.id))?.generation).toBe(1);
     expect((await store.find(revoked.id))?.generation).toBe(0);
+  });
+}
+
+/** Two RFC 7638 thumbprints (43 characters of base64url) of different keys. */
+const KEY_A = `${'A'.repeat(42)}a`;
+const KEY_B = `${'B'.repeat(42)}b`;
+
+/** The DPoP binding (`dpopJkt`): stored as given, never changed, part of `rotate`'s compare-and-set. */
+function dpopBindingCases(getStore: () => SessionStore): void {
+  const rotation = (r: SessionRecord, dpopJkt?: string | null) => ({
+    id: r.id,
+    generation: 0,
+    secretHash: r.secretHash,
+    nextSecretHash: hash(2),
+    now: at(1000),
+    idleExpiresAt: at(1000 + DAY),
+    ...(dpopJkt === undefined ? {} : { dpopJkt }),
+  });
+
+  it('keeps the DPoP key a session is bound to, through every change', async () => {
+    const store = getStore();
+    const bound = record({ dpopJkt: KEY_A });
+    await store.insert(bound);
+    expect(await store.find(bound.id)).toEqual(bound);
+    expect(await store.rotate(rotation(bound, KEY_A))).toMatchObject({ generation: 1, dpopJkt: KEY_A });
+    expect(
+      await store.touch({
+        id: bound.id,
+        generation: 1,
+        secretHash: hash(2),
+        now: at(2000),
+        idleExpiresAt: at(DAY),
+      }),
+    ).toMatchObject({ dpopJkt: KEY_A });
+    expect(await store.updateData(bound.id, { b: 2 })).toMatchObject({ dpopJkt: KEY_A });
+    expect((await store.list(bound.userId, { status: 'active', now: at(3000), limit: 10 }))[0]).toMatchObject(
+      { dpopJkt: KEY_A },
+    );
+    expect(await store.revoke(bound.id, { reason: 'test', now: at(4000) })).toMatchObject({ dpopJkt: KEY_A });
+    const bearer = record();
+    await store.insert(bearer);
+    expect((await store.find(bearer.id))?.dpopJkt).toBeNull();
+  });
+
+  it('rotates a bound session only with its own key, and a Bearer session with any or none', async () => {
+    const store = getStore();
+    const bound = record({ dpopJkt: KEY_A });
+    const bearer = record();
+    await store.insert(bound);
+    await store.insert(bearer);
+    expect(await store.rotate(rotation(bound))).toBeNull();
+    expect(await store.rotate(rotation(bound, null))).toBeNull();
+    expect(await store.rotate(rotation(bound, KEY_B))).toBeNull();
+    expect(await store.find(bound.id)).toEqual(bound);
+    expect(await store.rotate(rotation(bound, KEY_A))).toMatchObject({ generation: 1, dpopJkt: KEY_A });
+    // A proof never binds a Bearer session.
+    expect(await store.rotate(rotation(bearer, KEY_B))).toMatchObject({ generation: 1, dpopJkt: null });
+  });
+
+  it('decides the binding of each of many concurrent rotations on its own', async () => {
+    const store = getStore();
+    const sessions = Array.from({ length: 8 }, (_, i) =>
+      record({ secretHash: hash(30 + i), dpopJkt: i % 2 === 0 ? KEY_A : null }),
+    );
+    for (const r of sessions) await store.insert(r);
+    // Bound sessions: right key, wrong key, no proof, right key; Bearer ones: any.
+    const given = [KEY_A, KEY_A, KEY_B, KEY_B, null, null, KEY_A, undefined] as const;
+    const results = await Promise.all(sessions.map((r, i) => store.rotate(rotation(r, given[i]))));
+    expect(results.map((result) => result?.generation ?? null)).toEqual([1, 1, null, 1, null, 1, 1, 1]);
+    expect(results.map((result) => result?.dpopJkt ?? null)).toEqual([
+      KEY_A,
+      null,
+      null,
+      null,
+      null,
+      null,
+      KEY_A,
+      null,
+    ]);
   });
 }
 

@@ -42,6 +42,8 @@ export interface AccessTokenInput {
   ttlSeconds: number;
   nowMs: number;
   extraClaims: Record<string, unknown> | undefined;
+  /** RFC 7638 thumbprint of the DPoP key the token is bound to: set as `cnf.jkt` (RFC 9449 §6). */
+  dpopJkt?: string | null | undefined;
 }
 
 /** Checks the claims a host hook returned: a plain object without reserved names. */
@@ -60,7 +62,8 @@ export function checkExtraClaims(claims: unknown): Record<string, unknown> | und
 
 /**
  * Signs an RFC 9068 access token: header `alg`, `kid`, `typ: "at+jwt"`; claims `iss aud sub
- * client_id iat exp jti sid` plus the host's extra claims.
+ * client_id iat exp jti sid` plus the host's extra claims, and `cnf: { jkt }` for a session bound to
+ * a DPoP key.
  *
  * @internal
  */
@@ -83,6 +86,8 @@ export async function signAccessToken(
     jti,
     sid: input.sessionId,
   };
+  // Set after the host's claims, which may not name `cnf` (RESERVED_CLAIMS) anyway.
+  if (input.dpopJkt) payload.cnf = { jkt: input.dpopJkt };
   // The header of a key never changes; the signing input is header.payload in base64url.
   let json: string;
   try {

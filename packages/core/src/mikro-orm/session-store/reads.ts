@@ -18,7 +18,8 @@ const FIND_SQL = `select s.id is not null as found,
     coalesce(s.data, '{}'::jsonb) as data,
     coalesce(s.generation, 0) as generation,
     coalesce(s.secret_hash, v.hash) as secret_hash,
-    case when s.id is null then v.at else s.rotated_at end as rotated_at
+    case when s.id is null then v.at else s.rotated_at end as rotated_at,
+    s.dpop_jkt
   from (values ($1::uuid, 'missing'::varchar, '2000-01-01T00:00:00Z'::timestamptz, '\\x${'00'.repeat(32)}'::bytea))
     as v(id, text, at, hash)
   left join kit_sessions s on s.id = v.id`;

@@ -4,7 +4,9 @@ import { bytes, COLUMNS, firstRecord, fromRow, S_COLUMNS, type Write } from './s
 
 // The hot path: one atomic compare-and-set statement per rotation. Under READ COMMITTED, concurrent
 // updaters of the row queue on its lock and re-evaluate the WHERE clause against the committed
-// version, so exactly one of N callers presenting the same generation matches.
+// version, so exactly one of N callers presenting the same generation matches. A session bound to a
+// DPoP key matches only when $9 is that key's thumbprint (the caller verified the proof first);
+// `dpop_jkt = null` is never true, so without a proof only a Bearer session rotates.
 const ROTATE_SQL = `update kit_sessions set
     generation = generation + 1,
     secret_hash = $4,
@@ -15,6 +17,7 @@ const ROTATE_SQL = `update kit_sessions set
     ip = coalesce($8, ip)
   where id = $1 and generation = $2 and secret_hash = $3 and revoked_at is null
     and idle_expires_at > $5 and absolute_expires_at > $5
+    and (dpop_jkt is null or dpop_jkt = $9::text)
   returning ${COLUMNS}`;
 
 // The same compare-and-set for several sessions in one statement (see RotationBatcher): each input
@@ -31,10 +34,11 @@ const ROTATE_MANY_SQL = `update kit_sessions s set
     user_agent = coalesce(i.user_agent, s.user_agent),
     ip = coalesce(i.ip, s.ip)
   from unnest($1::uuid[], $2::int[], $3::bytea[], $4::bytea[], $5::timestamptz[], $6::timestamptz[],
-      $7::varchar[], $8::varchar[])
-    with ordinality as i(id, generation, secret_hash, next_secret_hash, now, idle_expires_at, user_agent, ip, position)
+      $7::varchar[], $8::varchar[], $9::text[])
+    with ordinality as i(id, generation, secret_hash, next_secret_hash, now, idle_expires_at, user_agent, ip, dpop_jkt, position)
   where s.id = i.id and s.generation = i.generation and s.secret_hash = i.secret_hash
     and s.revoked_at is null and s.idle_expires_at > i.now and s.absolute_expires_at > i.now
+    and (s.dpop_jkt is null or s.dpop_jkt = i.dpop_jkt)
   returning i.position, ${S_COLUMNS}`;
 
 const TOUCH_SQL = `update kit_sessions set
@@ -65,6 +69,7 @@ function rotationRunner(write: Write): BatchRunner<RotateInput, SessionRecord | 
           input.idleExpiresAt,
           input.userAgent ?? null,
           input.ip ?? null,
+          input.dpopJkt ?? null,
         ],
       });
       return firstRecord(result);
@@ -83,6 +88,7 @@ function rotationRunner(write: Write): BatchRunner<RotateInput, SessionRecord | 
           sorted.map((input) => input.idleExpiresAt),
           sorted.map((input) => input.userAgent ?? null),
           sorted.map((input) => input.ip ?? null),
+          sorted.map((input) => input.dpopJkt ?? null),
         ],
       });
       const outputs: (SessionRecord | null)[] = inputs.map(() => null);

@@ -10,7 +10,7 @@ export type Row = Record<string, unknown>;
 
 /** Every column of `kit_sessions`, in the order `insert` binds them. @internal */
 export const COLUMNS =
-  'id, user_id, client_id, created_at, last_refreshed_at, idle_expires_at, absolute_expires_at, revoked_at, revoked_reason, user_agent, ip, data, generation, secret_hash, rotated_at';
+  'id, user_id, client_id, created_at, last_refreshed_at, idle_expires_at, absolute_expires_at, revoked_at, revoked_reason, user_agent, ip, data, generation, secret_hash, rotated_at, dpop_jkt';
 
 /** {@link COLUMNS} of the table aliased `s`. @internal */
 export const S_COLUMNS = COLUMNS.split(', ')
@@ -43,6 +43,7 @@ export function fromRow(row: Row): SessionRecord {
     generation: row.generation as number,
     secretHash: new Uint8Array(row.secret_hash as Uint8Array),
     rotatedAt: toNullableDate(row.rotated_at),
+    dpopJkt: (row.dpop_jkt as string | null) ?? null,
   };
 }
 
@@ -70,6 +71,7 @@ export function fromEntity(entity: KitSessionEntity): SessionRecord {
     generation: entity.generation,
     secretHash: new Uint8Array(entity.secretHash as Uint8Array),
     rotatedAt: toNullableDate(entity.rotatedAt),
+    dpopJkt: entity.dpopJkt ?? null,
   };
 }
 

@@ -4,7 +4,7 @@ import { lockPurge } from '../purge-lock.ts';
 import { bytes, COLUMNS, firstRecord, type Write } from './session-rows.ts';
 
 const INSERT_SQL = `insert into kit_sessions (${COLUMNS})
-  values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13, $14, $15)`;
+  values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13, $14, $15, $16)`;
 
 const UPDATE_DATA_SQL = `update kit_sessions set data = $2::jsonb where id = $1 and revoked_at is null returning ${COLUMNS}`;
 
@@ -52,6 +52,7 @@ export function sessionUpkeep(
           record.generation,
           bytes(record.secretHash),
           record.rotatedAt,
+          record.dpopJkt,
         ],
       });
     },
