@@ -18,7 +18,7 @@ import {
 import { createWebCryptoVerifier as createWebVerifier } from '@kit/core/internal';
 // On Node this resolves to the node:crypto path (the `node` export condition).
 import { createVerifier as createNodeVerifier } from '@kit/core/verify';
-import { bundleVerifier, WORKER_ENTRY } from '@kit/test-support/bundle-verifier';
+import { bundleVerifier, DPOP_WORKER_ENTRY, WORKER_ENTRY } from '@kit/test-support/bundle-verifier';
 import { createCpuOnlyStore } from './breakdown.ts';
 import { interleave, type MakeOperation, type RunSettings } from './harness.ts';
 import { type Comparison, compare, type Figure } from './report.ts';
@@ -242,6 +242,7 @@ export async function measureCryptoPaths(options: {
   const entries = [
     ['@kit/core/verify', '@kit/core/verify'],
     ['packages/test-support/workerd/worker.ts', WORKER_ENTRY],
+    ['packages/test-support/workerd/dpop-worker.ts', DPOP_WORKER_ENTRY],
   ] as const;
   for (const [entry, path] of entries) {
     const result = await bundleVerifier(path);

@@ -33,6 +33,19 @@ export function publicJwk(key: DpopKey): Record<string, unknown> {
   return { ...key.publicKey.export({ format: 'jwk' }) };
 }
 
+/**
+ * RFC 7638 thumbprint (SHA-256, base64url) of a client key: what a token bound to it carries as
+ * `cnf.jkt`. Computed here from the required members in lexicographic order, apart from the code
+ * under test.
+ */
+export function dpopThumbprint(key: DpopKey): string {
+  const jwk = publicJwk(key) as Record<string, string>;
+  const members =
+    jwk.kty === 'EC' ? ['crv', 'kty', 'x', 'y'] : jwk.kty === 'OKP' ? ['crv', 'kty', 'x'] : ['e', 'kty', 'n'];
+  const canonical = JSON.stringify(Object.fromEntries(members.map((member) => [member, jwk[member]])));
+  return createHash('sha256').update(canonical).digest('base64url');
+}
+
 /** How a test proof differs from a valid one. A member set to `undefined` is left out. */
 export interface ProofParts {
   header?: Record<string, unknown>;

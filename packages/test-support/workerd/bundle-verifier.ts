@@ -6,6 +6,12 @@ import { build, type Plugin } from 'esbuild';
 export const WORKER_ENTRY = fileURLToPath(new URL('./worker.ts', import.meta.url));
 
 /**
+ * A Worker that verifies requests, DPoP-bound tokens and their proofs included, with
+ * `createRequestVerifier` (`dpop-worker.ts` here).
+ */
+export const DPOP_WORKER_ENTRY = fileURLToPath(new URL('./dpop-worker.ts', import.meta.url));
+
+/**
  * The same Worker with the verifier's reporting on: the OpenTelemetry API and SDK bundled in, a
  * logger that keeps its lines, `GET /metrics` and `GET /logs` (`telemetry-worker.ts` here).
  */

@@ -14,6 +14,10 @@
  * const claims = await verify(token);
  * ```
  *
+ * For HTTP requests, `createRequestVerifier` reads the `Authorization` header: `Bearer` tokens, and
+ * DPoP-bound tokens (RFC 9449) with their `DPoP` proof; a bound token sent as `Bearer` is refused.
+ * It is a separate export, so a Worker that only verifies Bearer tokens does not carry it.
+ *
  * Observability: pass a pino-shaped `logger` for the lines about failed fetches, and `telemetry`
  * (the `@opentelemetry/api` namespace, in a bundle) for the counters `kit.verifications`,
  * `kit.jwks.fetches` and `kit.revocations.fetches`. The types of both options are exported here,
@@ -22,11 +26,25 @@
  * @module
  */
 
+export {
+  createMemoryDpopReplayCache,
+  type MemoryDpopReplayCacheOptions,
+} from '../dpop/create-memory-dpop-replay-cache.ts';
+export type { DpopReplayCache } from '../dpop/replay-cache.ts';
+export type { DpopAlgorithm } from '../dpop/types.ts';
 export * from '../errors.ts';
 export { consoleLogger, type KitLogger } from '../telemetry/logger.ts';
 export type { OpenTelemetryApi, TelemetryAttributes } from '../telemetry/open-telemetry-api.ts';
 export type { TelemetryOption, TelemetryProviders } from '../telemetry/resolve-telemetry.ts';
 export type { Duration } from '../util/duration.ts';
 export type { VerifierAlgorithm } from './algorithms.ts';
+export { createRequestVerifier } from './create-request-verifier.ts';
 export { createVerifier, MAX_TOKEN_LENGTH } from './create-verifier.ts';
+export type {
+  RequestDpopOptions,
+  RequestVerifier,
+  RequestVerifierOptions,
+  VerifiableRequest,
+  VerifiedRequest,
+} from './request-verifier-types.ts';
 export type { AccessTokenClaims, AccessTokenVerifier, VerifierJwk, VerifierOptions } from './types.ts';

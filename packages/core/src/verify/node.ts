@@ -15,10 +15,13 @@
  * @module
  */
 
+import { dpopCrypto } from '../dpop/node-dpop-crypto.ts';
 import { findOpenTelemetryApi } from '../telemetry/load-telemetry.ts';
 import { webCryptoBackend } from './backend.ts';
+import { createRequestVerifierWith } from './create-request-verifier.ts';
 import { createVerifierWith } from './create-verifier.ts';
 import { createNodeBackend } from './node-backend.ts';
+import type { RequestVerifier, RequestVerifierOptions } from './request-verifier-types.ts';
 import type { AccessTokenClaims, AccessTokenVerifier, VerifierOptions } from './types.ts';
 
 export * from './index.ts';
@@ -36,4 +39,15 @@ export function createVerifier<C extends object = AccessTokenClaims>(
   return createVerifierWith(options, backend, {
     findTelemetry: findOpenTelemetryApi,
   }) as AccessTokenVerifier<C>;
+}
+
+/**
+ * Creates a verifier of HTTP requests' credentials (`Bearer`, or `DPoP` with a proof):
+ * {@link createRequestVerifierWith} with proofs checked through `node:crypto` where the runtime
+ * has it. Same options, checks and error codes as the Web Crypto one of the default entry.
+ */
+export function createRequestVerifier<C extends AccessTokenClaims = AccessTokenClaims>(
+  options: RequestVerifierOptions<C>,
+): RequestVerifier<C> {
+  return createRequestVerifierWith(options, dpopCrypto);
 }
