@@ -109,7 +109,7 @@ describe('demo HTTP app', () => {
     expect(((await me.json()) as { sub: string }).sub).toBe('user_alice');
     const none = await app.request('/me');
     expect(none.status).toBe(401);
-    expect(none.headers.get('www-authenticate')).toBe('Bearer');
+    expect(none.headers.get('www-authenticate')).toBe('Bearer, DPoP algs="ES256 EdDSA ES384 RS256 PS256"');
     const bad = await app.request('/me', {
       headers: { authorization: `Bearer ${access_token.slice(0, -2)}xx` },
     });

@@ -55,7 +55,7 @@ describe('the Hono example', () => {
   it('guards /me with the access token', async () => {
     const missing = await fetch(`${server.url}/me`);
     expect(missing.status).toBe(401);
-    expect(missing.headers.get('www-authenticate')).toBe('Bearer');
+    expect(missing.headers.get('www-authenticate')).toBe('Bearer, DPoP algs="ES256 EdDSA ES384 RS256 PS256"');
     const bad = await fetch(`${server.url}/me`, { headers: { authorization: 'Bearer a.b.c' } });
     expect(bad.status).toBe(401);
 

@@ -117,10 +117,13 @@ export async function runChecks(runtime: Runtime): Promise<number> {
       const body = (await response.json()) as { user?: string };
       expect(body.user === tokens.user, `user is ${body.user}`);
     });
-    await check('createBearerAuth over HTTP: no token gets 401 Bearer', async () => {
+    await check('createBearerAuth over HTTP: no token gets 401 Bearer, DPoP', async () => {
       const response = await get();
       expect(response.status === 401, `status ${response.status}`);
-      expect(response.headers.get('www-authenticate') === 'Bearer', 'no Bearer challenge');
+      expect(
+        response.headers.get('www-authenticate') === 'Bearer, DPoP algs="ES256 EdDSA ES384 RS256 PS256"',
+        `challenge ${response.headers.get('www-authenticate')}`,
+      );
       await response.body?.cancel();
     });
     for (const [what, token] of [

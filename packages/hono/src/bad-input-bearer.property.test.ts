@@ -29,17 +29,29 @@ const wire = (value: string) => Buffer.from(value, 'utf8').toString('latin1');
 
 /** RFC 6750 §2.1: `Bearer` (any case), one or more spaces, a b64token. */
 const CREDENTIALS = /^bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
+/** RFC 9449 §7.1: `DPoP` (any case), one or more spaces, a token68. */
+const DPOP_CREDENTIALS = /^dpop +([A-Za-z0-9\-._~+/]+=*)$/i;
+
+/** The challenge of the Bearer middleware (which takes DPoP too) to a request without credentials. */
+const BOTH_SCHEMES = 'Bearer, DPoP algs="ES256 EdDSA ES384 RS256 PS256"';
 
 type BearerExpected =
   | { kind: 'missing' }
   | { kind: 'malformed' }
   | { kind: 'valid' }
+  | { kind: 'dpop without proof' }
   | { kind: 'token'; token: string; verdict: Verdict; status: number; error: string };
 
-function expectedBearerAnswer(header: string | null, model: VerifierModel): BearerExpected {
+/**
+ * The answer to `header`: on the Bearer middleware (`dpop`: it takes the DPoP scheme too, and no
+ * case here sends a proof) or on the session routes (Bearer only).
+ */
+function expectedBearerAnswer(header: string | null, model: VerifierModel, dpop: boolean): BearerExpected {
   // What the server sees: HTTP strips leading and trailing whitespace from a field value.
   const value = header === null ? null : new Headers({ authorization: header }).get('authorization');
   if (value === null || value === '') return { kind: 'missing' };
+  // A DPoP request without a proof is refused before its token is looked at.
+  if (dpop && DPOP_CREDENTIALS.test(value)) return { kind: 'dpop without proof' };
   const match = CREDENTIALS.exec(value);
   if (!match) return { kind: 'malformed' };
   const token = match[1]!;
@@ -58,7 +70,7 @@ interface BearerCase {
   expected: BearerExpected;
 }
 
-function bearerCaseArb(): fc.Arbitrary<BearerCase> {
+function bearerCaseArb(dpop: boolean): fc.Arbitrary<BearerCase> {
   const schemes = [
     'bearer ',
     'BEARER ',
@@ -96,19 +108,19 @@ function bearerCaseArb(): fc.Arbitrary<BearerCase> {
     }))
     // NUL, CR and LF cannot travel in a header field: an HTTP server refuses them before any app.
     .filter((c) => !/[\0\r\n]/.test(c.header))
-    .map((c) => ({ ...c, expected: expectedBearerAnswer(c.header, h.sources.model) }))
+    .map((c) => ({ ...c, expected: expectedBearerAnswer(c.header, h.sources.model, dpop) }))
     // A valid credential is not hostile input (and would log the seed out on /logout).
     .filter((c) => c.expected.kind !== 'valid');
   const without = fc.constantFrom<string | null>(null, '', ' ', '\t').map((header) => ({
     kind: 'no credentials',
     token: '',
     header,
-    expected: expectedBearerAnswer(header, h.sources.model),
+    expected: expectedBearerAnswer(header, h.sources.model, dpop),
   }));
   return fc.oneof({ weight: 30, arbitrary: withToken }, { weight: 1, arbitrary: without });
 }
 
-async function expectBearerAnswer(res: Response, c: BearerCase, label: string) {
+async function expectBearerAnswer(res: Response, c: BearerCase, label: string, dpop: boolean) {
   const expected = c.expected;
   expect(res.status, label).toBeLessThan(500);
   expect(h.calls.sessions, `${label}: a bad token reached the session store`).toEqual([]);
@@ -118,9 +130,15 @@ async function expectBearerAnswer(res: Response, c: BearerCase, label: string) {
   let text: string;
   if (expected.kind === 'missing') {
     expect(res.status, label).toBe(401);
-    expect(res.headers.get('www-authenticate'), label).toBe('Bearer');
+    expect(res.headers.get('www-authenticate'), label).toBe(dpop ? BOTH_SCHEMES : 'Bearer');
     text = await res.text();
     expect(text, label).toBe('');
+    expect(h.calls.verify, label).toEqual([]);
+  } else if (expected.kind === 'dpop without proof') {
+    expect(res.headers.get('www-authenticate'), label).toBe(
+      'DPoP error="invalid_dpop_proof", algs="ES256 EdDSA ES384 RS256 PS256"',
+    );
+    text = await expectOAuthErrorBody(res, 401, 'invalid_dpop_proof', label);
     expect(h.calls.verify, label).toEqual([]);
   } else if (expected.kind === 'malformed') {
     expect(res.headers.get('www-authenticate'), label).toBe('Bearer error="invalid_request"');
@@ -161,12 +179,12 @@ describe('hostile input: exact 4xx answers, no echo, no state change', () => {
 
   it('the Bearer middleware', async () => {
     await fc.assert(
-      fc.asyncProperty(bearerCaseArb(), async (c) => {
+      fc.asyncProperty(bearerCaseArb(true), async (c) => {
         counts.bearer++;
         const label = `GET /me ${c.kind}: ${JSON.stringify(c.header?.slice(0, 300))}`;
         h.resetCalls();
         const headers: Record<string, string> = c.header === null ? {} : { authorization: c.header };
-        await expectBearerAnswer(await h.app.request('/me', { headers }), c, label);
+        await expectBearerAnswer(await h.app.request('/me', { headers }), c, label, true);
       }),
       { numRuns: runs(1000) },
     );
@@ -183,12 +201,12 @@ describe('hostile input: exact 4xx answers, no echo, no state change', () => {
       ['DELETE', `/sessions/${h.otherSessionId}`],
     ];
     await fc.assert(
-      fc.asyncProperty(bearerCaseArb(), fc.constantFrom(...routes), async (c, [method, path]) => {
+      fc.asyncProperty(bearerCaseArb(false), fc.constantFrom(...routes), async (c, [method, path]) => {
         counts.sessionRoutes++;
         const label = `${method} ${path} ${c.kind}: ${JSON.stringify(c.header?.slice(0, 300))}`;
         h.resetCalls();
         const headers: Record<string, string> = c.header === null ? {} : { authorization: c.header };
-        await expectBearerAnswer(await h.app.request(path, { method, headers }), c, label);
+        await expectBearerAnswer(await h.app.request(path, { method, headers }), c, label, false);
       }),
       { numRuns: runs(400) },
     );

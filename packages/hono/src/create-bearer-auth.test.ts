@@ -62,7 +62,8 @@ describe('createBearerAuth and createSessionAuth', () => {
       expect(await (await app.request(path, { headers: bearer(accessToken) })).text()).toBe('user-edge');
       const none = await app.request(path);
       expect(none.status).toBe(401);
-      expect(none.headers.get('www-authenticate')).toBe('Bearer');
+      // Both schemes offered (RFC 9449 §7.2), with the proof algorithms accepted.
+      expect(none.headers.get('www-authenticate')).toBe('Bearer, DPoP algs="ES256 EdDSA ES384 RS256 PS256"');
       expect(await none.text()).toBe('');
       const bad = await app.request(path, { headers: bearer(`${accessToken}x`) });
       expect(bad.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');

@@ -8,14 +8,14 @@ import {
   type VerifierOptions,
 } from '@kit/core/verify';
 import type { MiddlewareHandler } from 'hono';
-import { kitErrorResponse } from './kit-error-response.ts';
 import { checkLogger } from './logger.ts';
-import { malformedCredentials, missingCredentials, readBearerToken } from './read-bearer-token.ts';
+import { createRequestAuth, type RouteDpopOptions } from './request-auth.ts';
 
 /**
  * Hono environment of routes behind {@link createBearerAuth}: `c.var.claims` holds the verified
  * access-token claims, typed `C` (the kit's claims plus those your `claims` hook adds:
- * `KitClaims<T>` of a kit made by `createAuthKit<T>`).
+ * `KitClaims<T>` of a kit made by `createAuthKit<T>`); `c.var.jkt` the RFC 7638 thumbprint of the
+ * key that signed the request's DPoP proof (the token's `cnf.jkt`), `undefined` for a Bearer token.
  *
  * @example
  * ```ts
@@ -24,7 +24,7 @@ import { malformedCredentials, missingCredentials, readBearerToken } from './rea
  * ```
  */
 export interface KitAuthEnv<C extends AccessTokenClaims = AccessTokenClaims> {
-  Variables: { claims: C };
+  Variables: { claims: C; jkt: string | undefined };
 }
 
 /**
@@ -35,20 +35,41 @@ export interface KitAuthEnv<C extends AccessTokenClaims = AccessTokenClaims> {
  * `logger` (a pino logger fits) gets a line for each request answered 5xx, `{ code, status }`
  * (a JWKS that cannot be fetched is a 503); with the verifier's options it is also the verifier's
  * logger. Without it nothing is written.
+ *
+ * `dpop`: DPoP-bound tokens (RFC 9449), accepted by default with proofs remembered in this
+ * process's memory; set `dpop.baseUrl` behind a proxy, a shared `dpop.replayCache` for several
+ * instances (see {@link RouteDpopOptions}), or `false` to take `Bearer` only.
  */
-export type BearerAuthOptions =
+export type BearerAuthOptions = (
   | { kit: Pick<AuthKit, 'verifyAccessToken'>; logger?: KitLogger }
   | { verify: AccessTokenVerifier; logger?: KitLogger }
-  | VerifierOptions;
+  | VerifierOptions
+) & {
+  /**
+   * DPoP proofs: their options, or `false` to accept the `Bearer` scheme only. A token bound to a
+   * key (`cnf`) is refused as `Bearer` either way.
+   * @default DPoP accepted, `htu` checked against each request's own URL, proofs remembered in this
+   * process's memory
+   */
+  dpop?: RouteDpopOptions | false;
+};
 
 /**
- * Middleware that verifies the request's Bearer access token with the core verifier and puts
- * its claims on the context (`c.var.claims`). No database is touched, and it imports nothing
- * Node-specific, so it runs at the edge. Answers, per RFC 6750: no `Authorization` header → 401
- * with `WWW-Authenticate: Bearer`; a malformed header (another scheme, an ill-formed token) → 400
- * `invalid_request`; a bad, expired, wrong-issuer or wrong-audience token → 401
- * `WWW-Authenticate: Bearer error="invalid_token"`. The token is never echoed back. Options are
- * checked once, when the factory runs.
+ * Middleware that verifies the request's access token with the core verifier and puts its claims
+ * on the context (`c.var.claims`). No database is touched, and it imports nothing Node-specific, so
+ * it runs at the edge. Answers, per RFC 6750: no `Authorization` header → 401 with
+ * `WWW-Authenticate: Bearer, DPoP algs="..."` (`Bearer` alone with `dpop: false`); a malformed
+ * header (another scheme, an ill-formed token) → 400 `invalid_request`; a bad, expired,
+ * wrong-issuer or wrong-audience Bearer token → 401 `WWW-Authenticate: Bearer error="invalid_token"`.
+ *
+ * DPoP (RFC 9449 §7): `Authorization: DPoP <token>` with a `DPoP` proof is accepted when the token
+ * is bound to the proof's key (`cnf.jkt`) and the proof is valid for this request (method, URL
+ * per `dpop.baseUrl`, the token's hash, fresh, not replayed); `c.var.jkt` is then that key's
+ * thumbprint. A bound token sent as `Bearer`, an unbound one sent as `DPoP`, a proof by another
+ * key or a failing token → 401 `WWW-Authenticate: DPoP error="invalid_token", algs="..."`; a
+ * missing or invalid proof → 401 `DPoP error="invalid_dpop_proof", algs="..."`, each with the
+ * OAuth error as JSON. A replay cache out of reach → 503. The token and the proof are never echoed
+ * back. Options are checked once, when the factory runs.
  *
  * For routes where a revoked session must lose access at once, use {@link createSessionAuth}.
  *
@@ -71,9 +92,10 @@ export type BearerAuthOptions =
  * ```
  */
 export function createBearerAuth<C extends AccessTokenClaims>(
-  options:
+  options: (
     | { kit: { verifyAccessToken(token: string): Promise<C> }; logger?: KitLogger }
-    | { verify: (token: string) => Promise<C>; logger?: KitLogger },
+    | { verify: (token: string) => Promise<C>; logger?: KitLogger }
+  ) & { dpop?: RouteDpopOptions | false },
 ): MiddlewareHandler<KitAuthEnv<C>>;
 /**
  * {@link createBearerAuth} with the claims type named: the verifier's options (`issuer`,
@@ -85,17 +107,12 @@ export function createBearerAuth<C extends AccessTokenClaims = AccessTokenClaims
 export function createBearerAuth(options: BearerAuthOptions): MiddlewareHandler<KitAuthEnv> {
   const verify = toVerifier(options);
   const logger = checkLogger(options.logger, 'createBearerAuth', options);
+  const authenticate = createRequestAuth(verify, options.dpop, logger);
   return async function bearerAuth(c, next) {
-    const credentials = readBearerToken(c.req.raw);
-    if (credentials.kind === 'none') return missingCredentials();
-    if (credentials.kind === 'malformed') return malformedCredentials();
-    let claims: AccessTokenClaims;
-    try {
-      claims = await verify(credentials.token);
-    } catch (error) {
-      return kitErrorResponse(error, logger);
-    }
-    c.set('claims', claims);
+    const result = await authenticate(c);
+    if (!result.ok) return result.response;
+    c.set('claims', result.claims);
+    c.set('jkt', result.jkt);
     await next();
   };
 }
@@ -120,5 +137,7 @@ export function toVerifier(options: BearerAuthOptions): AccessTokenVerifier {
     }
     return options.verify;
   }
-  return createVerifier(options);
+  // `dpop` is this middleware's option, not the verifier's.
+  const { dpop: _dpop, ...verifierOptions } = options as VerifierOptions & { dpop?: unknown };
+  return createVerifier(verifierOptions);
 }

@@ -36,5 +36,6 @@ export { rateLimitSubject } from './rate-limit-subject.ts';
 export { type ReadParamsResult, readParams } from './read-params.ts';
 export { renderApiReference } from './render-api-reference.ts';
 export { type MarkdownReferenceOptions, renderMarkdownReference } from './render-markdown-reference.ts';
+export type { RouteDpopOptions } from './request-auth.ts';
 export { revocationListHandler } from './revocation-route.ts';
 export type { KitRoutesSchema } from './routes/kit-routes.ts';
