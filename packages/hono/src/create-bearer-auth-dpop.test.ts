@@ -1,10 +1,11 @@
 import {
   type AccessTokenClaims,
+  createMemoryDpopReplayCache,
   createVerifier,
   type DpopReplayCache,
   KitStoreUnavailableError,
 } from '@kit/core/verify';
-import { createFakeClock, createTestLogger, expectKitError } from '@kit/test-support';
+import { createFakeClock, createTestLogger, expectKitError, useMemoryKitFixture } from '@kit/test-support';
 import {
   accessTokenHash,
   DPOP_T0,
@@ -281,5 +282,38 @@ describe('createBearerAuth with DPoP', () => {
     ]) {
       expectKitError(() => createBearerAuth({ verify, dpop: dpop as never }), 'ERR_INVALID_OPTIONS');
     }
+  });
+});
+
+describe('createBearerAuth with sessions the kit bound to a key', () => {
+  const f = useMemoryKitFixture({ dpop: { replayCache: createMemoryDpopReplayCache() } });
+
+  it('takes the access tokens of a bound session with proofs by its key only', async () => {
+    const at = () => Math.floor(f.clock.now() / 1000);
+    const opened = await f.kit.createSession({
+      userId: 'bound-user',
+      dpop: {
+        proof: makeProof(key, { claims: { htu: 'https://auth.test/login', iat: at() } }),
+        method: 'POST',
+        url: 'https://auth.test/login',
+      },
+    });
+    expect(opened.tokenType).toBe('DPoP');
+    const app = new Hono<KitAuthEnv>();
+    app.get('/orders/:id', createBearerAuth({ kit: f.kit, dpop: { clock: f.clock.now } }), (c) =>
+      c.json({ sub: c.var.claims.sub, jkt: c.var.jkt }),
+    );
+    const t = opened.accessToken;
+    const ok = await app.request(URL_, { headers: dpopHeaders(t, proof(key, t, { iat: at() })) });
+    expect(await ok.json()).toEqual({ sub: 'bound-user', jkt });
+    await expectDpopError(
+      await app.request(URL_, { headers: { authorization: `Bearer ${t}` } }),
+      'invalid_token',
+      [t],
+    );
+    await expectDpopError(
+      await app.request(URL_, { headers: dpopHeaders(t, proof(other, t, { iat: at() })) }),
+      'invalid_token',
+    );
   });
 });
