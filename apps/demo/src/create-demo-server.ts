@@ -3,7 +3,13 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
 import { type AuthKit, type AuthKitOptions, createAuthKit, type Duration, type Pruner } from '@kit/core';
-import { createKitOrm, createMikroOrmKeyStore, createMikroOrmStore, migrate } from '@kit/core/mikro-orm';
+import {
+  createKitOrm,
+  createMikroOrmDpopReplayCache,
+  createMikroOrmKeyStore,
+  createMikroOrmStore,
+  migrate,
+} from '@kit/core/mikro-orm';
 import {
   describeEmbeddedPostgres,
   type EmbeddedDatabase,
@@ -145,6 +151,9 @@ export async function createDemoServer(config: DemoServerConfig): Promise<DemoSe
       sessionIdleTtl: config.sessionIdleTtl,
       sessionMaxAge: config.sessionMaxAge,
       reuseGrace: config.reuseGrace,
+      // A login with a DPoP header opens a session bound to the client's key (RFC 9449); proofs
+      // are remembered in PostgreSQL, so every instance on the database refuses a replay.
+      dpop: { replayCache: createMikroOrmDpopReplayCache({ orm }) },
       logger: kitLog,
       // A provider of its own, not the global one: two demo servers in one process (the tests) must
       // not count into each other's /metrics.
@@ -154,6 +163,12 @@ export async function createDemoServer(config: DemoServerConfig): Promise<DemoSe
       demoLog.warn(
         { event: 'reuse_detected', session_id: session.id },
         `reuse detected: session ${session.id} revoked`,
+      ),
+    );
+    kit.on('dpop_key_mismatch', ({ sessionId }) =>
+      demoLog.warn(
+        { event: 'dpop_key_mismatch', session_id: sessionId },
+        `refresh of DPoP-bound session ${sessionId} refused: proof by another key`,
       ),
     );
     // A failed run is logged by the kit itself, through its logger, with the error's code.

@@ -60,7 +60,9 @@ export type {
   ClientContext,
   CreateSessionInput,
   ReadinessReport,
+  RefreshOptions,
   RevocationFeed,
+  SessionDpopProof,
   SessionManager,
   TokenSet,
 } from './kit/types.ts';

@@ -8,6 +8,7 @@ import {
 import type { Context } from 'hono';
 import { defaultClientAddress } from './client-address.ts';
 import { cookieRefusal, cookieRequestAllowed, wantsCookieMode } from './cookie-mode.ts';
+import { dpopRequest } from './dpop-request.ts';
 import { kitErrorResponse } from './kit-error-response.ts';
 import { oauthErrorResponse } from './oauth-error-response.ts';
 import { type KitRoutesOptions, resolveRoutesOptions } from './options.ts';
@@ -30,6 +31,12 @@ export type LoginInput<D extends Record<string, unknown> = Record<string, unknow
  * header gets the refresh token in the `HttpOnly` cookie instead of the body (and is refused with
  * 400 `invalid_request` if it fails the CSRF checks). Kit errors are answered through the error
  * table (503 `temporarily_unavailable` while the database is unreachable).
+ *
+ * A request with a `DPoP` header (RFC 9449) gets a session bound to the proof's key
+ * (`"token_type": "DPoP"`); a proof that fails answers 400 `invalid_dpop_proof` and opens nothing,
+ * and so does any proof when the kit has no `dpop` option. The proof's `htu` must be the login
+ * route's public URL: the origin of `baseUrl` when set (behind a proxy), else the request's, with
+ * the request's path.
  *
  * Pass the same options as to {@link createKitRoutes}. The input's `data` takes its type from the
  * kit (`createAuthKit<T>`).
@@ -57,6 +64,7 @@ export function createLoginResponder<T extends KitTypes = KitTypes>(
   }
   const resolved = resolveRoutesOptions({ ...options, rateLimit: false, revokeRateLimit: false });
   const clientAddress = resolved.clientAddress ?? defaultClientAddress;
+  const publicOrigin = resolved.baseUrl === undefined ? undefined : new URL(resolved.baseUrl).origin;
   return async function respondWithSession(c, input) {
     const cookie = wantsCookieMode(c, resolved.cookie) ? resolved.cookie : undefined;
     if (cookie && !cookieRequestAllowed(c, cookie)) {
@@ -66,11 +74,16 @@ export function createLoginResponder<T extends KitTypes = KitTypes>(
         cookieRefusal(c, cookie, 'Cookie mode is not allowed for this request.', resolved.logger),
       );
     }
+    // The login route's public URL: `baseUrl`'s origin (behind a proxy) with the request's path.
+    const requestUrl = new URL(c.req.url);
+    const dpop = dpopRequest(c, kit, `${publicOrigin ?? requestUrl.origin}${requestUrl.pathname}`);
+    if (dpop instanceof Response) return dpop;
     try {
       const tokens = await kit.createSession({
         ...input,
         userAgent: c.req.header('user-agent'),
         ip: clientAddress(c),
+        ...(dpop ? { dpop } : {}),
       });
       return tokenResponse(tokens, cookie);
     } catch (error) {

@@ -18,7 +18,10 @@ export interface KitRoutesOptions {
   basePath?: string;
   /**
    * Absolute public URL of `basePath`, e.g. `'https://example.com/auth'`, used in the metadata
-   * document and as the default allowed origin of cookie mode. Set it behind a proxy.
+   * document, as the default allowed origin of cookie mode, and for DPoP proofs (RFC 9449): the
+   * `htu` a proof at `POST /token` must carry is this URL followed by `/token`, and the login
+   * helper's is this URL's origin followed by the login request's path. Set it behind a proxy,
+   * where the request URL the server sees is not the one the client used.
    * @default derived from each request's URL
    */
   baseUrl?: string;

@@ -74,6 +74,8 @@ export interface AuthorizationServerMetadata {
   grant_types_supported: ['refresh_token'];
   token_endpoint_auth_methods_supported: ['none'];
   revocation_endpoint_auth_methods_supported: ['none'];
+  /** The DPoP proof algorithms accepted (RFC 9449 §5.1), when the kit has its `dpop` option. */
+  dpop_signing_alg_values_supported?: string[];
 }
 
 const METADATA_PATH = '/.well-known/oauth-authorization-server';
@@ -103,6 +105,7 @@ export const metadataRoute: KitRoute<
         token_endpoint_auth_methods_supported: ['none'],
         revocation_endpoint_auth_methods_supported: ['none'],
       };
+      if (kit.config.dpop) metadata.dpop_signing_alg_values_supported = [...kit.config.dpop.algorithms];
       return c.json(metadata);
     },
   operation: () => ({
@@ -130,6 +133,11 @@ export const metadataRoute: KitRoute<
                 grant_types_supported: {
                   type: 'array',
                   items: { type: 'string', const: 'refresh_token' },
+                },
+                dpop_signing_alg_values_supported: {
+                  type: 'array',
+                  items: { type: 'string' },
+                  description: 'The DPoP proof algorithms accepted (RFC 9449), when DPoP is configured.',
                 },
               },
             },

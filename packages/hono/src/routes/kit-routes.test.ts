@@ -69,7 +69,10 @@ describe('the route table', () => {
     };
     const doc = createOpenApiDocument(options) as Doc;
     const token = doc.paths['/token']!.post!;
-    expect(token.parameters).toEqual([expect.objectContaining({ name: 'X-Csrf-Guard', in: 'header' })]);
+    expect(token.parameters).toEqual([
+      expect.objectContaining({ name: 'DPoP', in: 'header', required: false }),
+      expect.objectContaining({ name: 'X-Csrf-Guard', in: 'header' }),
+    ]);
     expect(token.description).toContain('`X-Csrf-Guard: 1`');
     expect(JSON.stringify(doc)).not.toMatch(/x-kit-cookie/i);
 
@@ -92,7 +95,7 @@ describe('the route table', () => {
 
     // Unnamed, the header is the default one, in the document and at the routes alike.
     const byDefault = createOpenApiDocument({ cookie: true }) as Doc;
-    expect(byDefault.paths['/token']!.post!.parameters![0]!.name).toBe('X-Kit-Cookie');
+    expect(byDefault.paths['/token']!.post!.parameters![1]!.name).toBe('X-Kit-Cookie');
     const defaults = createKitRoutes(kit, { ...address, cookie: { allowedOrigins: [origin] } });
     const res = await defaults.request('/token', {
       method: 'POST',

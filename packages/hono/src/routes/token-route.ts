@@ -1,6 +1,7 @@
 import type { TokenSet } from '@kit/core';
 import type { TypedResponse } from 'hono';
 import { clearedCookie, cookieRefusal, cookieRequestAllowed, readRefreshCookie } from '../cookie-mode.ts';
+import { dpopRequest, publicEndpointUrl } from '../dpop-request.ts';
 import { oauthErrorResponse } from '../oauth-error-response.ts';
 import { formOrJson, noStore, oauthError, tooLarge, unavailable } from '../openapi/fragments.ts';
 import { tokenResponse } from '../token-response.ts';
@@ -25,8 +26,9 @@ export interface TokenResponseBody {
 
 /**
  * `POST /token`: `grant_type=refresh_token` as a form or JSON (or the cookie in cookie mode) → 200
- * token response; 400 `invalid_request` / `unsupported_grant_type` / `invalid_grant`; 413 over
- * 16 KiB; 503 `temporarily_unavailable` with `Retry-After`. @internal
+ * token response; 400 `invalid_request` / `unsupported_grant_type` / `invalid_grant` /
+ * `invalid_dpop_proof`; 413 over 16 KiB; 503 `temporarily_unavailable` with `Retry-After`. The
+ * `DPoP` header goes to `kit.refresh` with method `POST` and the endpoint's public URL. @internal
  */
 export const tokenRoute: KitRoute<
   'post',
@@ -87,16 +89,23 @@ export const tokenRoute: KitRoute<
       if (token === undefined || token === '') {
         return oauthErrorResponse(400, 'invalid_request', 'refresh_token is required.');
       }
+      // RFC 9449 §4.3: `htu` is the token endpoint's public URL, without query.
+      const dpop = dpopRequest(c, kit, publicEndpointUrl(c, o.baseUrl, tokenRoute.path));
+      if (dpop instanceof Response) return dpop;
       try {
         const tokens = await kit.refresh(token, {
           userAgent: c.req.header('user-agent'),
           ip: clientAddress(c),
+          ...(dpop ? { dpop } : {}),
         });
         return tokenResponse(tokens, fromCookie ? o.cookie : undefined);
       } catch (error) {
         const response = fail(error);
-        // A cookie that no longer works is removed, so the browser stops sending it.
-        if (fromCookie && o.cookie && response.status === 400) {
+        // A cookie that no longer works is removed, so the browser stops sending it. A refused DPoP
+        // proof says nothing about the cookie: its session still refreshes with a good proof.
+        const code = (error as { code?: unknown } | null)?.code;
+        const proofRefused = code === 'ERR_DPOP_PROOF_INVALID' || code === 'ERR_DPOP_NONCE_REQUIRED';
+        if (fromCookie && o.cookie && response.status === 400 && !proofRefused) {
           response.headers.append('set-cookie', clearedCookie(o.cookie));
         }
         return response;
@@ -107,22 +116,31 @@ export const tokenRoute: KitRoute<
     summary: 'Exchange a refresh token (rotation)',
     description:
       'Returns a new access token and a new refresh token. The refresh token presented just before the current one, within the reuse grace, gets the identical current one; any older genuine token revokes the session (reuse detection).' +
+      ' A session bound to a DPoP key (RFC 9449) needs a `DPoP` proof by that key (`htm` POST, `htu` this endpoint\'s public URL): without one, or with one that fails, 400 `invalid_dpop_proof`; with a valid proof by another key, 400 `invalid_grant`; neither changes the session, whatever the token. Its token response says `"token_type": "DPoP"`.' +
       (cookieHeader
         ? ` Cookie mode: without \`refresh_token\`, the \`HttpOnly\` cookie is used if the request carries the \`${cookieHeader}: 1\` header and a same-origin \`Origin\`; the new refresh token is set in the cookie, not returned.`
         : ''),
-    ...(cookieHeader
-      ? {
-          parameters: [
+    parameters: [
+      {
+        name: 'DPoP',
+        in: 'header',
+        required: false,
+        schema: { type: 'string' },
+        description:
+          'A DPoP proof (RFC 9449): required for a session bound to a DPoP key, ignored for a Bearer session.',
+      },
+      ...(cookieHeader
+        ? [
             {
               name: cookieHeader,
-              in: 'header',
+              in: 'header' as const,
               required: false,
               schema: { type: 'string', const: '1' },
               description: 'Cookie mode (CSRF guard).',
             },
-          ],
-        }
-      : {}),
+          ]
+        : []),
+    ],
     requestBody: formOrJson({
       type: 'object',
       required: ['grant_type'],
@@ -143,10 +161,11 @@ export const tokenRoute: KitRoute<
         headers: noStore,
         content: { 'application/json': { schema: { $ref: '#/components/schemas/TokenResponse' } } },
       },
-      400: oauthError('Bad request or refresh token', [
+      400: oauthError('Bad request, refresh token or DPoP proof', [
         'invalid_request',
         'unsupported_grant_type',
         'invalid_grant',
+        'invalid_dpop_proof',
       ]),
       413: tooLarge,
       503: unavailable,
