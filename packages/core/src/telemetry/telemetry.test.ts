@@ -7,8 +7,10 @@ import {
   PeriodicExportingMetricReader,
 } from '@opentelemetry/sdk-metrics';
 import {
+  AlwaysOffSampler,
   BasicTracerProvider,
   InMemorySpanExporter,
+  ParentBasedSampler,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it, vi } from 'vitest';
@@ -120,6 +122,50 @@ describe('telemetry option', () => {
     await expect(loadTelemetry({ api: otel, activeSpans: 'yes' }, 'test')).rejects.toBeInstanceOf(
       KitInvalidOptionsError,
     );
+  });
+
+  it('starts no span under a kit span the sampler left out, and records nothing of it', async () => {
+    const exported = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({
+      sampler: new ParentBasedSampler({ root: new AlwaysOffSampler() }),
+      spanProcessors: [new SimpleSpanProcessor(exported)],
+    });
+    const started: string[] = [];
+    const tracerProvider = {
+      getTracer(name: string) {
+        const tracer = provider.getTracer(name);
+        return {
+          startSpan(spanName: string, options?: otel.SpanOptions, context?: otel.Context) {
+            started.push(spanName);
+            return tracer.startSpan(spanName, options, context);
+          },
+        };
+      },
+    };
+    const telemetry = await loadTelemetry({ api: otel, tracerProvider }, 'test');
+    const result = await telemetry.span('outer', {}, (outer) =>
+      telemetry.span(
+        'inner',
+        {},
+        async (inner) => {
+          inner.setAttribute('kit.session.id', 'abc');
+          return telemetry.span('innermost', {}, async () => 'done', inner);
+        },
+        outer,
+      ),
+    );
+    expect(result).toBe('done');
+    // The root asks the sampler; what nests under a span it left out is not even started.
+    expect(started).toEqual(['outer']);
+    expect(exported.getFinishedSpans()).toEqual([]);
+    // A failure under it still reaches the caller untouched.
+    const failure = new Error('x');
+    await expect(
+      telemetry.span('outer', {}, (outer) =>
+        telemetry.span('inner', {}, () => Promise.reject(failure), outer),
+      ),
+    ).rejects.toBe(failure);
+    await provider.shutdown();
   });
 
   it('records counters and second histograms through the global meter', async () => {

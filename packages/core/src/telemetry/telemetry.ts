@@ -67,23 +67,37 @@ export const DURATION_BUCKETS = [
 const SPAN_STATUS_ERROR = 2;
 
 /**
- * Holds the OpenTelemetry span behind a {@link TelemetrySpan}, and the context its children start
- * in (computed once, on the first child).
+ * Holds the OpenTelemetry span behind a {@link TelemetrySpan}, whether the SDK records it, and the
+ * context its children start in (computed once, on the first child).
  */
 class OtelSpanHandle implements TelemetrySpan {
   #context: unknown;
+  readonly recording: boolean;
   constructor(
     readonly span: OpenTelemetrySpan,
     private readonly api: OpenTelemetryApi,
     private readonly parentContext: unknown,
-  ) {}
+  ) {
+    let recording = true;
+    try {
+      recording = span.isRecording();
+    } catch {
+      // An SDK that cannot say: treat the span as recorded, as before.
+    }
+    this.recording = recording;
+  }
   /** The parent's context with this span set in it: where a child span starts. */
   get context(): unknown {
     this.#context ??= this.api.trace.setSpan(this.parentContext, this.span);
     return this.#context;
   }
   setAttribute(key: string, value: string | number | boolean): void {
-    quietly(() => this.span.setAttribute(key, value));
+    if (!this.recording) return;
+    try {
+      this.span.setAttribute(key, value);
+    } catch {
+      // The SDK failed: the attribute is lost, the operation is not.
+    }
   }
 }
 
@@ -145,6 +159,11 @@ export function createOpenTelemetry(
       parent?: TelemetrySpan,
     ): Promise<T> {
       if (!recordsSpans) return fn(NOOP_SPAN);
+      // Under a kit span the SDK does not record (a trace the sampler left out), a kit span is not
+      // started: every standard sampler, the default parent-based one first, would leave it out
+      // too, and starting it costs ids, a sampling decision and a context for nothing. Its work
+      // runs under the parent's handle, whose attributes go nowhere.
+      if (parent instanceof OtelSpanHandle && !parent.recording) return fn(parent);
       let handle: OtelSpanHandle;
       try {
         const parentContext = parent instanceof OtelSpanHandle ? parent.context : api.context.active();
@@ -176,7 +195,11 @@ export function createOpenTelemetry(
         });
         throw error;
       } finally {
-        quietly(() => handle.span.end());
+        try {
+          handle.span.end();
+        } catch {
+          // The SDK failed: the span is lost, the operation is not.
+        }
       }
     },
   };
@@ -197,7 +220,15 @@ function guardedCounter(create: () => TelemetryCounter): TelemetryCounter {
   } catch {
     return NOOP_INSTRUMENT;
   }
-  return { add: (value, attributes) => quietly(() => counter.add(value, attributes)) };
+  return {
+    add(value, attributes) {
+      try {
+        counter.add(value, attributes);
+      } catch {
+        // The SDK failed: the measurement is lost, the operation is not.
+      }
+    },
+  };
 }
 
 function guardedHistogram(create: () => TelemetryHistogram): TelemetryHistogram {
@@ -207,5 +238,13 @@ function guardedHistogram(create: () => TelemetryHistogram): TelemetryHistogram 
   } catch {
     return NOOP_INSTRUMENT;
   }
-  return { record: (value, attributes) => quietly(() => histogram.record(value, attributes)) };
+  return {
+    record(value, attributes) {
+      try {
+        histogram.record(value, attributes);
+      } catch {
+        // The SDK failed: the measurement is lost, the operation is not.
+      }
+    },
+  };
 }
