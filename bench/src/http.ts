@@ -22,6 +22,7 @@
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { type ChildProcess, startChildProcess } from '@kit/test-support/child-process';
+import { bundled, bundlesServers } from './bundle.ts';
 import { machineTicks, type Rounds, type RunResult } from './harness.ts';
 import type { LoadResult } from './load-generator.ts';
 import { type Comparison, compare, type Figure } from './report.ts';
@@ -31,17 +32,21 @@ export type HttpFigure = Figure;
 
 /**
  * Starts one of the HTTP figures' processes (a module of this folder, speaking the protocol of
- * `@kit/test-support/child-process`), writing to the bench's own output. `BENCH_HTTP_PROFILE=DIR`
+ * `@kit/test-support/child-process`), writing to the bench's own output. It runs bundled as the
+ * packages ship (bundle.ts), or through tsx with `BENCH_HTTP_LOADER=tsx`. `BENCH_HTTP_PROFILE=DIR`
  * writes a CPU profile of each into DIR.
  */
-export function startChild<Ready = Record<string, never>>(
+export async function startChild<Ready = Record<string, never>>(
   file: string,
   name: string,
   env: Record<string, string>,
 ): Promise<ChildProcess<Ready>> {
   const profile = process.env.BENCH_HTTP_PROFILE;
+  const source = fileURLToPath(new URL(file, import.meta.url));
+  const bundle = bundlesServers();
   return startChildProcess<Ready>({
-    entry: fileURLToPath(new URL(file, import.meta.url)),
+    entry: bundle ? await bundled(source) : source,
+    typescript: !bundle,
     name: `the HTTP bench's ${name}`,
     env,
     execArgv: profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [],

@@ -26,8 +26,19 @@ export interface CapturedLine {
 
 /** Options of {@link startChildProcess}. */
 export interface ChildProcessOptions {
-  /** The module to run (a `.ts` file: Node runs it through tsx), absolute or relative to `cwd`. */
+  /**
+   * The module to run, absolute or relative to `cwd`: a `.ts` file, which Node runs through tsx, or
+   * with `typescript: false` plain JavaScript, which Node runs as it is.
+   */
   entry: string;
+  /**
+   * Whether the child runs through tsx (with the workspace's `development` condition, so `@kit/*`
+   * resolve to their TypeScript sources). `false` for a bundle made beforehand: tsx transforms with
+   * esbuild's `keepNames`, which makes every function created at run time cost a `defineProperty`
+   * call that the published build does not make.
+   * @default true
+   */
+  typescript?: boolean;
   /** Names the child in errors: "the HTTP bench's server". */
   name: string;
   /** The directory it runs in. @default this process's */
@@ -109,7 +120,11 @@ export async function startChildProcess<Ready = Record<string, never>>(
   const output = piped ? 'pipe' : 'inherit';
   const child = spawn(
     process.execPath,
-    [...(options.execArgv ?? []), '--conditions=development', '--import', 'tsx', options.entry],
+    [
+      ...(options.execArgv ?? []),
+      ...(options.typescript === false ? [] : ['--conditions=development', '--import', 'tsx']),
+      options.entry,
+    ],
     {
       ...(options.cwd ? { cwd: options.cwd } : {}),
       env: { ...(options.baseEnv ?? process.env), ...options.env },
