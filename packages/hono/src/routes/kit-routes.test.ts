@@ -108,9 +108,9 @@ describe('the route table', () => {
       body: 'grant_type=refresh_token',
     });
     expect(res.status).toBe(200);
-    // Without cookie mode, neither the header nor the cookie is documented.
+    // Without cookie mode, neither the header nor the cookie is documented; the DPoP header is.
     const plain = createOpenApiDocument() as Doc;
-    expect(plain.paths['/token']!.post!.parameters).toBeUndefined();
+    expect(plain.paths['/token']!.post!.parameters).toEqual([expect.objectContaining({ name: 'DPoP' })]);
     expect(JSON.stringify(plain)).not.toMatch(/x-kit-cookie/i);
   });
 
