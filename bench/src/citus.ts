@@ -215,7 +215,7 @@ async function measureToken(
       BENCH_HTTP_DATABASE_URL: v.side.db.url,
       BENCH_HTTP_POOL_SIZE: String(POOL_SIZE),
       BENCH_HTTP_ROTATION_BATCH_SIZE: v.rotationBatchSize === undefined ? '' : String(v.rotationBatchSize),
-      BENCH_HTTP_PREPARED_STATEMENTS: v.preparedStatements ? '1' : '',
+      BENCH_HTTP_PREPARED_STATEMENTS: v.preparedStatements ? '1' : '0',
     });
   }
   const load = (v: Variant): Load => ({ chain: v.key });

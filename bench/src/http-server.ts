@@ -6,7 +6,10 @@
  * against run in a process of their own (bare-server.ts).
  *
  * `BENCH_HTTP_ROTATION_BATCH_SIZE` sets the store's `rotationBatchSize` (unset: the store's own
- * choice); `BENCH_HTTP_PREPARED_STATEMENTS=1` makes the ORM with `preparedStatements: true`.
+ * choice). `BENCH_HTTP_PREPARED_STATEMENTS` sets `createKitOrm`'s `preparedStatements`: unset, its
+ * default (`'auto'`: named prepared statements on a connection judged direct, as the bare token
+ * endpoint's); `1` for `true`; `0` for `false` (the pooler-safe way: unnamed statements, each behind
+ * its transaction-local `set_config('statement_timeout', ...)`).
  * `BENCH_HTTP_TELEMETRY=sdk` registers an OpenTelemetry SDK (otel-sdk.ts) before the kit is
  * created (or some of its parts: `metrics`, `traces`, `context`, `sampled`, comma-separated); unset,
  * none is registered, so the kit finds `@opentelemetry/api` installed with no SDK behind it.
@@ -37,8 +40,11 @@ const poolSize = Number(process.env.BENCH_HTTP_POOL_SIZE ?? 16);
 const rotationBatchSize = process.env.BENCH_HTTP_ROTATION_BATCH_SIZE
   ? Number(process.env.BENCH_HTTP_ROTATION_BATCH_SIZE)
   : undefined;
-// `createKitOrm({ preparedStatements: true })`, the direct-connection mode.
-const preparedStatements = process.env.BENCH_HTTP_PREPARED_STATEMENTS === '1';
+// Unset: the kit's default, what a host on a direct connection runs. (It used to be `false`, which
+// held the kit's pooler-safe way against the bare endpoint's named statement.)
+const preparedStatementsEnv = process.env.BENCH_HTTP_PREPARED_STATEMENTS;
+const preparedStatements =
+  preparedStatementsEnv === '1' ? true : preparedStatementsEnv === '0' ? false : ('auto' as const);
 if (!databaseUrl) throw new Error('http-server.ts is started by bench/src/http.ts.');
 const telemetry = process.env.BENCH_HTTP_TELEMETRY ?? '';
 // Before the kit: the kit takes its meter and tracer from the global providers when it is created.
