@@ -14,8 +14,14 @@
 
 /** The members of `node:crypto` the kit uses, typed here so that no Node type leaks out. */
 export interface NodeCrypto {
-  createHmac(alg: string, key: Uint8Array): { update(d: Uint8Array): { digest(): Uint8Array } };
+  createHmac(
+    alg: string,
+    key: Uint8Array | NodeSecretKey,
+  ): { update(d: Uint8Array): { digest(): Uint8Array } };
   createHash(alg: string): { update(d: Uint8Array): { digest(): Uint8Array } };
+  createSecretKey(key: Uint8Array): NodeSecretKey;
+  /** One-shot digest (Node 20.12+, Bun, Deno); absent before. */
+  hash?(alg: string, data: Uint8Array, outputEncoding: 'buffer'): Uint8Array;
   timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean;
   hkdfSync(digest: string, ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, len: number): ArrayBuffer;
   sign(algorithm: string | null, data: Uint8Array, key: unknown): Uint8Array;
@@ -23,6 +29,11 @@ export interface NodeCrypto {
   createPrivateKey(input: { key: Record<string, unknown>; format: 'jwk' }): unknown;
   KeyObject: { from(key: CryptoKey): unknown };
   constants: { RSA_PKCS1_PSS_PADDING: number };
+}
+
+/** A `node:crypto` secret `KeyObject`, opaque to the kit. */
+export interface NodeSecretKey {
+  readonly type: 'secret';
 }
 
 /** The member of `node:buffer`'s `Buffer` the kit uses. */
