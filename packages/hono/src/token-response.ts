@@ -7,11 +7,14 @@ import { type CookieMode, refreshCookie } from './cookie-mode.ts';
  * token goes into the `HttpOnly` cookie instead of the body. @internal
  */
 export function tokenResponse(tokens: TokenSet, cookie?: CookieMode): Response {
-  const headers = new Headers({
+  // A plain object, not `Headers`: @hono/node-server writes a plain object straight to the socket,
+  // where a `Headers` would be copied into one field by field (and sorted) on every answer. A
+  // caller that changes the answer's headers afterwards still gets a `Headers` from `headers`.
+  const headers: Record<string, string> = {
     'content-type': 'application/json',
     'cache-control': 'no-store',
     pragma: 'no-cache',
-  });
+  };
   const body: Record<string, unknown> = {
     access_token: tokens.accessToken,
     token_type: tokens.tokenType,
@@ -20,7 +23,7 @@ export function tokenResponse(tokens: TokenSet, cookie?: CookieMode): Response {
   if (cookie) {
     // The session's own clock: `lastRefreshedAt` is the instant these tokens were issued.
     const maxAge = (tokens.session.expiresAt.getTime() - tokens.session.lastRefreshedAt.getTime()) / 1000;
-    headers.append('set-cookie', refreshCookie(cookie, tokens.refreshToken, maxAge));
+    headers['set-cookie'] = refreshCookie(cookie, tokens.refreshToken, maxAge);
   } else {
     body.refresh_token = tokens.refreshToken;
   }
