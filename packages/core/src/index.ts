@@ -65,6 +65,7 @@ export type {
   SessionDpopProof,
   SessionManager,
   TokenSet,
+  TokenType,
 } from './kit/types.ts';
 export { type AuthKitOptions, DEFAULTS } from './options.ts';
 export type { Pruner, PrunerOptions } from './pruner.ts';

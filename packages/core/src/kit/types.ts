@@ -8,6 +8,20 @@ import type { Duration } from '../util/duration.ts';
 import type { KitClaims, KitSessionData, KitTypes } from './kit-types.ts';
 
 /**
+ * The OAuth `token_type` of a token response (RFC 6749 §7.1): `'DPoP'` for a session bound to a
+ * DPoP key (RFC 9449 §5), `'Bearer'` (RFC 6750) otherwise. Exported by `@kit/core`.
+ *
+ * @example
+ * ```ts
+ * import type { TokenType } from '@kit/core';
+ *
+ * const tokens = await kit.createSession({ userId: 'u1' });
+ * const scheme: TokenType = tokens.tokenType; // the Authorization scheme the client sends it with
+ * ```
+ */
+export type TokenType = 'Bearer' | 'DPoP';
+
+/**
  * What a successful session creation or refresh returns: the fields of an OAuth token response
  * plus the session (whose `data` is a `D`).
  */
@@ -18,7 +32,7 @@ export interface TokenSet<D extends Record<string, unknown> = Record<string, unk
    * access tokens carry `cnf.jkt` and are presented as `Authorization: DPoP`, with a proof),
    * `'Bearer'` otherwise.
    */
-  tokenType: 'DPoP' | 'Bearer';
+  tokenType: TokenType;
   /** Seconds until the access token expires. */
   expiresIn: number;
   refreshToken: string;

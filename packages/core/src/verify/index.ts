@@ -41,6 +41,7 @@ export type { VerifierAlgorithm } from './algorithms.ts';
 export { createRequestVerifier } from './create-request-verifier.ts';
 export { createVerifier, MAX_TOKEN_LENGTH } from './create-verifier.ts';
 export type {
+  AuthorizationScheme,
   RequestDpopOptions,
   RequestVerifier,
   RequestVerifierOptions,

@@ -106,13 +106,28 @@ export interface VerifiableRequest {
 }
 
 /**
+ * The scheme of an `Authorization` header a {@link RequestVerifier} accepts: `'Bearer'` (RFC 6750)
+ * or `'DPoP'` (RFC 9449 §7.1, a token bound to a key, sent with a proof). Exported by
+ * `@kit/core/verify`.
+ *
+ * @example
+ * ```ts
+ * import type { AuthorizationScheme } from '@kit/core/verify';
+ *
+ * const { scheme }: { scheme: AuthorizationScheme } = await requests.verify(request);
+ * if (scheme === 'DPoP') console.log('a sender-constrained token');
+ * ```
+ */
+export type AuthorizationScheme = 'Bearer' | 'DPoP';
+
+/**
  * What a {@link RequestVerifier} established about a request.
  */
 export interface VerifiedRequest<C extends AccessTokenClaims = AccessTokenClaims> {
   /** The access token's verified claims. */
   claims: C;
   /** How the token was presented. */
-  scheme: 'Bearer' | 'DPoP';
+  scheme: AuthorizationScheme;
   /**
    * With the `DPoP` scheme: the RFC 7638 thumbprint of the key that signed the proof, equal to the
    * token's `cnf.jkt`.

@@ -1,4 +1,4 @@
-import type { TokenSet } from '@kit/core';
+import type { TokenType } from '@kit/core';
 import type { TypedResponse } from 'hono';
 import { clearedCookie, cookieRefusal, cookieRequestAllowed, readRefreshCookie } from '../cookie-mode.ts';
 import { dpopRequest, publicEndpointUrl } from '../dpop-request.ts';
@@ -19,7 +19,7 @@ export interface TokenRequestParams {
 /** The RFC 6749 §5.1 token response (no `refresh_token` in cookie mode). */
 export interface TokenResponseBody {
   access_token: string;
-  token_type: TokenSet['tokenType'];
+  token_type: TokenType;
   expires_in: number;
   refresh_token?: string;
 }
