@@ -1,4 +1,4 @@
-import type { AuthKit, RateLimitStore } from '@kit/core';
+import type { AuthKit, DpopReplayCache, RateLimitStore } from '@kit/core';
 import {
   createBearerAuth,
   createHealthRoutes,
@@ -47,6 +47,12 @@ export interface DemoAppOptions {
    * balancers stop sending requests while those in flight finish.
    */
   shutdownSignal?: AbortSignal;
+  /**
+   * Where `GET /me` remembers the DPoP proofs it accepted, so that none is taken twice (the demo
+   * passes Redis with `REDIS_URL`, else memory: see `chooseDpopReplayCaches`).
+   * @default this process's memory
+   */
+  dpopReplayCache?: DpopReplayCache;
   /**
    * The demo's public address (KIT_ISSUER when it is a URL): the routes' `baseUrl`, and the one
    * origin cookie mode allows. @default none: cookie mode allows loopback origins only
@@ -108,7 +114,17 @@ export function createApp(kit: AuthKit, users: Users, options: DemoAppOptions = 
     return respond(c, { userId });
   });
 
-  app.get('/me', createBearerAuth({ kit, ...logger }), (c) => c.json(c.var.claims));
+  // Bearer tokens, and DPoP-bound ones with a proof by their key (RFC 9449 §7): `htu` is checked
+  // against the public address when there is one, and a bound token sent as Bearer is refused.
+  const meAuth = createBearerAuth({
+    kit,
+    ...logger,
+    dpop: {
+      ...(options.publicUrl ? { baseUrl: options.publicUrl } : {}),
+      ...(options.dpopReplayCache ? { replayCache: options.dpopReplayCache } : {}),
+    },
+  });
+  app.get('/me', meAuth, (c) => c.json(c.var.claims));
 
   const metrics = options.metrics;
   if (metrics) {
@@ -156,11 +172,13 @@ export function createApp(kit: AuthKit, users: Users, options: DemoAppOptions = 
         get: {
           tags: ['demo'],
           summary: "The access token's verified claims (no database access)",
+          description:
+            "Takes `Authorization: Bearer <token>`, or, for a DPoP-bound session, `Authorization: DPoP <token>` with a `DPoP` proof for this request whose `ath` is the token's SHA-256 (RFC 9449). A bound token sent as Bearer is refused.",
           security: [{ bearer: [] }],
           responses: {
             200: { description: 'Claims' },
             400: { description: 'Malformed `Authorization` header' },
-            401: { description: 'RFC 6750 challenge' },
+            401: { description: 'RFC 6750 challenge, or `WWW-Authenticate: DPoP error="..."` (RFC 9449)' },
           },
         },
       },

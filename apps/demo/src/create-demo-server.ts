@@ -3,13 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
 import { type AuthKit, type AuthKitOptions, createAuthKit, type Duration, type Pruner } from '@kit/core';
-import {
-  createKitOrm,
-  createMikroOrmDpopReplayCache,
-  createMikroOrmKeyStore,
-  createMikroOrmStore,
-  migrate,
-} from '@kit/core/mikro-orm';
+import { createKitOrm, createMikroOrmKeyStore, createMikroOrmStore, migrate } from '@kit/core/mikro-orm';
 import {
   describeEmbeddedPostgres,
   type EmbeddedDatabase,
@@ -19,6 +13,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Hono } from 'hono';
 import { createApp } from './app.ts';
 import type { DemoConfig } from './config.ts';
+import { chooseDpopReplayCaches } from './dpop-replay-caches.ts';
 import { createDemoLogger, type DemoLogger } from './logger.ts';
 import { createDemoMetrics, type DemoMetrics } from './metrics.ts';
 import { type DemoRateLimitStore, openRateLimitStore } from './rate-limit-store.ts';
@@ -135,6 +130,16 @@ export async function createDemoServer(config: DemoServerConfig): Promise<DemoSe
       ...(config.databaseTimeoutMs === undefined ? {} : { timeoutMs: config.databaseTimeoutMs }),
     });
     await migrate(orm);
+    // Rate-limit counters in PostgreSQL, or in Redis when REDIS_URL is set: every instance on the
+    // same database (or Redis) shares them.
+    rateLimits = await openRateLimitStore({ orm, redisUrl: config.redisUrl, logger: demoLog });
+    demoLog.info(rateLimits.description);
+    const dpopReplays = chooseDpopReplayCaches({
+      orm,
+      embedded: embedded !== undefined,
+      redis: rateLimits.redis,
+    });
+    demoLog.info(dpopReplays.description);
     kit = await createAuthKit({
       issuer: config.issuer,
       audience: config.audience,
@@ -151,9 +156,9 @@ export async function createDemoServer(config: DemoServerConfig): Promise<DemoSe
       sessionIdleTtl: config.sessionIdleTtl,
       sessionMaxAge: config.sessionMaxAge,
       reuseGrace: config.reuseGrace,
-      // A login with a DPoP header opens a session bound to the client's key (RFC 9449); proofs
-      // are remembered in PostgreSQL, so every instance on the database refuses a replay.
-      dpop: { replayCache: createMikroOrmDpopReplayCache({ orm }) },
+      // A login with a DPoP header opens a session bound to the client's key (RFC 9449), whose
+      // refreshes then need a proof by that key.
+      dpop: { replayCache: dpopReplays.token },
       logger: kitLog,
       // A provider of its own, not the global one: two demo servers in one process (the tests) must
       // not count into each other's /metrics.
@@ -180,16 +185,13 @@ export async function createDemoServer(config: DemoServerConfig): Promise<DemoSe
       },
     });
 
-    // Rate-limit counters in PostgreSQL, or in Redis when REDIS_URL is set: every instance on the
-    // same database (or Redis) shares them.
-    rateLimits = await openRateLimitStore({ orm, redisUrl: config.redisUrl, logger: demoLog });
-    demoLog.info(rateLimits.description);
     const shutdownController = new AbortController();
     const app = createApp(kit, await createUsers(), {
       rateLimitStore: rateLimits.store,
       loginLimit: config.loginRateLimit,
       tokenLimit: config.tokenRateLimit,
       shutdownSignal: shutdownController.signal,
+      dpopReplayCache: dpopReplays.resource,
       logger,
       metrics,
       ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),

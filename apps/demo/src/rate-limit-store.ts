@@ -1,12 +1,17 @@
 import type { KitLogger, RateLimitStore } from '@kit/core';
 import { createMikroOrmRateLimitStore } from '@kit/core/mikro-orm';
-import { createRedisRateLimitStore } from '@kit/core/redis';
+import { createRedisRateLimitStore, type RedisSetClient } from '@kit/core/redis';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { createClient } from 'redis';
 
 /** Where the demo keeps its rate-limit counters, and how to let go of it at shutdown. */
 export interface DemoRateLimitStore {
   store: RateLimitStore;
+  /**
+   * The Redis client when `REDIS_URL` is set (the DPoP replay caches use it too), else `undefined`.
+   * Owned by this store: {@link DemoRateLimitStore.close} closes it.
+   */
+  redis: RedisSetClient | undefined;
   /** One line for the log: which store, and where (never a password). */
   description: string;
   /** Closes what this module opened (the Redis client); the ORM is the caller's. */
@@ -36,6 +41,7 @@ export async function openRateLimitStore(options: {
     return {
       store: createMikroOrmRateLimitStore({ orm: options.orm }),
       description: 'rate limits in PostgreSQL (kit_rate_limits)',
+      redis: undefined,
       close: async () => undefined,
     };
   }
@@ -80,6 +86,7 @@ export async function openRateLimitStore(options: {
   return {
     store: createRedisRateLimitStore({ client, prefix: 'kit-demo:rate-limit:' }),
     description: `rate limits in Redis at ${where}`,
+    redis: client,
     async close() {
       // After the server has drained: no request waits on Redis any more.
       if (client.isOpen) client.destroy();
