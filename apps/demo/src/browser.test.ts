@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AuthKit } from '@kit/core';
+import { calculateJwkThumbprint, EmbeddedJWK, jwtVerify } from 'jose';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDemo, type TestDemo } from '../test/demo-server.ts';
@@ -109,6 +111,97 @@ describe.skipIf(!hasChromium)('demo page in Chromium', () => {
     );
     await page.locator('#metrics-card').scrollIntoViewIfNeeded();
     await shot('metrics');
+  });
+
+  it('binds the session to a non-extractable DPoP key, and refuses the refresh token without it', async () => {
+    await page.goto(origin);
+    const login = page.waitForResponse((r) => r.url() === `${origin}/login`);
+    await page.click('#login');
+    const loginResponse = await login;
+    // The page sent a proof with its login, and the server bound the session to that key.
+    expect(await loginResponse.request().headerValue('dpop')).toMatch(/^ey[\w-]+\.ey[\w-]+\.[\w-]+$/);
+    expect(((await loginResponse.json()) as { token_type: string }).token_type).toBe('DPoP');
+    await page.waitForSelector('#jkt');
+    const jkt = (await page.textContent('#jkt')) ?? '';
+    expect(jkt).toMatch(/^[\w-]{43}$/);
+    await expect.poll(() => page.getAttribute('#me-status', 'data-status')).toBe('200');
+    const claims = JSON.parse((await page.textContent('#claims')) ?? '{}') as {
+      sid: string;
+      cnf?: { jkt: string };
+    };
+    expect(claims.cnf).toEqual({ jkt });
+    expect((await kit.sessions.get(claims.sid))?.dpopJkt).toBe(jkt);
+    // The private key is a CryptoKey in IndexedDB that nothing can export.
+    const stored = await page.evaluate(
+      () =>
+        new Promise<{ extractable: boolean; exported: string }>((resolve, reject) => {
+          const open = indexedDB.open('kit-demo', 1);
+          open.onerror = () => reject(open.error);
+          open.onsuccess = () => {
+            const get = open.result.transaction('keys').objectStore('keys').get('dpop');
+            get.onerror = () => reject(get.error);
+            get.onsuccess = () => {
+              const key = (get.result as CryptoKeyPair).privateKey;
+              crypto.subtle.exportKey('jwk', key).then(
+                () => resolve({ extractable: key.extractable, exported: 'yes' }),
+                (error: Error) => resolve({ extractable: key.extractable, exported: error.name }),
+              );
+            };
+          };
+        }),
+    );
+    expect(stored).toEqual({ extractable: false, exported: 'InvalidAccessError' });
+
+    // A proof the page made for GET /me, checked by an independent implementation (jose).
+    const meRequest = page.waitForRequest((r) => r.url() === `${origin}/me`);
+    const refreshed = page.waitForResponse((r) => r.url() === `${origin}/token`);
+    await page.click('#refresh-now');
+    const tokenResponse = await refreshed;
+    expect(tokenResponse.status()).toBe(200);
+    const { access_token: accessToken, token_type: tokenType } = (await tokenResponse.json()) as {
+      access_token: string;
+      token_type: string;
+    };
+    expect(tokenType).toBe('DPoP');
+    expect(await tokenResponse.request().headerValue('dpop')).toBeTruthy();
+    const me = await meRequest;
+    const meHeaders = await me.allHeaders();
+    expect(meHeaders.authorization).toBe(`DPoP ${accessToken}`);
+    const { payload, protectedHeader } = await jwtVerify(meHeaders.dpop!, EmbeddedJWK, {
+      typ: 'dpop+jwt',
+      algorithms: ['ES256'],
+    });
+    expect(protectedHeader.jwk).not.toHaveProperty('d');
+    expect(await calculateJwkThumbprint(protectedHeader.jwk!)).toBe(jkt);
+    expect(payload).toMatchObject({
+      htm: 'GET',
+      htu: `${origin}/me`,
+      ath: createHash('sha256').update(accessToken).digest('base64url'),
+    });
+    expect(typeof payload.jti).toBe('string');
+    expect(Math.abs((payload.iat ?? 0) - Date.now() / 1000)).toBeLessThan(30);
+
+    // The thief: the current refresh token without the key, then with a key of their own.
+    const rotations = await nodes().count();
+    await page.click('#steal');
+    await expect.poll(() => page.getAttribute('#steal-result', 'data-other-key')).toBe('400 invalid_grant');
+    expect(await page.getAttribute('#steal-result', 'data-without-proof')).toBe('400 invalid_dpop_proof');
+    expect(await page.textContent('#steal-result')).toContain('Stolen token refused');
+    // Nothing was revoked: the page's own refresh with its key works, now and again.
+    await expect.poll(() => nodes().count()).toBeGreaterThan(rotations);
+    expect((await kit.sessions.get(claims.sid))?.status).toBe('active');
+    const again = page.waitForResponse((r) => r.url() === `${origin}/token`);
+    await page.click('#refresh-now');
+    expect((await again).status()).toBe(200);
+    await expect.poll(() => page.textContent('#status')).toContain('Session active');
+    expect(t.logLines.some((line) => line.includes('"event":"dpop_key_mismatch"'))).toBe(true);
+    await shot('dpop-steal');
+
+    // A reload finds the same key in IndexedDB.
+    await page.reload();
+    await page.click('#login');
+    await page.waitForSelector('#jkt');
+    expect(await page.textContent('#jkt')).toBe(jkt);
   });
 
   it('keeps the refresh token in a Secure HttpOnly cookie that works on http://127.0.0.1', async () => {

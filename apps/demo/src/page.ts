@@ -7,6 +7,14 @@ import { METRICS_PANEL_CSS, METRICS_PANEL_HTML, METRICS_PANEL_SCRIPT } from './m
  * replays an old refresh token to show reuse detection ending the session, and shows the kit's
  * counters from `GET /metrics` live (metrics-panel.ts).
  *
+ * DPoP (RFC 9449): at login the page takes its key pair from IndexedDB, or creates one there (ES256,
+ * Web Crypto, the private key non-extractable: the page can sign with it but never read it, and a
+ * reload finds the same key). It sends a proof with `POST /login` (the session is bound to the key),
+ * with every `POST /token` and with every `GET /me` (`Authorization: DPoP`, the proof's `ath` the
+ * access token's hash), shows the key's RFC 7638 thumbprint, and can play a thief who copied the
+ * refresh token but not the key: the server refuses it and the page's own next refresh works. Where
+ * Web Crypto is missing (a page served over plain http from another host) it logs in as Bearer.
+ *
  * Tokens live in page memory (never in localStorage), or, in cookie mode, the refresh token lives
  * in an HttpOnly cookie the page cannot read at all. The page never shows a whole token: only a
  * short fingerprint, enough to tell rotations apart.
@@ -64,12 +72,14 @@ td{padding:8px;border-bottom:1px solid #1a2744;vertical-align:middle}
 #log{list-style:none;margin:0;padding:0;max-height:260px;overflow:auto;font:12.5px/1.5 ui-monospace,monospace}
 #log li{padding:3px 0;border-bottom:1px dashed #1a2744;color:#cbd5e1}
 #log li.bad{color:var(--bad)}#log li.ok{color:var(--ok)}
+#binding{margin:0 0 12px;font-size:13px;color:var(--muted)}
+#binding code{font:12.5px ui-monospace,monospace;color:var(--accent);word-break:break-all}
 .hidden{display:none!important}${METRICS_PANEL_CSS}</style>
 </head>
 <body>
 <header>
   <h1>kit demo</h1>
-  <p>short-lived access tokens, rotating refresh tokens, reuse detection</p>
+  <p>short-lived access tokens, rotating refresh tokens, reuse detection, DPoP-bound sessions</p>
   <a href="/docs">API reference →</a>
 </header>
 <main>
@@ -92,7 +102,9 @@ td{padding:8px;border-bottom:1px solid #1a2744;vertical-align:middle}
   <section class="card hidden" id="token-card">
     <h2>Access token claims</h2>
     <div id="status">Logged in.</div>
+    <p id="binding"></p>
     <pre id="claims"></pre>
+    <p class="muted" id="me-status"></p>
     <div class="countdown">
       <div class="row" style="justify-content:space-between"><span class="muted">expires in</span><strong id="countdown">–</strong></div>
       <div class="bar" id="bar"><div style="width:100%"></div></div>
@@ -101,9 +113,11 @@ td{padding:8px;border-bottom:1px solid #1a2744;vertical-align:middle}
     <div class="row" style="margin-top:12px">
       <button class="secondary" id="refresh-now">Refresh now</button>
       <button class="danger" id="replay">Replay an old refresh token</button>
+      <button class="danger" id="steal">Steal the refresh token</button>
       <button class="secondary" id="logout">Log out</button>
     </div>
     <p class="muted" id="replay-note"></p>
+    <p class="muted" id="steal-result"></p>
   </section>
 
   <section class="card hidden" id="log-card">
@@ -129,7 +143,7 @@ ${METRICS_PANEL_HTML}
 (() => {
   'use strict';
   const $ = (id) => document.getElementById(id);
-  const state = { mode: 'memory', access: null, claims: null, refresh: null, chain: [], timer: null, tick: null, ended: false, issuedAt: 0 };
+  const state = { mode: 'memory', access: null, tokenType: 'Bearer', key: null, claims: null, refresh: null, chain: [], timer: null, tick: null, ended: false, issuedAt: 0 };
 
   // The end of a token (its integrity tag) differs on every rotation; the start is the session id.
   const fingerprint = (token) => token ? '…' + token.slice(-8) : 'in cookie';
@@ -147,6 +161,76 @@ ${METRICS_PANEL_HTML}
     return JSON.parse(json);
   }
   const cookieHeaders = () => (state.mode === 'cookie' ? { 'x-kit-cookie': '1' } : {});
+
+  // ---- DPoP (RFC 9449): the key, and proofs signed with it ----
+  const encoder = new TextEncoder();
+  const b64url = (bytes) => btoa(String.fromCharCode.apply(null, Array.from(bytes))).replaceAll('+', '-').replaceAll('/', '_').replaceAll('=', '');
+  const b64json = (value) => b64url(encoder.encode(JSON.stringify(value)));
+  const sha256 = async (text) => new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text)));
+  // Web Crypto exists in secure contexts only: https, or http on localhost / 127.0.0.1.
+  const dpopAvailable = () => Boolean(window.isSecureContext && window.crypto && crypto.subtle && window.indexedDB);
+
+  function openKeyDb() {
+    return new Promise((resolve, reject) => {
+      const request = indexedDB.open('kit-demo', 1);
+      request.onupgradeneeded = () => request.result.createObjectStore('keys');
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+  }
+  function keyDb(db, mode, run) {
+    return new Promise((resolve, reject) => {
+      const request = run(db.transaction('keys', mode).objectStore('keys'));
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+  }
+  async function publicKey(pair) {
+    // Only the public members go into proofs (the private key could not be exported anyway).
+    const { kty, crv, x, y } = await crypto.subtle.exportKey('jwk', pair.publicKey);
+    const jwk = { kty, crv, x, y };
+    // RFC 7638: the required members in lexicographic order, no white space, SHA-256, base64url.
+    const thumbprint = b64url(await sha256(JSON.stringify({ crv, kty, x, y })));
+    return { privateKey: pair.privateKey, jwk, thumbprint };
+  }
+  // An ES256 pair whose private key is non-extractable: scripts on this page can ask the browser to
+  // sign with it, but nothing can read it out, so a copy of the tokens is useless elsewhere. It is
+  // stored as a CryptoKey (IndexedDB keeps it non-extractable), so a reload signs with the same key.
+  async function loadOrCreateKey() {
+    const db = await openKeyDb();
+    try {
+      let pair = await keyDb(db, 'readonly', (store) => store.get('dpop'));
+      if (!pair || !pair.privateKey || pair.privateKey.extractable) {
+        pair = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']);
+        await keyDb(db, 'readwrite', (store) => store.put(pair, 'dpop'));
+      }
+      return await publicKey(pair);
+    } finally {
+      db.close();
+    }
+  }
+  async function makeKey() {
+    // The thief's key: a fresh pair, kept nowhere.
+    return publicKey(await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']));
+  }
+  // A proof for one request: the method, the URL without query, now, a fresh jti, and with an
+  // access token its SHA-256 (ath), signed with the key (ECDSA's r||s is the JWS form already).
+  async function proof(key, method, path, accessToken) {
+    const url = new URL(path, location.href);
+    const claims = { jti: crypto.randomUUID(), htm: method, htu: url.origin + url.pathname, iat: Math.floor(Date.now() / 1000) };
+    if (accessToken) claims.ath = b64url(await sha256(accessToken));
+    const input = b64json({ typ: 'dpop+jwt', alg: 'ES256', jwk: key.jwk }) + '.' + b64json(claims);
+    const signature = await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, key.privateKey, encoder.encode(input));
+    return input + '.' + b64url(new Uint8Array(signature));
+  }
+  // The headers of a request made with the access token: DPoP and a proof for a bound session.
+  async function authorization(method, path) {
+    if (state.tokenType !== 'DPoP') return { authorization: 'Bearer ' + state.access };
+    return { authorization: 'DPoP ' + state.access, dpop: await proof(state.key, method, path, state.access) };
+  }
+  async function signed(path, headers) {
+    return state.key ? Object.assign({ dpop: await proof(state.key, 'POST', path) }, headers) : headers;
+  }
 
   function show(section, visible) { $(section).classList.toggle('hidden', !visible); }
 
@@ -169,6 +253,7 @@ ${METRICS_PANEL_HTML}
 
   function accept(body, via) {
     state.access = body.access_token;
+    state.tokenType = String(body.token_type).toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer';
     state.claims = decodeClaims(body.access_token);
     state.issuedAt = Date.now();
     $('claims').textContent = JSON.stringify(state.claims, null, 2);
@@ -177,8 +262,21 @@ ${METRICS_PANEL_HTML}
     state.chain.push({ token, at: Date.now(), state: 'current' });
     state.refresh = token;
     drawTimeline();
-    log(via + ': new access token (expires in ' + body.expires_in + ' s), refresh token ' + fingerprint(token), 'ok');
+    log(via + ': new ' + state.tokenType + ' access token (expires in ' + body.expires_in + ' s), refresh token ' + fingerprint(token), 'ok');
     schedule();
+    verifyWithMe().catch(() => undefined);
+  }
+
+  // GET /me: the server's view of the access token, sent as DPoP with a proof bound to it (ath).
+  async function verifyWithMe() {
+    const access = state.access;
+    const res = await fetch('/me', { headers: await authorization('GET', '/me') });
+    if (access !== state.access) return; // a newer token arrived meanwhile
+    const json = await res.json().catch(() => ({}));
+    $('me-status').dataset.status = String(res.status);
+    if (!res.ok) { $('me-status').textContent = 'GET /me answered ' + res.status + ' ' + (json.error || ''); return; }
+    $('claims').textContent = JSON.stringify(json, null, 2);
+    $('me-status').textContent = 'Claims as GET /me verified them (' + state.tokenType + (state.tokenType === 'DPoP' ? ' with a proof for this request and this token' : '') + ').';
   }
 
   function schedule(retryInSeconds) {
@@ -212,7 +310,7 @@ ${METRICS_PANEL_HTML}
     for (const link of state.chain) if (link.state === 'current') link.state = 'dead';
     drawTimeline();
     setStatus('Session ended: ' + reason + '. Log in again.', 'bad');
-    $('replay').disabled = true; $('refresh-now').disabled = true;
+    $('replay').disabled = true; $('refresh-now').disabled = true; $('steal').disabled = true;
     show('login-card', true);
     loadSessions();
   }
@@ -221,7 +319,7 @@ ${METRICS_PANEL_HTML}
     if (state.ended) return;
     const body = { grant_type: 'refresh_token' };
     if (state.mode === 'memory') body.refresh_token = state.refresh;
-    const res = await post('/token', body, cookieHeaders());
+    const res = await post('/token', body, await signed('/token', cookieHeaders()));
     const json = await res.json().catch(() => ({}));
     if (res.ok) { accept(json, via); setStatus('Session active; ' + (state.chain.length - 1) + ' rotation(s) so far.', 'ok'); loadSessions(); return; }
     log(via + ' failed: ' + res.status + ' ' + (json.error || ''), 'bad');
@@ -232,8 +330,10 @@ ${METRICS_PANEL_HTML}
   async function replay() {
     const old = state.chain.find((link) => link.state === 'used' && link.token);
     if (!old) { log('No superseded refresh token yet: wait for a rotation first.', 'bad'); return; }
-    log('Replaying refresh token ' + fingerprint(old.token) + ' (generation ' + state.chain.indexOf(old) + '), as a thief with a copy would…');
-    const res = await post('/token', { grant_type: 'refresh_token', refresh_token: old.token });
+    // For a DPoP-bound session the replay is signed with this page's key: without the key an old
+    // token is no reuse, only a refused proof (see "Steal the refresh token").
+    log('Replaying refresh token ' + fingerprint(old.token) + ' (generation ' + state.chain.indexOf(old) + ')' + (state.key ? ', signed with the key of this page,' : '') + ' as a thief with a copy would…');
+    const res = await post('/token', { grant_type: 'refresh_token', refresh_token: old.token }, await signed('/token'));
     const json = await res.json().catch(() => ({}));
     old.state = 'replayed'; old.replayedAt = Date.now();
     drawTimeline();
@@ -241,6 +341,35 @@ ${METRICS_PANEL_HTML}
     log('Replay answered ' + res.status + ' ' + json.error + ': reuse detected, the server revoked the whole session.', 'bad');
     // The legitimate client finds out on its next refresh: the current token is dead too.
     await refresh('refresh after replay');
+  }
+
+  // A thief who copied the current refresh token (from a log, a backup, a proxy) but not the private
+  // key, which the browser keeps non-extractable. Two attempts: no proof at all, and a proof by a
+  // key of the thief's own. Both are refused and change nothing; the page's next refresh works.
+  async function steal() {
+    if (state.ended || !state.refresh) return;
+    const token = state.refresh;
+    const body = { grant_type: 'refresh_token', refresh_token: token };
+    const result = $('steal-result');
+    result.textContent = '';
+    log('Thief: sending the stolen refresh token ' + fingerprint(token) + ' without a DPoP proof…');
+    const bare = await post('/token', body);
+    const bareJson = await bare.json().catch(() => ({}));
+    const bareAnswer = bare.status + ' ' + (bareJson.error || '');
+    log('Thief without the key: ' + bareAnswer, bare.ok ? 'ok' : 'bad');
+    const thief = await makeKey();
+    log('Thief: sending it again with a proof signed by a key of their own (' + thief.thumbprint.slice(0, 12) + '…)…');
+    const forged = await post('/token', body, { dpop: await proof(thief, 'POST', '/token') });
+    const forgedJson = await forged.json().catch(() => ({}));
+    const forgedAnswer = forged.status + ' ' + (forgedJson.error || '');
+    log('Thief with another key: ' + forgedAnswer, forged.ok ? 'ok' : 'bad');
+    result.dataset.withoutProof = bareAnswer;
+    result.dataset.otherKey = forgedAnswer;
+    result.textContent = bare.ok || forged.ok
+      ? 'The stolen token worked: this session is not bound to a key.'
+      : 'Stolen token refused: without a proof ' + bareAnswer + ', with another key ' + forgedAnswer + '. The session was not revoked; this page refreshes with its own key.';
+    // The owner is unaffected: the same refresh token still works with the right key.
+    await refresh('refresh after the theft attempt');
   }
 
   function device(ua) {
@@ -285,7 +414,11 @@ ${METRICS_PANEL_HTML}
   $('login-form').addEventListener('submit', async (event) => {
     event.preventDefault();
     state.mode = document.querySelector('input[name=mode]:checked').value;
-    const res = await post('/login', { username: $('username').value, password: $('password').value }, cookieHeaders());
+    state.key = null;
+    if (dpopAvailable()) {
+      try { state.key = await loadOrCreateKey(); } catch (error) { log('No DPoP key (' + (error && error.name) + '): logging in with a Bearer session.', 'bad'); }
+    }
+    const res = await post('/login', { username: $('username').value, password: $('password').value }, await signed('/login', cookieHeaders()));
     const json = await res.json().catch(() => ({}));
     if (!res.ok) { log('Login failed: ' + res.status + ' ' + (json.error || ''), 'bad'); alert('Login failed: ' + (json.error || res.status)); return; }
     Object.assign(state, { chain: [], ended: false });
@@ -293,6 +426,16 @@ ${METRICS_PANEL_HTML}
     for (const id of ['token-card', 'timeline-card', 'sessions-card', 'log-card']) show(id, true);
     show('login-card', false);
     $('replay').disabled = state.mode === 'cookie'; $('refresh-now').disabled = false;
+    $('steal').disabled = state.mode === 'cookie' || !state.key;
+    $('steal-result').textContent = '';
+    const binding = $('binding');
+    binding.replaceChildren();
+    if (state.key && String(json.token_type).toLowerCase() === 'dpop') {
+      const code = document.createElement('code'); code.id = 'jkt'; code.textContent = state.key.thumbprint;
+      binding.append('Bound to the DPoP key of this browser (token_type DPoP), RFC 7638 thumbprint ', code, '. The private key is non-extractable and kept in IndexedDB.');
+    } else {
+      binding.textContent = 'Bearer session: ' + (dpopAvailable() ? 'not bound to a key.' : 'Web Crypto needs a secure context (https, or http on localhost), so no DPoP key.');
+    }
     $('replay-note').textContent = state.mode === 'cookie'
       ? 'Cookie mode: the refresh token is in an HttpOnly cookie, so this page cannot read, copy or replay it. That is the point.'
       : 'Memory mode: this page keeps every refresh token it received, so it can play the thief.';
@@ -302,6 +445,7 @@ ${METRICS_PANEL_HTML}
   });
   $('refresh-now').onclick = () => refresh('manual refresh');
   $('replay').onclick = replay;
+  $('steal').onclick = steal;
   $('reload-sessions').onclick = loadSessions;
   $('another').onclick = async () => {
     const res = await post('/login', { username: $('username').value, password: $('password').value });
