@@ -33,10 +33,11 @@ export type LoginInput<D extends Record<string, unknown> = Record<string, unknow
  * table (503 `temporarily_unavailable` while the database is unreachable).
  *
  * A request with a `DPoP` header (RFC 9449) gets a session bound to the proof's key
- * (`"token_type": "DPoP"`); a proof that fails answers 400 `invalid_dpop_proof` and opens nothing,
- * and so does any proof when the kit has no `dpop` option. The proof's `htu` must be the login
- * route's public URL: the origin of `baseUrl` when set (behind a proxy), else the request's, with
- * the request's path.
+ * (`"token_type": "DPoP"`); a proof that fails answers 400 `invalid_dpop_proof` and opens nothing.
+ * The proof's `htu` must be the login route's public URL: the origin of `baseUrl` when set (behind
+ * a proxy), else the request's, with the request's path. A kit without the `dpop` option ignores
+ * the header, as a server without DPoP does (RFC 9449 §5): the session is a Bearer one and the
+ * answer says `"token_type": "Bearer"`, which a DPoP client checks.
  *
  * Pass the same options as to {@link createKitRoutes}. The input's `data` takes its type from the
  * kit (`createAuthKit<T>`).
@@ -77,7 +78,6 @@ export function createLoginResponder<T extends KitTypes = KitTypes>(
     // The login route's public URL: `baseUrl`'s origin (behind a proxy) with the request's path.
     const requestUrl = new URL(c.req.url);
     const dpop = dpopRequest(c, kit, `${publicOrigin ?? requestUrl.origin}${requestUrl.pathname}`);
-    if (dpop instanceof Response) return dpop;
     try {
       const tokens = await kit.createSession({
         ...input,

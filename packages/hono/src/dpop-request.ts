@@ -1,12 +1,15 @@
 import type { AuthKit, SessionDpopProof } from '@kit/core';
 import type { Context } from 'hono';
-import { oauthErrorResponse } from './oauth-error-response.ts';
 
 /**
  * The `DPoP` proof of a request to open or refresh a session, for `kit.createSession` or
- * `kit.refresh`: `undefined` when the request carries no `DPoP` header, an error answer when it
- * carries one and the kit has no `dpop` option (a client asking for a bound session must not get
- * a Bearer one without being told), otherwise `{ proof, method: 'POST', url }`.
+ * `kit.refresh`: `undefined` when the request carries no `DPoP` header or the kit has no `dpop`
+ * option, otherwise `{ proof, method: 'POST', url }`.
+ *
+ * A kit without the option does not do DPoP, and a server that does not do DPoP ignores the header
+ * (RFC 9449 §5: it issues Bearer tokens, and the client learns so from `"token_type": "Bearer"`, which
+ * it must check). Refreshing a session bound earlier still fails closed: the kit refuses to refresh
+ * a bound session as a Bearer one (`ERR_INVALID_OPTIONS`), proof or no proof.
  *
  * `url` is the URL the client addressed, without query: `publicOrigin` (the origin of the routes'
  * `baseUrl`, set behind a proxy) with the request's path, or the request's own origin and path
@@ -14,16 +17,9 @@ import { oauthErrorResponse } from './oauth-error-response.ts';
  *
  * @internal
  */
-export function dpopRequest(
-  c: Context,
-  kit: AuthKit,
-  publicUrl: string,
-): SessionDpopProof | Response | undefined {
+export function dpopRequest(c: Context, kit: AuthKit, publicUrl: string): SessionDpopProof | undefined {
   const proof = c.req.raw.headers.get('dpop');
-  if (proof === null) return undefined;
-  if (kit.config.dpop === null) {
-    return oauthErrorResponse(400, 'invalid_dpop_proof', 'This server does not accept DPoP proofs.');
-  }
+  if (proof === null || kit.config.dpop === null) return undefined;
   return { proof, method: 'POST', url: publicUrl };
 }
 

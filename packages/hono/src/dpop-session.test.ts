@@ -1,4 +1,5 @@
 import { createMikroOrmDpopReplayCache } from '@kit/core/mikro-orm';
+import { createTestLogger } from '@kit/test-support';
 import { type DpopKey, generateDpopKey, makeProof } from '@kit/test-support/dpop';
 import { expectOAuthError, form, type TokenBody } from '@kit/test-support/http';
 import { useKitFixture } from '@kit/test-support/kit-fixture';
@@ -154,22 +155,50 @@ describe('DPoP-bound sessions through @kit/hono on PostgreSQL', () => {
     expect(plain).not.toHaveProperty('dpop_signing_alg_values_supported');
   });
 
-  it('refuses a DPoP header when the kit has no dpop option, at /login and at /token', async () => {
-    await expectOAuthError(
-      await bearerApp.request('/login', {
-        method: 'POST',
-        headers: { dpop: proof(owner, `${PUBLIC}/login`) },
-      }),
-      400,
-      'invalid_dpop_proof',
-    );
-    const bearer = (await (await bearerApp.request('/login', { method: 'POST' })).json()) as TokenBody;
-    expect(bearer.token_type).toBe('Bearer');
-    await expectOAuthError(
-      await refresh(bearer.refresh_token!, proof(owner), bearerApp),
-      400,
-      'invalid_dpop_proof',
-    );
-    expect((await refresh(bearer.refresh_token!, undefined, bearerApp)).status).toBe(200);
+  it('ignores a DPoP header when the kit has no dpop option: login and refresh answer Bearer (RFC 9449 §5)', async () => {
+    const valid = proof(owner, `${PUBLIC}/login`);
+    for (const dpop of [valid, 'not-a-proof']) {
+      const res = await bearerApp.request('/login', { method: 'POST', headers: { dpop } });
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as TokenBody;
+      // The client learns from token_type that its key was not used; nothing carries a binding.
+      expect(body.token_type).toBe('Bearer');
+      expect(await f.kit.verifyAccessToken(body.access_token)).not.toHaveProperty('cnf');
+      const sid = await sidOf(body.access_token);
+      expect((await f.kit.sessions.get(sid))?.dpopJkt).toBeNull();
+
+      const refreshed = await refresh(body.refresh_token!, proof(owner), bearerApp);
+      expect(refreshed.status).toBe(200);
+      const next = (await refreshed.json()) as TokenBody;
+      expect(next.token_type).toBe('Bearer');
+      expect(await f.kit.verifyAccessToken(next.access_token)).not.toHaveProperty('cnf');
+      const again = await refresh(next.refresh_token!, 'not-a-proof', bearerApp);
+      expect(again.status).toBe(200);
+      expect(((await again.json()) as TokenBody).token_type).toBe('Bearer');
+      expect(await f.kit.sessions.get(sid)).toMatchObject({ status: 'active', generation: 2, dpopJkt: null });
+    }
+  });
+
+  it('never refreshes a session bound earlier as Bearer once the kit has no dpop option: 500, logged, the session unchanged', async () => {
+    const { body } = await login();
+    const sid = await sidOf(body.access_token);
+    const { logger, lines } = createTestLogger();
+    const misconfigured = new Hono();
+    misconfigured.route('/', createKitRoutes(f.kit, { baseUrl: PUBLIC, rateLimit: false, logger }));
+
+    for (const dpop of [proof(owner), undefined]) {
+      await expectOAuthError(await refresh(body.refresh_token!, dpop, misconfigured), 500, 'server_error');
+    }
+    expect(lines.map((line) => line.fields)).toEqual([
+      { code: 'ERR_INVALID_OPTIONS', status: 500 },
+      { code: 'ERR_INVALID_OPTIONS', status: 500 },
+    ]);
+    const session = await f.kit.sessions.get(sid);
+    expect(session).toMatchObject({ status: 'active', generation: 0 });
+    expect(session?.dpopJkt).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    // Back on a kit with the option, the owner's key still refreshes it, still bound.
+    const res = await refresh(body.refresh_token!, proof(owner));
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as TokenBody).token_type).toBe('DPoP');
   });
 });

@@ -28,7 +28,8 @@ export interface TokenResponseBody {
  * `POST /token`: `grant_type=refresh_token` as a form or JSON (or the cookie in cookie mode) → 200
  * token response; 400 `invalid_request` / `unsupported_grant_type` / `invalid_grant` /
  * `invalid_dpop_proof`; 413 over 16 KiB; 503 `temporarily_unavailable` with `Retry-After`. The
- * `DPoP` header goes to `kit.refresh` with method `POST` and the endpoint's public URL. @internal
+ * `DPoP` header goes to `kit.refresh` with method `POST` and the endpoint's public URL; a kit
+ * without the `dpop` option ignores it (a session bound earlier then fails closed, 500). @internal
  */
 export const tokenRoute: KitRoute<
   'post',
@@ -91,7 +92,6 @@ export const tokenRoute: KitRoute<
       }
       // RFC 9449 §4.3: `htu` is the token endpoint's public URL, without query.
       const dpop = dpopRequest(c, kit, publicEndpointUrl(c, o.baseUrl, tokenRoute.path));
-      if (dpop instanceof Response) return dpop;
       try {
         const tokens = await kit.refresh(token, {
           userAgent: c.req.header('user-agent'),
@@ -127,7 +127,7 @@ export const tokenRoute: KitRoute<
         required: false,
         schema: { type: 'string' },
         description:
-          'A DPoP proof (RFC 9449): required for a session bound to a DPoP key, ignored for a Bearer session.',
+          'A DPoP proof (RFC 9449): required for a session bound to a DPoP key, ignored for a Bearer session and by a server without DPoP.',
       },
       ...(cookieHeader
         ? [
