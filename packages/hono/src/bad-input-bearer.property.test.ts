@@ -32,7 +32,10 @@ const CREDENTIALS = /^bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
 /** RFC 9449 §7.1: `DPoP` (any case), one or more spaces, a token68. */
 const DPOP_CREDENTIALS = /^dpop +([A-Za-z0-9\-._~+/]+=*)$/i;
 
-/** The challenge of the Bearer middleware (which takes DPoP too) to a request without credentials. */
+/**
+ * The challenge of the Bearer middleware and of the session routes (both take DPoP too: the kit has
+ * the `dpop` option) to a request without credentials.
+ */
 const BOTH_SCHEMES = 'Bearer, DPoP algs="ES256 EdDSA ES384 RS256 PS256"';
 
 type BearerExpected =
@@ -43,8 +46,8 @@ type BearerExpected =
   | { kind: 'token'; token: string; verdict: Verdict; status: number; error: string };
 
 /**
- * The answer to `header`: on the Bearer middleware (`dpop`: it takes the DPoP scheme too, and no
- * case here sends a proof) or on the session routes (Bearer only).
+ * The answer to `header`, on the Bearer middleware or the session routes: with `dpop` they take the
+ * DPoP scheme too (no case here sends a proof), without it `Bearer` only.
  */
 function expectedBearerAnswer(header: string | null, model: VerifierModel, dpop: boolean): BearerExpected {
   // What the server sees: HTTP strips leading and trailing whitespace from a field value.
@@ -201,12 +204,12 @@ describe('hostile input: exact 4xx answers, no echo, no state change', () => {
       ['DELETE', `/sessions/${h.otherSessionId}`],
     ];
     await fc.assert(
-      fc.asyncProperty(bearerCaseArb(false), fc.constantFrom(...routes), async (c, [method, path]) => {
+      fc.asyncProperty(bearerCaseArb(true), fc.constantFrom(...routes), async (c, [method, path]) => {
         counts.sessionRoutes++;
         const label = `${method} ${path} ${c.kind}: ${JSON.stringify(c.header?.slice(0, 300))}`;
         h.resetCalls();
         const headers: Record<string, string> = c.header === null ? {} : { authorization: c.header };
-        await expectBearerAnswer(await h.app.request(path, { method, headers }), c, label, false);
+        await expectBearerAnswer(await h.app.request(path, { method, headers }), c, label, true);
       }),
       { numRuns: runs(400) },
     );

@@ -2,9 +2,10 @@ import { type AuthKit, KitInvalidOptionsError } from '@kit/core';
 import { Hono, type MiddlewareHandler } from 'hono';
 import type { BlankEnv } from 'hono/types';
 import { defaultClientAddress } from './client-address.ts';
-import { createSessionAuth, type KitSessionEnv } from './create-session-auth.ts';
+import { createSessionAuthAt, type KitSessionEnv } from './create-session-auth.ts';
 import { kitErrorResponse } from './kit-error-response.ts';
-import { type KitRoutesOptions, resolveRoutesOptions } from './options.ts';
+import { type KitRoutesOptions, type ResolvedRoutesOptions, resolveRoutesOptions } from './options.ts';
+import type { RouteDpopOptions } from './request-auth.ts';
 import type { RouteContext, RouteGuard } from './routes/kit-route.ts';
 import { KIT_ROUTES, type KitRoutesSchema } from './routes/kit-routes.ts';
 
@@ -21,7 +22,9 @@ import { KIT_ROUTES, type KitRoutesSchema } from './routes/kit-routes.ts';
  * - `GET /.well-known/oauth-authorization-server`: RFC 8414 metadata whose URLs follow the mount.
  * - `GET /revocations`: the revocation list edge verifiers poll ({@link revocationListHandler}).
  * - `GET /sessions`, `DELETE /sessions/:id`, `POST /logout?scope=local|others|global`: the
- *   caller's sessions, behind {@link createSessionAuth} (a revoked session is refused at once).
+ *   caller's sessions, behind {@link createSessionAuth} (a revoked session is refused at once):
+ *   `Authorization: Bearer`, or `DPoP` with a proof when the kit has the `dpop` option (the
+ *   proof's `htu`: `baseUrl` followed by the route's path; see `dpop`).
  *
  * Every `/token` and `/revoke` answer has `Cache-Control: no-store`; errors are RFC 6749 §5.2
  * JSON; bad input is always a 4xx and no answer ever contains the token that was sent.
@@ -68,7 +71,7 @@ export function createKitRoutes<const BasePath extends string = ''>(
   const guards: Record<RouteGuard, MiddlewareHandler<KitSessionEnv> | undefined> = {
     tokenLimit: o.rateLimit,
     revokeLimit: o.revokeRateLimit,
-    session: createSessionAuth({ kit, logger: o.logger }),
+    session: createSessionAuthAt({ kit, logger: o.logger, dpop: sessionRoutesDpop(kit, o) }, o.basePath),
   };
   const app = new Hono<KitSessionEnv>();
   app.onError(fail);
@@ -82,4 +85,17 @@ export function createKitRoutes<const BasePath extends string = ''>(
   // The routes were added from the table, one by one, so Hono could not infer their types; these
   // are the table's (`KitRoutesSchema`), as chained `app.post(...)` calls would have made them.
   return app as unknown as Hono<BlankEnv, KitRoutesSchema<BasePath>, '/'>;
+}
+
+/**
+ * DPoP on the session routes, as the kit does it: `Bearer` only without its `dpop` option. The
+ * routes' `baseUrl` is the public URL of `basePath`, so a proof's `htu` is `baseUrl` followed by the
+ * route's path below `basePath` (`createSessionAuthAt` is given `basePath` for that); without
+ * `baseUrl`, each request's own URL.
+ */
+function sessionRoutesDpop(kit: AuthKit, o: ResolvedRoutesOptions): RouteDpopOptions | false {
+  if (kit.config.dpop === null) return false;
+  // Only the routes' `baseUrl` names the public URL, whatever `dpop` carries at run time.
+  const { baseUrl: _ignored, ...proofOptions } = (o.dpop ?? {}) as RouteDpopOptions;
+  return o.baseUrl === undefined ? proofOptions : { ...proofOptions, baseUrl: o.baseUrl };
 }

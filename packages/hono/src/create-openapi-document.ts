@@ -80,6 +80,12 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): Record<stri
           description:
             '`Authorization: Bearer <access token>`. RFC 6750 answers: no credentials → 401 with `WWW-Authenticate: Bearer`; a bad, expired or wrong-audience token → 401 with `WWW-Authenticate: Bearer error="invalid_token"`; a malformed header → 400 `invalid_request`.',
         },
+        dpop: {
+          type: 'http',
+          scheme: 'DPoP',
+          description:
+            '`Authorization: DPoP <access token>` with a `DPoP` proof header (RFC 9449 §7), for the tokens of a session bound to a DPoP key (`"token_type": "DPoP"`), when the kit has the `dpop` option. The proof names the request (`htm`, `htu`: the public URL without query) and the token (`ath`), and is used once. Refusals: 401 with `WWW-Authenticate: DPoP error="invalid_token"` or `error="invalid_dpop_proof"`, and `algs="..."`.',
+        },
       },
       schemas: {
         OAuthError: {
@@ -92,7 +98,11 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): Record<stri
           required: ['access_token', 'token_type', 'expires_in'],
           properties: {
             access_token: { type: 'string' },
-            token_type: { type: 'string', const: 'Bearer' },
+            token_type: {
+              type: 'string',
+              enum: ['Bearer', 'DPoP'],
+              description: '`DPoP` for a session bound to a DPoP key (RFC 9449 §5), else `Bearer`.',
+            },
             expires_in: { type: 'integer' },
             refresh_token: { type: 'string', description: 'Absent in cookie mode.' },
           },

@@ -26,7 +26,7 @@ export { createLoginResponder, type LoginInput } from './create-login-responder.
 export { createMemoryRateLimitStore } from './create-memory-rate-limit-store.ts';
 export { createOpenApiDocument, type OpenApiOptions } from './create-openapi-document.ts';
 export { createRateLimit, type RateLimitOptions } from './create-rate-limit.ts';
-export { createSessionAuth, type KitSessionEnv } from './create-session-auth.ts';
+export { createSessionAuth, type KitSessionEnv, type SessionAuthOptions } from './create-session-auth.ts';
 export { KIT_ERROR_HTTP, type KitErrorHttp } from './error-table.ts';
 export { kitErrorResponse } from './kit-error-response.ts';
 export { MAX_BODY_BYTES } from './max-body-bytes.ts';

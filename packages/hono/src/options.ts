@@ -1,4 +1,5 @@
 import { KitInvalidOptionsError, type KitLogger } from '@kit/core';
+import type { RequestDpopOptions } from '@kit/core/verify';
 import type { Context, MiddlewareHandler } from 'hono';
 import { type CookieMode, type CookieModeOptions, parseUrl, resolveCookieMode } from './cookie-mode.ts';
 import { createRateLimit, type RateLimitOptions } from './create-rate-limit.ts';
@@ -25,6 +26,18 @@ export interface KitRoutesOptions {
    * @default derived from each request's URL
    */
   baseUrl?: string;
+  /**
+   * DPoP proofs (RFC 9449) sent with access tokens to the routes behind {@link createSessionAuth}
+   * (`GET /sessions`, `DELETE /sessions/:id`, `POST /logout`) when the kit has the `dpop` option;
+   * without it those routes take `Bearer` only, and this is not used. `replayCache`, `maxAge`,
+   * `clockTolerance` and `clock` are those of `createRequestVerifier`; `algorithms` default to the
+   * kit's. A proof's `htu` must be `baseUrl` followed by the route's path (`/sessions`, ...), or
+   * the request's own URL without `baseUrl`. Behind a load balancer give a replay cache every
+   * instance shares (the kit's own, from `createAuthKit({ dpop })`, does). `POST /token` and the
+   * login helper check their proofs with the kit's `dpop` option.
+   * @default proofs remembered in this process's memory (one cache for the three routes)
+   */
+  dpop?: RequestDpopOptions;
   /**
    * Cookie mode for browser clients (see {@link CookieModeOptions}). It needs `baseUrl` or
    * `cookie.allowedOrigins` (or `cookie.localDevelopment` on a developer's machine): without
@@ -70,6 +83,7 @@ export interface KitRoutesOptions {
 export interface ResolvedRoutesOptions {
   basePath: string;
   baseUrl: string | undefined;
+  dpop: RequestDpopOptions | undefined;
   cookie: CookieMode | undefined;
   rateLimit: MiddlewareHandler | undefined;
   revokeRateLimit: MiddlewareHandler | undefined;
@@ -92,6 +106,12 @@ export function resolveRoutesOptions(options: KitRoutesOptions = {}): ResolvedRo
       throw new KitInvalidOptionsError('Set `baseUrl` to the absolute http(s) URL the routes are served at.');
     }
     baseUrl = url.href.replace(/\/+$/, '');
+  }
+  const dpop = options.dpop;
+  if (dpop !== undefined && (typeof dpop !== 'object' || dpop === null || Array.isArray(dpop))) {
+    throw new KitInvalidOptionsError(
+      'Set `dpop` to the options of the DPoP proofs the session routes take ({ replayCache, maxAge, ... }), or leave it out.',
+    );
   }
   const clientAddress = options.clientAddress;
   if (clientAddress !== undefined && typeof clientAddress !== 'function') {
@@ -129,6 +149,7 @@ export function resolveRoutesOptions(options: KitRoutesOptions = {}): ResolvedRo
   return {
     basePath,
     baseUrl,
+    dpop,
     cookie: resolveCookieMode(options.cookie, `${basePath}${tokenRoute.path}`, baseUrl),
     rateLimit,
     revokeRateLimit,

@@ -1,5 +1,6 @@
 import {
   type AccessTokenClaims,
+  type AuthorizationScheme,
   createRequestVerifier,
   KitInvalidOptionsError,
   type KitLogger,
@@ -37,20 +38,37 @@ export interface RouteDpopOptions extends RequestDpopOptions {
   baseUrl?: string;
 }
 
-/** What authenticating one request gave: its claims and proof key, or the answer to send. @internal */
+/** What authenticating one request gave: its claims, scheme and proof key, or the answer to send. @internal */
 export type RequestAuthResult<C> =
-  | { ok: true; claims: C; jkt: string | undefined }
+  | { ok: true; claims: C; scheme: AuthorizationScheme; jkt: string | undefined }
   | { ok: false; response: Response };
 
 /**
+ * Authenticates one request; `refuse` makes the 401 `invalid_token` answer to a request whose
+ * credentials verified but which is refused afterwards (its session has ended), with the challenge
+ * of the scheme it was presented with. @internal
+ */
+export interface RequestAuth<C> {
+  (c: Context): Promise<RequestAuthResult<C>>;
+  refuse(scheme: AuthorizationScheme, description: string): Response;
+}
+
+/**
  * Reads and verifies a request's credentials (`Bearer`, or `DPoP` with a proof) and makes the
- * RFC 6750 / RFC 9449 answer to a failure. Options are checked once, here. @internal
+ * RFC 6750 / RFC 9449 answer to a failure. Options are checked once, here.
+ *
+ * `mountPath` is the part of the request path that `dpop.baseUrl` already names (the `basePath` of
+ * {@link createKitRoutes}, whose `baseUrl` is the public URL of that path): the URL a proof is
+ * checked against is `baseUrl` followed by the request path without its first segments, as many
+ * as `mountPath` has. Counting segments rather than comparing text keeps it right for any
+ * encoding of the prefix the router matched. @internal
  */
 export function createRequestAuth<C extends AccessTokenClaims>(
   verify: (token: string) => Promise<C>,
   dpop: RouteDpopOptions | false | undefined,
   logger: KitLogger,
-): (c: Context) => Promise<RequestAuthResult<C>> {
+  mountPath = '',
+): RequestAuth<C> {
   if (dpop !== undefined && dpop !== false && (typeof dpop !== 'object' || dpop === null)) {
     throw new KitInvalidOptionsError(
       'Set `dpop` to the options of DPoP proofs, to `false`, or leave it out.',
@@ -58,14 +76,17 @@ export function createRequestAuth<C extends AccessTokenClaims>(
   }
   const { baseUrl, ...proofOptions } = dpop || {};
   const base = baseUrl === undefined ? undefined : checkBaseUrl(baseUrl);
+  const skipped = mountPath.split('/').filter((segment) => segment !== '').length;
   const requests = createRequestVerifier<C>({ verify, dpop: dpop === false ? false : proofOptions });
   const dpopOn = dpop !== false;
   const algs = requests.algorithms.join(' ');
   const challenge = (error: string) => `DPoP error="${error}", algs="${algs}"`;
   // RFC 9449 §7.2: a resource taking both schemes may offer both when no credentials came.
   const missing = dpopOn ? `Bearer, DPoP algs="${algs}"` : 'Bearer';
+  const publicUrl = (requestUrl: string) =>
+    base === undefined ? requestUrl : `${base}${withoutSegments(new URL(requestUrl).pathname, skipped)}`;
 
-  return async function authenticate(c) {
+  const authenticate = async function authenticate(c: Context): Promise<RequestAuthResult<C>> {
     const header = c.req.raw.headers.get('authorization');
     if (header === null || header.trim() === '') {
       return {
@@ -74,17 +95,37 @@ export function createRequestAuth<C extends AccessTokenClaims>(
       };
     }
     try {
-      const { claims, jkt } = await requests.verify({
+      const { claims, scheme, jkt } = await requests.verify({
         authorization: header,
         dpop: c.req.raw.headers.get('dpop'),
         method: c.req.method,
-        url: base === undefined ? c.req.url : `${base}${new URL(c.req.url).pathname}`,
+        url: publicUrl(c.req.url),
       });
-      return { ok: true, claims, jkt };
+      return { ok: true, claims, scheme, jkt };
     } catch (error) {
       return { ok: false, response: failure(error, header, dpopOn, challenge, logger) };
     }
   };
+  return Object.assign(authenticate, {
+    refuse(scheme: AuthorizationScheme, description: string): Response {
+      return oauthErrorResponse(401, 'invalid_token', description, {
+        'www-authenticate': scheme === 'DPoP' ? challenge('invalid_token') : 'Bearer error="invalid_token"',
+      });
+    },
+  });
+}
+
+/** `pathname` without its first `count` segments (`/auth/sessions/1`, 1 → `/sessions/1`). */
+function withoutSegments(pathname: string, count: number): string {
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    const next = pathname.indexOf('/', at + 1);
+    // The router matched the mount path, so the path has more segments than it; if not, the whole
+    // path is kept and the proof's `htu` fails rather than being checked against a guess.
+    if (next === -1) return pathname;
+    at = next;
+  }
+  return pathname.slice(at);
 }
 
 /** The answer to a verification that failed. */

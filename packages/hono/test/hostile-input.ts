@@ -1,4 +1,4 @@
-import type { AuthKit, KitErrorCode, TokenSet } from '@kit/core';
+import { type AuthKit, createMemoryDpopReplayCache, type KitErrorCode, type TokenSet } from '@kit/core';
 import { createTestLogger, testKeys } from '@kit/test-support';
 import { type BodyCase, bytesOf } from '@kit/test-support/hostile-requests';
 import {
@@ -73,7 +73,8 @@ export interface HostileInput {
 
 /** Sets up the database, the seed tokens and the recorded kit's routes. */
 export async function createHostileInput(): Promise<HostileInput> {
-  const f = await createKitFixture();
+  // With DPoP, so that the session routes take the DPoP scheme as the Bearer middleware does.
+  const f = await createKitFixture({ dpop: { replayCache: createMemoryDpopReplayCache() } });
   const calls: HostileInput['calls'] = { refresh: [], revoke: [], verify: [], sessions: [] };
   const events: string[] = [];
   const { logger, lines: logs } = createTestLogger();

@@ -37,7 +37,7 @@ export const rateLimited: OpenApiResponse = {
 
 export const unauthorized: OpenApiResponse = {
   description:
-    'No credentials (`WWW-Authenticate: Bearer`), or a bad, expired or wrong-audience token, or an ended session (`WWW-Authenticate: Bearer error="invalid_token"`).',
+    'No credentials (`WWW-Authenticate: Bearer`, or `Bearer, DPoP algs="..."` when the kit has the `dpop` option), or a bad, expired or wrong-audience token, or an ended session (`WWW-Authenticate: Bearer error="invalid_token"`). With DPoP (RFC 9449): `invalid_token` for a bound token sent as `Bearer`, an unbound one sent as `DPoP` or a proof by another key, `invalid_dpop_proof` for a missing or failing proof (wrong `htm`, `htu`, `ath`, stale or replayed), each with `WWW-Authenticate: DPoP error="...", algs="..."`.',
   headers: { 'WWW-Authenticate': { schema: { type: 'string' } } },
 };
 

@@ -35,7 +35,7 @@ export function kitPaths(
 
 /**
  * A route's operation with what its guard answers added: a rate limit's 429 (only while that limit
- * is configured) and 503 when its store is unreachable; the session check's Bearer security,
+ * is configured) and 503 when its store is unreachable; the session check's Bearer or DPoP security,
  * 400, 401 and 503. The route's own description of a status wins.
  */
 function guardedOperation(
@@ -47,7 +47,8 @@ function guardedOperation(
   let security: OpenApiOperation['security'];
   let guarded: Record<string, OpenApiResponse> = {};
   if (route.guard === 'session') {
-    security = [{ bearer: [] }];
+    // Either scheme: `DPoP` when the kit has the `dpop` option (RFC 9449 §7.1).
+    security = [{ bearer: [] }, { dpop: [] }];
     guarded = { 400: malformedAuth, 401: unauthorized, 503: unavailable };
   } else if (route.guard === 'tokenLimit' || route.guard === 'revokeLimit') {
     const limited = route.guard === 'tokenLimit' ? limits.token : limits.revoke;
