@@ -154,6 +154,7 @@ describe.skipIf(!hasChromium)('demo page in Chromium', () => {
 
     // A proof the page made for GET /me, checked by an independent implementation (jose).
     const meRequest = page.waitForRequest((r) => r.url() === `${origin}/me`);
+    const sessionsRequest = page.waitForRequest((r) => r.url() === `${origin}/sessions`);
     const refreshed = page.waitForResponse((r) => r.url() === `${origin}/token`);
     await page.click('#refresh-now');
     const tokenResponse = await refreshed;
@@ -179,6 +180,11 @@ describe.skipIf(!hasChromium)('demo page in Chromium', () => {
       ath: createHash('sha256').update(accessToken).digest('base64url'),
     });
     expect(typeof payload.jti).toBe('string');
+    // The session routes get the token as DPoP too, with a proof for their method and URL.
+    const sessionsHeaders = await (await sessionsRequest).allHeaders();
+    expect(sessionsHeaders.authorization).toMatch(/^DPoP /);
+    const sessionsProof = await jwtVerify(sessionsHeaders.dpop!, EmbeddedJWK, { typ: 'dpop+jwt' });
+    expect(sessionsProof.payload).toMatchObject({ htm: 'GET', htu: `${origin}/sessions` });
     expect(Math.abs((payload.iat ?? 0) - Date.now() / 1000)).toBeLessThan(30);
 
     // The thief: the current refresh token without the key, then with a key of their own.

@@ -10,8 +10,8 @@ import { METRICS_PANEL_CSS, METRICS_PANEL_HTML, METRICS_PANEL_SCRIPT } from './m
  * DPoP (RFC 9449): at login the page takes its key pair from IndexedDB, or creates one there (ES256,
  * Web Crypto, the private key non-extractable: the page can sign with it but never read it, and a
  * reload finds the same key). It sends a proof with `POST /login` (the session is bound to the key),
- * with every `POST /token` and with every `GET /me` (`Authorization: DPoP`, the proof's `ath` the
- * access token's hash), shows the key's RFC 7638 thumbprint, and can play a thief who copied the
+ * with every `POST /token` and with every request made with the access token, `GET /me` and the
+ * session routes (`Authorization: DPoP`, the proof's `ath` the access token's hash), shows the key's RFC 7638 thumbprint, and can play a thief who copied the
  * refresh token but not the key: the server refuses it and the page's own next refresh works. Where
  * Web Crypto is missing (a page served over plain http from another host) it logs in as Bearer.
  *
@@ -223,7 +223,8 @@ ${METRICS_PANEL_HTML}
     const signature = await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, key.privateKey, encoder.encode(input));
     return input + '.' + b64url(new Uint8Array(signature));
   }
-  // The headers of a request made with the access token: DPoP and a proof for a bound session.
+  // The headers of a request made with the access token: DPoP and a proof for a bound session (a
+  // bound token sent as Bearer is refused), on /me and on the session routes alike.
   async function authorization(method, path) {
     if (state.tokenType !== 'DPoP') return { authorization: 'Bearer ' + state.access };
     return { authorization: 'DPoP ' + state.access, dpop: await proof(state.key, method, path, state.access) };
@@ -381,7 +382,7 @@ ${METRICS_PANEL_HTML}
 
   async function loadSessions() {
     if (!state.access) return;
-    const res = await fetch('/sessions', { headers: { authorization: 'Bearer ' + state.access } });
+    const res = await fetch('/sessions', { headers: await authorization('GET', '/sessions') });
     const tbody = $('sessions');
     if (!res.ok) {
       tbody.replaceChildren();
@@ -401,7 +402,8 @@ ${METRICS_PANEL_HTML}
       const action = document.createElement('td');
       const button = document.createElement('button'); button.className = 'danger revoke'; button.textContent = 'Revoke';
       button.onclick = async () => {
-        const r = await fetch('/sessions/' + encodeURIComponent(s.id), { method: 'DELETE', headers: { authorization: 'Bearer ' + state.access } });
+        const path = '/sessions/' + encodeURIComponent(s.id);
+        const r = await fetch(path, { method: 'DELETE', headers: await authorization('DELETE', path) });
         log('Revoke session ' + s.id.slice(0, 8) + ': ' + r.status, r.status === 204 ? 'ok' : 'bad');
         if (s.current && r.status === 204) ended('you revoked this session'); else loadSessions();
       };
@@ -453,7 +455,7 @@ ${METRICS_PANEL_HTML}
     loadSessions();
   };
   $('logout').onclick = async () => {
-    const res = await fetch('/logout?scope=local', { method: 'POST', headers: { authorization: 'Bearer ' + state.access } });
+    const res = await fetch('/logout?scope=local', { method: 'POST', headers: await authorization('POST', '/logout?scope=local') });
     log('Log out: ' + res.status, res.status === 204 ? 'ok' : 'bad');
     ended('you logged out');
   };
