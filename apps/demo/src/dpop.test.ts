@@ -143,6 +143,42 @@ describe('the demo server with DATABASE_URL: proofs at /login and /token remembe
   });
 });
 
+describe('the session routes of the demo for a DPoP-bound session', () => {
+  let t: TestDemo;
+  beforeAll(async () => {
+    t = await createTestDemo(env);
+  }, 60_000);
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('list sessions for the token sent as DPoP with its proof, and refuse it as Bearer', async () => {
+    const client = await createTestDpopClient();
+    const tokens = await boundLogin(t, client);
+    const list = (headers: Record<string, string>) => t.demo.app.request(`${ORIGIN}/sessions`, { headers });
+    const ok = await list({
+      authorization: `DPoP ${tokens.access_token}`,
+      dpop: await client.proof('GET', `${ORIGIN}/sessions`, tokens.access_token),
+    });
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as { sessions: unknown[] }).sessions).toHaveLength(1);
+    // A thief with the access token and not the key can neither list nor log anybody out.
+    const bearer = await list({ authorization: `Bearer ${tokens.access_token}` });
+    expect(bearer.status).toBe(401);
+    const logout = await t.demo.app.request(`${ORIGIN}/logout?scope=global`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tokens.access_token}` },
+    });
+    expect(logout.status).toBe(401);
+    const thief = await createTestDpopClient();
+    const otherKey = await list({
+      authorization: `DPoP ${tokens.access_token}`,
+      dpop: await thief.proof('GET', `${ORIGIN}/sessions`, tokens.access_token),
+    });
+    expect(otherKey.status).toBe(401);
+  });
+});
+
 describe('the demo server while PostgreSQL is unreachable', () => {
   const secret = generateSecret();
   let owner: TestDemo;
