@@ -48,11 +48,12 @@ export interface DemoAppOptions {
    */
   shutdownSignal?: AbortSignal;
   /**
-   * Where `GET /me` remembers the DPoP proofs it accepted, so that none is taken twice (the demo
-   * passes Redis with `REDIS_URL`, else memory: see `chooseDpopReplayCaches`).
-   * @default this process's memory
+   * Where the DPoP proofs sent with access tokens are remembered, so that none is taken twice:
+   * `me` for `GET /me`, `sessions` for the session routes (`GET /sessions`, `DELETE /sessions/:id`,
+   * `POST /logout`). The demo passes them as `chooseDpopReplayCaches` picks them.
+   * @default each in this process's memory
    */
-  dpopReplayCache?: DpopReplayCache;
+  dpopReplayCaches?: { me?: DpopReplayCache; sessions?: DpopReplayCache };
   /**
    * The demo's public address (KIT_ISSUER when it is a URL): the routes' `baseUrl`, and the one
    * origin cookie mode allows. @default none: cookie mode allows loopback origins only
@@ -88,6 +89,10 @@ export function createApp(kit: AuthKit, users: Users, options: DemoAppOptions = 
       tokenLimit === 0 ? false : { ...store, ...logger, name: 'token', limit: tokenLimit, window: '1m' },
     revokeRateLimit:
       tokenLimit === 0 ? false : { ...store, ...logger, name: 'revoke', limit: tokenLimit, window: '1m' },
+    // The session routes take DPoP-bound tokens with their proofs (the kit has its dpop option).
+    ...(options.dpopReplayCaches?.sessions
+      ? { dpop: { replayCache: options.dpopReplayCaches.sessions } }
+      : {}),
     ...logger,
   };
   const app = new Hono<KitAuthEnv>();
@@ -121,7 +126,7 @@ export function createApp(kit: AuthKit, users: Users, options: DemoAppOptions = 
     ...logger,
     dpop: {
       ...(options.publicUrl ? { baseUrl: options.publicUrl } : {}),
-      ...(options.dpopReplayCache ? { replayCache: options.dpopReplayCache } : {}),
+      ...(options.dpopReplayCaches?.me ? { replayCache: options.dpopReplayCaches.me } : {}),
     },
   });
   app.get('/me', meAuth, (c) => c.json(c.var.claims));

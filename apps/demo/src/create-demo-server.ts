@@ -191,7 +191,8 @@ export async function createDemoServer(config: DemoServerConfig): Promise<DemoSe
       loginLimit: config.loginRateLimit,
       tokenLimit: config.tokenRateLimit,
       shutdownSignal: shutdownController.signal,
-      dpopReplayCache: dpopReplays.resource,
+      // The session routes read the session from PostgreSQL anyway: they share the kit's cache.
+      dpopReplayCaches: { me: dpopReplays.resource, sessions: dpopReplays.token },
       logger,
       metrics,
       ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),

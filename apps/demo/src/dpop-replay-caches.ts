@@ -5,7 +5,10 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 
 /** Where the demo remembers the DPoP proofs it accepted (RFC 9449 §11.1), and one line saying so. */
 export interface DemoDpopReplayCaches {
-  /** The kit's (`createAuthKit({ dpop })`): proofs sent with `POST /login` and `POST /token`. */
+  /**
+   * The kit's (`createAuthKit({ dpop })`): proofs sent with `POST /login` and `POST /token`, and
+   * with access tokens to the session routes, which need PostgreSQL anyway.
+   */
   token: DpopReplayCache;
   /** `GET /me`'s (`createBearerAuth({ dpop })`): proofs sent with access tokens. */
   resource: DpopReplayCache;
@@ -20,10 +23,11 @@ export interface DemoDpopReplayCaches {
  * - `REDIS_URL` set: both in that Redis, shared by every instance on it.
  * - an embedded PostgreSQL (no `DATABASE_URL`): one cache in this process's memory. The embedded
  *   database belongs to one process, so there is no other instance a replay could reach.
- * - `DATABASE_URL` set: the token side in PostgreSQL (`kit_dpop_replays`), shared by every
- *   instance on the database; `/me` in memory, because a route that only verifies access tokens
- *   must keep answering while PostgreSQL is unreachable. Behind a load balancer, a proof replayed
- *   to `/me` on another instance within its minute is then not caught; set `REDIS_URL` for that.
+ * - `DATABASE_URL` set: `/login`, `/token` and the session routes in PostgreSQL
+ *   (`kit_dpop_replays`), shared by every instance on the database; `/me` in memory, because a
+ *   route that only verifies access tokens must keep answering while PostgreSQL is unreachable.
+ *   Behind a load balancer, a proof replayed to `/me` on another instance within its minute is
+ *   then not caught; set `REDIS_URL` for that.
  */
 export function chooseDpopReplayCaches(options: {
   orm: MikroORM;
@@ -46,6 +50,7 @@ export function chooseDpopReplayCaches(options: {
   return {
     token: createMikroOrmDpopReplayCache({ orm: options.orm }),
     resource: createMemoryDpopReplayCache(),
-    description: 'DPoP proofs remembered in PostgreSQL (kit_dpop_replays) at /token, in memory at /me',
+    description:
+      'DPoP proofs remembered in PostgreSQL (kit_dpop_replays) at /login, /token and the session routes, in memory at /me',
   };
 }

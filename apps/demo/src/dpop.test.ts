@@ -68,7 +68,7 @@ describe('the demo server with DATABASE_URL: proofs at /login and /token remembe
 
   it('says where proofs are remembered', () => {
     expect(a.logLines.join('\n')).toContain(
-      'DPoP proofs remembered in PostgreSQL (kit_dpop_replays) at /token, in memory at /me',
+      'DPoP proofs remembered in PostgreSQL (kit_dpop_replays) at /login, /token and the session routes, in memory at /me',
     );
   });
 
@@ -111,6 +111,18 @@ describe('the demo server with DATABASE_URL: proofs at /login and /token remembe
       dpop: await client.proof('POST', `${ORIGIN}/token`),
     });
     expect(owner.status).toBe(200);
+  });
+
+  it('takes a proof sent to the session routes once, on either instance', async () => {
+    const tokens = await boundLogin(a, client);
+    const headers = {
+      authorization: `DPoP ${tokens.access_token}`,
+      dpop: await client.proof('GET', `${ORIGIN}/sessions`, tokens.access_token),
+    };
+    expect((await a.demo.app.request(`${ORIGIN}/sessions`, { headers })).status).toBe(200);
+    const replayed = await b.demo.app.request(`${ORIGIN}/sessions`, { headers });
+    expect(replayed.status).toBe(401);
+    expect(replayed.headers.get('www-authenticate')).toMatch(/^DPoP error="invalid_dpop_proof"/);
   });
 
   it('answers /me for a bound token with its proof, once, and never as Bearer', async () => {
