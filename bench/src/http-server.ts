@@ -15,10 +15,17 @@
  * none is registered, so the kit finds `@opentelemetry/api` installed with no SDK behind it.
  * `BENCH_HTTP_KIT_TELEMETRY=off` creates the kit with `telemetry: false` (with an SDK registered:
  * what the SDK costs the process by itself, the kit recording nothing).
+ * `BENCH_HTTP_DPOP=1` makes the DPoP variant (a process of its own, so the Bearer server's
+ * set-up, heap and figures stay as they were): the kit gets `dpop` and `GET /me`'s
+ * `createBearerAuth` its own `dpop` options, each with a replay cache in this process's memory
+ * (`createMemoryDpopReplayCache`, right for a single server; {@link DPOP_REPLAY_ENTRIES} entries,
+ * so that no rate this machine reaches fills it), and `htu` is each request's own URL (clients
+ * reach it directly, no `baseUrl`).
  *
  * Ready with `{ kitPort }`, it answers the parent (`@kit/test-support/child-process`):
  * `sessions` `{ count }` (open that many sessions, answer their refresh tokens), `access` (an
- * access token), `verification` (`{ jwk, issuer, audience }`: what verifies its access tokens, the
+ * access token), `dpop-sessions` `{ proofs, url }` (DPoP variant: one session bound to each login
+ * proof's key, made for `POST url`; answers `{ refreshToken, accessToken }` of each), `verification` (`{ jwk, issuer, audience }`: what verifies its access tokens, the
  * public key only), `stats` (CPU and event-loop counters of this process, and its pid), `telemetry`
  * (what the SDK's exporters were handed, after a flush; null without the SDK), the in-process
  * figures of in-process.ts (`in-process`, `in-process-window`, `in-process-result`), `stop`.
@@ -26,7 +33,13 @@
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { serve } from '@hono/node-server';
-import { createAuthKit, generateSecret, generateSigningKeys, type SessionStore } from '@kit/core';
+import {
+  createAuthKit,
+  createMemoryDpopReplayCache,
+  generateSecret,
+  generateSigningKeys,
+  type SessionStore,
+} from '@kit/core';
 import { createKitOrm, createMikroOrmStore } from '@kit/core/mikro-orm';
 import { createBearerAuth, createKitRoutes, type KitAuthEnv } from '@kit/hono';
 import { answerParent } from '@kit/test-support/child-process';
@@ -50,6 +63,14 @@ const telemetry = process.env.BENCH_HTTP_TELEMETRY ?? '';
 // Before the kit: the kit takes its meter and tracer from the global providers when it is created.
 const sdk: RegisteredSdk | undefined = telemetry ? registerSdk(parseSdkParts(telemetry)) : undefined;
 const kitTelemetry = process.env.BENCH_HTTP_KIT_TELEMETRY === 'off' ? { telemetry: false as const } : {};
+const dpopOn = process.env.BENCH_HTTP_DPOP === '1';
+/**
+ * The DPoP variant's replay caches hold this many proofs each. A proof is held for its window (65
+ * s): the cache's default (100,000) covers about 1,500 proofs a second, which `GET /me` can pass
+ * here, and a full cache refuses (503). About 100 bytes an entry.
+ */
+const DPOP_REPLAY_ENTRIES = 1_000_000;
+const dpopReplayCache = () => createMemoryDpopReplayCache({ maxEntries: DPOP_REPLAY_ENTRIES });
 
 const orm = await createKitOrm({ databaseUrl, poolSize, preparedStatements });
 const options = {
@@ -59,6 +80,7 @@ const options = {
   signingKeys: await generateSigningKeys({ alg: 'ES256' }),
   accessTokenTtl: '1h',
   ...kitTelemetry,
+  ...(dpopOn ? { dpop: { replayCache: dpopReplayCache() } } : {}),
 } as const;
 const makeKit = (store: SessionStore) => createAuthKit({ ...options, store });
 const kit = await makeKit(
@@ -68,7 +90,11 @@ const kit = await makeKit(
 const app = new Hono<KitAuthEnv>();
 app.route('/', createKitRoutes(kit, { rateLimit: false }));
 app.get('/health', (c) => c.text('ok'));
-app.get('/me', createBearerAuth({ kit }), (c) => c.json(c.var.claims));
+app.get(
+  '/me',
+  dpopOn ? createBearerAuth({ kit, dpop: { replayCache: dpopReplayCache() } }) : createBearerAuth({ kit }),
+  (c) => c.json(c.var.claims),
+);
 
 const kitServer = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
 await new Promise<void>((resolve) => kitServer.once('listening', () => resolve()));
@@ -86,6 +112,19 @@ answerParent({
       return tokens;
     },
     access: async () => (await kit.createSession({ userId: 'bench-http-me' })).accessToken,
+    async 'dpop-sessions'({ proofs, url }) {
+      if (!dpopOn) throw new Error('dpop-sessions needs the DPoP variant (BENCH_HTTP_DPOP=1).');
+      const sessions: { refreshToken: string; accessToken: string }[] = [];
+      for (const [i, proof] of (proofs as string[]).entries()) {
+        const { refreshToken, accessToken, tokenType } = await kit.createSession({
+          userId: `bench-http-dpop-${process.pid}-${i}-${Date.now()}`,
+          dpop: { proof, method: 'POST', url: String(url) },
+        });
+        if (tokenType !== 'DPoP') throw new Error('a session opened with a proof is not bound');
+        sessions.push({ refreshToken, accessToken });
+      }
+      return sessions;
+    },
     verification: () => ({
       jwk: kit.jwks().keys[0]!,
       issuer: kit.config.issuer,

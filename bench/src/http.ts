@@ -10,6 +10,13 @@
  * - `GET /me` behind `createBearerAuth` with one token, against the bare server verifying the same
  *   token with `node:crypto`, and next to `GET /health` (an unauthenticated route of the same app:
  *   the cost of Hono and HTTP alone).
+ * - `POST /token (DPoP)` and `GET /me (DPoP)`: the same routes on a DPoP variant of the kit's server
+ *   (a process of its own, `BENCH_HTTP_DPOP=1` of http-server.ts: replay caches in its memory, a
+ *   single server), in the same alternating rounds as their Bearer figures. Each `/token` chain's
+ *   session is bound at login to a key of its own client, which signs a fresh ES256 proof for every
+ *   request in the generator's process; `/me` presents, per connection, a bound access token and a
+ *   fresh proof with its `ath`. Held against the Bearer figures (the cost of DPoP) and against the
+ *   bare limits, informational: no target is set for DPoP.
  *
  * The kit's server (http-server.ts), the bare server and the load generator (load-process.ts) are
  * three processes, so none shares an event loop with another or with the bench process; each
@@ -64,8 +71,18 @@ export type Generator = ChildProcess;
 
 type Stats = { cpu: NodeJS.CpuUsage; elu: { idle: number; active: number } };
 
-/** What one window loads: a named chain of `/token` clients, or a GET of a path. */
-export type Load = { chain: string } | { get: string; headers?: Record<string, string> };
+/**
+ * What one window loads: a named chain of `/token` clients, or a GET of a path; with `dpop`, a GET
+ * with a bound access token per connection and a fresh proof by that connection's client (kept
+ * under `clients` in the generator) per request.
+ */
+export type Load =
+  | { chain: string }
+  | {
+      get: string;
+      headers?: Record<string, string>;
+      dpop?: { clients: string; tokens: string[]; url: string };
+    };
 
 /** One load window (in the generator's process), with the server's CPU and event-loop counters around it. */
 export async function measure(
@@ -178,7 +195,20 @@ export const httpKeys = (connections: number) => ({
   me: `http.me@${connections}`,
   meBare: `http.me-bare@${connections}`,
   health: `http.health@${connections}`,
+  tokenDpop: `http.token-dpop@${connections}`,
+  meDpop: `http.me-dpop@${connections}`,
 });
+
+/**
+ * The URLs of the DPoP variant's endpoints as its server sees them, and so the proofs' `htu`: the
+ * load generator sends `Host: 127.0.0.1` (no port), and the server takes each request's own URL.
+ * The login URL is only the one the bench's sessions are opened for (`dpop-sessions`).
+ */
+export const DPOP_URLS = {
+  login: 'http://127.0.0.1/login',
+  token: 'http://127.0.0.1/token',
+  me: 'http://127.0.0.1/me',
+} as const;
 
 /**
  * The comparisons of the HTTP figures: each kit figure against its bare server, on CPU per
@@ -234,7 +264,60 @@ export function httpComparisons(figures: ReadonlyMap<string, Figure>, connection
     ),
     compare(figures, `HTTP GET /me / unauthenticated /health, ${connections}`, k.me, k.health, null),
   );
+  // DPoP: what it costs next to Bearer, and where it stands against the bare limits; no target.
+  for (const [path, dpop, bearer, bare] of [
+    ['POST /token', k.tokenDpop, k.token, k.tokenBare],
+    ['GET /me', k.meDpop, k.me, k.meBare],
+  ] as const) {
+    if (!figures.has(dpop)) continue;
+    comparisons.push(
+      compare(
+        figures,
+        `HTTP ${path} (DPoP): CPU/request, Bearer ÷ DPoP, ${connections}`,
+        dpop,
+        bearer,
+        null,
+        'cpu',
+      ),
+      compare(figures, `HTTP ${path} (DPoP): throughput, DPoP ÷ Bearer, ${connections}`, dpop, bearer, null),
+      compare(
+        figures,
+        `HTTP ${path} (DPoP): CPU/request, bare ÷ DPoP, ${connections}`,
+        dpop,
+        bare,
+        null,
+        'cpu',
+      ),
+      compare(figures, `HTTP ${path} (DPoP): throughput, DPoP ÷ bare, ${connections}`, dpop, bare, null),
+    );
+  }
   return comparisons;
+}
+
+/**
+ * What DPoP adds per request, from the figures: the DPoP figure's server CPU per request minus its
+ * Bearer figure's (µs), and the generator's (the proof signed per request), for each path measured.
+ */
+export function dpopCosts(
+  figures: ReadonlyMap<string, Figure>,
+  connections: number,
+): { path: string; serverMicros: number; generatorMicros: number }[] {
+  const k = httpKeys(connections);
+  const costs: { path: string; serverMicros: number; generatorMicros: number }[] = [];
+  for (const [path, dpop, bearer] of [
+    ['POST /token', k.tokenDpop, k.token],
+    ['GET /me', k.meDpop, k.me],
+  ] as const) {
+    const d = figures.get(dpop)?.result;
+    const b = figures.get(bearer)?.result;
+    if (!d || !b) continue;
+    costs.push({
+      path,
+      serverMicros: d.processCpuMicrosPerOp - b.processCpuMicrosPerOp,
+      generatorMicros: (d.generatorCpuMicrosPerOp ?? Number.NaN) - (b.generatorCpuMicrosPerOp ?? Number.NaN),
+    });
+  }
+  return costs;
 }
 
 /** The HTTP figures and their comparisons as a small table (for the section run alone). */
@@ -258,6 +341,12 @@ export function formatHttpFigures(figures: readonly Figure[], comparisons: reado
   for (const c of comparisons) {
     const verdict = c.target === null ? '' : ` (target >= ${c.target}: ${c.pass ? 'met' : 'MISSED'})`;
     lines.push(`${c.name}: ${c.ratio.toFixed(3)}${verdict}`);
+  }
+  const connections = figures[0]?.result.concurrency ?? 0;
+  for (const cost of dpopCosts(new Map(figures.map((f) => [f.key, f])), connections)) {
+    lines.push(
+      `DPoP adds to ${cost.path}: ${cost.serverMicros.toFixed(1)} µs of server CPU per request (generator: ${cost.generatorMicros.toFixed(1)} µs, the proof)`,
+    );
   }
   return lines.join('\n');
 }
@@ -289,6 +378,7 @@ export async function measureHttp(options: {
     BENCH_HTTP_POOL_SIZE: String(options.poolSize),
   });
   let bare: BareServer | undefined;
+  let dpopKit: Server | undefined;
   let generator: Generator | undefined;
   try {
     bare = await startChild('./bare-server.ts', 'bare server', {
@@ -296,12 +386,29 @@ export async function measureHttp(options: {
       BENCH_BARE_POOL_SIZE: String(options.poolSize),
       BENCH_BARE_VERIFY: JSON.stringify(await kit.call('verification')),
     });
+    // The DPoP variant of the kit's server, in a process of its own: the Bearer server's process
+    // (its options, routes and heap, where DPoP replay caches would grow) stays as it was.
+    dpopKit = await startChild('./http-server.ts', 'kit server with DPoP', {
+      BENCH_HTTP_DATABASE_URL: options.databaseUrl,
+      BENCH_HTTP_POOL_SIZE: String(options.poolSize),
+      BENCH_HTTP_DPOP: '1',
+    });
     generator = await startChild('./load-process.ts', 'load generator', {});
     const gen = generator;
-    log(`HTTP: the kit's server is pid ${kit.pid}, the bare server pid ${bare.pid} (for BENCH_HTTP_PROFILE)`);
+    log(
+      `HTTP: the kit's server is pid ${kit.pid}, its DPoP variant pid ${dpopKit.pid}, the bare server pid ${bare.pid} (for BENCH_HTTP_PROFILE)`,
+    );
     type Target = { server: Pick<ChildProcess<unknown>, 'call'>; port: number };
     const kitSide: Target = { server: kit, port: kit.ready.kitPort };
     const bareSide: Target = { server: bare, port: bare.ready.port };
+    const dpopSide: Target = { server: dpopKit, port: dpopKit.ready.kitPort };
+    const dpopServer = dpopKit;
+    /** `count` sessions of the DPoP variant, each bound to a key of its own client, kept under `name` in the generator. */
+    const dpopSessions = async (name: string, count: number) =>
+      dpopServer.call<{ refreshToken: string; accessToken: string }[]>('dpop-sessions', {
+        proofs: await gen.call<string[]>('dpop-clients', { name, count, loginUrl: DPOP_URLS.login }),
+        url: DPOP_URLS.login,
+      });
     const window = (target: Target, load: Load, seconds: number) =>
       measure(target.server, gen, { port: target.port, connections, seconds, load });
 
@@ -322,7 +429,7 @@ export async function measureHttp(options: {
     // POST /token: each server chains sessions of its own (the kit's tokens mean nothing to the
     // bare server and the other way round); the warm-ups use sessions of their own.
     log(
-      `measuring HTTP POST /token at ${connections} connections, each chaining its own session: the kit and the bare token endpoint${options.rawRotation ? ' and the raw rotation statement' : ''} in ${rounds} alternating rounds`,
+      `measuring HTTP POST /token at ${connections} connections, each chaining its own session: the kit, the bare token endpoint and the kit with DPoP${options.rawRotation ? ' and the raw rotation statement' : ''} in ${rounds} alternating rounds`,
     );
     const token: Variant[] = [];
     for (const [name, target] of [
@@ -339,6 +446,22 @@ export async function measureHttp(options: {
       await window(target, { chain: `${name}-warm-up` }, Math.max(warmupSeconds, SERVER_WARMUP_SECONDS));
       token.push({ key: name, target, load: { chain: `${name}-measured` } });
     }
+    // DPoP: sessions bound at login, each chain's client proving with its own key.
+    for (const chain of ['warm-up', 'measured']) {
+      const name = `${keys.tokenDpop}-${chain}`;
+      const sessions = await dpopSessions(name, connections);
+      await gen.call('chains', {
+        name,
+        tokens: sessions.map((session) => session.refreshToken),
+        dpop: { clients: name, url: DPOP_URLS.token },
+      });
+    }
+    await window(
+      dpopSide,
+      { chain: `${keys.tokenDpop}-warm-up` },
+      Math.max(warmupSeconds, SERVER_WARMUP_SECONDS),
+    );
+    token.push({ key: keys.tokenDpop, target: dpopSide, load: { chain: `${keys.tokenDpop}-measured` } });
     const raw = options.rawRotation;
     const tokenResults = await alternate(
       token,
@@ -359,6 +482,13 @@ export async function measureHttp(options: {
           'a keep-alive HTTP/1.1 load generator on 127.0.0.1 against createKitRoutes under @hono/node-server in a child process: form parsing, kit.refresh (the same UPDATE, ES256 signing), JSON token response; each connection chains its own session',
         result: tokenResults.get(keys.token)!,
       },
+      {
+        key: keys.tokenDpop,
+        name: 'HTTP POST /token (DPoP)',
+        contains:
+          "as POST /token, on the kit's DPoP variant (a process of its own, dpop option with a memory replay cache: a single server): each connection chains a session bound at login to its own client's ES256 key, and sends a fresh proof (random jti, iat now, htu the URL) with every refresh, signed in the generator's process; the server verifies it (ES256 signature, RFC 7638 thumbprint, replay-cache insert), rotates only for the session's key, and signs an access token with cnf.jkt",
+        result: tokenResults.get(keys.tokenDpop)!,
+      },
     ];
     if (raw) {
       figures.push({
@@ -373,6 +503,16 @@ export async function measureHttp(options: {
     // GET /me (the bare verifier and createBearerAuth, the same token) and /health.
     const access = await kit.call<string>('access');
     const me: Load = { get: '/me', headers: { authorization: `Bearer ${access}` } };
+    // DPoP: one bound session per connection, each with its own client's key.
+    const meDpopSessions = await dpopSessions(keys.meDpop, connections);
+    const meDpop: Load = {
+      get: '/me',
+      dpop: {
+        clients: keys.meDpop,
+        tokens: meDpopSessions.map((session) => session.accessToken),
+        url: DPOP_URLS.me,
+      },
+    };
     const variants: (Variant & { name: string; contains: string })[] = [
       {
         key: keys.meBare,
@@ -398,10 +538,18 @@ export async function measureHttp(options: {
         target: kitSide,
         load: { get: '/health' },
       },
+      {
+        key: keys.meDpop,
+        name: 'HTTP GET /me (DPoP): createBearerAuth',
+        contains:
+          "as GET /me, on the kit's DPoP variant (createBearerAuth({ kit, dpop }) with a memory replay cache: a single server): each connection presents Authorization: DPoP with an access token bound to its own client's ES256 key and a fresh proof (random jti, iat now, htu the URL, ath of the token) signed in the generator's process; the server verifies the token, then the proof (ES256 signature, RFC 7638 thumbprint, ath, replay-cache insert) and the binding",
+        target: dpopSide,
+        load: meDpop,
+      },
     ];
     for (const v of variants) await window(v.target, v.load, warmupSeconds);
     log(
-      `measuring HTTP GET /me (bare node:http, createBearerAuth) and GET /health in ${rounds} alternating rounds`,
+      `measuring HTTP GET /me (bare node:http, createBearerAuth, createBearerAuth with DPoP) and GET /health in ${rounds} alternating rounds`,
     );
     const meResults = await alternate(variants);
     for (const v of variants) {
@@ -410,6 +558,7 @@ export async function measureHttp(options: {
     return figures;
   } finally {
     await generator?.stop();
+    await dpopKit?.stop();
     await bare?.stop();
     await kit.stop();
   }
