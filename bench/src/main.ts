@@ -352,7 +352,7 @@ async function main(): Promise<void> {
       compare(figures, 'createVerifier / crypto.subtle.verify', 'verify.edge', 'verify.raw', VERIFY_TARGET),
     ];
     // The HTTP figures against their bare servers (see http.ts): the judged limits of POST /token
-    // and GET /me.
+    // and GET /me, and the DPoP figures against their Bearer figures and the bare servers (no target).
     comparisons.push(...httpComparisons(figures, 16), ...paths.comparisons, ...telemetry.comparisons);
 
     const report: Report = {
