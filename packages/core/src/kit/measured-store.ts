@@ -73,25 +73,32 @@ export function measureStore(
   telemetry: Telemetry,
   duration: TelemetryHistogram,
 ): (parent?: TelemetrySpan) => SessionStore {
+  // Times one store call. The duration is recorded by a reaction on the call's own promise: no
+  // async frame of the wrapper stays alive while the statement runs.
+  const timed = <T>(labels: OperationLabels, call: () => Promise<T>): Promise<T> => {
+    const start = performance.now();
+    const done = () => duration.record((performance.now() - start) / 1000, labels.durationAttributes);
+    let pending: Promise<T>;
+    try {
+      pending = call();
+    } catch (error) {
+      done();
+      return Promise.reject(error); // as from an async method: a rejection, never a throw
+    }
+    // Handles the rejection for this reaction only; the caller still receives it from `pending`.
+    // (A store that answers with a plain value, against its type, is timed all the same.)
+    (pending instanceof Promise ? pending : Promise.resolve(pending)).then(done, done);
+    return pending;
+  };
   const run = <T>(
     operation: StoreOperation,
     parent: TelemetrySpan | undefined,
     call: () => Promise<T>,
   ): Promise<T> => {
     const labels = LABELS[operation];
-    return telemetry.span(
-      labels.span,
-      labels.spanAttributes,
-      async () => {
-        const start = performance.now();
-        try {
-          return await call();
-        } finally {
-          duration.record((performance.now() - start) / 1000, labels.durationAttributes);
-        }
-      },
-      parent,
-    );
+    // No span to start (no tracer, or a refresh the sampler left out): time the call alone.
+    if (!telemetry.startsSpan(parent)) return timed(labels, call);
+    return telemetry.span(labels.span, labels.spanAttributes, () => timed(labels, call), parent);
   };
   interface View extends SessionStore {
     parent: TelemetrySpan | undefined;

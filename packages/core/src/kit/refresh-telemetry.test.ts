@@ -7,8 +7,10 @@ import {
 import * as otel from '@opentelemetry/api';
 import { DataPointType, MeterProvider, type MetricData, MetricReader } from '@opentelemetry/sdk-metrics';
 import {
+  AlwaysOffSampler,
   BasicTracerProvider,
   InMemorySpanExporter,
+  ParentBasedSampler,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -38,14 +40,18 @@ interface Recorder {
   points(): Promise<Map<string, number>>;
 }
 
-function createRecorder(): Recorder {
+/** `unsampled`: a sampler that leaves every trace out (metrics are recorded all the same). */
+function createRecorder(options: { unsampled?: boolean } = {}): Recorder {
   const reader = new TestReader();
   const spans = new InMemorySpanExporter();
   return {
     telemetry: {
       api: otel,
       meterProvider: new MeterProvider({ readers: [reader] }),
-      tracerProvider: new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] }),
+      tracerProvider: new BasicTracerProvider({
+        spanProcessors: [new SimpleSpanProcessor(spans)],
+        ...(options.unsampled ? { sampler: new ParentBasedSampler({ root: new AlwaysOffSampler() }) } : {}),
+      }),
     },
     spans,
     async metrics() {
@@ -290,6 +296,42 @@ describe('kit.refreshes and kit.refresh.duration', () => {
     } else {
       expect(spans[0]?.attributes['kit.error.code']).toBe(row.code ?? 'Error');
     }
+  });
+
+  it('time the store calls of a refresh the sampler left out, failed ones included', async () => {
+    const recorder = createRecorder({ unsampled: true });
+    const kit = await makeKit(recorder);
+    const { refreshToken } = await open(kit);
+    const before = await recorder.points();
+    const next = await kit.refresh(refreshToken);
+    expect(changes(before, await recorder.points(), 'kit.store.duration')).toEqual({
+      'kit.store.duration {"operation":"rotate"}': 1,
+    });
+
+    // A store that rejects, and one that throws instead of rejecting: the caller gets the store's
+    // error code either way, and the call is timed.
+    for (const fail of ['reject', 'throw'] as const) {
+      const middle = await recorder.points();
+      const error = new KitStoreUnavailableError();
+      const store = failingStore(f.store);
+      const throwing = new Proxy(store, {
+        get(target, name, receiver) {
+          const value = Reflect.get(target, name, receiver);
+          if (name !== 'rotate') return value;
+          return () => {
+            if (fail === 'throw') throw error;
+            return Promise.reject(error);
+          };
+        },
+      }) as SessionStore;
+      const failing = await f.makeKit({ store: throwing, telemetry: recorder.telemetry });
+      await expectKitError(failing.refresh(next.refreshToken), 'ERR_STORE_UNAVAILABLE');
+      expect(changes(middle, await recorder.points(), 'kit.')).toMatchObject({
+        'kit.store.duration {"operation":"rotate"}': 1,
+        'kit.refreshes {"outcome":"unavailable"}': 1,
+      });
+    }
+    expect(recorder.spans.getFinishedSpans()).toEqual([]);
   });
 
   it('record durations in seconds', async () => {

@@ -45,6 +45,12 @@ export interface Telemetry {
     fn: (span: TelemetrySpan) => Promise<T>,
     parent?: TelemetrySpan,
   ): Promise<T>;
+  /**
+   * Whether {@link Telemetry.span} under `parent` would start a span: false with no tracer, and
+   * under a kit span the SDK does not record. A caller that only times its work skips the span
+   * wrapper then.
+   */
+  startsSpan(parent?: TelemetrySpan): boolean;
 }
 
 const NOOP_INSTRUMENT = Object.freeze({ add() {}, record() {} });
@@ -57,6 +63,7 @@ export const noopTelemetry: Telemetry = Object.freeze({
   histogram: () => NOOP_INSTRUMENT,
   span: <T>(_name: string, _attributes: TelemetryAttributes, fn: (span: TelemetrySpan) => Promise<T>) =>
     fn(NOOP_SPAN),
+  startsSpan: () => false,
 });
 
 /** Buckets for durations in seconds: a refresh takes about a millisecond, an outage up to the timeout. */
@@ -152,6 +159,7 @@ export function createOpenTelemetry(
           advice: { explicitBucketBoundaries: DURATION_BUCKETS },
         }),
       ),
+    startsSpan: (parent) => recordsSpans && !(parent instanceof OtelSpanHandle && !parent.recording),
     async span<T>(
       name: string,
       attributes: TelemetryAttributes,
