@@ -12,6 +12,7 @@ import { createMemoryDpopReplayCache } from '../dpop/create-memory-dpop-replay-c
 import { jwkThumbprint } from '../dpop/jwk-thumbprint.ts';
 import type { KitDpopProofInvalidError } from '../errors.ts';
 import { createMemorySessionStore } from '../store/create-memory-session-store.ts';
+import type { SessionRecord, SessionStore } from '../store/session-store.ts';
 import type { SessionDpopProof } from './types.ts';
 
 const TOKEN_URL = 'https://auth.test/token';
@@ -265,5 +266,62 @@ describe('the dpop option', () => {
     const dpop = { proof: makeProof(key), method: 'POST', url: LOGIN_URL, accessToken: 'x' };
     await expectKitError(kit.createSession({ userId: 'u', dpop }), 'ERR_INVALID_INPUT');
     await expectKitError(kit.createSession({ userId: 'u', dpop: 'proof' as never }), 'ERR_INVALID_INPUT');
+  });
+});
+
+/**
+ * A store written before `dpopJkt` existed: it drops the field on insert, returns records without
+ * it, and rotates whatever `RotateInput.dpopJkt` says.
+ */
+function storeWithoutBinding(): SessionStore {
+  const inner = createMemorySessionStore();
+  const strip = (record: SessionRecord | null) => {
+    if (record === null) return null;
+    const { dpopJkt: _dropped, ...rest } = record;
+    return rest as SessionRecord;
+  };
+  return {
+    ...inner,
+    insert: (record) => inner.insert({ ...record, dpopJkt: null }),
+    find: async (id) => strip(await inner.find(id)),
+    rotate: async (input) => strip(await inner.rotate({ ...input, dpopJkt: null })),
+    touch: async (input) => strip(await inner.touch(input)),
+  };
+}
+
+/** A store that keeps `dpopJkt` but leaves it out of `rotate`'s compare-and-set. */
+function storeIgnoringBinding(): SessionStore {
+  const inner = createMemorySessionStore();
+  return {
+    ...inner,
+    rotate: async (input) =>
+      inner.rotate({ ...input, dpopJkt: (await inner.find(input.id))?.dpopJkt ?? null }),
+  };
+}
+
+describe('a session store that does not keep the DPoP binding', () => {
+  const f = useMemoryKitFixture();
+  const key = generateDpopKey('ES256');
+  const proof = (url: string) => ({
+    proof: makeProof(key, { claims: { htu: url, iat: Math.floor(f.clock.now() / SECOND) } }),
+    method: 'POST',
+    url,
+  });
+
+  it('still answers Bearer for the sessions of a kit without the dpop option', async () => {
+    const kit = await f.makeKit({ store: storeWithoutBinding() });
+    const opened = await kit.createSession({ userId: 'legacy-bearer' });
+    const next = await kit.refresh(opened.refreshToken);
+    expect(next.tokenType).toBe('Bearer');
+    expect((await kit.verifyAccessToken(next.accessToken)).cnf).toBeUndefined();
+  });
+
+  it("never hands a bound session's tokens to a refresh without its key", async () => {
+    for (const store of [storeWithoutBinding(), storeIgnoringBinding()]) {
+      const kit = await f.makeKit({ store, dpop: { replayCache: createMemoryDpopReplayCache() } });
+      const opened = await kit.createSession({ userId: 'legacy-bound', dpop: proof(LOGIN_URL) });
+      expect(opened.tokenType).toBe('DPoP');
+      await expectKitError(kit.refresh(opened.refreshToken), 'ERR_STORE_FAILURE');
+    }
   });
 });

@@ -38,7 +38,9 @@ export async function issueTokens(
   ]);
   return {
     accessToken: access.token,
-    tokenType: record.dpopJkt === null ? 'Bearer' : 'DPoP',
+    // As `cnf` above: a record without a thumbprint (`null`, or left out by a store that does not
+    // keep it) is a Bearer session's.
+    tokenType: record.dpopJkt ? 'DPoP' : 'Bearer',
     expiresIn: config.accessTokenTtl,
     refreshToken,
     session,

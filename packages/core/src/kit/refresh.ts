@@ -5,6 +5,7 @@ import {
   KitRefreshTokenReusedError,
   KitSessionExpiredError,
   KitSessionRevokedError,
+  KitStoreFailureError,
 } from '../errors.ts';
 import { isExpired, toSession } from '../session.ts';
 import type { SessionRecord, SessionStore } from '../store/session-store.ts';
@@ -107,6 +108,7 @@ async function exchange(
       dpopJkt: proof.jkt,
     });
     if (rotated) {
+      checkRotatedBinding(ctx, rotated, proof);
       const tokens = await issueTokens(ctx, rotated, next, nowMs);
       emitter.emit('session_refreshed', { session: tokens.session, grace: false });
       return tokens;
@@ -220,6 +222,24 @@ function checkBinding(ctx: KitContext, record: SessionRecord, proof: CheckedProo
   if (proof.jkt !== record.dpopJkt) {
     ctx.emitter.emit('dpop_key_mismatch', { sessionId: record.id });
     throw new KitRefreshTokenInvalidError();
+  }
+}
+
+/**
+ * Holds the store's rotation to the binding it was asked to enforce: a store that does not keep
+ * `dpopJkt` (one written before it existed) or leaves it out of `rotate`'s compare-and-set would
+ * otherwise hand a bound session's tokens to a request without its key. Such a rotation is
+ * answered with `ERR_STORE_FAILURE` and no tokens.
+ */
+function checkRotatedBinding(ctx: KitContext, rotated: SessionRecord, proof: CheckedProof): void {
+  const jkt: unknown = rotated.dpopJkt;
+  if (jkt === null) return;
+  // Without the `dpop` option no session is bound here: a store without the field works as before.
+  if (jkt === undefined && ctx.dpop === undefined) return;
+  if (typeof jkt !== 'string' || jkt !== proof.jkt) {
+    throw new KitStoreFailureError(
+      'The session store does not keep DPoP bindings: `rotate` must return `dpopJkt` and rotate a bound session only when `RotateInput.dpopJkt` is its key (describeSessionStoreConformance checks this).',
+    );
   }
 }
 
