@@ -2,7 +2,6 @@ import type { KitLogger, RateLimitStore } from '@kit/core';
 import { createMikroOrmRateLimitStore } from '@kit/core/mikro-orm';
 import { createRedisRateLimitStore, type RedisSetClient } from '@kit/core/redis';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { createClient } from 'redis';
 
 /** Where the demo keeps its rate-limit counters, and how to let go of it at shutdown. */
 export interface DemoRateLimitStore {
@@ -45,6 +44,9 @@ export async function openRateLimitStore(options: {
       close: async () => undefined,
     };
   }
+  // Loaded only when REDIS_URL is set: node-redis holds 7 to 8 MiB of RSS in a process that never
+  // talks to Redis (docs/benchmarks.md, Memory).
+  const { createClient } = await import('redis');
   const url = new URL(options.redisUrl);
   const where = `${url.hostname}:${url.port || 6379}`;
   const client = createClient({ url: options.redisUrl });
