@@ -1,0 +1,60 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { generateSecret } from '@kit/core';
+import { startChildProcess } from '@kit/test-support/child-process';
+import { createTestDatabase, type TestDatabase } from '@kit/test-support/database';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const DEMO_DIR = fileURLToPath(new URL('..', import.meta.url));
+
+/** The pids of the children of `pid` (Linux /proc). */
+function childPids(pid: number): string[] {
+  return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+}
+
+/** A NUL-separated /proc file of `pid` (`cmdline`, `environ`) as its entries. */
+const entries = (pid: string, file: string) =>
+  readFileSync(`/proc/${pid}/${file}`, 'utf8').split('\0').filter(Boolean);
+
+/**
+ * `pnpm demo`'s start script (scripts/start.mjs): it builds the demo, runs it on plain Node with the
+ * memory settings of docs/benchmarks.md, and passes signals on, exiting with the server's status.
+ */
+describe.skipIf(process.platform !== 'linux')('the demo start script', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it('builds the demo, serves it on plain node, and exits 0 after the server on SIGTERM', async () => {
+    const launcher = await startChildProcess<RegExpExecArray>({
+      entry: 'scripts/start.mjs',
+      name: 'the demo start script',
+      typescript: false,
+      cwd: DEMO_DIR,
+      env: { DATABASE_URL: db.url, KIT_SECRET: generateSecret(), HOST: '127.0.0.1', PORT: '0' },
+      readyLine: /^listening on (http:\/\/\S+)$/,
+      startTimeoutMs: 60_000,
+    });
+    try {
+      const url = launcher.ready[1]!;
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      expect((await fetch(`${url}/docs`)).status).toBe(200);
+      // One server process: Node on the built JavaScript, no TypeScript loader, the malloc setting.
+      const children = childPids(launcher.pid);
+      expect(children).toHaveLength(1);
+      const server = entries(children[0]!, 'cmdline');
+      expect(server).toHaveLength(2);
+      expect(server[1]).toMatch(/\/apps\/demo\/dist\/main\.mjs$/);
+      expect(entries(children[0]!, 'environ')).toContain('MALLOC_MMAP_THRESHOLD_=131072');
+    } finally {
+      await launcher.stop();
+    }
+    // SIGTERM went to the launcher only: the server drained, exited 0, and so did the launcher.
+    expect(await launcher.exited).toEqual({ code: 0, signal: null });
+    expect(launcher.lines.map((l) => l.text).join('\n')).toContain('shutdown: done');
+  });
+});
