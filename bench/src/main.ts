@@ -8,6 +8,8 @@
  * - `BENCH_SECONDS` (default 5): measured seconds of each figure.
  * - `BENCH_WARMUP_SECONDS` (default 1): warm-up before each figure, not counted.
  * - `BENCH_SOAK=0`: skip the soak (see measure-soak.ts for `SOAK_SECONDS` and `SOAK_RATE`).
+ * - `BENCH_MEMORY=0`: skip the memory section (see memory/measure.ts for `BENCH_MEMORY_RUNS`,
+ *   `BENCH_MEMORY_SETTLE_SECONDS` and `BENCH_MEMORY_SUBJECTS`; Linux only, skipped elsewhere).
  * - `BENCH_PUBLISH=1`: also write the JSON and the SVG chart to `docs/assets/` for the benchmarks
  *   page.
  * - `BENCH_ROUNDS` (default 5): a figure and its limit are measured in this many alternating
@@ -34,6 +36,7 @@ import { type BenchDatabase, openBenchDatabase } from './database.ts';
 import { interleave, prepareRounds, type RunResult, type RunSettings, run } from './harness.ts';
 import { httpComparisons, measureHttp } from './http.ts';
 import { measureSoak } from './measure-soak.ts';
+import { runMemorySection } from './memory/section.ts';
 import { benchRedisUrl, formatRateLimitFigures, measureRateLimitStores } from './rate-limit-stores.ts';
 import {
   checkRotateSql,
@@ -374,6 +377,14 @@ async function main(): Promise<void> {
     };
     console.log(formatReport(report));
     console.log(`\nresults written to ${writeReport(report).join(', ')}`);
+
+    // 5b: the memory section: the demo server's RSS idle and under load, next to a minimal host,
+    // the bare server and floors (memory/measure.ts; alone: `pnpm --filter @kit/bench memory`).
+    // After the throughput figures, in processes of its own; its own table and JSON.
+    if (process.env.BENCH_MEMORY !== '0' && process.platform === 'linux') {
+      log('memory: the demo server and its comparisons, idle and under load (BENCH_MEMORY=0 skips it)');
+      await runMemorySection(db.url, log);
+    }
 
     // 6: the soak (minutes of steady mixed traffic against the demo server, every session checked
     // at the end, memory compared), after every throughput figure so it cannot disturb them.
