@@ -4,14 +4,14 @@
 // on plain Node in a process of its own. Measured in docs/benchmarks.md ("Memory"), idle / peak RSS
 // of the server under the issue's load, medians:
 //
-// - no TypeScript loader in the server's process: 160 / 228 MiB under tsx, 115 / 203 without;
+// - no TypeScript loader in the server's process: 160 / 246 MiB under tsx, 118 / 209 without;
 // - `MALLOC_MMAP_THRESHOLD_=131072` (glibc; ignored elsewhere; a value in the environment takes
 //   precedence): each scrypt of a login allocates 16 MiB on a libuv thread, and glibc otherwise
 //   keeps that much per thread after the first (up to 64 MiB for four threads, never returned).
-//   With the threshold fixed, such blocks are mapped and unmapped each time: 115 / 203 to 95 / 139.
+//   With the threshold fixed, such blocks are mapped and unmapped each time: 118 / 209 to 94 / 134.
 //
 // No V8 flag: bounding the young generation (`--max-semi-space-size=4` or `8`) lowered the peak by
-// 10 to 20 MiB but cost 10 to 20% more CPU per refresh. NODE_OPTIONS reaches the server, for a host
+// 8 to 24 MiB but cost 10 to 20% more CPU per refresh. NODE_OPTIONS reaches the server, for a host
 // that would rather pay that.
 //
 // This process stays as the server's parent only to pass signals on and exit with its status: it
