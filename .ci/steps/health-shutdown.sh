@@ -18,7 +18,7 @@ bound_s=15
 log=$(mktemp)
 
 step "health-shutdown: pnpm demo on the embedded PostgreSQL, port $port"
-# A session of its own, so every process it starts (pnpm, tsx, node, postgres) can be found by it.
+# A session of its own, so every process it starts (pnpm, node, postgres) can be found by it.
 env -u DATABASE_URL PORT=$port setsid pnpm demo >"$log" 2>&1 &
 demo_pid=$!
 cleanup() {
@@ -47,8 +47,8 @@ for path in /healthz /readyz; do
 done
 
 step "health-shutdown: SIGTERM to the server process"
-# The node process running src/main.ts (tsx starts it as its child: the newest match).
-server_pid=$(pgrep -n -s "$demo_pid" -f 'src/main\.ts' || true)
+# The node process running the built demo (dist/main.mjs, started by apps/demo/scripts/start.mjs).
+server_pid=$(pgrep -n -s "$demo_pid" -f 'dist/main\.mjs' || true)
 [ -n "$server_pid" ] || { echo "health-shutdown: no server process found" >&2; exit 1; }
 started=$(date +%s%N)
 kill -TERM "$server_pid"
