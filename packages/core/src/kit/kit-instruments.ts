@@ -1,6 +1,11 @@
 import { KitError } from '../errors.ts';
 import type { TelemetryAttributes } from '../telemetry/open-telemetry-api.ts';
-import type { Telemetry, TelemetryCounter, TelemetryHistogram } from '../telemetry/telemetry.ts';
+import type {
+  Telemetry,
+  TelemetryCounter,
+  TelemetryHistogram,
+  TelemetryTally,
+} from '../telemetry/telemetry.ts';
 
 /**
  * How a `kit.refresh` call ended, as the `outcome` attribute of `kit.refreshes` and
@@ -30,7 +35,7 @@ export type RefreshOutcome =
   | 'revoked'
   | 'unavailable';
 
-/** One frozen attribute set per outcome, so recording one allocates nothing. */
+/** One frozen attribute set per outcome, so recording a duration allocates nothing. */
 export const REFRESH_OUTCOME_ATTRIBUTES: Readonly<Record<RefreshOutcome, TelemetryAttributes>> =
   Object.freeze({
     rotated: Object.freeze({ outcome: 'rotated' }),
@@ -97,8 +102,11 @@ export function revocationReasonAttributes(reason: string): TelemetryAttributes 
  * @internal
  */
 export interface KitInstruments {
-  /** `kit.refreshes`, attribute `outcome` ({@link RefreshOutcome}). */
-  readonly refreshes: TelemetryCounter;
+  /**
+   * `kit.refreshes`, attribute `outcome` ({@link RefreshOutcome}): counted by the kit and read by
+   * the SDK when it collects, so a refresh makes one SDK call fewer.
+   */
+  readonly refreshes: TelemetryTally;
   /** `kit.refresh.duration` in seconds, attribute `outcome`. */
   readonly refreshDuration: TelemetryHistogram;
   /** `kit.sessions.created`, no attributes. */
@@ -112,7 +120,7 @@ export interface KitInstruments {
 /** @internal */
 export function createKitInstruments(telemetry: Telemetry): KitInstruments {
   return Object.freeze({
-    refreshes: telemetry.counter('kit.refreshes', 'Refresh-token exchanges, by outcome.'),
+    refreshes: telemetry.tally('kit.refreshes', 'Refresh-token exchanges, by outcome.', 'outcome'),
     refreshDuration: telemetry.histogram('kit.refresh.duration', 'Time to answer kit.refresh, by outcome.'),
     sessionsCreated: telemetry.counter('kit.sessions.created', 'Sessions opened.'),
     sessionsRevoked: telemetry.counter('kit.sessions.revoked', 'Sessions revoked, by reason.'),

@@ -42,34 +42,43 @@ const REUSED_REASON = revocationReasonAttributes('refresh_token_reused');
  *
  * @internal
  */
-export async function refresh(
+export function refresh(
   ctx: KitContext,
   chain: ChainWalk,
   refreshToken: string,
   rawContext?: RefreshOptions,
 ): Promise<TokenSet> {
-  const { telemetry, instruments } = ctx;
-  if (!telemetry.enabled) return exchange(ctx, chain, ctx.store, refreshToken, rawContext, undefined);
+  if (!ctx.telemetry.enabled) return exchange(ctx, chain, ctx.store, refreshToken, rawContext, undefined);
+  return ctx.telemetry.span('kit.refresh', NO_ATTRIBUTES, (span) =>
+    measuredExchange(ctx, chain, refreshToken, rawContext, span),
+  );
+}
+
+/** {@link exchange} inside the `kit.refresh` span: its store calls under it, counted and timed by outcome. */
+async function measuredExchange(
+  ctx: KitContext,
+  chain: ChainWalk,
+  refreshToken: string,
+  rawContext: RefreshOptions | undefined,
+  span: TelemetrySpan,
+): Promise<TokenSet> {
   const start = performance.now();
+  const trace: RefreshTrace = { span, grace: false };
   let outcome: RefreshOutcome = 'unavailable';
   try {
-    return await telemetry.span('kit.refresh', NO_ATTRIBUTES, async (span) => {
-      const trace: RefreshTrace = { span, grace: false };
-      try {
-        const tokens = await exchange(ctx, chain, ctx.storeUnder(span), refreshToken, rawContext, trace);
-        outcome = trace.grace ? 'grace' : 'rotated';
-        return tokens;
-      } catch (error) {
-        outcome = refreshFailureOutcome(error);
-        throw error;
-      } finally {
-        span.setAttribute('kit.refresh.outcome', outcome);
-      }
-    });
+    const tokens = await exchange(ctx, chain, ctx.storeUnder(span), refreshToken, rawContext, trace);
+    outcome = trace.grace ? 'grace' : 'rotated';
+    return tokens;
+  } catch (error) {
+    outcome = refreshFailureOutcome(error);
+    throw error;
   } finally {
-    const attributes = REFRESH_OUTCOME_ATTRIBUTES[outcome];
-    instruments.refreshes.add(1, attributes);
-    instruments.refreshDuration.record((performance.now() - start) / 1000, attributes);
+    span.setAttribute('kit.refresh.outcome', outcome);
+    ctx.instruments.refreshes.add(outcome);
+    ctx.instruments.refreshDuration.record(
+      (performance.now() - start) / 1000,
+      REFRESH_OUTCOME_ATTRIBUTES[outcome],
+    );
   }
 }
 

@@ -19,6 +19,7 @@ const throwingSdk = {
     getMeter: () => ({
       createCounter: () => ({ add: boom }),
       createHistogram: () => ({ record: boom }),
+      createObservableCounter: boom,
     }),
   },
   tracerProvider: { getTracer: () => ({ startSpan: () => throwingSpan }) },

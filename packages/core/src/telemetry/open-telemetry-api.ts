@@ -46,6 +46,15 @@ export interface OpenTelemetryMeter {
     name: string,
     options?: { description?: string; unit?: string; advice?: { explicitBucketBoundaries?: number[] } },
   ): { record(value: number, attributes?: TelemetryAttributes): void };
+  /** Absent from meters of hosts' own making: the kit then counts with {@link createCounter}. */
+  createObservableCounter?(
+    name: string,
+    options?: { description?: string; unit?: string },
+  ): {
+    addCallback(
+      callback: (result: { observe(value: number, attributes?: TelemetryAttributes): void }) => void,
+    ): void;
+  };
 }
 
 /** @internal */

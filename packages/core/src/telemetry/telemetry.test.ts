@@ -178,6 +178,66 @@ describe('telemetry option', () => {
       .flatMap((r) => r.scopeMetrics.flatMap((s) => s.metrics.map((m) => m.descriptor.name)));
     expect(names).toEqual(expect.arrayContaining(['test.count', 'test.duration']));
   });
+
+  /** The data points of `name` in a fresh cumulative collection of `provider`'s reader. */
+  const pointsOf = async (
+    read: PeriodicExportingMetricReader,
+    exporter: InMemoryMetricExporter,
+    name: string,
+  ) => {
+    exporter.reset();
+    await read.forceFlush();
+    const metric = exporter
+      .getMetrics()
+      .flatMap((r) => r.scopeMetrics.flatMap((s) => s.metrics))
+      .find((m) => m.descriptor.name === name);
+    return Object.fromEntries(
+      (metric?.dataPoints ?? []).map((p) => [String(p.attributes.outcome), p.value as number]),
+    );
+  };
+
+  it('keeps tallies as one counter per meter: kits on the same meter add up, each collection reads them', async () => {
+    const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+    const read = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 60_000 });
+    const meterProvider = new MeterProvider({ readers: [read] });
+    const first = (await loadTelemetry({ api: otel, meterProvider }, 'test')).tally(
+      'test.tally',
+      'd',
+      'outcome',
+    );
+    const second = (await loadTelemetry({ api: otel, meterProvider }, 'test')).tally(
+      'test.tally',
+      'd',
+      'outcome',
+    );
+    first.add('rotated');
+    first.add('rotated');
+    second.add('rotated');
+    second.add('reused');
+    expect(await pointsOf(read, exporter, 'test.tally')).toEqual({ rotated: 3, reused: 1 });
+    first.add('reused');
+    expect(await pointsOf(read, exporter, 'test.tally')).toEqual({ rotated: 3, reused: 2 });
+    await meterProvider.shutdown();
+  });
+
+  it('counts a tally through a plain counter on a meter without observable counters', async () => {
+    const added: [number, unknown][] = [];
+    const meterProvider = {
+      getMeter: () => ({
+        createCounter: () => ({
+          add: (value: number, attributes: unknown) => added.push([value, attributes]),
+        }),
+        createHistogram: () => ({ record() {} }),
+      }),
+    };
+    const tally = (await loadTelemetry({ api: otel, meterProvider }, 'test')).tally('t', 'd', 'outcome');
+    tally.add('rotated');
+    tally.add('rotated');
+    expect(added).toEqual([
+      [1, { outcome: 'rotated' }],
+      [1, { outcome: 'rotated' }],
+    ]);
+  });
 });
 
 describe('logger option', () => {

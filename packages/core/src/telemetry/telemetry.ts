@@ -17,6 +17,17 @@ export interface TelemetryHistogram {
   record(value: number, attributes?: TelemetryAttributes): void;
 }
 
+/**
+ * A counter by one attribute whose counts the kit keeps itself, as plain numbers, and the SDK reads
+ * when it collects (an OpenTelemetry observable counter): counting costs no SDK call, so it suits
+ * the hot path. Every kit on one meter adds to the same counts, as they would to one counter.
+ * @internal
+ */
+export interface TelemetryTally {
+  /** Adds one to the series whose attribute has `value`. Values must come from a bounded set. */
+  add(value: string): void;
+}
+
 /** The span a {@link Telemetry.span} callback runs in. @internal */
 export interface TelemetrySpan {
   setAttribute(key: string, value: string | number | boolean): void;
@@ -32,12 +43,19 @@ export interface Telemetry {
   /** False when nothing is recorded: callers skip their clock reads. */
   readonly enabled: boolean;
   counter(name: string, description: string): TelemetryCounter;
+  /**
+   * A counter named `name` whose only attribute is `attribute`, kept by the kit (see
+   * {@link TelemetryTally}); on a meter without observable counters, a plain counter.
+   */
+  tally(name: string, description: string, attribute: string): TelemetryTally;
   /** A histogram of durations in seconds, with buckets from 0.5 ms to 10 s. */
   histogram(name: string, description: string): TelemetryHistogram;
   /**
    * Runs `fn` in a span named `name`, ended when `fn` settles. A rejection marks the span as an
    * error with the error's code as `kit.error.code` (never its message). `parent` nests the span
-   * under another without relying on a context manager (none exists at the edge).
+   * under another without relying on a context manager (none exists at the edge). A span the SDK
+   * does not record (a trace its sampler left out) has nothing to end or mark: `fn`'s own promise
+   * is returned then, with no frame waiting on it.
    */
   span<T>(
     name: string,
@@ -60,6 +78,7 @@ const NOOP_SPAN: TelemetrySpan = Object.freeze({ setAttribute() {} });
 export const noopTelemetry: Telemetry = Object.freeze({
   enabled: false,
   counter: () => NOOP_INSTRUMENT,
+  tally: () => NOOP_INSTRUMENT,
   histogram: () => NOOP_INSTRUMENT,
   span: <T>(_name: string, _attributes: TelemetryAttributes, fn: (span: TelemetrySpan) => Promise<T>) =>
     fn(NOOP_SPAN),
@@ -160,7 +179,8 @@ export function createOpenTelemetry(
         }),
       ),
     startsSpan: (parent) => recordsSpans && !(parent instanceof OtelSpanHandle && !parent.recording),
-    async span<T>(
+    tally: (name, description, attribute) => keptTally(meter, name, description, attribute),
+    span<T>(
       name: string,
       attributes: TelemetryAttributes,
       fn: (span: TelemetrySpan) => Promise<T>,
@@ -181,36 +201,50 @@ export function createOpenTelemetry(
       } catch {
         return fn(NOOP_SPAN);
       }
-      try {
-        if (!activeSpans) return await fn(handle);
-        let ran = false;
-        const run = () => {
-          ran = true;
-          return fn(handle);
-        };
-        let result: Promise<T>;
-        try {
-          result = api.context.with(handle.context, run);
-        } catch (error) {
-          if (ran) throw error;
-          result = run(); // the context manager failed before running fn: run it outside
-        }
-        return await result;
-      } catch (error) {
-        quietly(() => {
-          handle.span.setAttribute('kit.error.code', errorFields(error).code);
-          handle.span.setStatus({ code: SPAN_STATUS_ERROR });
-        });
-        throw error;
-      } finally {
-        try {
-          handle.span.end();
-        } catch {
-          // The SDK failed: the span is lost, the operation is not.
-        }
-      }
+      // Most spans are left out by the sampler: ending or marking one does nothing, so nothing
+      // waits on `fn`. (With `activeSpans` it is still made active: libraries' spans under it are
+      // then left out too, rather than starting traces of their own.)
+      if (!handle.recording && !activeSpans) return fn(handle);
+      return runInSpan(api, handle, fn, activeSpans);
     },
   };
+}
+
+/** Runs `fn` in `handle`'s span (made active with `activeSpans`) and ends the span when it settles. */
+async function runInSpan<T>(
+  api: OpenTelemetryApi,
+  handle: OtelSpanHandle,
+  fn: (span: TelemetrySpan) => Promise<T>,
+  activeSpans: boolean,
+): Promise<T> {
+  try {
+    if (!activeSpans) return await fn(handle);
+    let ran = false;
+    const run = () => {
+      ran = true;
+      return fn(handle);
+    };
+    let result: Promise<T>;
+    try {
+      result = api.context.with(handle.context, run);
+    } catch (error) {
+      if (ran) throw error;
+      result = run(); // the context manager failed before running fn: run it outside
+    }
+    return await result;
+  } catch (error) {
+    quietly(() => {
+      handle.span.setAttribute('kit.error.code', errorFields(error).code);
+      handle.span.setStatus({ code: SPAN_STATUS_ERROR });
+    });
+    throw error;
+  } finally {
+    try {
+      handle.span.end();
+    } catch {
+      // The SDK failed: the span is lost, the operation is not.
+    }
+  }
 }
 
 function quietly(call: () => unknown): void {
@@ -235,6 +269,73 @@ function guardedCounter(create: () => TelemetryCounter): TelemetryCounter {
       } catch {
         // The SDK failed: the measurement is lost, the operation is not.
       }
+    },
+  };
+}
+
+/** The counts behind a tally: one per attribute value, and the attributes they are reported with. */
+interface TallyCounts {
+  readonly attribute: string;
+  readonly counts: Map<string, number>;
+  readonly attributes: Map<string, TelemetryAttributes>;
+}
+
+// One set of counts per meter and instrument name, shared by every kit on that meter: an
+// observable counter reports one value per series, so two kits each reporting their own count
+// would overwrite each other where one counter would have added them up.
+const tallies = new WeakMap<object, Map<string, TallyCounts>>();
+
+function keptTally(
+  meter: OpenTelemetryMeter,
+  name: string,
+  description: string,
+  attribute: string,
+): TelemetryTally {
+  const plain = (): TelemetryTally => {
+    const counter = guardedCounter(() => meter.createCounter(name, { description }));
+    const attributes = new Map<string, TelemetryAttributes>();
+    return {
+      add(value) {
+        let set = attributes.get(value);
+        if (set === undefined) {
+          set = Object.freeze({ [attribute]: value });
+          attributes.set(value, set);
+        }
+        counter.add(1, set);
+      },
+    };
+  };
+  if (typeof meter.createObservableCounter !== 'function') return plain();
+  let byName = tallies.get(meter);
+  if (byName === undefined) {
+    byName = new Map();
+    tallies.set(meter, byName);
+  }
+  let kept = byName.get(name);
+  if (kept === undefined) {
+    const made: TallyCounts = { attribute, counts: new Map(), attributes: new Map() };
+    try {
+      meter.createObservableCounter(name, { description }).addCallback((result) => {
+        for (const [value, count] of made.counts) result.observe(count, made.attributes.get(value));
+      });
+    } catch {
+      return plain(); // the SDK failed: count through it as before
+    }
+    kept = made;
+    byName.set(name, kept);
+  } else if (kept.attribute !== attribute) {
+    return plain(); // not the kit's own instrument: leave it alone
+  }
+  const { counts, attributes } = kept;
+  return {
+    add(value) {
+      const count = counts.get(value);
+      if (count !== undefined) {
+        counts.set(value, count + 1);
+        return;
+      }
+      attributes.set(value, Object.freeze({ [attribute]: value }));
+      counts.set(value, 1);
     },
   };
 }
