@@ -14,7 +14,8 @@
  * created (or some of its parts: `metrics`, `traces`, `context`, `sampled`, comma-separated); unset,
  * none is registered, so the kit finds `@opentelemetry/api` installed with no SDK behind it.
  * `BENCH_HTTP_KIT_TELEMETRY=off` creates the kit with `telemetry: false` (with an SDK registered:
- * what the SDK costs the process by itself, the kit recording nothing).
+ * what the SDK costs the process by itself, the kit recording nothing); `sdk-calls` does too, and
+ * its refreshes make by hand the SDK calls the kit's telemetry would (sdk-calls.ts: the floor).
  * `BENCH_HTTP_DPOP=1` makes the DPoP variant (a process of its own, so the Bearer server's
  * set-up, heap and figures stay as they were): the kit gets `dpop` and `GET /me`'s
  * `createBearerAuth` its own `dpop` options, each with a replay cache in this process's memory
@@ -43,9 +44,11 @@ import {
 import { createKitOrm, createMikroOrmStore } from '@kit/core/mikro-orm';
 import { createBearerAuth, createKitRoutes, type KitAuthEnv } from '@kit/hono';
 import { answerParent } from '@kit/test-support/child-process';
+import * as otel from '@opentelemetry/api';
 import { Hono } from 'hono';
 import { answerInProcess } from './in-process.ts';
 import { parseSdkParts, type RegisteredSdk, registerSdk } from './otel-sdk.ts';
+import { withSdkCallsOnly } from './sdk-calls.ts';
 
 const databaseUrl = process.env.BENCH_HTTP_DATABASE_URL;
 const poolSize = Number(process.env.BENCH_HTTP_POOL_SIZE ?? 16);
@@ -62,7 +65,13 @@ if (!databaseUrl) throw new Error('http-server.ts is started by bench/src/http.t
 const telemetry = process.env.BENCH_HTTP_TELEMETRY ?? '';
 // Before the kit: the kit takes its meter and tracer from the global providers when it is created.
 const sdk: RegisteredSdk | undefined = telemetry ? registerSdk(parseSdkParts(telemetry)) : undefined;
-const kitTelemetry = process.env.BENCH_HTTP_KIT_TELEMETRY === 'off' ? { telemetry: false as const } : {};
+const kitTelemetryEnv = process.env.BENCH_HTTP_KIT_TELEMETRY;
+if (kitTelemetryEnv !== undefined && kitTelemetryEnv !== 'off' && kitTelemetryEnv !== 'sdk-calls')
+  throw new Error('BENCH_HTTP_KIT_TELEMETRY is off or sdk-calls.');
+// `sdk-calls`: the kit's telemetry off, its refreshes making the same SDK calls by hand.
+const sdkCallsOnly = kitTelemetryEnv === 'sdk-calls';
+if (sdkCallsOnly && !sdk) throw new Error('BENCH_HTTP_KIT_TELEMETRY=sdk-calls needs BENCH_HTTP_TELEMETRY.');
+const kitTelemetry = kitTelemetryEnv === undefined ? {} : { telemetry: false as const };
 const dpopOn = process.env.BENCH_HTTP_DPOP === '1';
 /**
  * The DPoP variant's replay caches hold this many proofs each. A proof is held for its window (65
@@ -82,7 +91,12 @@ const options = {
   ...kitTelemetry,
   ...(dpopOn ? { dpop: { replayCache: dpopReplayCache() } } : {}),
 } as const;
-const makeKit = (store: SessionStore) => createAuthKit({ ...options, store });
+const makeKit = async (store: SessionStore) => {
+  const made = await createAuthKit({ ...options, store });
+  return sdkCallsOnly
+    ? withSdkCallsOnly(made, otel.metrics.getMeterProvider(), otel.trace.getTracerProvider())
+    : made;
+};
 const kit = await makeKit(
   createMikroOrmStore(rotationBatchSize === undefined ? { orm } : { orm, rotationBatchSize }),
 );

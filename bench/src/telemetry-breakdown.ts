@@ -7,6 +7,8 @@
  * weighs most), one caller chaining its session, in alternating rounds:
  *
  * - `off`: `telemetry: false` (no instrument, the store not wrapped);
+ * - `kit-layers`: a meter whose instruments record nothing: the kit's own layers (clock reads,
+ *   wrappers, the store's measured view) without the SDK's work;
  * - `api`: the `@opentelemetry/api` namespace with no SDK ("no SDK" in `pnpm bench`): the kit sees
  *   the no-op providers and takes the same path as `off`;
  * - `metrics`: the SDK's MeterProvider only (a reader collecting every second);
@@ -17,12 +19,15 @@
  *   promise hooks on, which every promise of the process then pays, whatever the kit does.
  * - `sampled`, `sdk-sampled`: `traces` and `sdk` with a tracer provider that keeps one root trace
  *   in ten (`ParentBasedSampler` over `TraceIdRatioBasedSampler(0.1)`).
+ * - `sdk-calls`: the kit with `telemetry: false`, its refresh making by hand the SDK calls
+ *   `sdk-sampled` makes (sdk-calls.ts): the floor, what the SDK itself costs for them.
  *
  * The context manager is registered before each window of a `+context` variant and disabled after
  * it (which turns the promise hooks off again), so the other variants run without it.
  *
  * Environment: `BENCH_SECONDS` (default 5, measured seconds per variant), `BENCH_WARMUP_SECONDS`
- * (default 1), `BENCH_ROUNDS` (default 5).
+ * (default 1), `BENCH_ROUNDS` (default 5), `BENCH_VARIANTS` (some of the keys above, comma-separated;
+ * `api` is always measured, as the baseline).
  */
 import os from 'node:os';
 import { createAuthKit, generateSecret, generateSigningKeys, type TelemetryOption } from '@kit/core';
@@ -40,6 +45,7 @@ import { positiveEnv } from './env.ts';
 import { prepareRounds, type Rounds } from './harness.ts';
 import { METRIC_INTERVAL_MS, SAMPLED_RATIO } from './otel-sdk.ts';
 import { kitRefresh } from './refresh.ts';
+import { withSdkCallsOnly } from './sdk-calls.ts';
 
 const benchSeconds = positiveEnv('BENCH_SECONDS', 5);
 const warmupSeconds = positiveEnv('BENCH_WARMUP_SECONDS', 1);
@@ -89,9 +95,19 @@ interface Variant {
   key: string;
   telemetry: TelemetryOption;
   context?: boolean;
+  /** The kit's telemetry is off and its refresh makes the SDK's calls by hand (sdk-calls.ts). */
+  sdkCallsOnly?: boolean;
 }
-const variants: Variant[] = [
+// Instruments that record nothing behind a real meter: what the kit's own layers cost (clock
+// reads, wrappers, the store view), apart from what the SDK does with a measurement.
+const NOTHING = { add() {}, record() {} };
+const idleMeterProvider = {
+  getMeter: () => ({ createCounter: () => NOTHING, createHistogram: () => NOTHING }),
+} as unknown as MeterProvider;
+
+const allVariants: Variant[] = [
   { key: 'off', telemetry: false },
+  { key: 'kit-layers', telemetry: { api: otel, meterProvider: idleMeterProvider } },
   { key: 'api', telemetry: otel },
   { key: 'metrics', telemetry: { api: otel, meterProvider } },
   { key: 'traces', telemetry: { api: otel, tracerProvider } },
@@ -99,7 +115,13 @@ const variants: Variant[] = [
   { key: 'sdk+context', telemetry: { api: otel, meterProvider, tracerProvider }, context: true },
   { key: 'sampled', telemetry: { api: otel, tracerProvider: sampledTracerProvider } },
   { key: 'sdk-sampled', telemetry: { api: otel, meterProvider, tracerProvider: sampledTracerProvider } },
+  { key: 'sdk-calls', telemetry: false, sdkCallsOnly: true },
 ];
+const chosen = process.env.BENCH_VARIANTS?.split(',').filter(Boolean);
+const unknown = chosen?.filter((key) => !allVariants.some((v) => v.key === key)) ?? [];
+if (unknown.length > 0) throw new Error(`BENCH_VARIANTS: no variant ${unknown.join(', ')}`);
+// The `api` variant is the baseline of the table: always measured.
+const variants = chosen ? allVariants.filter((v) => v.key === 'api' || chosen.includes(v.key)) : allVariants;
 
 let contextManager: AsyncLocalStorageContextManager | undefined;
 const withContext = (on: boolean) => {
@@ -122,7 +144,8 @@ const options = {
 
 const prepared: { variant: Variant; rounds: Rounds }[] = [];
 for (const variant of variants) {
-  const kit = await createAuthKit({ ...options, store: createCpuOnlyStore(), telemetry: variant.telemetry });
+  const made = await createAuthKit({ ...options, store: createCpuOnlyStore(), telemetry: variant.telemetry });
+  const kit = variant.sdkCallsOnly ? withSdkCallsOnly(made, meterProvider, sampledTracerProvider) : made;
   withContext(variant.context === true);
   prepared.push({
     variant,

@@ -116,10 +116,12 @@ export async function measureTelemetry(options: {
    * `sdk-alone`: the "with SDK" server's kit has `telemetry: false`, so the figures are what the
    * SDK costs the process by itself. `kit-only`: the "no SDK" server registers the same SDK with
    * the kit's telemetry off, so the figures are what the kit's own instrumentation adds to a
-   * process that already runs the SDK (what `pnpm bench` judges). Unset: no SDK against the SDK and
-   * the kit.
+   * process that already runs the SDK (what `pnpm bench` judges). `sdk-floor`: as `kit-only`, and
+   * the "no SDK" server's refreshes make by hand the SDK calls the kit's would (sdk-calls.ts), so
+   * the refresh figures are what the kit adds beyond the SDK's own work for those calls. Unset: no
+   * SDK against the SDK and the kit.
    */
-  split?: 'sdk-alone' | 'kit-only';
+  split?: 'sdk-alone' | 'kit-only' | 'sdk-floor';
   log: (line: string) => void;
 }): Promise<{ figures: Figure[]; comparisons: Comparison[]; summary: TelemetrySummary }> {
   const { connections, warmupSeconds, benchSeconds, log } = options;
@@ -145,7 +147,9 @@ export async function measureTelemetry(options: {
   const without =
     options.split === 'kit-only'
       ? `the same SDK registered (${registered}), the kit created with telemetry: false`
-      : WITHOUT;
+      : options.split === 'sdk-floor'
+        ? `the same SDK registered (${registered}), the kit created with telemetry: false, each refresh making by hand the SDK calls of the kit's telemetry (a root span, its child when sampled, two duration records)`
+        : WITHOUT;
   const env = {
     BENCH_HTTP_DATABASE_URL: options.databaseUrl,
     BENCH_HTTP_POOL_SIZE: String(options.poolSize),
@@ -159,7 +163,11 @@ export async function measureTelemetry(options: {
       await startChild(
         './http-server.ts',
         'server without an SDK',
-        options.split === 'kit-only' ? { ...env, ...kitOff, BENCH_HTTP_TELEMETRY: sdk } : env,
+        options.split === 'kit-only'
+          ? { ...env, ...kitOff, BENCH_HTTP_TELEMETRY: sdk }
+          : options.split === 'sdk-floor'
+            ? { ...env, BENCH_HTTP_KIT_TELEMETRY: 'sdk-calls', BENCH_HTTP_TELEMETRY: sdk }
+            : env,
       ),
     );
     servers.set(
@@ -172,6 +180,10 @@ export async function measureTelemetry(options: {
     );
     if (options.split === 'sdk-alone')
       log('telemetry: the SDK alone: the kit of the "with SDK" server records nothing');
+    if (options.split === 'sdk-floor')
+      log(
+        'telemetry: the kit against the floor: both servers run the SDK, the "no SDK" one making the SDK calls of a refresh by hand',
+      );
     if (options.split === 'kit-only')
       log(
         'telemetry: the kit alone: both servers run the SDK, the "no SDK" one with the kit\'s telemetry off',

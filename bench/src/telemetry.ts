@@ -12,7 +12,9 @@
  * or `none`: a control run, where the two servers are the same and the ratios show how far apart
  * the measurement puts equals. `BENCH_TELEMETRY_SPLIT` splits the cost: `sdk-alone` (the "with
  * SDK" server's kit has `telemetry: false`: what the SDK costs by itself) or `kit-only` (both
- * servers run the SDK, the "no SDK" one with the kit's telemetry off: what the kit adds).
+ * servers run the SDK, the "no SDK" one with the kit's telemetry off: what the kit adds) or
+ * `sdk-floor` (as `kit-only`, the "no SDK" server's refreshes making the kit's SDK calls by hand:
+ * what the kit adds beyond the SDK's own work; sdk-calls.ts).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -30,8 +32,8 @@ const warmupSeconds = positiveEnv('BENCH_WARMUP_SECONDS', 1);
 const rounds = Math.max(1, Math.round(positiveEnv('BENCH_ROUNDS', 5)));
 
 const split = process.env.BENCH_TELEMETRY_SPLIT || undefined;
-if (split !== undefined && split !== 'sdk-alone' && split !== 'kit-only')
-  throw new Error('BENCH_TELEMETRY_SPLIT is sdk-alone or kit-only.');
+if (split !== undefined && split !== 'sdk-alone' && split !== 'kit-only' && split !== 'sdk-floor')
+  throw new Error('BENCH_TELEMETRY_SPLIT is sdk-alone, kit-only or sdk-floor.');
 
 const machine = machineInfo(); // its load average is the one at the start
 const db = await openBenchDatabase(log);
