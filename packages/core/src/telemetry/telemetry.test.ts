@@ -179,7 +179,7 @@ describe('telemetry option', () => {
     expect(names).toEqual(expect.arrayContaining(['test.count', 'test.duration']));
   });
 
-  /** The data points of `name` in a fresh cumulative collection of `provider`'s reader. */
+  /** The data points of `name`, by outcome, in a fresh cumulative collection through `read`. */
   const pointsOf = async (
     read: PeriodicExportingMetricReader,
     exporter: InMemoryMetricExporter,
