@@ -1,11 +1,7 @@
 import { KitError } from '../errors.ts';
 import type { TelemetryAttributes } from '../telemetry/open-telemetry-api.ts';
-import type {
-  Telemetry,
-  TelemetryCounter,
-  TelemetryHistogram,
-  TelemetryTally,
-} from '../telemetry/telemetry.ts';
+import { createTally, type TelemetryTally } from '../telemetry/tally.ts';
+import type { Telemetry, TelemetryCounter, TelemetryHistogram } from '../telemetry/telemetry.ts';
 
 /**
  * How a `kit.refresh` call ended, as the `outcome` attribute of `kit.refreshes` and
@@ -120,7 +116,7 @@ export interface KitInstruments {
 /** @internal */
 export function createKitInstruments(telemetry: Telemetry): KitInstruments {
   return Object.freeze({
-    refreshes: telemetry.tally('kit.refreshes', 'Refresh-token exchanges, by outcome.', 'outcome'),
+    refreshes: createTally(telemetry, 'kit.refreshes', 'Refresh-token exchanges, by outcome.', 'outcome'),
     refreshDuration: telemetry.histogram('kit.refresh.duration', 'Time to answer kit.refresh, by outcome.'),
     sessionsCreated: telemetry.counter('kit.sessions.created', 'Sessions opened.'),
     sessionsRevoked: telemetry.counter('kit.sessions.revoked', 'Sessions revoked, by reason.'),

@@ -18,6 +18,7 @@ import { KitInvalidOptionsError } from '../errors.ts';
 import { findOpenTelemetryApi, loadTelemetry } from './load-telemetry.ts';
 import { consoleLogger, errorFields, resolveLogger } from './logger.ts';
 import type { OpenTelemetryApi } from './open-telemetry-api.ts';
+import { createTally } from './tally.ts';
 import { noopTelemetry } from './telemetry.ts';
 
 const spans = new InMemorySpanExporter();
@@ -200,12 +201,14 @@ describe('telemetry option', () => {
     const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
     const read = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 60_000 });
     const meterProvider = new MeterProvider({ readers: [read] });
-    const first = (await loadTelemetry({ api: otel, meterProvider }, 'test')).tally(
+    const first = createTally(
+      await loadTelemetry({ api: otel, meterProvider }, 'test'),
       'test.tally',
       'd',
       'outcome',
     );
-    const second = (await loadTelemetry({ api: otel, meterProvider }, 'test')).tally(
+    const second = createTally(
+      await loadTelemetry({ api: otel, meterProvider }, 'test'),
       'test.tally',
       'd',
       'outcome',
@@ -230,7 +233,7 @@ describe('telemetry option', () => {
         createHistogram: () => ({ record() {} }),
       }),
     };
-    const tally = (await loadTelemetry({ api: otel, meterProvider }, 'test')).tally('t', 'd', 'outcome');
+    const tally = createTally(await loadTelemetry({ api: otel, meterProvider }, 'test'), 't', 'd', 'outcome');
     tally.add('rotated');
     tally.add('rotated');
     expect(added).toEqual([

@@ -17,17 +17,6 @@ export interface TelemetryHistogram {
   record(value: number, attributes?: TelemetryAttributes): void;
 }
 
-/**
- * A counter by one attribute whose counts the kit keeps itself, as plain numbers, and the SDK reads
- * when it collects (an OpenTelemetry observable counter): counting costs no SDK call, so it suits
- * the hot path. Every kit on one meter adds to the same counts, as they would to one counter.
- * @internal
- */
-export interface TelemetryTally {
-  /** Adds one to the series whose attribute has `value`. Values must come from a bounded set. */
-  add(value: string): void;
-}
-
 /** The span a {@link Telemetry.span} callback runs in. @internal */
 export interface TelemetrySpan {
   setAttribute(key: string, value: string | number | boolean): void;
@@ -43,11 +32,8 @@ export interface Telemetry {
   /** False when nothing is recorded: callers skip their clock reads. */
   readonly enabled: boolean;
   counter(name: string, description: string): TelemetryCounter;
-  /**
-   * A counter named `name` whose only attribute is `attribute`, kept by the kit (see
-   * {@link TelemetryTally}); on a meter without observable counters, a plain counter.
-   */
-  tally(name: string, description: string, attribute: string): TelemetryTally;
+  /** The meter behind {@link Telemetry.counter}, for instruments made elsewhere (`createTally`). */
+  readonly meter?: OpenTelemetryMeter;
   /** A histogram of durations in seconds, with buckets from 0.5 ms to 10 s. */
   histogram(name: string, description: string): TelemetryHistogram;
   /**
@@ -78,7 +64,6 @@ const NOOP_SPAN: TelemetrySpan = Object.freeze({ setAttribute() {} });
 export const noopTelemetry: Telemetry = Object.freeze({
   enabled: false,
   counter: () => NOOP_INSTRUMENT,
-  tally: () => NOOP_INSTRUMENT,
   histogram: () => NOOP_INSTRUMENT,
   span: <T>(_name: string, _attributes: TelemetryAttributes, fn: (span: TelemetrySpan) => Promise<T>) =>
     fn(NOOP_SPAN),
@@ -179,7 +164,7 @@ export function createOpenTelemetry(
         }),
       ),
     startsSpan: (parent) => recordsSpans && !(parent instanceof OtelSpanHandle && !parent.recording),
-    tally: (name, description, attribute) => keptTally(meter, name, description, attribute),
+    meter,
     span<T>(
       name: string,
       attributes: TelemetryAttributes,
@@ -269,73 +254,6 @@ function guardedCounter(create: () => TelemetryCounter): TelemetryCounter {
       } catch {
         // The SDK failed: the measurement is lost, the operation is not.
       }
-    },
-  };
-}
-
-/** The counts behind a tally: one per attribute value, and the attributes they are reported with. */
-interface TallyCounts {
-  readonly attribute: string;
-  readonly counts: Map<string, number>;
-  readonly attributes: Map<string, TelemetryAttributes>;
-}
-
-// One set of counts per meter and instrument name, shared by every kit on that meter: an
-// observable counter reports one value per series, so two kits each reporting their own count
-// would overwrite each other where one counter would have added them up.
-const tallies = new WeakMap<object, Map<string, TallyCounts>>();
-
-function keptTally(
-  meter: OpenTelemetryMeter,
-  name: string,
-  description: string,
-  attribute: string,
-): TelemetryTally {
-  const plain = (): TelemetryTally => {
-    const counter = guardedCounter(() => meter.createCounter(name, { description }));
-    const attributes = new Map<string, TelemetryAttributes>();
-    return {
-      add(value) {
-        let set = attributes.get(value);
-        if (set === undefined) {
-          set = Object.freeze({ [attribute]: value });
-          attributes.set(value, set);
-        }
-        counter.add(1, set);
-      },
-    };
-  };
-  if (typeof meter.createObservableCounter !== 'function') return plain();
-  let byName = tallies.get(meter);
-  if (byName === undefined) {
-    byName = new Map();
-    tallies.set(meter, byName);
-  }
-  let kept = byName.get(name);
-  if (kept === undefined) {
-    const made: TallyCounts = { attribute, counts: new Map(), attributes: new Map() };
-    try {
-      meter.createObservableCounter(name, { description }).addCallback((result) => {
-        for (const [value, count] of made.counts) result.observe(count, made.attributes.get(value));
-      });
-    } catch {
-      return plain(); // the SDK failed: count through it as before
-    }
-    kept = made;
-    byName.set(name, kept);
-  } else if (kept.attribute !== attribute) {
-    return plain(); // not the kit's own instrument: leave it alone
-  }
-  const { counts, attributes } = kept;
-  return {
-    add(value) {
-      const count = counts.get(value);
-      if (count !== undefined) {
-        counts.set(value, count + 1);
-        return;
-      }
-      attributes.set(value, Object.freeze({ [attribute]: value }));
-      counts.set(value, 1);
     },
   };
 }
