@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { createKitOrm, migrate } from '@kit/core/mikro-orm';
 import { startScratchPostgres } from '@kit/embedded-postgres';
 import { citusNodes, prepareCitusDatabase } from '@kit/test-support/citus';
 import pg from 'pg';
@@ -92,6 +93,23 @@ export async function openCitusBenchDatabase(
     `database ${name} created on the Citus coordinator (${nodes.length - 1} workers), kit tables distributed`,
   );
   return { url: url.toString(), name, source: 'CITUS_URL', ...info, close: drop };
+}
+
+/** {@link openBenchDatabase}, with the kit's tables made by its own migrations. */
+export async function openMigratedBenchDatabase(log: (line: string) => void): Promise<BenchDatabase> {
+  const db = await openBenchDatabase(log);
+  try {
+    const orm = await createKitOrm({ databaseUrl: db.url, poolSize: 2 });
+    try {
+      await migrate(orm);
+    } finally {
+      await orm.close();
+    }
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+  return db;
 }
 
 /**

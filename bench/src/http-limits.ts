@@ -12,8 +12,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { createKitOrm, migrate } from '@kit/core/mikro-orm';
-import { openBenchDatabase } from './database.ts';
+import { openMigratedBenchDatabase } from './database.ts';
 import { positiveEnv } from './env.ts';
 import { formatHttpFigures, httpComparisons, measureHttp } from './http.ts';
 import { machineInfo, softwareInfo } from './report.ts';
@@ -27,14 +26,8 @@ const warmupSeconds = positiveEnv('BENCH_WARMUP_SECONDS', 1);
 const rounds = Math.max(1, Math.round(positiveEnv('BENCH_ROUNDS', 5)));
 
 const machine = machineInfo(); // its load average is the one at the start
-const db = await openBenchDatabase(log);
+const db = await openMigratedBenchDatabase(log);
 try {
-  const orm = await createKitOrm({ databaseUrl: db.url, poolSize: 2 });
-  try {
-    await migrate(orm);
-  } finally {
-    await orm.close();
-  }
   const figures = await measureHttp({
     databaseUrl: db.url,
     poolSize: POOL_SIZE,

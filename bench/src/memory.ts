@@ -10,20 +10,13 @@
  * `BENCH_MEMORY_SUBJECTS` (comma-separated, default: demo, demo-js, demo-tsx, host, bare, orm,
  * node; `demo-js-try` runs the demo's server with the V8 flags of `BENCH_MEMORY_FLAGS`).
  */
-import { createKitOrm, migrate } from '@kit/core/mikro-orm';
-import { openBenchDatabase } from './database.ts';
+import { openMigratedBenchDatabase } from './database.ts';
 import { runMemorySection } from './memory/section.ts';
 
 const log = (line: string) => console.error(`bench: ${line}`);
 
-const db = await openBenchDatabase(log);
+const db = await openMigratedBenchDatabase(log);
 try {
-  const orm = await createKitOrm({ databaseUrl: db.url, poolSize: 2 });
-  try {
-    await migrate(orm);
-  } finally {
-    await orm.close();
-  }
   await runMemorySection(db.url, log);
 } finally {
   await db.close();

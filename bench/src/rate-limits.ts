@@ -10,8 +10,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { createKitOrm, migrate } from '@kit/core/mikro-orm';
-import { openBenchDatabase } from './database.ts';
+import { openMigratedBenchDatabase } from './database.ts';
 import { positiveEnv } from './env.ts';
 import { benchRedisUrl, formatRateLimitFigures, measureRateLimitStores } from './rate-limit-stores.ts';
 import { machineInfo, softwareInfo } from './report.ts';
@@ -24,14 +23,8 @@ const warmupSeconds = positiveEnv('BENCH_WARMUP_SECONDS', 1);
 const rounds = Math.max(1, Math.round(positiveEnv('BENCH_ROUNDS', 5)));
 
 const machine = machineInfo(); // its load average is the one at the start
-const db = await openBenchDatabase(log);
+const db = await openMigratedBenchDatabase(log);
 try {
-  const orm = await createKitOrm({ databaseUrl: db.url, poolSize: 2 });
-  try {
-    await migrate(orm);
-  } finally {
-    await orm.close();
-  }
   const figures = await measureRateLimitStores({
     databaseUrl: db.url,
     poolSize: POOL_SIZE,

@@ -18,8 +18,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { createKitOrm, migrate } from '@kit/core/mikro-orm';
-import { openBenchDatabase } from './database.ts';
+import { openMigratedBenchDatabase } from './database.ts';
 import { positiveEnv } from './env.ts';
 import { machineInfo, softwareInfo } from './report.ts';
 import { formatTelemetryFigures, measureTelemetry } from './telemetry-cost.ts';
@@ -36,14 +35,8 @@ if (split !== undefined && split !== 'sdk-alone' && split !== 'kit-only' && spli
   throw new Error('BENCH_TELEMETRY_SPLIT is sdk-alone, kit-only or sdk-floor.');
 
 const machine = machineInfo(); // its load average is the one at the start
-const db = await openBenchDatabase(log);
+const db = await openMigratedBenchDatabase(log);
 try {
-  const orm = await createKitOrm({ databaseUrl: db.url, poolSize: 2 });
-  try {
-    await migrate(orm);
-  } finally {
-    await orm.close();
-  }
   const { figures, comparisons, summary } = await measureTelemetry({
     databaseUrl: db.url,
     poolSize: POOL_SIZE,
