@@ -2,7 +2,7 @@ import { chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { PostgresAccount } from './account.ts';
-import { EXE, failure, spawnFailure, spawnPostgres } from './spawn.ts';
+import { EXE, failure, spawnFailure, spawnPostgres, spawnPostgresWithInput } from './spawn.ts';
 
 /**
  * Runs initdb on the empty `dataDir`: a `postgres` superuser with `password`, UTF-8 with the builtin
@@ -65,4 +65,45 @@ export async function initialise(options: {
   } finally {
     rmSync(secretDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Gives the `postgres` superuser of the existing cluster in `dataDir` a new `password`, through the
+ * single-user server (which needs no login): for a cluster whose password is no longer on record,
+ * as when a checkout was deleted and cloned again while, as root, its data lived on under the
+ * staging root. The server must not be running. The password travels on the program's input, never
+ * in its arguments; any error (a cluster of another PostgreSQL version, say) ends it with the one
+ * sentence of `failure`.
+ */
+export async function resetSuperuserPassword(options: {
+  binDir: string;
+  dataDir: string;
+  password: string;
+  account: PostgresAccount | undefined;
+  log: (line: string) => void;
+}): Promise<void> {
+  const postgres = join(options.binDir, `postgres${EXE}`);
+  await new Promise<void>((resolvePromise, reject) => {
+    const child = spawnPostgresWithInput(
+      postgres,
+      ['--single', '-D', options.dataDir, '-c', 'exit_on_error=on', '-c', 'lc_messages=C', 'postgres'],
+      options.dataDir,
+      options.account,
+    );
+    let output = '';
+    const collect = (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    child.once('error', (error) => reject(spawnFailure(postgres, error, options.account)));
+    child.once('close', (code) => {
+      // What it printed is the server's banner and any error: no statement is echoed.
+      for (const line of output.trimEnd().split('\n')) options.log(line);
+      if (code === 0) resolvePromise();
+      else reject(failure('Setting a new password on the embedded PostgreSQL', output, 0, options.dataDir));
+    });
+    // A base64url password needs no quoting beyond the literal's own quotes.
+    child.stdin.end(`ALTER ROLE postgres PASSWORD '${options.password}'\n`);
+  });
 }

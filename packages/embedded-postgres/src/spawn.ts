@@ -38,6 +38,11 @@ export function failure(what: string, output: string, port: number, dataDir: str
   return new EmbeddedPostgresError(`${what} failed: ${reason.replace(/\.$/, '')}.`);
 }
 
+/** The options that run one of the build's programs as `account` (when given) in the clean environment. */
+function runAs(cwd: string, account: PostgresAccount | undefined) {
+  return { cwd, env: serverEnvironment(), ...(account ? { uid: account.uid, gid: account.gid } : {}) };
+}
+
 /** Runs one of the build's programs (as `account` when given) in the clean environment, output piped. */
 export function spawnPostgres(
   command: string,
@@ -45,12 +50,17 @@ export function spawnPostgres(
   cwd: string,
   account: PostgresAccount | undefined,
 ) {
-  return spawn(command, args, {
-    cwd,
-    env: serverEnvironment(),
-    stdio: ['ignore', 'pipe', 'pipe'],
-    ...(account ? { uid: account.uid, gid: account.gid } : {}),
-  });
+  return spawn(command, args, { ...runAs(cwd, account), stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** As {@link spawnPostgres}, with its input piped too (the single-user server reads SQL there). */
+export function spawnPostgresWithInput(
+  command: string,
+  args: string[],
+  cwd: string,
+  account: PostgresAccount | undefined,
+) {
+  return spawn(command, args, { ...runAs(cwd, account), stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
 /** The one sentence for a program of the build that could not be run at all. */

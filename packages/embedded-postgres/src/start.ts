@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { ensurePostgresAccount } from './account.ts';
 import { placeData } from './data-dir.ts';
-import { initialise } from './initdb.ts';
+import { initialise, resetSuperuserPassword } from './initdb.ts';
 import { packagedInstallDir } from './install-dir.ts';
 import { readPasswordFile, writePasswordFile } from './password-file.ts';
 import { findUnusableEntry } from './permissions.ts';
@@ -65,11 +65,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   // A random superuser password, kept beside (not inside) the requested data directory, readable by
   // its owner only: any local user can reach 127.0.0.1.
   const passwordFile = `${options.dataDir}.password`;
-  let password = readPasswordFile(passwordFile);
-  if (!password || !existsSync(`${dataDir}/PG_VERSION`)) {
-    password = randomBytes(24).toString('base64url');
-    if (options.persistent) writePasswordFile(passwordFile, password);
-  }
+  const kept = options.persistent ? readPasswordFile(passwordFile) : '';
+  const password = kept || randomBytes(24).toString('base64url');
 
   await stopLeftover(dataDir);
   const cleanUp = () => {
@@ -77,11 +74,21 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     rmSync(dataDir, { recursive: true, force: true });
   };
   try {
+    // A throwaway cluster left by a process killed before stop() has a password nobody kept.
+    if (!options.persistent) rmSync(dataDir, { recursive: true, force: true });
     if (!existsSync(`${dataDir}/PG_VERSION`)) {
-      if (!options.persistent) rmSync(dataDir, { recursive: true, force: true });
       mkdirSync(dataDir, { recursive: true, mode: 0o700 });
       if (account) chownSync(dataDir, account.uid, account.gid);
+      // Written first: a start that fails after initdb leaves a cluster whose password is on record.
+      if (options.persistent && !kept) writePasswordFile(passwordFile, password);
       await initialise({ binDir, dataDir, password, persistent: options.persistent, account, log });
+    } else if (!kept) {
+      // A cluster whose password is not on record (its file deleted; or, as root, a checkout deleted
+      // and cloned again at the same path, its data still under the staging root): keep the data
+      // and give the superuser a new password, recorded only once the cluster has it.
+      log(`${passwordFile} is missing: giving the existing cluster's superuser a new password`);
+      await resetSuperuserPassword({ binDir, dataDir, password, account, log });
+      writePasswordFile(passwordFile, password);
     }
   } catch (error) {
     cleanUp();

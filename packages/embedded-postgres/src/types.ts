@@ -22,7 +22,9 @@ export interface EmbeddedPostgresOptions {
    * As root, `dataDir` is refused when another user could change it or a directory on the way
    * (they could lead root to hand over or overwrite what they chose), and a symbolic link there is
    * followed only to the directory made for it under `stagingDir`'s `data`. The superuser
-   * password is kept in `${dataDir}.password`, read only when it is a regular file of this user's.
+   * password is kept in `${dataDir}.password`, read only when it is a regular file of this user's;
+   * when it is missing beside an existing cluster, the superuser is given a new one (the data is
+   * kept). A throwaway cluster (`persistent: false`) always starts from an empty directory.
    */
   dataDir: string;
   /** Port on 127.0.0.1. @default a free port */
