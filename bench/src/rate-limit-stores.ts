@@ -46,7 +46,7 @@ const DESCRIPTIONS: Record<RateLimitVariant, { name: string; contains: string }>
   postgresql: {
     name: 'HTTP POST /token, rate limit in PostgreSQL',
     contains:
-      'createRateLimit with createMikroOrmRateLimitStore (its own pool of 16): one INSERT ... ON CONFLICT DO UPDATE ... RETURNING per request on kit_rate_limits',
+      'createRateLimit with createMikroOrmRateLimitStore (its own pool of 16): INSERT ... ON CONFLICT DO UPDATE ... RETURNING on kit_rate_limits, the hits that queue while two statements are in flight counted by the next',
   },
   redis: {
     name: 'HTTP POST /token, rate limit in Redis',

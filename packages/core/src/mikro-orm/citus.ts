@@ -113,11 +113,20 @@ function describeLayout(layout: Layout): string {
  *
  * @internal
  */
-export async function isSessionsTableDistributed(orm: MikroORM): Promise<boolean> {
+export function isSessionsTableDistributed(orm: MikroORM): Promise<boolean> {
+  return isTableDistributed(orm, 'kit_sessions');
+}
+
+/**
+ * Whether `table` is a distributed (Citus) table in the database of `orm`: `false` without Citus.
+ *
+ * @internal
+ */
+export async function isTableDistributed(orm: MikroORM, table: string): Promise<boolean> {
   const query = queryOf(orm);
   try {
     if ((await citusVersion(query)) === null) return false;
-    return (await layoutOf(query, 'kit_sessions')).kind === 'distributed';
+    return (await layoutOf(query, table)).kind === 'distributed';
   } catch (error) {
     throw toStoreError(error, 'detectDistribution');
   }

@@ -4,7 +4,7 @@ import type { SessionStore } from '../store/session-store.ts';
 import { type Duration, toOptionSeconds } from '../util/duration.ts';
 import { runStatement } from './run-statement.ts';
 import { KitSession } from './session-entity.ts';
-import { sessionsLayout } from './session-store/citus-layout.ts';
+import { tableLayout } from './session-store/citus-layout.ts';
 import { sessionReads } from './session-store/reads.ts';
 import { sessionRevocations } from './session-store/revocation.ts';
 import { sessionRotations } from './session-store/rotation.ts';
@@ -96,7 +96,7 @@ export function createMikroOrmStore(options: MikroOrmStoreOptions): SessionStore
   const purgeLockMs = toOptionSeconds(options.purgeLockTimeout, 'purgeLockTimeout', '60s') * 1000;
 
   const write: Write = (operation, statement) => runStatement(orm, operation, statement);
-  const layout = sessionsLayout(orm, options.distributed);
+  const layout = tableLayout(orm, 'kit_sessions', options.distributed);
   return {
     ...sessionUpkeep(orm, write, purgeLockMs),
     ...sessionRotations(write, layout, chosenBatchSize),

@@ -1,18 +1,22 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { isSessionsTableDistributed } from '../citus.ts';
+import { isTableDistributed } from '../citus.ts';
 
 /**
- * Whether `kit_sessions` is distributed (Citus), read once before the first statement that
- * depends on it: `distributed` when the host set it, otherwise Citus's catalogue. A failed read
- * (database down) is not kept: the next call asks again.
+ * Whether `table` (`kit_sessions`, `kit_rate_limits`) is distributed (Citus), read once before the
+ * first statement that depends on it: `distributed` when the host set it, otherwise Citus's
+ * catalogue. A failed read (database down) is not kept: the next call asks again.
  *
  * @internal
  */
-export function sessionsLayout(orm: MikroORM, distributed: boolean | undefined): () => Promise<boolean> {
+export function tableLayout(
+  orm: MikroORM,
+  table: string,
+  distributed: boolean | undefined,
+): () => Promise<boolean> {
   let detecting: Promise<boolean> | undefined;
   return function layout(): Promise<boolean> {
     if (distributed !== undefined) return Promise.resolve(distributed);
-    detecting ??= isSessionsTableDistributed(orm).then(
+    detecting ??= isTableDistributed(orm, table).then(
       (value) => {
         distributed = value;
         return value;

@@ -1,5 +1,5 @@
 import type { RotateInput, SessionRecord, SessionStore } from '../../store/session-store.ts';
-import { type BatchRunner, RotationBatcher } from '../rotation-batcher.ts';
+import { type BatchRunner, StatementBatcher } from '../statement-batcher.ts';
 import { bytes, COLUMNS, firstRecord, fromRow, S_COLUMNS, type Write } from './session-rows.ts';
 
 // The hot path: one atomic compare-and-set statement per rotation. Under READ COMMITTED, concurrent
@@ -20,7 +20,7 @@ const ROTATE_SQL = `update kit_sessions set
     and (dpop_jkt is null or dpop_jkt = $9::text)
   returning ${COLUMNS}`;
 
-// The same compare-and-set for several sessions in one statement (see RotationBatcher): each input
+// The same compare-and-set for several sessions in one statement (see StatementBatcher): each input
 // row is joined to its session on the same condition, so each matches or not exactly as alone.
 // Inputs arrive sorted by id, and the plan PostgreSQL picks beyond tiny tables (a function scan of
 // the arrays driving primary-key lookups) locks rows in that order; a deadlock that happens anyway
@@ -102,7 +102,7 @@ function rotationRunner(write: Write): BatchRunner<RotateInput, SessionRecord | 
 }
 
 /**
- * The store's rotations: `rotate`, grouped by a {@link RotationBatcher} of `batchSize` (default 64,
+ * The store's rotations: `rotate`, grouped by a {@link StatementBatcher} of `batchSize` (default 64,
  * or 1 when `kit_sessions` is distributed: see `MikroOrmStoreOptions.rotationBatchSize`), and
  * `touch`, the compare-and-set that confirms a grace answer without rotating.
  *
@@ -114,9 +114,9 @@ export function sessionRotations(
   batchSize: number | undefined,
 ): Pick<SessionStore, 'rotate' | 'touch'> {
   const runner = rotationRunner(write);
-  let rotations: RotationBatcher<RotateInput, SessionRecord | null> | undefined;
+  let rotations: StatementBatcher<RotateInput, SessionRecord | null> | undefined;
   const batcher = (isDistributed: boolean) => {
-    rotations ??= new RotationBatcher(runner, {
+    rotations ??= new StatementBatcher(runner, {
       maxBatch: batchSize ?? (isDistributed ? 1 : 64),
       maxInFlight: 2,
     });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { KitStoreFailureError, KitStoreUnavailableError } from '../errors.ts';
-import { type BatchRunner, RotationBatcher } from './rotation-batcher.ts';
+import { type BatchRunner, StatementBatcher } from './statement-batcher.ts';
 
 /** A runner whose statements complete only when the test says so, recording what was sent. */
 function controlledRunner() {
@@ -41,10 +41,10 @@ function failure(code = '22001') {
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
-describe('RotationBatcher', () => {
+describe('StatementBatcher', () => {
   it('sends an input at once and alone while statements are free', async () => {
     const { runner, sent } = controlledRunner();
-    const batcher = new RotationBatcher(runner, { maxBatch: 64, maxInFlight: 2 });
+    const batcher = new StatementBatcher(runner, { maxBatch: 64, maxInFlight: 2 });
     const a = batcher.run(1);
     const b = batcher.run(2);
     expect(sent.map((s) => [s.kind, s.inputs])).toEqual([
@@ -58,7 +58,7 @@ describe('RotationBatcher', () => {
 
   it('queues while the limit is reached and sends the queue as one statement, up to maxBatch', async () => {
     const { runner, sent } = controlledRunner();
-    const batcher = new RotationBatcher(runner, { maxBatch: 3, maxInFlight: 1 });
+    const batcher = new StatementBatcher(runner, { maxBatch: 3, maxInFlight: 1 });
     const results = [1, 2, 3, 4, 5, 6].map((i) => batcher.run(i));
     expect(sent.map((s) => s.inputs)).toEqual([[1]]);
     sent[0]!.finish();
@@ -74,7 +74,7 @@ describe('RotationBatcher', () => {
 
   it('fails the statement and every queued input at once when no connection can be had', async () => {
     const { runner, sent } = controlledRunner();
-    const batcher = new RotationBatcher(runner, { maxBatch: 2, maxInFlight: 1 });
+    const batcher = new StatementBatcher(runner, { maxBatch: 2, maxInFlight: 1 });
     const results = [1, 2, 3, 4, 5].map((i) => batcher.run(i).catch((error: unknown) => error));
     sent[0]!.finish();
     await tick();
@@ -94,7 +94,7 @@ describe('RotationBatcher', () => {
 
   it('fails only the statement when its connection broke, and sends the queue next', async () => {
     const { runner, sent } = controlledRunner();
-    const batcher = new RotationBatcher(runner, { maxBatch: 2, maxInFlight: 1 });
+    const batcher = new StatementBatcher(runner, { maxBatch: 2, maxInFlight: 1 });
     const results = [1, 2, 3, 4].map((i) => batcher.run(i).catch((error: unknown) => error));
     sent[0]!.finish();
     await tick();
@@ -111,7 +111,7 @@ describe('RotationBatcher', () => {
 
   it('runs the inputs one by one after a statement timeout, so only the one behind a lock waits', async () => {
     const { runner, sent } = controlledRunner();
-    const batcher = new RotationBatcher(runner, { maxBatch: 8, maxInFlight: 1 });
+    const batcher = new StatementBatcher(runner, { maxBatch: 8, maxInFlight: 1 });
     const results = [1, 2, 3].map((i) => batcher.run(i).catch((error: unknown) => error));
     sent[0]!.finish();
     await tick();
@@ -130,7 +130,7 @@ describe('RotationBatcher', () => {
 
   it('runs a batch again after a deadlock, then falls back to one statement per input', async () => {
     const { runner, sent } = controlledRunner();
-    const batcher = new RotationBatcher(runner, { maxBatch: 8, maxInFlight: 1 });
+    const batcher = new StatementBatcher(runner, { maxBatch: 8, maxInFlight: 1 });
     const results = [1, 2, 3].map((i) => batcher.run(i));
     sent[0]!.finish();
     await tick();
@@ -148,7 +148,7 @@ describe('RotationBatcher', () => {
   it('isolates an input the database refuses: only that caller fails', async () => {
     const { runner, sent, failing } = controlledRunner();
     failing.add(3);
-    const batcher = new RotationBatcher(runner, { maxBatch: 8, maxInFlight: 1 });
+    const batcher = new StatementBatcher(runner, { maxBatch: 8, maxInFlight: 1 });
     const results = [1, 2, 3, 4].map((i) => batcher.run(i).catch((error: unknown) => error));
     sent[0]!.finish();
     await tick();
@@ -169,7 +169,7 @@ describe('RotationBatcher', () => {
 
   it('sends every input alone, without queueing, when maxBatch is 1', async () => {
     const { runner, sent } = controlledRunner();
-    const batcher = new RotationBatcher(runner, { maxBatch: 1, maxInFlight: 1 });
+    const batcher = new StatementBatcher(runner, { maxBatch: 1, maxInFlight: 1 });
     const results = [1, 2, 3].map((i) => batcher.run(i));
     expect(sent.map((s) => [s.kind, s.inputs])).toEqual([
       ['one', [1]],

@@ -1,7 +1,7 @@
 import { KitStoreUnavailableError } from '../errors.ts';
 
 /**
- * How a {@link RotationBatcher} runs its work: one input alone, or several in one statement.
+ * How a {@link StatementBatcher} runs its work: one input alone, or several in one statement.
  *
  * @internal
  */
@@ -13,7 +13,7 @@ export interface BatchRunner<I, O> {
 }
 
 /** @internal */
-export interface RotationBatcherOptions {
+export interface StatementBatcherOptions {
   /** Most inputs sent in one statement. 1 turns batching off. */
   maxBatch: number;
   /** Most statements in flight at once; further inputs wait and leave together. */
@@ -53,13 +53,15 @@ function sqlState(error: unknown): string | undefined {
 }
 
 /**
- * Natural batching ("group commit") of rotations. While fewer than `maxInFlight` statements are
- * running, an input is sent at once, alone, so a quiet server adds no latency. Inputs that arrive
- * while the limit is reached queue up, and each statement that completes sends the whole queue (up
- * to `maxBatch`) as the next one: under load, one round trip and one commit serve many rotations.
+ * Natural batching ("group commit") of one kind of statement: the store's rotations, the
+ * PostgreSQL rate-limit store's hits. While fewer than `maxInFlight` statements are running, an
+ * input is sent at once, alone, so a quiet server adds no latency. Inputs that arrive while the
+ * limit is reached queue up, and each statement that completes sends the whole queue (up to
+ * `maxBatch`) as the next one: under load, one round trip and one commit serve many inputs.
  *
- * Each input keeps its own compare-and-set semantics (the batched statement applies the same
- * condition per row), so batching changes throughput, never outcomes. Failure stays per input:
+ * Each input keeps its own semantics (a rotation's compare-and-set, a hit's count: the batched
+ * statement applies the same condition per row), so batching changes throughput, never outcomes.
+ * Failure stays per input:
  *
  * - the database is unreachable: the statement's inputs fail with `ERR_STORE_UNAVAILABLE`; when
  *   that took a timeout (no connection within the pool's timeout, or a server gone silent), every
@@ -74,14 +76,14 @@ function sqlState(error: unknown): string | undefined {
  *
  * @internal
  */
-export class RotationBatcher<I, O> {
+export class StatementBatcher<I, O> {
   readonly #runner: BatchRunner<I, O>;
   readonly #maxBatch: number;
   readonly #maxInFlight: number;
   #queue: Pending<I, O>[] = [];
   #inFlight = 0;
 
-  constructor(runner: BatchRunner<I, O>, options: RotationBatcherOptions) {
+  constructor(runner: BatchRunner<I, O>, options: StatementBatcherOptions) {
     this.#runner = runner;
     this.#maxBatch = options.maxBatch;
     this.#maxInFlight = options.maxInFlight;
