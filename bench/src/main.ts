@@ -37,7 +37,12 @@ import { interleave, prepareRounds, type RunResult, type RunSettings, run } from
 import { httpComparisons, measureHttp } from './http.ts';
 import { measureSoak } from './measure-soak.ts';
 import { runMemorySection } from './memory/section.ts';
-import { benchRedisUrl, formatRateLimitFigures, measureRateLimitStores } from './rate-limit-stores.ts';
+import {
+  benchRedisUrl,
+  formatRateLimitFigures,
+  measureRateLimitStores,
+  rateLimitComparisons,
+} from './rate-limit-stores.ts';
 import {
   checkRotateSql,
   kitRefresh,
@@ -277,8 +282,7 @@ async function main(): Promise<void> {
       log,
     });
     log(`rate-limit stores on POST /token:\n${formatRateLimitFigures(rateLimitFigures)}`);
-    // Figures only: the chart's comparisons are the kit against physical limits, and a limit's
-    // cost is read against no limit, in the table just logged.
+    // A shared store's cost is judged against no limit (CPU per request), below with the others.
     for (const figure of rateLimitFigures) figures.set(figure.key, figure);
 
     // 4c: what the kit's OpenTelemetry instrumentation costs POST /token, GET /me and the kit's
@@ -356,7 +360,12 @@ async function main(): Promise<void> {
     ];
     // The HTTP figures against their bare servers (see http.ts): the judged limits of POST /token
     // and GET /me, and the DPoP figures against their Bearer figures and the bare servers (no target).
-    comparisons.push(...httpComparisons(figures, 16), ...paths.comparisons, ...telemetry.comparisons);
+    comparisons.push(
+      ...httpComparisons(figures, 16),
+      ...rateLimitComparisons(figures, 16),
+      ...paths.comparisons,
+      ...telemetry.comparisons,
+    );
 
     const report: Report = {
       date: new Date().toISOString(),

@@ -22,6 +22,7 @@ import {
   SERVER_WARMUP_SECONDS,
   startChild,
 } from './http.ts';
+import { type Comparison, compare, type Figure } from './report.ts';
 
 /** The Redis to measure: `REDIS_URL`, or the one on 127.0.0.1:6379 when it answers. */
 export async function benchRedisUrl(): Promise<string | undefined> {
@@ -135,6 +136,38 @@ export async function measureRateLimitStores(options: {
     await generator.stop();
     await server.stop();
   }
+}
+
+/**
+ * A shared store (PostgreSQL, Redis) may cost `POST /token` at most 1/0.85 of the server CPU per
+ * request it takes with no limit: the judged figure, as for every HTTP figure here. Its
+ * throughput next to no limit is reported beside it.
+ */
+export const SHARED_STORE_TARGET = 0.85;
+
+/** The shared stores measured in `figures` against no limit: CPU per request (judged) and throughput. */
+export function rateLimitComparisons(
+  figures: ReadonlyMap<string, Figure>,
+  connections: number,
+): Comparison[] {
+  const none = `http.token-rate-limit-none@${connections}`;
+  const comparisons: Comparison[] = [];
+  for (const store of ['postgresql', 'redis'] as const) {
+    const key = `http.token-rate-limit-${store}@${connections}`;
+    if (!figures.has(key) || !figures.has(none)) continue;
+    comparisons.push(
+      compare(
+        figures,
+        `HTTP POST /token, ${store} rate limit: CPU/request, none ÷ store`,
+        key,
+        none,
+        SHARED_STORE_TARGET,
+        'cpu',
+      ),
+      compare(figures, `HTTP POST /token, ${store} rate limit: throughput, store ÷ none`, key, none, null),
+    );
+  }
+  return comparisons;
 }
 
 /** One line per variant: requests/s, server and machine CPU per request, latency, cost next to none. */

@@ -1,7 +1,8 @@
 /**
  * `pnpm --filter @kit/bench rate-limits`: the rate-limit section of `pnpm bench` alone (see
  * rate-limit-stores.ts): `POST /token` with no limit, and with the in-memory, PostgreSQL and Redis
- * stores, in alternating rounds. Prints a table and writes `bench/results/rate-limits-latest.json`.
+ * stores, in alternating rounds. Prints a table and the shared stores' ratios to no limit (CPU per
+ * request judged at 0.85), and writes `bench/results/rate-limits-latest.json`.
  *
  * Environment: `DATABASE_URL` (unset: an embedded PostgreSQL), `REDIS_URL` (unset: the Redis on
  * 127.0.0.1:6379 when one answers, otherwise the Redis store is left out), `BENCH_SECONDS`
@@ -12,7 +13,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { openMigratedBenchDatabase } from './database.ts';
 import { positiveEnv } from './env.ts';
-import { benchRedisUrl, formatRateLimitFigures, measureRateLimitStores } from './rate-limit-stores.ts';
+import {
+  benchRedisUrl,
+  formatRateLimitFigures,
+  measureRateLimitStores,
+  rateLimitComparisons,
+} from './rate-limit-stores.ts';
 import { machineInfo, softwareInfo } from './report.ts';
 
 const POOL_SIZE = 16;
@@ -36,12 +42,19 @@ try {
     log,
   });
   console.log(formatRateLimitFigures(figures));
+  const comparisons = rateLimitComparisons(new Map(figures.map((f) => [f.key, f])), 16);
+  for (const c of comparisons) {
+    const verdict =
+      c.pass === null ? '' : c.pass ? ` (target ${c.target}: met)` : ` (target ${c.target}: MISSED)`;
+    console.log(`${c.name}: ${c.ratio.toFixed(3)}${verdict}`);
+  }
   const result = {
     date: new Date().toISOString(),
     settings: { benchSeconds, warmupSeconds, rounds, poolSize: POOL_SIZE, connections: 16 },
     machine: { ...machine, loadAverageAtEnd: os.loadavg() },
     software: softwareInfo(),
     database: { source: db.source, version: db.version, settings: db.settings },
+    comparisons,
     figures: Object.fromEntries(
       figures.map((f) => [
         f.key,

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { KitStoreFailureError, KitStoreUnavailableError } from '../errors.ts';
 import { type BatchRunner, StatementBatcher } from './statement-batcher.ts';
 
@@ -39,27 +39,46 @@ function failure(code = '22001') {
   return new KitStoreFailureError('The session store failed during rotate.', { cause: { code } });
 }
 
-const tick = () => new Promise((resolve) => setImmediate(resolve));
+// The real one, also while a test fakes the timers.
+const realSetImmediate = setImmediate;
+const tick = () => new Promise((resolve) => realSetImmediate(resolve));
+
+/**
+ * Runs the first input in a turn of its own, so it leaves alone at that turn's end, then the
+ * others while its statement is in flight (queued, with `maxInFlight: 1`).
+ */
+async function firstThenRest<T>(inputs: number[], run: (input: number) => Promise<T>): Promise<Promise<T>[]> {
+  const first = run(inputs[0]!);
+  await tick();
+  return [first, ...inputs.slice(1).map(run)];
+}
 
 describe('StatementBatcher', () => {
-  it('sends an input at once and alone while statements are free', async () => {
+  it('sends the inputs of one turn of the event loop together at its end, and a lone one alone', async () => {
     const { runner, sent } = controlledRunner();
     const batcher = new StatementBatcher(runner, { maxBatch: 64, maxInFlight: 2 });
     const a = batcher.run(1);
+    // Not before the turn ends: the requests read in the same turn may bring more.
+    expect(sent).toEqual([]);
+    await tick();
+    expect(sent.map((s) => [s.kind, s.inputs])).toEqual([['one', [1]]]);
+    // A statement is still free: the next turn's inputs leave at its end, together.
     const b = batcher.run(2);
+    const c = batcher.run(3);
+    await tick();
     expect(sent.map((s) => [s.kind, s.inputs])).toEqual([
       ['one', [1]],
-      ['one', [2]],
+      ['many', [2, 3]],
     ]);
     sent[0]!.finish();
     sent[1]!.finish();
-    expect(await Promise.all([a, b])).toEqual(['r1', 'r2']);
+    expect(await Promise.all([a, b, c])).toEqual(['r1', 'r2', 'r3']);
   });
 
   it('queues while the limit is reached and sends the queue as one statement, up to maxBatch', async () => {
     const { runner, sent } = controlledRunner();
     const batcher = new StatementBatcher(runner, { maxBatch: 3, maxInFlight: 1 });
-    const results = [1, 2, 3, 4, 5, 6].map((i) => batcher.run(i));
+    const results = await firstThenRest([1, 2, 3, 4, 5, 6], (i) => batcher.run(i));
     expect(sent.map((s) => s.inputs)).toEqual([[1]]);
     sent[0]!.finish();
     await tick();
@@ -75,7 +94,9 @@ describe('StatementBatcher', () => {
   it('fails the statement and every queued input at once when no connection can be had', async () => {
     const { runner, sent } = controlledRunner();
     const batcher = new StatementBatcher(runner, { maxBatch: 2, maxInFlight: 1 });
-    const results = [1, 2, 3, 4, 5].map((i) => batcher.run(i).catch((error: unknown) => error));
+    const results = await firstThenRest([1, 2, 3, 4, 5], (i) =>
+      batcher.run(i).catch((error: unknown) => error),
+    );
     sent[0]!.finish();
     await tick();
     // No connection within the pool's timeout (KnexTimeoutError); a server gone silent
@@ -95,7 +116,7 @@ describe('StatementBatcher', () => {
   it('fails only the statement when its connection broke, and sends the queue next', async () => {
     const { runner, sent } = controlledRunner();
     const batcher = new StatementBatcher(runner, { maxBatch: 2, maxInFlight: 1 });
-    const results = [1, 2, 3, 4].map((i) => batcher.run(i).catch((error: unknown) => error));
+    const results = await firstThenRest([1, 2, 3, 4], (i) => batcher.run(i).catch((error: unknown) => error));
     sent[0]!.finish();
     await tick();
     sent[1]!.finish(new KitStoreUnavailableError({ cause: { name: 'Error', code: 'ECONNRESET' } }));
@@ -112,7 +133,7 @@ describe('StatementBatcher', () => {
   it('runs the inputs one by one after a statement timeout, so only the one behind a lock waits', async () => {
     const { runner, sent } = controlledRunner();
     const batcher = new StatementBatcher(runner, { maxBatch: 8, maxInFlight: 1 });
-    const results = [1, 2, 3].map((i) => batcher.run(i).catch((error: unknown) => error));
+    const results = await firstThenRest([1, 2, 3], (i) => batcher.run(i).catch((error: unknown) => error));
     sent[0]!.finish();
     await tick();
     sent[1]!.finish(new KitStoreUnavailableError({ cause: { name: 'error', code: '57014' } }));
@@ -131,7 +152,7 @@ describe('StatementBatcher', () => {
   it('runs a batch again after a deadlock, then falls back to one statement per input', async () => {
     const { runner, sent } = controlledRunner();
     const batcher = new StatementBatcher(runner, { maxBatch: 8, maxInFlight: 1 });
-    const results = [1, 2, 3].map((i) => batcher.run(i));
+    const results = await firstThenRest([1, 2, 3], (i) => batcher.run(i));
     sent[0]!.finish();
     await tick();
     sent[1]!.finish(failure('40P01'));
@@ -149,7 +170,7 @@ describe('StatementBatcher', () => {
     const { runner, sent, failing } = controlledRunner();
     failing.add(3);
     const batcher = new StatementBatcher(runner, { maxBatch: 8, maxInFlight: 1 });
-    const results = [1, 2, 3, 4].map((i) => batcher.run(i).catch((error: unknown) => error));
+    const results = await firstThenRest([1, 2, 3, 4], (i) => batcher.run(i).catch((error: unknown) => error));
     sent[0]!.finish();
     await tick();
     sent[1]!.finish();
@@ -165,6 +186,21 @@ describe('StatementBatcher', () => {
     expect(outcomes[1]).toBe('r2');
     expect(outcomes[2]).toBeInstanceOf(KitStoreFailureError);
     expect(outcomes[3]).toBe('r4');
+  });
+
+  it("is not held back by a test's fake timers", async () => {
+    const { runner, sent } = controlledRunner();
+    const batcher = new StatementBatcher(runner, { maxBatch: 64, maxInFlight: 2 });
+    vi.useFakeTimers({ toFake: ['setImmediate', 'setTimeout', 'Date'] });
+    try {
+      const a = batcher.run(1);
+      await tick();
+      expect(sent.map((s) => s.inputs)).toEqual([[1]]);
+      sent[0]!.finish();
+      expect(await a).toBe('r1');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('sends every input alone, without queueing, when maxBatch is 1', async () => {

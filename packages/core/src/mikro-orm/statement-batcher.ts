@@ -34,6 +34,14 @@ const RETRIES = 3;
 const STATEMENT_TIMEOUT = '57014';
 
 /**
+ * Runs `fn` once the event loop has handled every socket that was ready in this turn
+ * (`setImmediate`), so the requests read in one turn share a statement. Taken when the module
+ * loads: a test's fake timers, installed later, do not hold the statements back.
+ */
+const { setImmediate: immediate, setTimeout: timeout } = globalThis;
+const afterThisTurn: (fn: () => void) => unknown = immediate ? (fn) => immediate(fn) : (fn) => timeout(fn, 0);
+
+/**
  * The pool could not hand out a connection within its timeout (`KnexTimeoutError`), or the server
  * went silent on one (`QueryReadTimeout`): every queued input would wait as long for the same
  * answer. Other unavailability (a reset or refused connection) fails only the statement that met
@@ -54,10 +62,12 @@ function sqlState(error: unknown): string | undefined {
 
 /**
  * Natural batching ("group commit") of one kind of statement: the store's rotations, the
- * PostgreSQL rate-limit store's hits. While fewer than `maxInFlight` statements are running, an
- * input is sent at once, alone, so a quiet server adds no latency. Inputs that arrive while the
- * limit is reached queue up, and each statement that completes sends the whole queue (up to
- * `maxBatch`) as the next one: under load, one round trip and one commit serve many inputs.
+ * PostgreSQL rate-limit store's hits. While fewer than `maxInFlight` statements are running, the
+ * inputs that arrive in one turn of the event loop leave together at its end (`setImmediate`:
+ * after every socket ready in that turn was read), so a quiet server adds no more than that turn
+ * to an input's wait. Inputs that arrive while the limit is reached queue up, and each statement
+ * that completes sends the whole queue (up to `maxBatch`) as the next one: under load, one round
+ * trip and one commit serve many inputs.
  *
  * Each input keeps its own semantics (a rotation's compare-and-set, a hit's count: the batched
  * statement applies the same condition per row), so batching changes throughput, never outcomes.
@@ -82,6 +92,7 @@ export class StatementBatcher<I, O> {
   readonly #maxInFlight: number;
   #queue: Pending<I, O>[] = [];
   #inFlight = 0;
+  #gathering = false;
 
   constructor(runner: BatchRunner<I, O>, options: StatementBatcherOptions) {
     this.#runner = runner;
@@ -94,7 +105,15 @@ export class StatementBatcher<I, O> {
     if (this.#maxBatch === 1) return this.#runner.one(input);
     return new Promise<O>((resolve, reject) => {
       this.#queue.push({ input, resolve, reject });
-      this.#pump();
+      // With a statement free, wait for the end of this turn of the event loop: the inputs of
+      // every request read in the same turn leave together.
+      if (!this.#gathering && this.#inFlight < this.#maxInFlight) {
+        this.#gathering = true;
+        afterThisTurn(() => {
+          this.#gathering = false;
+          this.#pump();
+        });
+      }
     });
   }
 
