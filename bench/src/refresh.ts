@@ -31,9 +31,10 @@ export const ROTATE_SQL = `update kit_sessions set
     ip = coalesce($8, ip)
   where id = $1 and generation = $2 and secret_hash = $3 and revoked_at is null
     and idle_expires_at > $5 and absolute_expires_at > $5
-  returning id, user_id, client_id, created_at, last_refreshed_at, idle_expires_at, absolute_expires_at, revoked_at, revoked_reason, user_agent, ip, data, generation, secret_hash, rotated_at`;
+    and (dpop_jkt is null or dpop_jkt = $9::text)
+  returning id, user_id, client_id, created_at, last_refreshed_at, idle_expires_at, absolute_expires_at, revoked_at, revoked_reason, user_agent, ip, data, generation, secret_hash, rotated_at, dpop_jkt`;
 
-/** The name the raw loop prepares the rotation under (the kit itself sends it unnamed). */
+/** The name the raw loop prepares the rotation under (the kit names its own after the text). */
 export const ROTATE_STATEMENT_NAME = 'kit_rotate_session';
 
 /** The kit's default idle TTL (30 days): the raw loop slides the idle expiry by the same amount. */
@@ -159,6 +160,7 @@ export function rawRotation(kit: AuthKit, pool: pg.Pool, concurrency: number): M
           new Date(now.getTime() + IDLE_TTL_MS),
           null,
           null,
+          null, // no DPoP key: a Bearer session
         ],
       });
       if (result.rowCount !== 1) throw new Error('The raw rotation did not match its row.');
@@ -225,8 +227,9 @@ export async function readRotateManySql(orm: MikroORM, kit: AuthKit): Promise<st
 /**
  * The physical limit of grouped rotation: the kit's grouped statement (read from PostgreSQL by
  * {@link readRotateManySql}) through a plain `pg.Pool`, with the same natural batching as the
- * kit (at most two statements in flight; callers arriving meanwhile leave together in the next
- * one, sorted by id), and nothing else: no token crypto, no error handling beyond a row check.
+ * kit (the callers of one turn of the event loop leave together at its end; at most two statements
+ * in flight, callers arriving meanwhile leave together in the next one, sorted by id), and nothing
+ * else: no token crypto, no error handling beyond a row check.
  */
 export function rawGroupedRotation(
   kit: AuthKit,
@@ -242,6 +245,7 @@ export function rawGroupedRotation(
   };
   const queue: Item[] = [];
   let inFlight = 0;
+  let gathering = false;
   const send = async (items: Item[]) => {
     items.sort((a, b) => (a.chain.id < b.chain.id ? -1 : 1));
     const result = await pool.query({
@@ -256,6 +260,7 @@ export function rawGroupedRotation(
         items.map((i) => new Date(i.now.getTime() + IDLE_TTL_MS)),
         items.map(() => null),
         items.map(() => null),
+        items.map(() => null), // no DPoP key: Bearer sessions
       ],
     });
     const matched = new Set(result.rows.map((row) => Number(row.position)));
@@ -282,7 +287,14 @@ export function rawGroupedRotation(
       const nextHash = chain.hashes[next++ % PRECOMPUTED_HASHES]!;
       const ok = await new Promise<boolean>((done) => {
         queue.push({ chain, nextHash, now: new Date(), done });
-        pump();
+        // As the kit: with a statement free, one turn's callers leave together at its end.
+        if (!gathering && inFlight < 2) {
+          gathering = true;
+          setImmediate(() => {
+            gathering = false;
+            pump();
+          });
+        }
       });
       if (!ok) throw new Error('The raw grouped rotation did not match its row.');
       chain.generation += 1;
