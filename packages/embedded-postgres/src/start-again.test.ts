@@ -1,35 +1,20 @@
 import { cpSync, existsSync, mkdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
+import { query, startedDatabases } from '../test/databases.ts';
 import { isRoot, temporaryDirs } from '../test/fixtures.ts';
 import { packagedInstallDir } from './install-dir.ts';
 import { startEmbeddedPostgres } from './start.ts';
-import type { EmbeddedDatabase } from './types.ts';
 
 // A cluster whose password is no longer on record: the data is kept, the superuser gets a new one.
 
 const dirs = temporaryDirs('kit-embedded-pg-');
 const temporaryDir = dirs.make;
-const started: EmbeddedDatabase[] = [];
+const { started, start, stopAll } = startedDatabases();
 afterEach(async () => {
-  for (const db of started.splice(0)) await db.stop();
+  await stopAll();
   dirs.removeAll();
 });
-async function start(options: Parameters<typeof startEmbeddedPostgres>[0]) {
-  const db = await startEmbeddedPostgres(options);
-  started.push(db);
-  return db;
-}
-async function query<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 describe('startEmbeddedPostgres, when the password is not on record', () => {
   it('keeps a cluster whose password file was deleted, and gives its superuser a new password', async () => {

@@ -19,8 +19,8 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { query, startedDatabases } from '../test/databases.ts';
 import { isRoot, temporaryDirs } from '../test/fixtures.ts';
 import { ensurePostgresAccount } from './account.ts';
 import { describeEmbeddedPostgres } from './cli-output.ts';
@@ -28,29 +28,14 @@ import { EmbeddedPostgresError } from './error.ts';
 import { packagedInstallDir } from './install-dir.ts';
 import { relocatedDataDir } from './staging.ts';
 import { startEmbeddedPostgres } from './start.ts';
-import type { EmbeddedDatabase } from './types.ts';
 
 const dirs = temporaryDirs('kit-embedded-pg-');
 const temporaryDir = dirs.make;
-const started: EmbeddedDatabase[] = [];
+const { started, start, stopAll } = startedDatabases();
 afterEach(async () => {
-  for (const db of started.splice(0)) await db.stop();
+  await stopAll();
   dirs.removeAll();
 });
-async function start(options: Parameters<typeof startEmbeddedPostgres>[0]) {
-  const db = await startEmbeddedPostgres(options);
-  started.push(db);
-  return db;
-}
-async function query<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 describe('startEmbeddedPostgres', () => {
   it('does not depend on the locale the environment names, and speaks UTF-8', async () => {
