@@ -37,9 +37,10 @@ export interface MikroOrmRateLimitStoreOptions {
   /** A MikroORM (PostgreSQL driver) instance on a database migrated with `migrate(orm)`. */
   orm: MikroORM;
   /**
-   * Most hits counted by one statement. Hits that arrive while two statements are in flight wait
-   * and leave together in the next, so a busy instance pays one round trip for many requests and
-   * a quiet one adds no wait. 1 sends every hit alone.
+   * Most hits counted by one statement. The hits of one turn of the event loop leave together at
+   * its end, and hits that arrive while two statements are in flight wait and leave together in
+   * the next, so a busy instance pays one round trip for many requests and a quiet one waits only
+   * for the rest of the current turn. 1 sends every hit alone, at once.
    *
    * @default 64, or 1 when `kit_rate_limits` is distributed (Citus, read from its catalogue at the
    *   first hit)

@@ -21,10 +21,11 @@ export interface MikroOrmStoreOptions {
    */
   orm: MikroORM;
   /**
-   * Most rotations sent to PostgreSQL in one statement. While two rotation statements are
-   * running, further refreshes wait and leave together in the next one: one round trip and one
-   * commit for many sessions, each still its own compare-and-set. A quiet server sends each
-   * rotation alone, at once. `1` sends every rotation alone.
+   * Most rotations sent to PostgreSQL in one statement. The rotations of one turn of the event
+   * loop leave together at its end, and while two rotation statements are running, further
+   * refreshes wait and leave together in the next one: one round trip and one commit for many
+   * sessions, each still its own compare-and-set. A quiet server sends each rotation alone, at the
+   * end of the turn it arrived in. `1` sends every rotation alone, at once.
    *
    * On Citus (`kit_sessions` distributed) grouping is off unless set here: the sessions of one
    * group live on different shards, so the grouped statement would run on every shard as a
