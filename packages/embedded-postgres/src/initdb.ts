@@ -86,7 +86,21 @@ export async function resetSuperuserPassword(options: {
   await new Promise<void>((resolvePromise, reject) => {
     const child = spawnPostgresWithInput(
       postgres,
-      ['--single', '-D', options.dataDir, '-c', 'exit_on_error=on', '-c', 'lc_messages=C', 'postgres'],
+      [
+        '--single',
+        '-D',
+        options.dataDir,
+        '-c',
+        'exit_on_error=on',
+        '-c',
+        'lc_messages=C',
+        // Neither logged as it runs nor quoted beside an error: the statement holds the password.
+        '-c',
+        'log_statement=none',
+        '-c',
+        'log_min_error_statement=panic',
+        'postgres',
+      ],
       options.dataDir,
       options.account,
     );
@@ -98,7 +112,7 @@ export async function resetSuperuserPassword(options: {
     child.stderr.on('data', collect);
     child.once('error', (error) => reject(spawnFailure(postgres, error, options.account)));
     child.once('close', (code) => {
-      // What it printed is the server's banner and any error: no statement is echoed.
+      // What it printed is the server's banner and any error: no statement is echoed or quoted.
       for (const line of output.trimEnd().split('\n')) options.log(line);
       if (code === 0) resolvePromise();
       else reject(failure('Setting a new password on the embedded PostgreSQL', output, 0, options.dataDir));

@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { query, startedDatabases } from '../test/databases.ts';
@@ -24,6 +24,8 @@ describe('startEmbeddedPostgres, when the password is not on record', () => {
     await db.stop();
     started.splice(0);
     rmSync(`${dataDir}.password`);
+    // A cluster set to log every statement still does not log the one that sets the password.
+    appendFileSync(join(dataDir, 'postgresql.conf'), "\nlog_statement = 'all'\n");
 
     const lines: string[] = [];
     const again = await start({ dataDir, persistent: true, log: (line) => lines.push(line) });
