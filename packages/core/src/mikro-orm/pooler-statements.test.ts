@@ -53,7 +53,7 @@ describe(THROUGH, () => {
     const original = Client.prototype.query;
     Client.prototype.query = function (this: pg.Client, config: unknown, ...rest: unknown[]) {
       const c = config as { text?: unknown; name?: unknown; timeoutText?: unknown } | null;
-      if (typeof c?.text === 'string' && c.text.startsWith('update kit_sessions set')) {
+      if (typeof c?.text === 'string' && c.text.startsWith('update kit_sessions')) {
         seen.push({ named: typeof c.name === 'string', timed: typeof c.timeoutText === 'string' });
       }
       return (original as (...args: unknown[]) => unknown).call(this, config, ...rest);
