@@ -16,6 +16,12 @@ export interface DemoConfig {
   /** KIT_SIGNING_KEYS when set; otherwise keys live in the database key store. */
   signingKeys: string | undefined;
   secret: string;
+  /**
+   * The secret was generated into `dataDir/secret` by this start (none was there, and no
+   * KIT_SECRET): data kept from before it (an embedded cluster outliving a deleted checkout) was
+   * written under another secret.
+   */
+  secretIsNew: boolean;
   dataDir: string;
   /** KIT_RATE_LIMIT_LOGIN: logins per client address per minute at `/login`; 0 turns the limit off. */
   loginRateLimit: number;
@@ -155,6 +161,8 @@ export async function loadConfig(env: NodeJS.ProcessEnv, dataDir: string): Promi
   if (!env.DATABASE_URL && lstatSync(postgresPassword, { throwIfNoEntry: false })) {
     checkPrivate(postgresPassword, POSTGRES_PASSWORD);
   }
+  const secretFile = join(dataDir, 'secret');
+  const secretIsNew = !env.KIT_SECRET && !lstatSync(secretFile, { throwIfNoEntry: false });
   return {
     port,
     host,
@@ -166,7 +174,8 @@ export async function loadConfig(env: NodeJS.ProcessEnv, dataDir: string): Promi
     sessionMaxAge: seconds(env, 'KIT_SESSION_MAX_AGE', 7_776_000),
     reuseGrace: seconds(env, 'KIT_REUSE_GRACE', 10),
     signingKeys: env.KIT_SIGNING_KEYS || undefined,
-    secret: env.KIT_SECRET || (await persisted(join(dataDir, 'secret'), generateSecret)),
+    secret: env.KIT_SECRET || (await persisted(secretFile, generateSecret)),
+    secretIsNew,
     dataDir,
     loginRateLimit: perMinute(env, 'KIT_RATE_LIMIT_LOGIN', 20),
     tokenRateLimit: perMinute(env, 'KIT_RATE_LIMIT_TOKEN', 120),

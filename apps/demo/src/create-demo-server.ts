@@ -118,9 +118,20 @@ export async function createDemoServer(config: DemoServerConfig): Promise<DemoSe
     let databaseUrl = config.databaseUrl;
     if (!databaseUrl) {
       const postgresDir = join(config.dataDir, 'postgres');
-      embedded = await startEmbeddedPostgres({ dataDir: postgresDir, persistent: true });
+      // A cluster that outlived its checkout's secret holds keys and sessions no one can use: with
+      // a new secret and no password on record, it is set aside and a new one made.
+      embedded = await startEmbeddedPostgres({
+        dataDir: postgresDir,
+        persistent: true,
+        lostPassword: config.secretIsNew ? 'set-aside' : 'reset',
+      });
       databaseUrl = embedded.url;
       demoLog.info(describeEmbeddedPostgres(embedded, postgresDir, 'apps/demo/.data/postgres'));
+      if (embedded.setAside) {
+        demoLog.warn(
+          `an embedded PostgreSQL cluster made under another secret (its password and secret were gone) was moved to ${embedded.setAside}; a new one was made (delete the old one when you no longer need it)`,
+        );
+      }
     }
     orm = await createKitOrm({
       databaseUrl,

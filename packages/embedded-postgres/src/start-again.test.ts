@@ -42,6 +42,23 @@ describe('startEmbeddedPostgres, when the password is not on record', () => {
     for (const secret of [recorded, new URL(db.url).password]) expect(lines.join('\n')).not.toContain(secret);
   });
 
+  it("with lostPassword 'set-aside', moves such a cluster aside, deletes nothing, and makes a new one", async () => {
+    const dataDir = join(temporaryDir(0o755), 'pg');
+    const db = await start({ dataDir, persistent: true });
+    await query(db.url, 'create table kept (id int)');
+    await db.stop();
+    started.splice(0);
+    rmSync(`${dataDir}.password`);
+
+    const again = await start({ dataDir, persistent: true, lostPassword: 'set-aside' });
+    expect(again.setAside).toMatch(new RegExp(`^${dataDir}\\.set-aside-`));
+    expect(
+      await query(again.url, "select count(*)::int as n from pg_tables where tablename = 'kept'"),
+    ).toEqual([{ n: 0 }]);
+    expect(existsSync(join(again.setAside!, 'PG_VERSION'))).toBe(true);
+    expect(new URL(again.url).password).toBe(readFileSync(`${dataDir}.password`, 'utf8').trim());
+  });
+
   it('starts a throwaway cluster afresh over a cluster already in its directory', async () => {
     const dataDir = join(temporaryDir(0o755), 'pg');
     const first = await startEmbeddedPostgres({ dataDir, persistent: true });

@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { ensurePostgresAccount } from './account.ts';
@@ -73,9 +73,15 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     if (options.persistent) return;
     rmSync(dataDir, { recursive: true, force: true });
   };
+  let setAside: string | undefined;
   try {
     // A throwaway cluster left by a process killed before stop() has a password nobody kept.
     if (!options.persistent) rmSync(dataDir, { recursive: true, force: true });
+    if (!kept && options.lostPassword === 'set-aside' && existsSync(`${dataDir}/PG_VERSION`)) {
+      setAside = `${dataDir}.set-aside-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+      log(`${passwordFile} is missing: moving the existing cluster to ${setAside}`);
+      renameSync(dataDir, setAside);
+    }
     if (!existsSync(`${dataDir}/PG_VERSION`)) {
       mkdirSync(dataDir, { recursive: true, mode: 0o700 });
       if (account) chownSync(dataDir, account.uid, account.gid);
@@ -111,6 +117,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
     dataDir,
     ...(relocated ? { relocated } : {}),
+    ...(setAside ? { setAside } : {}),
     async stop() {
       process.removeListener('exit', killOnExit);
       if (server.exitCode === null && server.signalCode === null) {

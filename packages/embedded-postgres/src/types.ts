@@ -10,6 +10,11 @@ export interface EmbeddedDatabase {
    * (and a persistent cluster's requested directory is a symbolic link to it).
    */
   relocated?: { requested: string; blockedAt: string };
+  /**
+   * Set when a cluster whose password was no longer on record was moved here, and a new one made in
+   * its place (see {@link EmbeddedPostgresOptions.lostPassword}).
+   */
+  setAside?: string;
   stop(): Promise<void>;
 }
 
@@ -33,6 +38,16 @@ export interface EmbeddedPostgresOptions {
   persistent: boolean;
   /** Receives PostgreSQL's output, line by line. @default discarded */
   log?: (line: string) => void;
+  /**
+   * What to do with an existing persistent cluster whose password is not on record (its file
+   * deleted; or, as root, a checkout deleted and cloned again at the same path while the data lived
+   * on under the staging root): `'reset'` keeps the data and gives the superuser a new password;
+   * `'set-aside'` moves the cluster to `<its directory>.set-aside-<time>` (nothing is deleted) and
+   * makes a new one, for a caller whose other secrets went with the password, so the old data could
+   * not be used anyway.
+   * @default 'reset'
+   */
+  lostPassword?: 'reset' | 'set-aside';
   /**
    * Root only: a root-owned directory, which the `postgres` user may enter, for what it cannot reach
    * in place (a copy of the binaries, the data).
