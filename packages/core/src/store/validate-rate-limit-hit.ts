@@ -1,15 +1,19 @@
 import { KitInvalidInputError } from '../errors.ts';
 
+// With the u flag a well-formed pair is one code point; only an unpaired half is a surrogate.
+const LONE_SURROGATE = /\p{Cs}/u;
+
 /**
  * Checks the arguments of one `RateLimitStore.hit` call and returns the start of the window it
  * counts in, `floor(now / windowMs) * windowMs`. Every store of the kit runs it first, so they
  * accept and refuse exactly the same calls (the shared conformance suite checks that); a store of
  * your own should too. The key reaches the backend as data (a bound parameter, a Redis key), so
  * the limits are about size and about values a backend cannot hold: a NUL byte (PostgreSQL text
- * refuses it), a window start beyond the integers a double holds exactly.
+ * refuses it), a lone UTF-16 surrogate (it has no UTF-8 form, so the backend would store another
+ * key than the one given), a window start beyond the integers a double holds exactly.
  *
  * @throws `KitInvalidInputError` (`ERR_INVALID_INPUT`) when `key` is not a string of 1 to 255
- *   characters without NUL, `windowMs` is not a positive whole number of milliseconds, `now` is not
+ *   characters without NUL or a lone surrogate, `windowMs` is not a positive whole number of milliseconds, `now` is not
  *   a finite number of milliseconds, or the window's start and end are not safe integers.
  * @example
  * ```ts
@@ -22,7 +26,13 @@ import { KitInvalidInputError } from '../errors.ts';
  * ```
  */
 export function validateRateLimitHit(key: unknown, options: { windowMs: unknown; now: unknown }): number {
-  if (typeof key !== 'string' || key.length === 0 || key.length > 255 || key.includes('\u0000')) {
+  if (
+    typeof key !== 'string' ||
+    key.length === 0 ||
+    key.length > 255 ||
+    key.includes('\u0000') ||
+    LONE_SURROGATE.test(key)
+  ) {
     throw new KitInvalidInputError('A rate-limit key must be a string of 1 to 255 characters.');
   }
   const { windowMs, now } = (options ?? {}) as { windowMs: unknown; now: unknown };

@@ -146,6 +146,8 @@ function inputCases(ctx: RateLimitCaseContext): void {
       ['', { windowMs: W, now: T0 }],
       [key('x').padEnd(256, 'x'), { windowMs: W, now: T0 }],
       [key('nul\u0000'), { windowMs: W, now: T0 }],
+      // A lone surrogate has no UTF-8 form: a backend would store another key than the one given.
+      [key('lone\ud800'), { windowMs: W, now: T0 }],
       [42, { windowMs: W, now: T0 }],
       [key('window'), { windowMs: 0, now: T0 }],
       [key('window'), { windowMs: -W, now: T0 }],
