@@ -5,7 +5,7 @@ import { validateRateLimitHit } from '../store/validate-rate-limit-hit.ts';
 import { toStoreError } from './errors.ts';
 import { runStatement, type Statement, type StatementResult } from './run-statement.ts';
 import { tableLayout } from './session-store/citus-layout.ts';
-import { type BatchRunner, StatementBatcher } from './statement-batcher.ts';
+import { type BatchRunner, batchedByLayout } from './statement-batcher.ts';
 
 // One atomic statement counts a group of hits: one row per key, `hits` of them on it (several when
 // concurrent callers hit the same key). INSERT ... ON CONFLICT takes each row's lock, and every
@@ -95,16 +95,11 @@ export function createMikroOrmRateLimitStore(options: MikroOrmRateLimitStoreOpti
     },
     many: (inputs) => countHits(query, inputs),
   };
-  const layout = tableLayout(orm, 'kit_rate_limits', batchSize === undefined ? undefined : false);
-  let hits: StatementBatcher<HitInput, RateLimitHit | null> | undefined;
-  const batcher = (isDistributed: boolean) => {
-    // A statement over keys of several shards would not stay on one worker.
-    hits ??= new StatementBatcher(runner, {
-      maxBatch: batchSize ?? (isDistributed ? 1 : 64),
-      maxInFlight: 2,
-    });
-    return hits;
-  };
+  const count = batchedByLayout(
+    runner,
+    tableLayout(orm, 'kit_rate_limits', batchSize === undefined ? undefined : false),
+    batchSize,
+  );
 
   return {
     hit(key, { windowMs, now }): Promise<RateLimitHit> {
@@ -114,9 +109,7 @@ export function createMikroOrmRateLimitStore(options: MikroOrmRateLimitStoreOpti
       } catch (error) {
         return Promise.reject(error);
       }
-      // After the first hit, straight to the batcher: the hot path awaits nothing more.
-      if (hits) return hits.run(input).then(counted);
-      return layout().then((isDistributed) => batcher(isDistributed).run(input).then(counted));
+      return count(input).then(counted);
     },
 
     async purge(before) {

@@ -177,3 +177,28 @@ export class StatementBatcher<I, O> {
     for (const pending of queued) pending.reject(new KitStoreUnavailableError({ cause: error.cause }));
   }
 }
+
+/**
+ * A {@link StatementBatcher} for a table that may be distributed (Citus): made at the first input,
+ * once `layout` has said, with groups of up to `batchSize` (default 64, or 1 on a distributed
+ * table, whose rows of one group would live on different shards). Returns its `run`; after the
+ * first input, straight to the batcher: the hot path awaits nothing more.
+ *
+ * @internal
+ */
+export function batchedByLayout<I, O>(
+  runner: BatchRunner<I, O>,
+  layout: () => Promise<boolean>,
+  batchSize: number | undefined,
+): (input: I) => Promise<O> {
+  let batcher: StatementBatcher<I, O> | undefined;
+  const make = (isDistributed: boolean) => {
+    batcher ??= new StatementBatcher(runner, {
+      maxBatch: batchSize ?? (isDistributed ? 1 : 64),
+      maxInFlight: 2,
+    });
+    return batcher;
+  };
+  return (input) =>
+    batcher ? batcher.run(input) : layout().then((isDistributed) => make(isDistributed).run(input));
+}

@@ -1,5 +1,5 @@
 import type { RotateInput, SessionRecord, SessionStore } from '../../store/session-store.ts';
-import { type BatchRunner, StatementBatcher } from '../statement-batcher.ts';
+import { type BatchRunner, batchedByLayout } from '../statement-batcher.ts';
 import { bytes, COLUMNS, firstRecord, fromRow, S_COLUMNS, type Write } from './session-rows.ts';
 
 // The hot path: one atomic compare-and-set statement per rotation. Under READ COMMITTED, concurrent
@@ -113,22 +113,10 @@ export function sessionRotations(
   layout: () => Promise<boolean>,
   batchSize: number | undefined,
 ): Pick<SessionStore, 'rotate' | 'touch'> {
-  const runner = rotationRunner(write);
-  let rotations: StatementBatcher<RotateInput, SessionRecord | null> | undefined;
-  const batcher = (isDistributed: boolean) => {
-    rotations ??= new StatementBatcher(runner, {
-      maxBatch: batchSize ?? (isDistributed ? 1 : 64),
-      maxInFlight: 2,
-    });
-    return rotations;
-  };
+  const rotate = batchedByLayout(rotationRunner(write), layout, batchSize);
 
   return {
-    rotate(input: RotateInput) {
-      // After the first call, straight to the batcher: the hot path awaits nothing more.
-      if (rotations) return rotations.run(input);
-      return layout().then((isDistributed) => batcher(isDistributed).run(input));
-    },
+    rotate,
 
     async touch(input) {
       const result = await write('touch', {
