@@ -22,6 +22,8 @@ const entries = (pid: string, file: string) =>
  */
 describe.skipIf(process.platform !== 'linux')('the demo start script', () => {
   let db: TestDatabase;
+  // One secret for both starts: the first one's signing keys are in the database, under it.
+  const secret = generateSecret();
   beforeAll(async () => {
     db = await createTestDatabase();
   });
@@ -29,32 +31,58 @@ describe.skipIf(process.platform !== 'linux')('the demo start script', () => {
     await db?.drop();
   });
 
-  it('builds the demo, serves it on plain node, and exits 0 after the server on SIGTERM', async () => {
+  /** Starts `pnpm demo`'s script with `nodeOptions` as NODE_OPTIONS; returns it and its server's pid. */
+  const startScript = async (nodeOptions: string) => {
     const launcher = await startChildProcess<RegExpExecArray>({
       entry: 'scripts/start.mjs',
       name: 'the demo start script',
       typescript: false,
       cwd: DEMO_DIR,
-      env: { DATABASE_URL: db.url, KIT_SECRET: generateSecret(), HOST: '127.0.0.1', PORT: '0' },
+      env: {
+        DATABASE_URL: db.url,
+        KIT_SECRET: secret,
+        HOST: '127.0.0.1',
+        PORT: '0',
+        NODE_OPTIONS: nodeOptions,
+      },
       readyLine: /^listening on (http:\/\/\S+)$/,
       startTimeoutMs: 60_000,
     });
+    // One server process below the launcher.
+    const children = childPids(launcher.pid);
+    expect(children).toHaveLength(1);
+    return { launcher, server: children[0]! };
+  };
+
+  it('builds the demo, serves it on plain node, and exits 0 after the server on SIGTERM', async () => {
+    const { launcher, server } = await startScript('');
     try {
       const url = launcher.ready[1]!;
       expect((await fetch(`${url}/healthz`)).status).toBe(200);
       expect((await fetch(`${url}/docs`)).status).toBe(200);
-      // One server process: Node on the built JavaScript, no TypeScript loader, the malloc setting.
-      const children = childPids(launcher.pid);
-      expect(children).toHaveLength(1);
-      const server = entries(children[0]!, 'cmdline');
-      expect(server).toHaveLength(2);
-      expect(server[1]).toMatch(/\/apps\/demo\/dist\/main\.mjs$/);
-      expect(entries(children[0]!, 'environ')).toContain('MALLOC_MMAP_THRESHOLD_=131072');
+      // Node on the built JavaScript, no TypeScript loader, the heap limit and the malloc setting.
+      expect(entries(server, 'cmdline').slice(1)).toEqual([
+        '--max-old-space-size=1024',
+        expect.stringMatching(/\/apps\/demo\/dist\/main\.mjs$/),
+      ]);
+      expect(entries(server, 'environ')).toContain('MALLOC_MMAP_THRESHOLD_=131072');
     } finally {
       await launcher.stop();
     }
     // SIGTERM went to the launcher only: the server drained, exited 0, and so did the launcher.
     expect(await launcher.exited).toEqual({ code: 0, signal: null });
     expect(launcher.lines.map((l) => l.text).join('\n')).toContain('shutdown: done');
+  });
+
+  it('leaves the heap limit to NODE_OPTIONS when the host sets one there', async () => {
+    const { launcher, server } = await startScript('--max-old-space-size=2048');
+    try {
+      expect(entries(server, 'cmdline').slice(1)).toEqual([
+        expect.stringMatching(/\/apps\/demo\/dist\/main\.mjs$/),
+      ]);
+      expect(entries(server, 'environ')).toContain('NODE_OPTIONS=--max-old-space-size=2048');
+    } finally {
+      await launcher.stop();
+    }
   });
 });

@@ -9,10 +9,10 @@
  *   database (`DATABASE_URL`) with a `KIT_SECRET` and both rate limits raised out of the way (one
  *   client address sends everything; the limits are still counted in PostgreSQL on every request);
  * - `demo-js`: the same built server (apps/demo/dist/main.mjs) run by `node` without the start
- *   script's malloc setting: what that setting gains;
+ *   script's heap limit and malloc setting: what those gain;
  * - `demo-js-try`, only when named in `BENCH_MEMORY_SUBJECTS`: the server `pnpm demo` runs, with
- *   the V8 flags of `BENCH_MEMORY_FLAGS` (default `--max-semi-space-size=4`), to try flags
- *   against `demo`;
+ *   its malloc setting and the V8 flags of `BENCH_MEMORY_FLAGS` in place of the start script's
+ *   (default `--max-old-space-size=1024 --max-semi-space-size=4`), to try flags against `demo`;
  * - `demo-tsx`: the demo's former start, `tsx --conditions=development src/main.ts`;
  * - `host`: the minimal host (memory/host.ts: Hono, `@kit/hono`, `@kit/core` on PostgreSQL);
  * - `bare`: the bare token endpoint and verifier of the HTTP figures (bare-server.ts);
@@ -52,11 +52,15 @@ const probe = fileURLToPath(new URL('./probe.mjs', import.meta.url));
 const MALLOC = { MALLOC_MMAP_THRESHOLD_: '131072' };
 
 /**
- * `BENCH_MEMORY_FLAGS` (space-separated), the V8 flags of `demo-js-try`; unset: a young generation
- * bounded to 4 MiB semi-spaces (what it gains and costs: docs/benchmarks.md, Memory).
+ * `BENCH_MEMORY_FLAGS` (space-separated), the V8 flags of `demo-js-try`; unset: the start script's
+ * heap limit and a young generation bounded to 4 MiB semi-spaces (what it gains and costs:
+ * docs/benchmarks.md, Memory).
  */
 const tryFlags = () =>
-  process.env.BENCH_MEMORY_FLAGS?.split(' ').filter(Boolean) ?? ['--max-semi-space-size=4'];
+  process.env.BENCH_MEMORY_FLAGS?.split(' ').filter(Boolean) ?? [
+    '--max-old-space-size=1024',
+    '--max-semi-space-size=4',
+  ];
 
 /** The issue's load: 15 s of chained `POST /token` on 50 connections, then 10 s of `GET /me` on 64. */
 export const MEMORY_LOAD = { tokenConnections: 50, tokenSeconds: 15, meConnections: 64, meSeconds: 10 };
@@ -135,7 +139,7 @@ export interface MemoryReport {
 }
 
 const DESCRIPTIONS: Record<MemorySubject, string> = {
-  demo: 'pnpm demo (the README command: build, then node dist/main.mjs with MALLOC_MMAP_THRESHOLD_)',
+  demo: 'pnpm demo (the README command: build, then node --max-old-space-size=1024 dist/main.mjs with MALLOC_MMAP_THRESHOLD_)',
   'demo-js': 'the built demo (dist/main.mjs) on plain node: no V8 flag, no malloc setting',
   'demo-js-try': `the built demo with MALLOC_MMAP_THRESHOLD_ on node ${tryFlags().join(' ') || '(no flag)'} (BENCH_MEMORY_FLAGS)`,
   'demo-tsx': 'the former start: tsx --conditions=development src/main.ts',
