@@ -47,6 +47,7 @@ describe('the bare servers (bare-server.ts)', () => {
         issuer: kit.config.issuer,
         audience: kit.config.audience,
       }),
+      BENCH_BARE_HONO: '1',
     });
     base = `http://127.0.0.1:${bare.ready.port}`;
   });
@@ -130,14 +131,20 @@ describe('the bare servers (bare-server.ts)', () => {
     expect((await refresh(form(token!))).status).toBe(200);
   });
 
-  it("verifies the kit's access tokens on GET /me and refuses a forged one", async () => {
+  // The bare verifier on node:http, and the same work in Hono (the framework floor).
+  it.each([
+    ['node:http', () => base],
+    ['Hono', () => `http://127.0.0.1:${bare.ready.honoPort}`],
+  ])("verifies the kit's access tokens on GET /me (%s) and refuses a forged one", async (_, url) => {
     const access = (await kit.createSession({ userId: 'someone' })).accessToken;
-    const ok = await fetch(`${base}/me`, { headers: { authorization: `Bearer ${access}` } });
+    const ok = await fetch(`${url()}/me`, { headers: { authorization: `Bearer ${access}` } });
     expect(ok.status).toBe(200);
+    expect(ok.headers.get('content-type')).toBe('application/json');
     expect(await ok.json()).toMatchObject({ sub: 'someone', iss: kit.config.issuer });
     const [h, p, s] = access.split('.') as [string, string, string];
     const forged = `${h}.${Buffer.from(JSON.stringify({ ...decode(p), sub: 'admin' })).toString('base64url')}.${s}`;
-    const refused = await fetch(`${base}/me`, { headers: { authorization: `Bearer ${forged}` } });
+    const refused = await fetch(`${url()}/me`, { headers: { authorization: `Bearer ${forged}` } });
     expect(refused.status).toBe(401);
+    expect(refused.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
   });
 });

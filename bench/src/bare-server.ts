@@ -12,7 +12,10 @@
  *   rotations, no token tag, no reuse detection, no telemetry, no logging: a refresh token is
  *   `<session id>.<secret, base64url>`, and the client chains it as it chains the kit's.
  * - `GET /me`, the limit of `createBearerAuth`: header check, ES256 `crypto.verify` of the kit's
- *   token with the kit's public key, `iss`/`aud`/`exp`, the claims as JSON.
+ *   token with the kit's public key, `iss`/`aud`/`exp`, the claims as JSON;
+ * - with `BENCH_BARE_HONO=1`, the same `GET /me` in a Hono app under `@hono/node-server` on a
+ *   second port: the bare verifier's work on the framework the kit's server runs on, the floor
+ *   of `createBearerAuth` in that framework.
  *
  * `bare_sessions` is created (`like kit_sessions including all`, with the kit's fillfactor) when
  * the process starts, on the bench database where the kit's migrations ran, and filled with a
@@ -22,9 +25,10 @@
  *
  * Environment (set by http.ts): `BENCH_BARE_DATABASE_URL`, `BENCH_BARE_POOL_SIZE`, and
  * `BENCH_BARE_VERIFY`, the JSON of `{ jwk, issuer, audience }` of the kit server whose tokens
- * `GET /me` verifies (a public key).
+ * `GET /me` verifies (a public key), and `BENCH_BARE_HONO=1` for the framework floor of `GET /me`
+ * (below, on `honoPort`).
  *
- * Ready with `{ port }`, it answers the parent (`@kit/test-support/child-process`): `sessions`
+ * Ready with `{ port, honoPort }`, it answers the parent (`@kit/test-support/child-process`): `sessions`
  * `{ count }` (that many new sessions, their refresh tokens), `stats` (CPU and event-loop
  * counters of this process, and its pid), `stop`.
  */
@@ -199,8 +203,8 @@ function token(req: IncomingMessage, res: ServerResponse): void {
 
 const kitKey = createPublicKey({ key: kitToken.jwk, format: 'jwk' });
 
-function me(req: IncomingMessage, res: ServerResponse): void {
-  const header = req.headers.authorization;
+/** The answer to `GET /me` with this Authorization header: the claims as JSON, or 401. */
+function verifyMe(header: string | undefined): { status: 200; body: string } | { status: 401 } {
   const presented = header?.startsWith('Bearer ') ? header.slice(7) : '';
   const [h = '', p = '', s = ''] = presented.split('.');
   try {
@@ -217,11 +221,24 @@ function me(req: IncomingMessage, res: ServerResponse): void {
     const claims = JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>;
     if (claims.iss !== kitToken.issuer || claims.aud !== kitToken.audience) throw new Error('claims');
     if (typeof claims.exp !== 'number' || claims.exp * 1000 <= Date.now()) throw new Error('exp');
-    const body = JSON.stringify(claims);
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-    res.end(body);
+    return { status: 200, body: JSON.stringify(claims) };
   } catch {
-    res.writeHead(401, { 'www-authenticate': 'Bearer error="invalid_token"', 'content-length': 0 });
+    return { status: 401 };
+  }
+}
+
+const UNAUTHORIZED = { 'www-authenticate': 'Bearer error="invalid_token"' };
+
+function me(req: IncomingMessage, res: ServerResponse): void {
+  const answer = verifyMe(req.headers.authorization);
+  if (answer.status === 200) {
+    res.writeHead(200, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(answer.body),
+    });
+    res.end(answer.body);
+  } else {
+    res.writeHead(401, { ...UNAUTHORIZED, 'content-length': 0 });
     res.end();
   }
 }
@@ -237,8 +254,31 @@ const server = createServer((req, res) => {
 });
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
 
+/**
+ * With `BENCH_BARE_HONO=1`, the framework floor of `GET /me`: the same verification in a Hono
+ * handler under `@hono/node-server`, as the kit's server runs (the header through `c.req.header`,
+ * the answer through `c.json`), on a port of its own. Hono is loaded only then, so the memory
+ * bench's bare server carries none of it.
+ */
+async function startHonoFloor(): Promise<number> {
+  const [{ Hono }, { serve }] = await Promise.all([import('hono'), import('@hono/node-server')]);
+  const app = new Hono();
+  app.get('/me', (c) => {
+    const answer = verifyMe(c.req.header('authorization'));
+    return answer.status === 200
+      ? c.body(answer.body, 200, { 'content-type': 'application/json' })
+      : c.body(null, 401, UNAUTHORIZED);
+  });
+  const floor = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+  await new Promise<void>((resolve) => floor.once('listening', () => resolve()));
+  closeFloor = () => floor.close();
+  return (floor.address() as AddressInfo).port;
+}
+let closeFloor = () => {};
+const honoPort = process.env.BENCH_BARE_HONO === '1' ? await startHonoFloor() : undefined;
+
 answerParent({
-  ready: { port: (server.address() as AddressInfo).port },
+  ready: { port: (server.address() as AddressInfo).port, honoPort },
   handlers: {
     async sessions({ count }) {
       const tokens: string[] = [];
@@ -268,6 +308,7 @@ answerParent({
   },
   async stop() {
     server.close();
+    closeFloor();
     await pool.end();
   },
 });

@@ -8,8 +8,10 @@
  *   The raw `pg` rotation statement at 16 callers, the limit this figure was held against before,
  *   can be measured in the same rounds as a secondary figure.
  * - `GET /me` behind `createBearerAuth` with one token, against the bare server verifying the same
- *   token with `node:crypto`, and next to `GET /health` (an unauthenticated route of the same app:
- *   the cost of Hono and HTTP alone).
+ *   token with `node:crypto`, next to the same verification in a Hono handler under
+ *   `@hono/node-server` (the framework floor, in the bare server's process on a port of its own:
+ *   what the kit's middleware costs over its framework, and the framework over `node:http`) and
+ *   next to `GET /health` (an unauthenticated route of the kit's app: Hono and HTTP alone).
  * - `POST /token (DPoP)` and `GET /me (DPoP)`: the same routes on a DPoP variant of the kit's server
  *   (a process of its own, `BENCH_HTTP_DPOP=1` of http-server.ts: replay caches in its memory, a
  *   single server), in the same alternating rounds as their Bearer figures. Each `/token` chain's
@@ -65,7 +67,7 @@ export async function startChild<Ready = Record<string, never>>(
 /** The HTTP bench's server process (http-server.ts). */
 export type Server = ChildProcess<{ kitPort: number }>;
 /** The bare servers' process (bare-server.ts). */
-export type BareServer = ChildProcess<{ port: number }>;
+export type BareServer = ChildProcess<{ port: number; honoPort?: number }>;
 /** The load generator's process (load-process.ts). */
 export type Generator = ChildProcess;
 
@@ -194,6 +196,7 @@ export const httpKeys = (connections: number) => ({
   tokenRaw: `http.token-raw@${connections}`,
   me: `http.me@${connections}`,
   meBare: `http.me-bare@${connections}`,
+  meHono: `http.me-hono@${connections}`,
   health: `http.health@${connections}`,
   tokenDpop: `http.token-dpop@${connections}`,
   meDpop: `http.me-dpop@${connections}`,
@@ -264,6 +267,28 @@ export function httpComparisons(figures: ReadonlyMap<string, Figure>, connection
     ),
     compare(figures, `HTTP GET /me / unauthenticated /health, ${connections}`, k.me, k.health, null),
   );
+  // The framework floor: the bare verifier's work in Hono under @hono/node-server. What the kit's
+  // middleware costs over it, and what the framework costs over node:http; informational.
+  if (figures.has(k.meHono)) {
+    comparisons.push(
+      compare(
+        figures,
+        `HTTP GET /me: CPU/request, Hono floor ÷ createBearerAuth, ${connections}`,
+        k.me,
+        k.meHono,
+        null,
+        'cpu',
+      ),
+      compare(
+        figures,
+        `HTTP GET /me: CPU/request, bare ÷ Hono floor (the framework), ${connections}`,
+        k.meHono,
+        k.meBare,
+        null,
+        'cpu',
+      ),
+    );
+  }
   // DPoP: what it costs next to Bearer, and where it stands against the bare limits; no target.
   for (const [path, dpop, bearer, bare] of [
     ['POST /token', k.tokenDpop, k.token, k.tokenBare],
@@ -385,6 +410,7 @@ export async function measureHttp(options: {
       BENCH_BARE_DATABASE_URL: options.databaseUrl,
       BENCH_BARE_POOL_SIZE: String(options.poolSize),
       BENCH_BARE_VERIFY: JSON.stringify(await kit.call('verification')),
+      BENCH_BARE_HONO: '1',
     });
     // The DPoP variant of the kit's server, in a process of its own: the Bearer server's process
     // (its options, routes and heap, where DPoP replay caches would grow) stays as it was.
@@ -401,6 +427,8 @@ export async function measureHttp(options: {
     type Target = { server: Pick<ChildProcess<unknown>, 'call'>; port: number };
     const kitSide: Target = { server: kit, port: kit.ready.kitPort };
     const bareSide: Target = { server: bare, port: bare.ready.port };
+    if (bare.ready.honoPort === undefined) throw new Error('the bare server started without its Hono floor');
+    const honoFloor: Target = { server: bare, port: bare.ready.honoPort };
     const dpopSide: Target = { server: dpopKit, port: dpopKit.ready.kitPort };
     const dpopServer = dpopKit;
     /** `count` sessions of the DPoP variant, each bound to a key of its own client, kept under `name` in the generator. */
@@ -531,6 +559,14 @@ export async function measureHttp(options: {
         load: me,
       },
       {
+        key: keys.meHono,
+        name: 'HTTP GET /me: the bare verifier in Hono (framework floor)',
+        contains:
+          "the bare verifier's work (header check, ES256 crypto.verify, exp/iss/aud, JSON claims) in a Hono handler under @hono/node-server, in the bare server's process on a port of its own; no kit code",
+        target: honoFloor,
+        load: me,
+      },
+      {
         key: keys.health,
         name: 'HTTP GET /health: same app, no auth',
         contains:
@@ -549,7 +585,7 @@ export async function measureHttp(options: {
     ];
     for (const v of variants) await window(v.target, v.load, warmupSeconds);
     log(
-      `measuring HTTP GET /me (bare node:http, createBearerAuth, createBearerAuth with DPoP) and GET /health in ${rounds} alternating rounds`,
+      `measuring HTTP GET /me (bare node:http, createBearerAuth, the bare verifier in Hono, createBearerAuth with DPoP) and GET /health in ${rounds} alternating rounds`,
     );
     const meResults = await alternate(variants);
     for (const v of variants) {
