@@ -29,7 +29,12 @@ describe.skipIf(process.platform === 'win32')('loadConfig and .data/secret', () 
   it('generates a secret readable by its owner only, and reuses it', async () => {
     const first = await loadConfig({}, dir);
     expect(statSync(secretPath()).mode & 0o777).toBe(0o600);
-    expect((await loadConfig({}, dir)).secret).toBe(first.secret);
+    // Only the start that generated it says so: the embedded database starts afresh then.
+    expect(first.secretIsNew).toBe(true);
+    const again = await loadConfig({}, dir);
+    expect(again.secret).toBe(first.secret);
+    expect(again.secretIsNew).toBe(false);
+    expect((await loadConfig({ KIT_SECRET: generateSecret() }, join(dir, 'other'))).secretIsNew).toBe(false);
   });
 
   it.each([0o644, 0o640, 0o604, 0o620, 0o602, 0o660])(
@@ -104,7 +109,7 @@ describe.skipIf(process.platform === 'win32')('loadConfig and who owns the files
     writeFileSync(join(dir, 'secret'), `${generateSecret()}\n`, { mode: 0o600 });
     chownSync(join(dir, 'secret'), 4242, 4242);
     expect((await failure())?.message).toBe(
-      `${join(dir, 'secret')} belongs to another user (uid 4242), not to the user running the demo (uid 0); that user could forge refresh tokens. If the file is yours, run \`chown 0 ${join(dir, 'secret')}\`; otherwise delete it (a new secret is generated and every session ends).`,
+      `${join(dir, 'secret')} belongs to another user (uid 4242), not to the user running the demo (uid 0); that user could forge refresh tokens. If the file is yours, run \`chown 0 ${join(dir, 'secret')}\`; otherwise delete it (a new secret is generated and every session ends; the embedded PostgreSQL, whose signing keys were encrypted under the old one, is moved aside and started afresh).`,
     );
   });
 

@@ -18,8 +18,8 @@ export interface DemoConfig {
   secret: string;
   /**
    * The secret was generated into `dataDir/secret` by this start (none was there, and no
-   * KIT_SECRET): data kept from before it (an embedded cluster outliving a deleted checkout) was
-   * written under another secret.
+   * KIT_SECRET): data kept from before it (an embedded cluster whose secret file was deleted, or
+   * that outlived a deleted checkout) was written under another secret.
    */
   secretIsNew: boolean;
   dataDir: string;
@@ -85,7 +85,8 @@ interface PrivateFile {
 
 const SECRET: PrivateFile = {
   harm: 'could forge refresh tokens',
-  otherwise: 'delete it (a new secret is generated and every session ends)',
+  otherwise:
+    'delete it (a new secret is generated and every session ends; the embedded PostgreSQL, whose signing keys were encrypted under the old one, is moved aside and started afresh)',
 };
 
 const POSTGRES_PASSWORD: PrivateFile = {

@@ -118,18 +118,19 @@ export async function createDemoServer(config: DemoServerConfig): Promise<DemoSe
     let databaseUrl = config.databaseUrl;
     if (!databaseUrl) {
       const postgresDir = join(config.dataDir, 'postgres');
-      // A cluster that outlived its checkout's secret holds keys and sessions no one can use: with
-      // a new secret and no password on record, it is set aside and a new one made.
+      // A cluster that outlived the secret it was used with (the secret file deleted; or, as root,
+      // the checkout deleted and cloned again at the same path) holds signing keys encrypted under
+      // it, and sessions no one can use: with a new secret, it is set aside and a new one made.
       embedded = await startEmbeddedPostgres({
         dataDir: postgresDir,
         persistent: true,
-        lostPassword: config.secretIsNew ? 'set-aside' : 'reset',
+        fresh: config.secretIsNew,
       });
       databaseUrl = embedded.url;
       demoLog.info(describeEmbeddedPostgres(embedded, postgresDir, 'apps/demo/.data/postgres'));
       if (embedded.setAside) {
         demoLog.warn(
-          `an embedded PostgreSQL cluster made under another secret (its password and secret were gone) was moved to ${embedded.setAside}; a new one was made (delete the old one when you no longer need it)`,
+          `the embedded PostgreSQL cluster was made under another secret, which is gone: it was moved to ${embedded.setAside} and a new one was made (delete the old one when you no longer need it)`,
         );
       }
     }

@@ -6,7 +6,8 @@ import { isRoot, temporaryDirs } from '../test/fixtures.ts';
 import { packagedInstallDir } from './install-dir.ts';
 import { startEmbeddedPostgres } from './start.ts';
 
-// A cluster whose password is no longer on record: the data is kept, the superuser gets a new one.
+// Starting over an existing cluster: its data kept (a lost password replaced), or, with `fresh`,
+// the cluster set aside and a new one made.
 
 const dirs = temporaryDirs('kit-embedded-pg-');
 const temporaryDir = dirs.make;
@@ -16,7 +17,7 @@ afterEach(async () => {
   dirs.removeAll();
 });
 
-describe('startEmbeddedPostgres, when the password is not on record', () => {
+describe('startEmbeddedPostgres over an existing cluster', () => {
   it('keeps a cluster whose password file was deleted, and gives its superuser a new password', async () => {
     const dataDir = join(temporaryDir(0o755), 'pg');
     const db = await start({ dataDir, persistent: true });
@@ -42,21 +43,40 @@ describe('startEmbeddedPostgres, when the password is not on record', () => {
     for (const secret of [recorded, new URL(db.url).password]) expect(lines.join('\n')).not.toContain(secret);
   });
 
-  it("with lostPassword 'set-aside', moves such a cluster aside, deletes nothing, and makes a new one", async () => {
-    const dataDir = join(temporaryDir(0o755), 'pg');
-    const db = await start({ dataDir, persistent: true });
-    await query(db.url, 'create table kept (id int)');
-    await db.stop();
-    started.splice(0);
-    rmSync(`${dataDir}.password`);
+  it.each([
+    ['its password on record', false],
+    ['its password file deleted', true],
+  ])(
+    'with fresh, moves a cluster (%s) aside, deletes nothing, and makes a new one with a new password',
+    async (_, deletePassword) => {
+      const dataDir = join(temporaryDir(0o755), 'pg');
+      const db = await start({ dataDir, persistent: true });
+      await query(db.url, 'create table kept (id int)');
+      await db.stop();
+      started.splice(0);
+      if (deletePassword) rmSync(`${dataDir}.password`);
 
-    const again = await start({ dataDir, persistent: true, lostPassword: 'set-aside' });
-    expect(again.setAside).toMatch(new RegExp(`^${dataDir}\\.set-aside-`));
-    expect(
-      await query(again.url, "select count(*)::int as n from pg_tables where tablename = 'kept'"),
-    ).toEqual([{ n: 0 }]);
-    expect(existsSync(join(again.setAside!, 'PG_VERSION'))).toBe(true);
-    expect(new URL(again.url).password).toBe(readFileSync(`${dataDir}.password`, 'utf8').trim());
+      const lines: string[] = [];
+      const again = await start({ dataDir, persistent: true, fresh: true, log: (line) => lines.push(line) });
+      expect(again.setAside).toMatch(new RegExp(`^${dataDir}\\.set-aside-`));
+      expect(
+        await query(again.url, "select count(*)::int as n from pg_tables where tablename = 'kept'"),
+      ).toEqual([{ n: 0 }]);
+      expect(existsSync(join(again.setAside!, 'PG_VERSION'))).toBe(true);
+      const recorded = readFileSync(`${dataDir}.password`, 'utf8').trim();
+      expect(new URL(again.url).password).toBe(recorded);
+      expect(recorded).not.toBe(new URL(db.url).password);
+      expect(lines.join('\n')).toContain('starting afresh: moving the existing cluster to');
+      for (const secret of [recorded, new URL(db.url).password])
+        expect(lines.join('\n')).not.toContain(secret);
+    },
+  );
+
+  it('with fresh and no cluster yet, makes one and sets nothing aside', async () => {
+    const dataDir = join(temporaryDir(0o755), 'pg');
+    const db = await start({ dataDir, persistent: true, fresh: true });
+    expect(db.setAside).toBeUndefined();
+    expect(await query(db.url, 'select 1 as one')).toEqual([{ one: 1 }]);
   });
 
   it('starts a throwaway cluster afresh over a cluster already in its directory', async () => {

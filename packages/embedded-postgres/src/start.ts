@@ -65,7 +65,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   // A random superuser password, kept beside (not inside) the requested data directory, readable by
   // its owner only: any local user can reach 127.0.0.1.
   const passwordFile = `${options.dataDir}.password`;
-  const kept = options.persistent ? readPasswordFile(passwordFile) : '';
+  // Starting afresh, the old password is not carried over to the new cluster.
+  const kept = options.persistent && !options.fresh ? readPasswordFile(passwordFile) : '';
   const password = kept || randomBytes(24).toString('base64url');
 
   await stopLeftover(dataDir);
@@ -77,9 +78,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   try {
     // A throwaway cluster left by a process killed before stop() has a password nobody kept.
     if (!options.persistent) rmSync(dataDir, { recursive: true, force: true });
-    if (!kept && options.lostPassword === 'set-aside' && existsSync(`${dataDir}/PG_VERSION`)) {
+    if (options.persistent && options.fresh && existsSync(`${dataDir}/PG_VERSION`)) {
       setAside = `${dataDir}.set-aside-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-      log(`${passwordFile} is missing: moving the existing cluster to ${setAside}`);
+      log(`starting afresh: moving the existing cluster to ${setAside}`);
       renameSync(dataDir, setAside);
     }
     if (!existsSync(`${dataDir}/PG_VERSION`)) {

@@ -11,8 +11,8 @@ export interface EmbeddedDatabase {
    */
   relocated?: { requested: string; blockedAt: string };
   /**
-   * Set when a cluster whose password was no longer on record was moved here, and a new one made in
-   * its place (see {@link EmbeddedPostgresOptions.lostPassword}).
+   * Set when an existing cluster was moved here and a new one made in its place (see
+   * {@link EmbeddedPostgresOptions.fresh}).
    */
   setAside?: string;
   stop(): Promise<void>;
@@ -39,15 +39,16 @@ export interface EmbeddedPostgresOptions {
   /** Receives PostgreSQL's output, line by line. @default discarded */
   log?: (line: string) => void;
   /**
-   * What to do with an existing persistent cluster whose password is not on record (its file
+   * Start a persistent cluster afresh: an existing one is moved to `<its directory>.set-aside-<time>`
+   * (nothing is deleted) and a new one made, with a new superuser password. For a caller whose own
+   * secrets are new, so the old data could not be used anyway (the demo, when it has just generated
+   * its secret: the signing keys in the old cluster are encrypted under the one that is gone).
+   * Without it, an existing cluster is kept, and when its password is not on record (its file
    * deleted; or, as root, a checkout deleted and cloned again at the same path while the data lived
-   * on under the staging root): `'reset'` keeps the data and gives the superuser a new password;
-   * `'set-aside'` moves the cluster to `<its directory>.set-aside-<time>` (nothing is deleted) and
-   * makes a new one, for a caller whose other secrets went with the password, so the old data could
-   * not be used anyway.
-   * @default 'reset'
+   * on under the staging root) its superuser is given a new one.
+   * @default false
    */
-  lostPassword?: 'reset' | 'set-aside';
+  fresh?: boolean;
   /**
    * Root only: a root-owned directory, which the `postgres` user may enter, for what it cannot reach
    * in place (a copy of the binaries, the data).
