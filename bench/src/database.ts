@@ -15,6 +15,12 @@ export interface BenchDatabase {
   version: string;
   /** Server settings that change write throughput a lot; recorded so results can be compared. */
   settings: Record<string, string>;
+  /**
+   * Another empty database on the same server (not on Citus), for a section that needs one of its
+   * own (the soak's demo server keeps signing keys under its own secret); dropped by its `close()`,
+   * or by this database's.
+   */
+  another?(log: (line: string) => void): Promise<{ url: string; close(): Promise<void> }>;
   close(): Promise<void>;
 }
 
@@ -149,14 +155,26 @@ export async function openBenchDatabase(log: (line: string) => void): Promise<Be
   log(`database ${name} created (${source})`);
 
   const admin = adminUrl;
+  const drop = (database: string) =>
+    withClient(admin, (client) => client.query(`drop database if exists ${database} with (force)`));
+  const others: string[] = [];
   return {
     url: url.toString(),
     name,
     source,
     ...info,
+    async another(log) {
+      const other = `kit_bench_${randomBytes(6).toString('hex')}`;
+      await withClient(admin, (client) => client.query(`create database ${other}`));
+      others.push(other);
+      log(`database ${other} created (${source})`);
+      const otherUrl = new URL(admin);
+      otherUrl.pathname = `/${other}`;
+      return { url: otherUrl.toString(), close: () => drop(other).then(() => undefined) };
+    },
     async close() {
       try {
-        await withClient(admin, (client) => client.query(`drop database if exists ${name} with (force)`));
+        for (const database of [...others, name]) await drop(database);
       } finally {
         await stopServer();
       }

@@ -47,7 +47,7 @@ const DESCRIPTIONS: Record<RateLimitVariant, { name: string; contains: string }>
   postgresql: {
     name: 'HTTP POST /token, rate limit in PostgreSQL',
     contains:
-      'createRateLimit with createMikroOrmRateLimitStore (its own pool of 16): INSERT ... ON CONFLICT DO UPDATE ... RETURNING on kit_rate_limits, the hits that queue while two statements are in flight counted by the next',
+      'createRateLimit with createMikroOrmRateLimitStore (its own pool of 16): one INSERT ... SELECT FROM unnest(...) ON CONFLICT DO UPDATE ... RETURNING on kit_rate_limits per group, the hits of one event-loop turn counted together (at most two statements in flight)',
   },
   redis: {
     name: 'HTTP POST /token, rate limit in Redis',
