@@ -257,8 +257,8 @@ await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve
 /**
  * With `BENCH_BARE_HONO=1`, the framework floor of `GET /me`: the same verification in a Hono
  * handler under `@hono/node-server`, as the kit's server runs (the header through `c.req.header`,
- * the answer through `c.json`), on a port of its own. Hono is loaded only then, so the memory
- * bench's bare server carries none of it.
+ * the claims' JSON answered through `c.body`), on a port of its own. Hono is loaded only then, so
+ * the memory bench's bare server carries none of it.
  */
 async function startHonoFloor(): Promise<number> {
   const [{ Hono }, { serve }] = await Promise.all([import('hono'), import('@hono/node-server')]);

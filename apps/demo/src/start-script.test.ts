@@ -74,15 +74,19 @@ describe.skipIf(process.platform !== 'linux')('the demo start script', () => {
     expect(launcher.lines.map((l) => l.text).join('\n')).toContain('shutdown: done');
   });
 
-  it('leaves the heap limit to NODE_OPTIONS when the host sets one there', async () => {
-    const { launcher, server } = await startScript('--max-old-space-size=2048');
-    try {
-      expect(entries(server, 'cmdline').slice(1)).toEqual([
-        expect.stringMatching(/\/apps\/demo\/dist\/main\.mjs$/),
-      ]);
-      expect(entries(server, 'environ')).toContain('NODE_OPTIONS=--max-old-space-size=2048');
-    } finally {
-      await launcher.stop();
-    }
-  });
+  // Node takes the flag with dashes or underscores.
+  it.each(['--max-old-space-size=2048', '--max_old_space_size=2048'])(
+    'leaves the heap limit to NODE_OPTIONS when the host sets one there (%s)',
+    async (option) => {
+      const { launcher, server } = await startScript(option);
+      try {
+        expect(entries(server, 'cmdline').slice(1)).toEqual([
+          expect.stringMatching(/\/apps\/demo\/dist\/main\.mjs$/),
+        ]);
+        expect(entries(server, 'environ')).toContain(`NODE_OPTIONS=${option}`);
+      } finally {
+        await launcher.stop();
+      }
+    },
+  );
 });
