@@ -1,7 +1,7 @@
 import { KitInvalidInputError } from '../errors.ts';
 
-// With the u flag a well-formed pair is one code point; only an unpaired half is a surrogate.
-const LONE_SURROGATE = /\p{Cs}/u;
+// A NUL, or (with the u flag a well-formed pair is one code point) an unpaired surrogate half.
+const UNSTORABLE = /[\0\p{Cs}]/u;
 
 /**
  * Checks the arguments of one `RateLimitStore.hit` call and returns the start of the window it
@@ -13,8 +13,9 @@ const LONE_SURROGATE = /\p{Cs}/u;
  * key than the one given), a window start beyond the integers a double holds exactly.
  *
  * @throws `KitInvalidInputError` (`ERR_INVALID_INPUT`) when `key` is not a string of 1 to 255
- *   characters without NUL or a lone surrogate, `windowMs` is not a positive whole number of milliseconds, `now` is not
- *   a finite number of milliseconds, or the window's start and end are not safe integers.
+ *   characters without NUL or a lone surrogate, `windowMs` is not a positive whole number of
+ *   milliseconds, `now` is not a finite number of milliseconds, or the window's start and end are
+ *   not safe integers.
  * @example
  * ```ts
  * import { validateRateLimitHit } from '@kit/core';
@@ -26,14 +27,10 @@ const LONE_SURROGATE = /\p{Cs}/u;
  * ```
  */
 export function validateRateLimitHit(key: unknown, options: { windowMs: unknown; now: unknown }): number {
-  if (
-    typeof key !== 'string' ||
-    key.length === 0 ||
-    key.length > 255 ||
-    key.includes('\u0000') ||
-    LONE_SURROGATE.test(key)
-  ) {
-    throw new KitInvalidInputError('A rate-limit key must be a string of 1 to 255 characters.');
+  if (typeof key !== 'string' || key.length === 0 || key.length > 255 || UNSTORABLE.test(key)) {
+    throw new KitInvalidInputError(
+      'A rate-limit key must be a string of 1 to 255 characters, with no NUL and no unpaired surrogate.',
+    );
   }
   const { windowMs, now } = (options ?? {}) as { windowMs: unknown; now: unknown };
   if (typeof windowMs !== 'number' || !Number.isSafeInteger(windowMs) || windowMs < 1) {
