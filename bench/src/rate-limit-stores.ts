@@ -34,6 +34,10 @@ export async function benchRedisUrl(): Promise<string | undefined> {
 export const RATE_LIMIT_VARIANTS = ['none', 'memory', 'postgresql', 'redis'] as const;
 export type RateLimitVariant = (typeof RATE_LIMIT_VARIANTS)[number];
 
+/** The key of a variant's figure at `connections` connections. */
+const figureKey = (variant: RateLimitVariant, connections: number) =>
+  `http.token-rate-limit-${variant}@${connections}`;
+
 const DESCRIPTIONS: Record<RateLimitVariant, { name: string; contains: string }> = {
   none: {
     name: 'HTTP POST /token, no rate limit',
@@ -125,7 +129,7 @@ export async function measureRateLimitStores(options: {
       const result = combine(windows.get(v)!);
       return {
         variant: v,
-        key: `http.token-rate-limit-${v}@${connections}`,
+        key: figureKey(v, connections),
         ...DESCRIPTIONS[v],
         result,
         machineCpuMicrosPerOp:
@@ -150,10 +154,10 @@ export function rateLimitComparisons(
   figures: ReadonlyMap<string, Figure>,
   connections: number,
 ): Comparison[] {
-  const none = `http.token-rate-limit-none@${connections}`;
+  const none = figureKey('none', connections);
   const comparisons: Comparison[] = [];
   for (const store of ['postgresql', 'redis'] as const) {
-    const key = `http.token-rate-limit-${store}@${connections}`;
+    const key = figureKey(store, connections);
     if (!figures.has(key) || !figures.has(none)) continue;
     comparisons.push(
       compare(
