@@ -124,9 +124,16 @@ describe('database key store', () => {
     await expect(kit.verifyAccessToken(lastOld)).resolves.toBeDefined();
     f.clock.set(activatesAt.getTime() + keep - 1);
     expect(kit.jwks().keys.map((k) => k.kid)).toEqual([kid, old]);
+    // Verified a millisecond before the old key leaves: the verifier holds both keys then, and
+    // must not keep that set past the removal time (the old token would fail as expired instead).
+    const fresh = (await kit.createSession({ userId: 'u' })).accessToken;
+    await expect(kit.verifyAccessToken(fresh)).resolves.toBeDefined();
     f.clock.advance(1);
     expect(kit.jwks().keys.map((k) => k.kid)).toEqual([kid]);
     await expect(kit.verifyAccessToken(lastOld)).rejects.toMatchObject({ code: 'ERR_JWKS_NO_MATCHING_KEY' });
+    // A clock set back publishes the old key again, and the verifier follows.
+    f.clock.set(activatesAt.getTime() + keep - 1);
+    await expect(kit.verifyAccessToken(lastOld)).rejects.toMatchObject({ code: 'ERR_JWT_EXPIRED' });
   });
 
   it('other instances pick up a rotation on their next reload', async () => {

@@ -202,12 +202,36 @@ export async function createKeyRing(options: KeyRingOptions): Promise<KeyProvide
     return chosen;
   }
 
-  function published(nowMs: number): Entry[] {
-    const removal = removalTimes(
+  /** When each held key leaves the JWKS (`Infinity` for the newest). */
+  const removals = () =>
+    removalTimes(
       cache.entries.map((e) => e.activatesAt),
       retireAfterMs,
     );
+
+  function published(nowMs: number): Entry[] {
+    const removal = removals();
     return cache.entries.filter((_, i) => nowMs < removal[i]!);
+  }
+
+  // The published set changes only when the store is read again (a new `entries` array) or the
+  // clock crosses a key's removal time, so its version is made once per change, not on every
+  // verification (`kit.verifyAccessToken` asks for it each time). `from` and `until` bound the
+  // instants it holds for, in both directions: a clock set back (a test's) computes it again.
+  let memo: { entries: readonly Entry[]; from: number; until: number; version: string } | undefined;
+  function version(nowMs: number): string {
+    if (memo !== undefined && memo.entries === cache.entries && memo.from <= nowMs && nowMs < memo.until) {
+      return memo.version;
+    }
+    let from = Number.NEGATIVE_INFINITY;
+    let until = Number.POSITIVE_INFINITY;
+    for (const at of removals()) {
+      if (at <= nowMs) from = Math.max(from, at);
+      else until = Math.min(until, at);
+    }
+    const kids = published(nowMs).map((e) => e.kid);
+    memo = { entries: cache.entries, from, until, version: kids.join(',') };
+    return memo.version;
   }
 
   return {
@@ -217,10 +241,7 @@ export async function createKeyRing(options: KeyRingOptions): Promise<KeyProvide
       const rest = published(nowMs).filter((e) => e !== signer);
       return { keys: [signer, ...rest].map((e) => ({ ...e.key.publicJwk })) };
     },
-    version: (nowMs) =>
-      published(nowMs)
-        .map((e) => e.kid)
-        .join(','),
+    version,
     refresh: reload,
     async rotate() {
       const created = await maintain(true);
