@@ -1,4 +1,4 @@
-import { type AuthKit, createMemoryDpopReplayCache, type TokenSet } from '@kit/core';
+import { type AuthKit, createMemoryDpopReplayCache, type DpopReplayCache, type TokenSet } from '@kit/core';
 import { useMemoryKitFixture } from '@kit/test-support';
 import {
   accessTokenHash,
@@ -164,6 +164,58 @@ describe('createSessionAuth with DPoP', () => {
     const fresh = proof(owner, 'GET', `${BASE_URL}/sessions`, tokens.accessToken);
     expect((await list(app, dpop(tokens.accessToken, fresh))).status).toBe(200);
     await expectOAuthError(await list(second, dpop(tokens.accessToken, fresh)), 401, 'invalid_dpop_proof');
+  });
+
+  it("remembers proofs in the kit's replay cache when given none: instances sharing it refuse each other's replays", async () => {
+    const shared = createMemoryDpopReplayCache();
+    const remembered: string[] = [];
+    const cache: DpopReplayCache = {
+      remember: (key, entry) => {
+        remembered.push(key);
+        return shared.remember(key, entry);
+      },
+    };
+    // Two instances of one fleet: kits on the same store and keys, one replay cache between them.
+    const [one, two] = await Promise.all([1, 2].map(() => f.makeKit({ dpop: { replayCache: cache } })));
+    expect(one!.config.dpop?.replayCache).toBe(cache);
+    const instance = (k: AuthKit) => {
+      const routes = new Hono();
+      const options = { rateLimit: false, basePath: BASE_PATH, baseUrl: BASE_URL } as const;
+      routes.route('/', createKitRoutes(k, { ...options, dpop: { clock: f.clock.now } }));
+      return routes;
+    };
+    const tokens = await bound();
+    const used = proof(owner, 'GET', `${BASE_URL}/sessions`, tokens.accessToken);
+    expect((await list(instance(one!), dpop(tokens.accessToken, used))).status).toBe(200);
+    expect(remembered).toHaveLength(1);
+    await expectOAuthError(
+      await list(instance(two!), dpop(tokens.accessToken, used)),
+      401,
+      'invalid_dpop_proof',
+    );
+
+    // createSessionAuth on a host route follows the kit the same way.
+    const host = new Hono<KitSessionEnv>();
+    const url = 'https://app.example.com/account';
+    host.get(
+      '/account',
+      createSessionAuth({ kit: two!, dpop: { baseUrl: 'https://app.example.com', clock: f.clock.now } }),
+      (c) => c.json({ sid: c.var.session.id }),
+    );
+    const t = tokens.accessToken;
+    expect((await host.request('/account', { headers: dpop(t, proof(owner, 'GET', url, t)) })).status).toBe(
+      200,
+    );
+    expect(remembered).toHaveLength(3);
+    // A cache the routes are given wins over the kit's.
+    const own = await routesWith({
+      basePath: BASE_PATH,
+      baseUrl: BASE_URL,
+      dpop: { replayCache: createMemoryDpopReplayCache(), clock: f.clock.now },
+    });
+    const fresh = proof(owner, 'GET', `${BASE_URL}/sessions`, t);
+    expect((await list(own, dpop(t, fresh))).status).toBe(200);
+    expect(remembered).toHaveLength(3);
   });
 
   it('offers both schemes to a request without credentials, and still takes Bearer sessions as Bearer', async () => {

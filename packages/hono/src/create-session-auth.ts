@@ -31,9 +31,9 @@ export interface KitSessionEnv<
  *
  * `dpop`: DPoP-bound access tokens (RFC 9449), as {@link createBearerAuth} takes them. Left out, it
  * follows the kit: accepted when the kit has the `dpop` option (proofs by its `algorithms`,
- * remembered in this process's memory), `Bearer` only when it has not. Set `dpop.baseUrl` behind a
- * proxy and a shared `dpop.replayCache` for several instances (see {@link RouteDpopOptions}), or
- * `false` to take `Bearer` only. A token bound to a key (`cnf`) is refused as `Bearer` either way.
+ * remembered in its `replayCache`, shared by every instance when the kit's is), `Bearer` only when
+ * it has not. Set `dpop.baseUrl` behind a proxy (see {@link RouteDpopOptions}), or `false` to take
+ * `Bearer` only. A token bound to a key (`cnf`) is refused as `Bearer` either way.
  */
 export interface SessionAuthOptions<K extends AuthKit = AuthKit> {
   /** The kit made by `createAuthKit`: it verifies the token and reads the session. */
@@ -46,7 +46,7 @@ export interface SessionAuthOptions<K extends AuthKit = AuthKit> {
   /**
    * DPoP proofs: their options, or `false` to accept the `Bearer` scheme only.
    * @default accepted when the kit has the `dpop` option (its algorithms, `htu` checked against
-   * each request's own URL, proofs remembered in this process's memory), else `false`
+   * each request's own URL, proofs remembered in the kit's replay cache), else `false`
    */
   dpop?: RouteDpopOptions | false;
 }
@@ -130,14 +130,22 @@ export function createSessionAuthAt(
 }
 
 /**
- * The DPoP options of a session route: as given, the kit's algorithms by default; left out, the
- * kit's algorithms when it has the `dpop` option and `false` (Bearer only) when it has not.
+ * The DPoP options of a session route: as given, with the kit's algorithms and replay cache by
+ * default; left out, those of the kit when it has the `dpop` option and `false` (Bearer only) when
+ * it has not. The kit's cache is the one its host made shared when it runs several instances, so a
+ * proof taken by one instance's session route is refused as a replay at every other.
  */
 function sessionDpop(kit: AuthKit, dpop: RouteDpopOptions | false | undefined): RouteDpopOptions | false {
   const kitDpop = kit.config?.dpop ?? null;
   if (dpop === false) return false;
-  if (dpop === undefined) return kitDpop === null ? false : { algorithms: kitDpop.algorithms };
+  if (dpop === undefined && kitDpop === null) return false;
   // Anything else than an object is refused by createRequestAuth, naming the option.
-  if (typeof dpop !== 'object' || dpop === null || kitDpop === null) return dpop;
-  return { algorithms: kitDpop.algorithms, ...dpop };
+  if (dpop !== undefined && (typeof dpop !== 'object' || dpop === null || kitDpop === null)) return dpop;
+  // `kitDpop` is not null here; its cache is left out when a kit double's config has none.
+  const { algorithms, replayCache } = kitDpop as NonNullable<AuthKit['config']['dpop']>;
+  return {
+    algorithms,
+    ...(replayCache === undefined ? {} : { replayCache }),
+    ...dpop,
+  };
 }

@@ -1,3 +1,4 @@
+import type { DpopReplayCache } from '../dpop/replay-cache.ts';
 import type { DpopProofVerifier } from '../dpop/types.ts';
 import { KitInvalidInputError } from '../errors.ts';
 import { Emitter } from '../events.ts';
@@ -45,6 +46,8 @@ export interface KitContext {
   now(): number;
   /** The DPoP proof verifier of the `dpop` option, on the kit's clock; `undefined` without it. */
   readonly dpop: DpopProofVerifier | undefined;
+  /** The replay cache `dpop` checks proofs against (`kit.config.dpop.replayCache`). */
+  readonly dpopReplayCache: DpopReplayCache | undefined;
 }
 
 /**
@@ -56,6 +59,8 @@ export interface KitContext {
 export async function createKitContext(options: AuthKitOptions): Promise<KitContext> {
   const config = resolveOptions(options);
   const dpop = createKitDpopVerifier(options.dpop, config.clock);
+  // Read with the verifier, before anything awaits: the cache it was given.
+  const dpopReplayCache = dpop === undefined ? undefined : options.dpop?.replayCache;
   const logger = resolveLogger(options.logger);
   const telemetry = await loadTelemetry(options.telemetry, '@kit/core');
   const instruments = createKitInstruments(telemetry);
@@ -91,6 +96,7 @@ export async function createKitContext(options: AuthKitOptions): Promise<KitCont
     instruments,
     now,
     dpop,
+    dpopReplayCache,
   };
 }
 

@@ -81,7 +81,10 @@ export async function createAuthKit<T extends KitTypes = KitTypes>(
       sessionMaxAge: config.sessionMaxAge,
       reuseGrace: config.reuseGrace,
       jwksMaxAge: config.jwksMaxAge,
-      dpop: ctx.dpop ? Object.freeze({ algorithms: ctx.dpop.algorithms }) : null,
+      dpop:
+        ctx.dpop && ctx.dpopReplayCache
+          ? Object.freeze({ algorithms: ctx.dpop.algorithms, replayCache: ctx.dpopReplayCache })
+          : null,
     }),
   };
   return kit as unknown as AuthKit<T>;

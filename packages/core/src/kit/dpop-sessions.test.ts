@@ -234,12 +234,12 @@ describe('the dpop option', () => {
     }
   });
 
-  it('is reported in config with its algorithms', async () => {
+  it('is reported in config with its algorithms and replay cache', async () => {
     expect(f.kit.config.dpop).toBeNull();
-    const kit = await f.makeKit({
-      dpop: { replayCache: createMemoryDpopReplayCache(), algorithms: ['ES256', 'EdDSA'] },
-    });
-    expect(kit.config.dpop).toEqual({ algorithms: ['ES256', 'EdDSA'] });
+    const replayCache = createMemoryDpopReplayCache();
+    const kit = await f.makeKit({ dpop: { replayCache, algorithms: ['ES256', 'EdDSA'] } });
+    expect(kit.config.dpop).toEqual({ algorithms: ['ES256', 'EdDSA'], replayCache });
+    expect(kit.config.dpop?.replayCache).toBe(replayCache);
   });
 
   it('checks proofs with the kit clock', async () => {

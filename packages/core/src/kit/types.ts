@@ -1,3 +1,4 @@
+import type { DpopReplayCache } from '../dpop/replay-cache.ts';
 import type { DpopAlgorithm, DpopProofRequest } from '../dpop/types.ts';
 import type { KitEventListener, KitEvents } from '../events.ts';
 import type { PublicJwk } from '../keys/signing-keys.ts';
@@ -311,9 +312,12 @@ export interface AuthKit<out T extends KitTypes = KitTypes> {
     /** Seconds a JWKS response may be cached (`Cache-Control: public, max-age=N`). */
     jwksMaxAge: number;
     /**
-     * DPoP (RFC 9449) as configured by the `dpop` option: the proof algorithms accepted (the
-     * metadata's `dpop_signing_alg_values_supported`), or `null` without the option.
+     * DPoP (RFC 9449) as configured by the `dpop` option, or `null` without it: the proof
+     * algorithms accepted (the metadata's `dpop_signing_alg_values_supported`) and the replay cache
+     * the kit remembers proofs in. `createSessionAuth` and the session routes of `createKitRoutes`
+     * remember their proofs in that cache too unless given one of their own, so a cache every
+     * instance shares covers every route of the kit.
      */
-    dpop: Readonly<{ algorithms: readonly DpopAlgorithm[] }> | null;
+    dpop: Readonly<{ algorithms: readonly DpopAlgorithm[]; replayCache: DpopReplayCache }> | null;
   }>;
 }
