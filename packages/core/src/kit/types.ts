@@ -316,7 +316,7 @@ export interface AuthKit<out T extends KitTypes = KitTypes> {
      * algorithms accepted (the metadata's `dpop_signing_alg_values_supported`) and the replay cache
      * the kit remembers proofs in. `createSessionAuth` and the session routes of `createKitRoutes`
      * remember their proofs in that cache too unless given one of their own, so a cache every
-     * instance shares covers every route of the kit.
+     * instance shares covers them as well (`createBearerAuth` keeps its own unless given one).
      */
     dpop: Readonly<{ algorithms: readonly DpopAlgorithm[]; replayCache: DpopReplayCache }> | null;
   }>;
