@@ -34,7 +34,11 @@ const PURGE_SQL = 'delete from kit_rate_limits where expires_at < $1';
  * Options of {@link createMikroOrmRateLimitStore}.
  */
 export interface MikroOrmRateLimitStoreOptions {
-  /** A MikroORM (PostgreSQL driver) instance on a database migrated with `migrate(orm)`. */
+  /**
+   * A MikroORM (PostgreSQL driver) instance on a database migrated with `migrate(orm)`, with a
+   * statement timeout (`createKitOrm` sets one): grouped hits wait for a statement in flight, so
+   * one row locked forever elsewhere would hold every hit behind it.
+   */
   orm: MikroORM;
   /**
    * Most hits counted by one statement. The hits of one turn of the event loop leave together at

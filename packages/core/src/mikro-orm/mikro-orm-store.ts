@@ -17,7 +17,9 @@ import { sessionUpkeep } from './session-store/upkeep.ts';
 export interface MikroOrmStoreOptions {
   /**
    * A MikroORM (PostgreSQL driver) instance whose entities include {@link KitSession}, such as
-   * the one {@link createKitOrm} returns or the host's own.
+   * the one {@link createKitOrm} returns or the host's own. Give the host's own a statement
+   * timeout, as `createKitOrm` does: grouped rotations wait for a statement in flight, so one
+   * session row locked forever elsewhere would hold every refresh behind it.
    */
   orm: MikroORM;
   /**

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { KitStoreFailureError, KitStoreUnavailableError } from '../errors.ts';
+import { KitInvalidOptionsError, KitStoreFailureError, KitStoreUnavailableError } from '../errors.ts';
 import { type BatchRunner, StatementBatcher } from './statement-batcher.ts';
 
 /** A runner whose statements complete only when the test says so, recording what was sent. */
@@ -186,6 +186,89 @@ describe('StatementBatcher', () => {
     expect(outcomes[1]).toBe('r2');
     expect(outcomes[2]).toBeInstanceOf(KitStoreFailureError);
     expect(outcomes[3]).toBe('r4');
+  });
+
+  it('runs at most four statements of a group at once when it runs its inputs one by one', async () => {
+    const { runner, sent, failing } = controlledRunner();
+    failing.add(2);
+    const batcher = new StatementBatcher(runner, { maxBatch: 16, maxInFlight: 1 });
+    const inputs = Array.from({ length: 11 }, (_, i) => i + 1);
+    const results = await firstThenRest(inputs, (i) => batcher.run(i).catch((error: unknown) => error));
+    sent[0]!.finish();
+    await tick();
+    sent[1]!.finish(); // the group of ten fails: input 2 is refused
+    await tick();
+    // Four lanes: the next input leaves as soon as one of the four statements completes.
+    expect(sent.slice(2).map((s) => s.inputs[0])).toEqual([2, 3, 4, 5]);
+    sent[3]!.finish();
+    await tick();
+    expect(sent.slice(2).map((s) => s.inputs[0])).toEqual([2, 3, 4, 5, 6]);
+    for (let i = 2; i < sent.length; i++) {
+      if (i !== 3) sent[i]!.finish();
+      await tick();
+    }
+    expect(sent).toHaveLength(2 + 10);
+    const outcomes = await Promise.all(results);
+    expect(outcomes[1]).toBeInstanceOf(KitStoreFailureError);
+    expect(outcomes.filter((o) => typeof o === 'string')).toHaveLength(10);
+  });
+
+  it('fails the rest of a group and the queue when a statement run one by one finds no connection', async () => {
+    const { runner, sent } = controlledRunner();
+    const batcher = new StatementBatcher(runner, { maxBatch: 8, maxInFlight: 1 });
+    const results = await firstThenRest([1, 2, 3, 4, 5, 6, 7], (i) =>
+      batcher.run(i).catch((error: unknown) => error),
+    );
+    sent[0]!.finish();
+    await tick();
+    sent[1]!.finish(failure()); // the group of six fails: run one by one
+    await tick();
+    expect(sent.slice(2).map((s) => s.inputs[0])).toEqual([2, 3, 4, 5]);
+    const queued = batcher.run(8).catch((error: unknown) => error);
+    sent[2]!.finish(new KitStoreUnavailableError({ cause: { name: 'KnexTimeoutError' } }));
+    await tick();
+    // Inputs 6 and 7 are never sent, and the input queued meanwhile fails at once too.
+    expect(sent).toHaveLength(6);
+    expect(await queued).toBeInstanceOf(KitStoreUnavailableError);
+    for (const s of sent.slice(3)) s.finish();
+    const outcomes = await Promise.all(results);
+    expect(outcomes.slice(0, 1)).toEqual(['r1']);
+    expect(outcomes[1]).toBeInstanceOf(KitStoreUnavailableError);
+    expect(outcomes.slice(2, 5)).toEqual(['r3', 'r4', 'r5']);
+    expect(outcomes[5]).toBeInstanceOf(KitStoreUnavailableError);
+    expect(outcomes[6]).toBeInstanceOf(KitStoreUnavailableError);
+  });
+
+  it('runs a lone statement again after a deadlock or a serialization failure, also when maxBatch is 1', async () => {
+    for (const maxBatch of [64, 1]) {
+      const { runner, sent } = controlledRunner();
+      const batcher = new StatementBatcher(runner, { maxBatch, maxInFlight: 2 });
+      const result = batcher.run(1);
+      await tick();
+      sent[0]!.finish(failure('40001'));
+      await tick();
+      sent[1]!.finish(failure('40P01'));
+      await tick();
+      expect(sent.map((s) => [s.kind, s.inputs])).toEqual([
+        ['one', [1]],
+        ['one', [1]],
+        ['one', [1]],
+      ]);
+      sent[2]!.finish();
+      expect(await result).toBe('r1');
+    }
+  });
+
+  it('refuses options under which it would never send', () => {
+    const { runner } = controlledRunner();
+    for (const options of [
+      { maxBatch: 0, maxInFlight: 2 },
+      { maxBatch: Number.NaN, maxInFlight: 2 },
+      { maxBatch: 1.5, maxInFlight: 2 },
+      { maxBatch: 64, maxInFlight: 0 },
+    ]) {
+      expect(() => new StatementBatcher(runner, options)).toThrow(KitInvalidOptionsError);
+    }
   });
 
   it("is not held back by a test's fake timers", async () => {

@@ -1,4 +1,4 @@
-import { KitStoreUnavailableError } from '../errors.ts';
+import { KitInvalidOptionsError, KitStoreUnavailableError } from '../errors.ts';
 
 /**
  * How a {@link StatementBatcher} runs its work: one input alone, or several in one statement.
@@ -34,6 +34,14 @@ const RETRIES = 3;
 const STATEMENT_TIMEOUT = '57014';
 
 /**
+ * Most statements of one group in flight at once when its inputs are run one by one: isolating a
+ * failure never turns one statement into as many at once as the group held (after a statement
+ * timeout on an overloaded server, that would multiply its load by the group's size), and an
+ * input waiting on a locked row holds up one of these only.
+ */
+const ONE_BY_ONE = 4;
+
+/**
  * Runs `fn` once the event loop has handled every socket that was ready in this turn
  * (`setImmediate`), so the requests read in one turn share a statement. Taken when the module
  * loads: a test's fake timers, installed later, do not hold the statements back.
@@ -60,6 +68,19 @@ function sqlState(error: unknown): string | undefined {
   return typeof cause?.code === 'string' ? cause.code : undefined;
 }
 
+/** Runs `statement`, again after a deadlock or a serialization failure (rolled back whole). */
+async function withRetries<T>(statement: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await statement();
+    } catch (error) {
+      const retryable = !(error instanceof KitStoreUnavailableError) && RETRYABLE.has(sqlState(error) ?? '');
+      if (attempt < RETRIES && retryable) continue;
+      throw error;
+    }
+  }
+}
+
 /**
  * Natural batching ("group commit") of one kind of statement: the store's rotations, the
  * PostgreSQL rate-limit store's hits. While fewer than `maxInFlight` statements are running, the
@@ -80,9 +101,13 @@ function sqlState(error: unknown): string | undefined {
  * - a statement timeout (the server answers, but the statement waited, for instance on a row
  *   locked elsewhere): the inputs are run again one by one, so only the one behind the lock waits;
  * - a deadlock or serialization failure (possible between batches of several instances that lock
- *   rows in different orders): the statement was rolled back whole and is run again;
+ *   rows in different orders): the statement was rolled back whole and is run again, a lone
+ *   input's as a group's;
  * - any other failure: the inputs are run again one by one, so an input the database refuses
  *   fails alone.
+ *
+ * Run one by one, a group's inputs have at most four statements in flight at once, and when one of
+ * them finds no connection in time the group's remaining inputs and the queue fail with it.
  *
  * @internal
  */
@@ -95,6 +120,15 @@ export class StatementBatcher<I, O> {
   #gathering = false;
 
   constructor(runner: BatchRunner<I, O>, options: StatementBatcherOptions) {
+    for (const name of ['maxBatch', 'maxInFlight'] as const) {
+      const value = options[name];
+      // 0 or NaN would send empty groups forever, or nothing at all.
+      if (!Number.isSafeInteger(value) || value < 1) {
+        throw new KitInvalidOptionsError(
+          `The statement batcher's \`${name}\` must be a whole number, at least 1.`,
+        );
+      }
+    }
     this.#runner = runner;
     this.#maxBatch = options.maxBatch;
     this.#maxInFlight = options.maxInFlight;
@@ -102,7 +136,7 @@ export class StatementBatcher<I, O> {
 
   /** Runs `input`, alone or with others, and resolves with its own output. */
   run(input: I): Promise<O> {
-    if (this.#maxBatch === 1) return this.#runner.one(input);
+    if (this.#maxBatch === 1) return withRetries(() => this.#runner.one(input));
     return new Promise<O>((resolve, reject) => {
       this.#queue.push({ input, resolve, reject });
       // With a statement free, wait for the end of this turn of the event loop: the inputs of
@@ -129,45 +163,52 @@ export class StatementBatcher<I, O> {
   }
 
   async #send(batch: Pending<I, O>[]): Promise<void> {
-    if (batch.length === 1) {
-      const [only] = batch as [Pending<I, O>];
-      try {
-        only.resolve(await this.#runner.one(only.input));
-      } catch (error) {
-        only.reject(error);
-        if (noConnection(error)) this.#failQueue(error);
-      }
-      return;
-    }
+    if (batch.length === 1) return this.#oneByOne(batch);
     const inputs = batch.map((pending) => pending.input);
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const outputs = await this.#runner.many(inputs);
-        for (const [index, pending] of batch.entries()) pending.resolve(outputs[index] as O);
+    try {
+      const outputs = await withRetries(() => this.#runner.many(inputs));
+      for (const [index, pending] of batch.entries()) pending.resolve(outputs[index] as O);
+      return;
+    } catch (error) {
+      // A statement timeout means the server answers but this statement waited too long, for
+      // instance on one session's row locked elsewhere: run the inputs one by one below, so only
+      // the input behind the lock waits again.
+      if (error instanceof KitStoreUnavailableError && sqlState(error) !== STATEMENT_TIMEOUT) {
+        for (const pending of batch) pending.reject(new KitStoreUnavailableError({ cause: error.cause }));
+        if (noConnection(error)) this.#failQueue(error);
         return;
-      } catch (error) {
-        // A statement timeout means the server answers but this statement waited too long, for
-        // instance on one session's row locked elsewhere: run the inputs one by one below, so only
-        // the input behind the lock waits again.
-        if (error instanceof KitStoreUnavailableError && sqlState(error) !== STATEMENT_TIMEOUT) {
-          for (const pending of batch) pending.reject(new KitStoreUnavailableError({ cause: error.cause }));
-          if (noConnection(error)) this.#failQueue(error);
-          return;
-        }
-        if (attempt < RETRIES && RETRYABLE.has(sqlState(error) ?? '')) continue;
-        break;
       }
     }
     // Isolate the failure: each input on its own, so only the one the database refuses fails.
-    await Promise.all(
-      batch.map(async (pending) => {
+    await this.#oneByOne(batch);
+  }
+
+  /**
+   * Runs each input in a statement of its own, at most {@link ONE_BY_ONE} at once. Once one finds
+   * no connection in time, the inputs not yet sent and the queue fail with it.
+   */
+  async #oneByOne(batch: Pending<I, O>[]): Promise<void> {
+    let next = 0;
+    let down: KitStoreUnavailableError | undefined;
+    const lane = async () => {
+      while (next < batch.length) {
+        const pending = batch[next++] as Pending<I, O>;
+        if (down) {
+          pending.reject(new KitStoreUnavailableError({ cause: down.cause }));
+          continue;
+        }
         try {
-          pending.resolve(await this.#runner.one(pending.input));
+          pending.resolve(await withRetries(() => this.#runner.one(pending.input)));
         } catch (error) {
           pending.reject(error);
+          if (noConnection(error) && !down) {
+            down = error;
+            this.#failQueue(error);
+          }
         }
-      }),
-    );
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(ONE_BY_ONE, batch.length) }, lane));
   }
 
   /** No connection could be had in time: the queued inputs would only wait for the same failure. */
