@@ -218,6 +218,36 @@ describe('createSessionAuth with DPoP', () => {
     expect(remembered).toHaveLength(3);
   });
 
+  it("keeps a memory cache of the routes' own beside a kit cache of this process only", async () => {
+    const remembered: string[] = [];
+    const memory = createMemoryDpopReplayCache();
+    expect(memory.scope).toBe('process');
+    const local: DpopReplayCache = {
+      scope: 'process',
+      remember: (key, entry) => {
+        remembered.push(key);
+        return memory.remember(key, entry);
+      },
+    };
+    const localKit = await f.makeKit({ dpop: { replayCache: local } });
+    const routes = new Hono();
+    routes.route(
+      '/',
+      createKitRoutes(localKit, {
+        rateLimit: false,
+        basePath: BASE_PATH,
+        baseUrl: BASE_URL,
+        dpop: { clock: f.clock.now },
+      }),
+    );
+    const tokens = await bound();
+    const used = proof(owner, 'GET', `${BASE_URL}/sessions`, tokens.accessToken);
+    expect((await list(routes, dpop(tokens.accessToken, used))).status).toBe(200);
+    // Replays are still caught, by the routes' own cache; the kit's entries are left to /token.
+    await expectOAuthError(await list(routes, dpop(tokens.accessToken, used)), 401, 'invalid_dpop_proof');
+    expect(remembered).toEqual([]);
+  });
+
   it('offers both schemes to a request without credentials, and still takes Bearer sessions as Bearer', async () => {
     const none = await list(app, {});
     expect(none.status).toBe(401);

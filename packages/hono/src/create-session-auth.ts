@@ -31,8 +31,8 @@ export interface KitSessionEnv<
  *
  * `dpop`: DPoP-bound access tokens (RFC 9449), as {@link createBearerAuth} takes them. Left out, it
  * follows the kit: accepted when the kit has the `dpop` option (proofs by its `algorithms`,
- * remembered in its `replayCache`, shared by every instance when the kit's is), `Bearer` only when
- * it has not. Set `dpop.baseUrl` behind a proxy (see {@link RouteDpopOptions}), or `false` to take
+ * remembered in its `replayCache` when that one is shared by every instance, else in this
+ * process's memory), `Bearer` only when it has not. Set `dpop.baseUrl` behind a proxy (see {@link RouteDpopOptions}), or `false` to take
  * `Bearer` only. A token bound to a key (`cnf`) is refused as `Bearer` either way.
  */
 export interface SessionAuthOptions<K extends AuthKit = AuthKit> {
@@ -46,7 +46,8 @@ export interface SessionAuthOptions<K extends AuthKit = AuthKit> {
   /**
    * DPoP proofs: their options, or `false` to accept the `Bearer` scheme only.
    * @default accepted when the kit has the `dpop` option (its algorithms, `htu` checked against
-   * each request's own URL, proofs remembered in the kit's replay cache), else `false`
+   * each request's own URL, proofs remembered in the kit's replay cache when it is shared, else in
+   * this process's memory), else `false`
    */
   dpop?: RouteDpopOptions | false;
 }
@@ -130,10 +131,12 @@ export function createSessionAuthAt(
 }
 
 /**
- * The DPoP options of a session route: as given, with the kit's algorithms and replay cache by
- * default; left out, those of the kit when it has the `dpop` option and `false` (Bearer only) when
- * it has not. The kit's cache is the one its host made shared when it runs several instances, so a
- * proof taken by one instance's session route is refused as a replay at every other.
+ * The DPoP options of a session route: as given, with the kit's algorithms by default, and the
+ * kit's replay cache when it is shared by every instance (a fleet then catches a proof replayed
+ * at another instance's session route); left out, those of the kit when it has the `dpop` option
+ * and `false` (Bearer only) when it has not. Beside a cache of this process (`scope: 'process'`)
+ * the route keeps a memory cache of its own: it catches the same replays, and its entries do not
+ * count against the capacity `POST /token` needs.
  */
 function sessionDpop(kit: AuthKit, dpop: RouteDpopOptions | false | undefined): RouteDpopOptions | false {
   const kitDpop = kit.config?.dpop ?? null;
@@ -143,9 +146,10 @@ function sessionDpop(kit: AuthKit, dpop: RouteDpopOptions | false | undefined): 
   if (dpop !== undefined && (typeof dpop !== 'object' || dpop === null || kitDpop === null)) return dpop;
   // `kitDpop` is not null here; its cache is left out when a kit double's config has none.
   const { algorithms, replayCache } = kitDpop as NonNullable<AuthKit['config']['dpop']>;
+  const shared = replayCache !== undefined && replayCache.scope !== 'process';
   return {
     algorithms,
-    ...(replayCache === undefined ? {} : { replayCache }),
+    ...(shared ? { replayCache } : {}),
     ...dpop,
   };
 }

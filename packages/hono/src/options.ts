@@ -30,12 +30,14 @@ export interface KitRoutesOptions {
    * DPoP proofs (RFC 9449) sent with access tokens to the routes behind {@link createSessionAuth}
    * (`GET /sessions`, `DELETE /sessions/:id`, `POST /logout`) when the kit has the `dpop` option;
    * without it those routes take `Bearer` only, and this is not used. `replayCache`, `maxAge`,
-   * `clockTolerance` and `clock` are those of `createRequestVerifier`; `algorithms` and
-   * `replayCache` default to the kit's (`createAuthKit({ dpop })`), so a cache every instance
-   * shares there covers these routes too. A proof's `htu` must be `baseUrl` followed by the
-   * route's path (`/sessions`, ...), or the request's own URL without `baseUrl`. `POST /token` and
-   * the login helper check their proofs with the kit's `dpop` option.
-   * @default the kit's algorithms and replay cache
+   * `clockTolerance` and `clock` are those of `createRequestVerifier`; `algorithms` default to the
+   * kit's, and `replayCache` to the kit's when that one is shared by every instance (PostgreSQL,
+   * Redis: a fleet's cache then covers these routes too), else to a memory cache of the routes'
+   * own. A proof's `htu` must be `baseUrl` followed by the route's path (`/sessions`, ...), or the
+   * request's own URL without `baseUrl`. `POST /token` and the login helper check their proofs
+   * with the kit's `dpop` option.
+   * @default the kit's algorithms; the kit's replay cache when shared, else this process's memory
+   * (one cache for the three routes)
    */
   dpop?: RequestDpopOptions;
   /**

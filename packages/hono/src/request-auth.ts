@@ -16,7 +16,9 @@ import { malformedCredentials } from './read-bearer-token.ts';
  * DPoP on a protected route (RFC 9449 §7): how proofs are checked, and the public URL they are
  * made for. `replayCache`, `algorithms`, `maxAge`, `clockTolerance` and `clock` are those of
  * `createRequestVerifier` (`@kit/core/verify`), where what each replay cache guarantees is spelt out:
- * by default proofs are remembered in this process's memory (per isolate at the edge).
+ * by default proofs are remembered in this process's memory (per isolate at the edge), except on
+ * the routes that follow the kit (`createSessionAuth`, the session routes), which use the kit's
+ * replay cache when it is shared by every instance.
  *
  * @example
  * ```ts

@@ -7,6 +7,10 @@ describeDpopReplayCacheConformance('memory', async () => ({ cache: createMemoryD
 const T0 = Date.UTC(2030, 0, 1, 12);
 
 describe('createMemoryDpopReplayCache', () => {
+  it('says its entries live in this process only (the routes that follow the kit keep their own)', () => {
+    expect(createMemoryDpopReplayCache().scope).toBe('process');
+  });
+
   it('checks maxEntries when it runs', () => {
     for (const maxEntries of [0, -1, 1.5, Number.NaN, '10']) {
       expect(() => createMemoryDpopReplayCache({ maxEntries } as never)).toThrow(

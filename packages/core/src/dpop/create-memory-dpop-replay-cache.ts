@@ -67,6 +67,7 @@ export function createMemoryDpopReplayCache(options: MemoryDpopReplayCacheOption
   }
 
   return {
+    scope: 'process',
     async remember(key, { expiresAt, now }) {
       validateDpopReplayEntry(key, { expiresAt, now });
       sweep(now, SWEEP_PER_CALL);

@@ -124,6 +124,7 @@ export function createMikroOrmDpopReplayCache(
   }
 
   return {
+    scope: 'shared',
     async remember(key, { expiresAt, now }) {
       validateDpopReplayEntry(key, { expiresAt, now });
       const result = await query('DPoP replay check', {

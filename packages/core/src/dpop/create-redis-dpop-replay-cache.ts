@@ -104,6 +104,7 @@ export function createRedisDpopReplayCache(options: RedisDpopReplayCacheOptions)
   ) as RedisSetClient;
 
   return {
+    scope: 'shared',
     async remember(key, { expiresAt, now }) {
       validateDpopReplayEntry(key, { expiresAt, now });
       // A backstop for clients without their own command timeout (plus a margin, so node-redis's

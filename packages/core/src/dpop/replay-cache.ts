@@ -36,6 +36,15 @@ export interface DpopReplayCache {
    * and the proof's `jti`): no client-chosen text reaches the cache.
    */
   remember(key: string, options: { expiresAt: number; now: number }): Promise<boolean>;
+  /**
+   * Where the entries live: `'process'` when only this process sees them (the memory cache),
+   * `'shared'` when every instance does. The routes of `@kit/hono` that follow the kit
+   * (`createSessionAuth`, the session routes) remember their proofs in the kit's cache when it is
+   * shared, so that a fleet catches replays on every route; beside a `'process'` cache they keep
+   * one of their own, which catches the same replays without taking entries from `POST /token`.
+   * @default treated as `'shared'`
+   */
+  readonly scope?: 'process' | 'shared';
 }
 
 /** Longest key a cache must accept. */

@@ -139,10 +139,18 @@ describe('database key store', () => {
   it('other instances pick up a rotation on their next reload', async () => {
     const a = await storeKit();
     const b = await storeKit();
-    const { kid } = await a.keys.rotate();
+    // b verifies before the rotation: its verifier then holds the old key set.
+    await expect(
+      b.verifyAccessToken((await b.createSession({ userId: 'u' })).accessToken),
+    ).resolves.toBeDefined();
+    const { kid, activatesAt } = await a.keys.rotate();
     expect(b.jwks().keys.map((k) => k.kid)).not.toContain(kid);
     await b.keys.refresh();
     expect(b.jwks().keys.map((k) => k.kid)).toContain(kid);
+    // Once the new key signs, b verifies its tokens: the reload changed b's verifier too.
+    f.clock.set(activatesAt.getTime());
+    const signedByNew = (await a.createSession({ userId: 'u' })).accessToken;
+    await expect(b.verifyAccessToken(signedByNew)).resolves.toMatchObject({ sub: 'u' });
   });
 
   const headerKid = (token: string) =>

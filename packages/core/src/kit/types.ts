@@ -314,9 +314,10 @@ export interface AuthKit<out T extends KitTypes = KitTypes> {
     /**
      * DPoP (RFC 9449) as configured by the `dpop` option, or `null` without it: the proof
      * algorithms accepted (the metadata's `dpop_signing_alg_values_supported`) and the replay cache
-     * the kit remembers proofs in. `createSessionAuth` and the session routes of `createKitRoutes`
-     * remember their proofs in that cache too unless given one of their own, so a cache every
-     * instance shares covers them as well (`createBearerAuth` keeps its own unless given one).
+     * the kit remembers proofs in. When that cache is shared by every instance (its `scope` is not
+     * `'process'`), `createSessionAuth` and the session routes of `createKitRoutes` remember their
+     * proofs in it too unless given one of their own, so a fleet's cache covers them as well
+     * (`createBearerAuth` keeps its own unless given one).
      */
     dpop: Readonly<{ algorithms: readonly DpopAlgorithm[]; replayCache: DpopReplayCache }> | null;
   }>;

@@ -71,6 +71,11 @@ export function describeDpopReplayCacheConformance(
       expect(await b.remember(key('other'), entry)).toBe(true);
     });
 
+    it("does not call itself this process's when a peer instance sees its entries", () => {
+      // The routes that follow the kit share its cache only when its scope is not `'process'`.
+      if (fixture.peer) expect(a.scope).not.toBe('process');
+    });
+
     it('holds an entry until its expiry by the caller clock', async () => {
       expect(await a.remember(key('until'), { expiresAt: T0 + LIFE, now: T0 })).toBe(true);
       expect(await b.remember(key('until'), { expiresAt: T0 + 2 * LIFE, now: T0 + LIFE - 1 })).toBe(false);
