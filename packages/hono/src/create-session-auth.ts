@@ -32,8 +32,9 @@ export interface KitSessionEnv<
  * `dpop`: DPoP-bound access tokens (RFC 9449), as {@link createBearerAuth} takes them. Left out, it
  * follows the kit: accepted when the kit has the `dpop` option (proofs by its `algorithms`,
  * remembered in its `replayCache` when that one is shared by every instance, else in this
- * process's memory), `Bearer` only when it has not. Set `dpop.baseUrl` behind a proxy (see {@link RouteDpopOptions}), or `false` to take
- * `Bearer` only. A token bound to a key (`cnf`) is refused as `Bearer` either way.
+ * process's memory), `Bearer` only when it has not. Set `dpop.baseUrl` behind a proxy (see
+ * {@link RouteDpopOptions}), or `false` to take `Bearer` only. A token bound to a key (`cnf`) is
+ * refused as `Bearer` either way.
  */
 export interface SessionAuthOptions<K extends AuthKit = AuthKit> {
   /** The kit made by `createAuthKit`: it verifies the token and reads the session. */
